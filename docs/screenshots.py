@@ -1,0 +1,103 @@
+"""Take the README's screenshots from a fresh demo: ``make screenshots``.
+
+Starts ``vulnops serve --demo`` on a free port with a throw-away data directory, signs in as the
+demo users with headless Chromium, and writes PNGs to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.async_api import Page, async_playwright
+
+HERE = Path(__file__).parent
+OUT = HERE / "screenshots"
+CHROMIUM = os.environ.get("VULNOPS_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+# (file, role to sign in as or None, path)
+SHOTS: list[tuple[str, str | None, str]] = [
+    ("landing", None, "/"),
+    ("dashboard-admin", "admin", "/"),
+    ("users", "admin", "/admin/users"),
+    ("audit-log", "admin", "/audit?verify=1"),
+    ("tokens", "researcher", "/account/tokens"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=2):  # noqa: S310 - localhost
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the demo server did not come up at {url}")
+
+
+def _credentials(data_dir: Path) -> dict[str, tuple[str, str]]:
+    logins = {}
+    for line in (data_dir / "demo-credentials.txt").read_text().splitlines():
+        role, email, password = line.split("\t")
+        logins[role] = (email, password)
+    return logins
+
+
+async def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    await page.goto(f"{base}/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_load_state("networkidle")
+
+
+async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
+    OUT.mkdir(exist_ok=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for name, role, path in SHOTS:
+            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            page = await context.new_page()
+            if role is not None:
+                await _sign_in(page, base, *logins[role])
+            await page.goto(base + path)
+            await page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+            await context.close()
+            print(f"docs/screenshots/{name}.png")
+        await browser.close()
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="vulnops-shots-"))
+    port = _free_port()
+    env = {**os.environ, "VULNOPS_DATA_DIR": str(data_dir), "VULNOPS_LOG_LEVEL": "warning"}
+    env.pop("VULNOPS_DATABASE_URL", None)
+    server = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "vulnops", "serve", "--demo", "--port", str(port)], env=env
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(base, 120)
+        asyncio.run(shoot(base, _credentials(data_dir)))
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""vulnops: security response for cloud services."""
+
+__version__ = "0.1.0"

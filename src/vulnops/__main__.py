@@ -1,0 +1,3 @@
+from vulnops.cli.main import app
+
+app(prog_name="vulnops")

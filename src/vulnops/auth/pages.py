@@ -1,0 +1,332 @@
+"""HTML pages: sign in and out, registration, one's account and tokens, user administration."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from vulnops.auth import ratelimit, service
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import PUBLIC, SIGNED_IN, Permission, Role, allowed
+from vulnops.db.deps import SessionDep
+from vulnops.errors import DomainError, Invalid
+from vulnops.fleet import service as fleet
+from vulnops.settings import Settings
+from vulnops.ui.templating import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+MANAGE_USERS = allowed(Permission.USERS_MANAGE)
+_email = TypeAdapter(EmailStr)
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: never an open redirect."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _valid_email(value: str) -> str:
+    try:
+        return _email.validate_python(value.strip())
+    except ValidationError:
+        raise Invalid(f"{value!r} is not a valid email address") from None
+
+
+def _limits(request: Request) -> ratelimit.LoginLimits:
+    settings: Settings = request.app.state.settings
+    return ratelimit.LoginLimits(
+        per_account=settings.login_max_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
+    )
+
+
+def _start_session(request: Request, user_id: int, epoch: int) -> None:
+    request.session.clear()
+    request.session.update(uid=user_id, ep=epoch)
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
+async def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "email": ""})
+
+
+@router.post("/login", dependencies=[require(PUBLIC)], response_model=None)
+async def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = await service.authenticate(
+            session,
+            email=email,
+            password=password,
+            address=address,
+            limits=_limits(request),
+            now=datetime.now(UTC),
+        )
+    except DomainError as error:
+        await session.commit()  # keep the failure for the rate limit
+        response = render(
+            request,
+            "login.html",
+            {"error": error.detail, "email": email, "next": _safe_next(next)},
+            status_code=error.status,
+        )
+        retry_after = error.extra.get("retry_after")
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+    await session.commit()
+    _start_session(request, user.id, user.session_epoch)
+    return redirect(_safe_next(next))
+
+
+@router.post("/logout", dependencies=[require(PUBLIC)])
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    flash(request, "You are signed out.")
+    return redirect("/login")
+
+
+@router.get("/register", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
+async def register_form(request: Request) -> HTMLResponse:
+    return render(request, "register.html", {"email": "", "display_name": ""})
+
+
+@router.post("/register", dependencies=[require(PUBLIC)], response_model=None)
+async def register(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    display_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        user = await service.register_researcher(
+            session, email=_valid_email(email), password=password, display_name=display_name
+        )
+    except DomainError as error:
+        return render(
+            request,
+            "register.html",
+            {"error": error.detail, "email": email, "display_name": display_name},
+            status_code=error.status,
+        )
+    await session.commit()
+    _start_session(request, user.id, user.session_epoch)
+    flash(request, "Welcome! Your researcher account is ready.", "success")
+    return redirect("/")
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account(
+    request: Request, session: SessionDep, principal: Principal = require(SIGNED_IN)
+) -> HTMLResponse:
+    user = await service.get_user(session, user_id=principal.user_id)
+    return render(request, "account.html", {"user": user})
+
+
+@router.post("/account/password", response_model=None)
+async def change_password(
+    request: Request,
+    session: SessionDep,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+    principal: Principal = require(SIGNED_IN),
+) -> Response:
+    try:
+        user = await service.change_password(
+            session,
+            principal=principal,
+            current_password=current_password,
+            new_password=new_password,
+        )
+    except DomainError as error:
+        user = await service.get_user(session, user_id=principal.user_id)
+        return render(
+            request, "account.html", {"user": user, "error": error.detail}, status_code=error.status
+        )
+    await session.commit()
+    _start_session(request, user.id, user.session_epoch)
+    flash(request, "Password changed; other sessions are signed out.", "success")
+    return redirect("/account")
+
+
+async def _tokens_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    *,
+    new_secret: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    tokens = await service.list_tokens(session, user_id=principal.user_id)
+    return render(
+        request,
+        "tokens.html",
+        {"tokens": tokens, "new_secret": new_secret, "error": error, "now": datetime.now(UTC)},
+        status_code=status_code,
+    )
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+async def tokens_page(
+    request: Request, session: SessionDep, principal: Principal = require(SIGNED_IN)
+) -> HTMLResponse:
+    return await _tokens_page(request, session, principal)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+async def create_token(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    expires_in_days: Annotated[int | None, Form(ge=1, le=3650)] = 90,
+    principal: Principal = require(SIGNED_IN),
+) -> HTMLResponse:
+    _, secret = await service.create_token(
+        session,
+        user_id=principal.user_id,
+        name=name,
+        expires_in_days=expires_in_days,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+    )
+    await session.commit()
+    return await _tokens_page(request, session, principal, new_secret=secret, status_code=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+async def revoke_token(
+    request: Request,
+    token_id: int,
+    session: SessionDep,
+    principal: Principal = require(SIGNED_IN),
+) -> Response:
+    token = await service.revoke_token(
+        session,
+        user_id=principal.user_id,
+        token_id=token_id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+    )
+    await session.commit()
+    flash(request, f"Token {token.name!r} revoked.", "success")
+    return redirect("/account/tokens")
+
+
+async def _users_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    q: str = "",
+    role: str = "",
+    page: int = 1,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    role_filter = Role(role) if role in Role.__members__.values() else None
+    users = await service.list_users(session, role=role_filter, search=q or None, page=page)
+    tenants = await fleet.tenant_names(
+        session, tenant_ids={user.tenant_id for user in users.items if user.tenant_id}
+    )
+
+    def page_url(number: int) -> str:
+        return "/admin/users?" + urlencode({"q": q, "role": role, "page": number})
+
+    return render(
+        request,
+        "users.html",
+        {
+            "page": users,
+            "q": q,
+            "role": role,
+            "roles": list(Role),
+            "tenants": tenants,
+            "page_url": page_url,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users", response_class=HTMLResponse, dependencies=[require(MANAGE_USERS)])
+async def users_page(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    role: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    return await _users_page(request, session, q=q, role=role, page=page)
+
+
+@router.post("/admin/users", response_model=None)
+async def create_user(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    role: Annotated[Role, Form()],
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    tenant_key: Annotated[str, Form(max_length=100)] = "",
+    principal: Principal = require(MANAGE_USERS),
+) -> Response:
+    try:
+        user = await service.create_user(
+            session,
+            email=_valid_email(email),
+            password=password,
+            role=role,
+            display_name=display_name,
+            tenant_key=tenant_key or None,
+            actor=principal.actor,
+        )
+    except DomainError as error:
+        await session.rollback()
+        return await _users_page(request, session, error=error.detail, status_code=error.status)
+    await session.commit()
+    flash(request, f"User {user.email} added as {role.value}.", "success")
+    return redirect("/admin/users")
+
+
+async def _set_disabled(
+    request: Request, session: SessionDep, principal: Principal, user_id: int, disabled: bool
+) -> Response:
+    user = await service.update_user(session, user_id=user_id, actor=principal, disabled=disabled)
+    await session.commit()
+    flash(request, f"{user.email} {'disabled' if disabled else 'enabled'}.", "success")
+    return redirect("/admin/users")
+
+
+@router.post("/admin/users/{user_id}/disable")
+async def disable_user(
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    principal: Principal = require(MANAGE_USERS),
+) -> Response:
+    return await _set_disabled(request, session, principal, user_id, True)
+
+
+@router.post("/admin/users/{user_id}/enable")
+async def enable_user(
+    request: Request,
+    user_id: int,
+    session: SessionDep,
+    principal: Principal = require(MANAGE_USERS),
+) -> Response:
+    return await _set_disabled(request, session, principal, user_id, False)

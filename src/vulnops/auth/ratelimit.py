@@ -1,0 +1,77 @@
+"""Login rate limits per account and per client address, counted in PostgreSQL.
+
+Kept in the database rather than in memory (or a library such as ``limits``, which has no
+PostgreSQL storage) because several web processes on several machines share one limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.auth.models import LoginFailure
+from vulnops.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_account: int
+    per_address: int
+    window_seconds: int
+
+
+_COUNTS = text(
+    """
+    SELECT
+        (SELECT count(*) FROM login_failures WHERE email = :email AND at > :since) AS by_email,
+        (SELECT min(at) FROM login_failures WHERE email = :email AND at > :since) AS email_oldest,
+        (SELECT count(*) FROM login_failures WHERE address = :address AND at > :since)
+            AS by_address,
+        (SELECT min(at) FROM login_failures WHERE address = :address AND at > :since)
+            AS address_oldest
+    """
+)
+
+
+async def check(
+    session: AsyncSession, *, email: str, address: str, limits: LoginLimits, now: datetime
+) -> None:
+    """Raise 429 when either counter is full; the password is then not even checked."""
+    window = timedelta(seconds=limits.window_seconds)
+    row = (
+        await session.execute(_COUNTS, {"email": email, "address": address, "since": now - window})
+    ).one()
+    if row.by_email >= limits.per_account:
+        raise RateLimited(
+            "too many failed sign-ins for this account; try again later",
+            retry_after=_retry_after(row.email_oldest, window, now),
+        )
+    if row.by_address >= limits.per_address:
+        raise RateLimited(
+            "too many failed sign-ins from this address; try again later",
+            retry_after=_retry_after(row.address_oldest, window, now),
+        )
+
+
+def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
+    return max(1, int((oldest + window - now).total_seconds()) + 1)
+
+
+async def record_failure(session: AsyncSession, *, email: str, address: str) -> None:
+    session.add(LoginFailure(email=email, address=address))
+    await session.flush()
+
+
+async def clear_account(session: AsyncSession, *, email: str) -> None:
+    """A successful sign-in resets the account's counter (not the address's)."""
+    await session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+
+
+async def prune(session: AsyncSession, *, window_seconds: int) -> int:
+    result = await session.execute(
+        delete(LoginFailure).where(LoginFailure.at < func.now() - timedelta(seconds=window_seconds))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,308 @@
+"""Use cases for users, sign-in and API tokens. Callers own the transaction (they commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.auth import passwords, ratelimit, tokens
+from vulnops.auth.models import ApiToken, User
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Role
+from vulnops.db.pagination import Page, paginate_scalars
+from vulnops.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from vulnops.fleet import service as fleet
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def principal_of(user: User, *, via: str) -> Principal:
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name or user.email,
+        role=user.role_enum,
+        tenant_id=user.tenant_id,
+        via="token" if via == "token" else "session",
+    )
+
+
+async def _tenant_for(session: AsyncSession, *, role: Role, tenant_key: str | None) -> int | None:
+    if role is Role.CUSTOMER:
+        if not tenant_key:
+            raise Invalid("a customer must be bound to a tenant: give tenant_key")
+        return (await fleet.get_tenant_by_key(session, key=tenant_key)).id
+    if tenant_key:
+        raise Invalid(f"only customers belong to a tenant, not the {role.value} role")
+    return None
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    actor: str,
+    display_name: str = "",
+    tenant_key: str | None = None,
+) -> User:
+    email = normalize_email(email)
+    passwords.check_strength(password, email=email)
+    tenant_id = await _tenant_for(session, role=role, tenant_key=tenant_key)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        role=role.value,
+        tenant_id=tenant_id,
+        password_hash=await passwords.hash_password(password),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"an account with the email {email} already exists") from None
+    await audit.record(
+        session,
+        subject=f"user:{user.id}",
+        kind="user.created",
+        actor=actor,
+        data={"email": email, "role": role.value, "tenant_id": tenant_id},
+    )
+    return user
+
+
+async def register_researcher(
+    session: AsyncSession, *, email: str, password: str, display_name: str = ""
+) -> User:
+    """Self-registration: anyone may become a researcher (and only that)."""
+    return await create_user(
+        session,
+        email=email,
+        password=password,
+        role=Role.RESEARCHER,
+        display_name=display_name,
+        actor=normalize_email(email),
+    )
+
+
+async def get_user(session: AsyncSession, *, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+async def get_user_by_email(session: AsyncSession, *, email: str) -> User:
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"no user with the email {normalize_email(email)}")
+    return user
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    role: Role | None = None,
+    search: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[User]:
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        stmt = stmt.where(
+            or_(User.email.like(pattern), func.lower(User.display_name).like(pattern))
+        )
+    return await paginate_scalars(session, stmt.order_by(User.id), page=page, per_page=per_page)
+
+
+async def update_user(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    actor: Principal | str,
+    role: Role | None = None,
+    tenant_key: str | None = None,
+    display_name: str | None = None,
+    disabled: bool | None = None,
+) -> User:
+    user = await get_user(session, user_id=user_id)
+    actor_name = actor.actor if isinstance(actor, Principal) else actor
+    if isinstance(actor, Principal) and actor.user_id == user_id and (disabled or role):
+        raise Forbidden("you cannot disable yourself or change your own role")
+    changes: dict[str, object] = {}
+    if role is not None or tenant_key is not None:
+        new_role = role or user.role_enum
+        if new_role is Role.CUSTOMER and tenant_key is None and user.tenant_id is not None:
+            new_tenant: int | None = user.tenant_id
+        else:
+            new_tenant = await _tenant_for(session, role=new_role, tenant_key=tenant_key)
+        if new_role.value != user.role or new_tenant != user.tenant_id:
+            changes.update(role=new_role.value, tenant_id=new_tenant)
+            user.role, user.tenant_id = new_role.value, new_tenant
+            user.session_epoch += 1
+    if display_name is not None and display_name.strip() != user.display_name:
+        user.display_name = display_name.strip()
+        changes["display_name"] = user.display_name
+    if disabled is not None and disabled != user.disabled:
+        user.disabled_at = func.now() if disabled else None
+        user.session_epoch += 1
+        changes["disabled"] = disabled
+    if changes:
+        await session.flush()
+        await session.refresh(user)
+        kind = "user.disabled" if changes.get("disabled") is True else "user.updated"
+        await audit.record(
+            session, subject=f"user:{user.id}", kind=kind, actor=actor_name, data=changes
+        )
+    return user
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    address: str,
+    limits: ratelimit.LoginLimits,
+    now: datetime,
+) -> User:
+    """Check a sign-in. A failure is written (for the rate limit) before the error is raised:
+    commit in every case."""
+    email = normalize_email(email)
+    await ratelimit.check(session, email=email, address=address, limits=limits, now=now)
+    user = await session.scalar(select(User).where(User.email == email))
+    ok = await passwords.verify_password(
+        user.password_hash if user else passwords.dummy_hash(), password
+    )
+    if user is None or not ok:
+        await ratelimit.record_failure(session, email=email, address=address)
+        raise Unauthenticated("wrong email or password")
+    if user.disabled:
+        raise Forbidden("this account is disabled; ask an administrator")
+    await ratelimit.clear_account(session, email=email)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = await passwords.hash_password(password)
+    user.last_login_at = now
+    await audit.record(
+        session,
+        subject=f"user:{user.id}",
+        kind="user.signed_in",
+        actor=email,
+        data={"address": address},
+    )
+    return user
+
+
+async def change_password(
+    session: AsyncSession, *, principal: Principal, current_password: str, new_password: str
+) -> User:
+    user = await get_user(session, user_id=principal.user_id)
+    if not await passwords.verify_password(user.password_hash, current_password):
+        raise Invalid("the current password is wrong")
+    passwords.check_strength(new_password, email=user.email)
+    user.password_hash = await passwords.hash_password(new_password)
+    user.session_epoch += 1
+    await audit.record(
+        session, subject=f"user:{user.id}", kind="user.password_changed", actor=principal.actor
+    )
+    return user
+
+
+async def active_user(session: AsyncSession, *, user_id: int, epoch: int) -> User | None:
+    """The user behind a session cookie, unless disabled or signed out everywhere since."""
+    user = await session.get(User, user_id)
+    if user is None or user.disabled or user.session_epoch != epoch:
+        return None
+    return user
+
+
+async def create_token(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    name: str,
+    expires_in_days: int | None,
+    actor: str,
+    now: datetime,
+) -> tuple[ApiToken, str]:
+    """Create a token; the secret is returned here once and never stored."""
+    user = await get_user(session, user_id=user_id)
+    if user.disabled:
+        raise Conflict("a disabled user cannot get a token")
+    secret = tokens.new_secret()
+    token = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        prefix=tokens.display_prefix(secret),
+        secret_hash=tokens.secret_hash(secret),
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=f"user:{user.id}",
+        kind="token.created",
+        actor=actor,
+        data={"token_id": token.id, "name": token.name, "expires_at": token.expires_at},
+    )
+    return token, secret
+
+
+async def list_tokens(session: AsyncSession, *, user_id: int) -> list[ApiToken]:
+    rows = await session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+    )
+    return list(rows)
+
+
+async def revoke_token(
+    session: AsyncSession, *, user_id: int, token_id: int, actor: str, now: datetime
+) -> ApiToken:
+    token = await session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        await audit.record(
+            session,
+            subject=f"user:{user_id}",
+            kind="token.revoked",
+            actor=actor,
+            data={"token_id": token_id, "name": token.name},
+        )
+    return token
+
+
+async def user_for_token(session: AsyncSession, *, secret: str, now: datetime) -> User:
+    """The user a bearer token stands for, or 401 saying what is wrong with the token."""
+    token = await session.scalar(
+        select(ApiToken).where(ApiToken.secret_hash == tokens.secret_hash(secret))
+    )
+    if token is None:
+        raise Unauthenticated("unknown API token")
+    if token.revoked_at is not None:
+        raise Unauthenticated("this API token was revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated("this API token has expired")
+    user = await session.get(User, token.user_id)
+    if user is None or user.disabled:
+        raise Unauthenticated("the account of this API token is disabled")
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        await session.execute(
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+        )
+    return user

@@ -1,0 +1,1 @@
+"""The ``vulnops`` command: one module per command group."""

@@ -1,0 +1,45 @@
+"""The ``vulnops`` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from vulnops import __version__
+from vulnops.cli import audit, config, db, serve, tenants, users
+from vulnops.settings import CONFIG_FILE_ENV
+
+app = typer.Typer(
+    help="vulnops: security response for cloud services.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    config_file: Path | None = typer.Option(
+        None, "--config", help=f"A TOML settings file (or {CONFIG_FILE_ENV}).", exists=True
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    if config_file is not None:
+        os.environ[CONFIG_FILE_ENV] = str(config_file)
+
+
+app.command("serve")(serve.serve)
+app.command("worker")(serve.worker)
+app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
+app.add_typer(users.users, name="user")
+app.add_typer(users.tokens, name="token")
+app.add_typer(audit.app, name="audit")
+app.add_typer(tenants.app, name="tenant")

@@ -1,0 +1,93 @@
+"""``vulnops serve`` and ``vulnops worker``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import typer
+import uvicorn
+
+from vulnops import demo, jobs, logs
+from vulnops.cli.common import console
+from vulnops.db import migrate
+from vulnops.db.database import Database, resolve_conninfo
+from vulnops.settings import Settings, get_settings
+from vulnops.web.app import create_app
+
+
+def _seed_demo(settings: Settings, conninfo: str) -> None:
+    async def main() -> demo.DemoContext:
+        database = Database(conninfo, pool_size=2)
+        try:
+            return await demo.seed(database)
+        finally:
+            await database.dispose()
+
+    context = asyncio.run(main())
+    path = settings.data_dir / "demo-credentials.txt"
+    if context.credentials:
+        demo.write_credentials(path, context.credentials)
+        console.print(f"[bold]Demo logins[/bold] (also kept in {path}):")
+        for role, email, password in context.credentials:
+            console.print(f"  {role:<16} {email:<32} {password}")
+    elif path.exists():
+        console.print(f"Demo data already seeded; the demo logins are in {path}")
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (default: VULNOPS_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default: VULNOPS_PORT)."),
+    demo_data: bool = typer.Option(False, "--demo", help="Seed demo data once."),
+    worker: bool = typer.Option(True, help="Also run a job worker in this process."),
+) -> None:
+    """Run the web server: start the database if embedded, migrate, serve."""
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    conninfo = resolve_conninfo(settings)
+    migrate.upgrade(conninfo)
+    if demo_data:
+        _seed_demo(settings, conninfo)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"vulnops listening on [bold]http://{host}:{port}[/bold]")
+    uvicorn.run(
+        create_app(settings, run_worker=worker),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+def worker(
+    concurrency: int | None = typer.Option(
+        None, help="Jobs at once (default: VULNOPS_WORKER_CONCURRENCY)."
+    ),
+    queue: list[str] | None = typer.Option(None, help="Only these queues (repeatable)."),
+    name: str | None = typer.Option(None, help="Worker name in logs and the database."),
+    import_module: list[str] | None = typer.Option(
+        None, "--import", help="Also load tasks from this module (repeatable)."
+    ),
+) -> None:
+    """Run a job worker until SIGINT/SIGTERM. Run as many as you like, on any machine."""
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    for module in import_module or []:
+        importlib.import_module(module)
+    conninfo = resolve_conninfo(settings)
+
+    async def main() -> None:
+        database = Database(conninfo, pool_size=settings.worker_concurrency + 1)
+        try:
+            await jobs.run_worker(
+                settings=settings,
+                database=database,
+                name=name,
+                concurrency=concurrency,
+                queues=queue or None,
+                install_signal_handlers=True,
+            )
+        finally:
+            await database.dispose()
+
+    asyncio.run(main())

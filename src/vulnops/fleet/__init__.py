@@ -1,0 +1,1 @@
+"""The fleet inventory: services, regions, deployment units, tenants and their resources."""

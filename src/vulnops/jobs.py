@@ -1,0 +1,77 @@
+"""Background jobs: procrastinate on the application's PostgreSQL.
+
+Domains define their tasks on a ``procrastinate.Blueprint`` in their ``tasks.py``; this module adds
+them to the one application. Domain code enqueues a job on the connection of its own transaction
+(``task.configure(connection=await raw_connection(session)).defer_async(...)``) so that the job
+exists exactly when the change that caused it committed.
+
+A worker that dies (SIGKILL, lost machine) stops sending heartbeats; ``retry_stalled_jobs`` on any
+other worker then puts its running jobs back in the queue, so a committed job always runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import procrastinate
+
+from vulnops.auth.tasks import blueprint as auth_tasks
+from vulnops.db.database import Database
+from vulnops.jobcontext import job_settings
+from vulnops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+app.add_tasks_from(auth_tasks, namespace="auth")
+
+
+@app.periodic(cron="* * * * * */10")
+@app.task(queueing_lock="retry_stalled_jobs", pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Requeue the jobs of workers that stopped sending heartbeats."""
+    settings = job_settings(context)
+    stalled = await context.app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=settings.worker_stalled_seconds
+    )
+    for job in stalled:
+        log.warning("retrying job %s (%s) of a dead worker", job.id, job.task_name)
+        await context.app.job_manager.retry_job(job)
+    return len(list(stalled))
+
+
+@asynccontextmanager
+async def connected(conninfo: str, *, max_size: int = 4) -> AsyncIterator[procrastinate.App]:
+    """The application with an open connection pool to ``conninfo``."""
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo, min_size=1, max_size=max_size)
+    with app.replace_connector(connector):
+        async with app.open_async():
+            yield app
+
+
+async def run_worker(
+    *,
+    settings: Settings,
+    database: Database,
+    name: str | None = None,
+    concurrency: int | None = None,
+    queues: list[str] | None = None,
+    install_signal_handlers: bool = False,
+) -> None:
+    """Run one worker until cancelled (or until SIGINT/SIGTERM when it installs handlers)."""
+    concurrency = concurrency or settings.worker_concurrency
+    options: dict[str, Any] = {"queues": queues} if queues else {}
+    async with connected(database.conninfo, max_size=concurrency + 2) as opened:
+        await opened.run_worker_async(
+            **options,
+            name=name or "vulnops-worker",
+            concurrency=concurrency,
+            additional_context={"db": database, "settings": settings},
+            update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=settings.worker_stalled_seconds,
+            install_signal_handlers=install_signal_handlers,
+            delete_jobs="successful",
+        )

@@ -1,0 +1,17 @@
+"""Every table of every domain, imported in one place for Alembic and the tests."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "vulnops.audit.models",
+    "vulnops.auth.models",
+    "vulnops.fleet.models",
+    "vulnops.demo",
+)
+
+
+def import_models() -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,144 @@
+"""Configuration: ``VULNOPS_*`` environment variables, then an optional TOML file, then defaults.
+
+The file is named by ``VULNOPS_CONFIG_FILE`` (or ``vulnops --config FILE``); its keys are the field
+names below without the prefix (``database_url = "postgresql://..."``). Environment variables win
+over the file so that a deployment can override one value without editing it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "VULNOPS_CONFIG_FILE"
+
+
+def default_data_dir() -> Path:
+    """The platform's user data directory (``$XDG_DATA_HOME/vulnops`` on Linux)."""
+    return Path(platformdirs.user_data_dir("vulnops", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL URL; unset starts an embedded PostgreSQL in the data directory.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Embedded database, attachments, generated secret key.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs session cookies and CSRF tokens; generated and kept in the data "
+        "directory when unset (set it to the same value on every web node).",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `vulnops serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `vulnops serve` listens on.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL used in links sent to people."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Mark cookies Secure (set when served over HTTPS)."
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, gt=0, description="How long a login session lasts."
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, gt=0, description="Failed logins per account within the window before 429."
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, gt=0, description="Failed logins per client address within the window."
+    )
+    login_failure_window_seconds: int = Field(
+        default=900, gt=0, description="Window for the login rate limits."
+    )
+    db_pool_size: int = Field(default=10, gt=0, description="Connections per process.")
+    worker_concurrency: int = Field(default=4, gt=0, description="Jobs a worker runs at once.")
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="How often a worker tells the database it is alive."
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A worker silent this long is dead; its running jobs are retried.",
+    )
+    log_level: str = Field(default="info", description="Log level of `serve` and `worker`.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            path = Path(config_file).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(f"{CONFIG_FILE_ENV}={config_file}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def session_secret(self) -> str:
+        """The configured secret, or one generated once and kept (mode 0600) in the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain values, with every secret masked."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "database_url" and value is not None:
+                shown[name] = mask_url(value.get_secret_value())
+            elif isinstance(value, SecretStr):
+                shown[name] = "********"
+            elif isinstance(value, Path):
+                shown[name] = str(value)
+            else:
+                shown[name] = value
+        return shown
+
+
+def mask_url(url: str) -> str:
+    """``postgresql://u:secret@h/db`` -> ``postgresql://u:********@h/db``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":********@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""The navigation bar: each entry shows only to principals its rule allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import SIGNED_IN, Permission, Rule, allowed
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    rule: Rule
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "/", SIGNED_IN),
+    NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
+    NavItem("Audit log", "/audit", allowed(Permission.AUDIT_READ)),
+    NavItem("API tokens", "/account/tokens", SIGNED_IN),
+)
+
+
+def nav_for(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    return [item for item in NAV if item.rule.allows(principal.role)]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from vulnops.ui.nav import nav_for
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+templates.env.filters["when"] = _when
+
+
+def flash(request: Request, message: str, category: str = "info") -> None:
+    """A message shown once, on the next page (after a redirect)."""
+    request.session.setdefault("_flash", []).append([category, message])
+
+
+def csrf_token(request: Request) -> str:
+    get_token = request.scope.get("csrftoken")
+    return str(get_token()) if get_token else ""
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    base = {
+        "principal": principal,
+        "nav": nav_for(principal),
+        "flashes": request.session.pop("_flash", []) if "session" in request.scope else [],
+        "csrf_token": csrf_token(request),
+        "path": request.url.path,
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    """After a form post: see the result with a GET (post/redirect/get)."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,1 @@
+"""The web application: app factory, error rendering, security headers, health and docs."""

@@ -1,0 +1,112 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from vulnops import __version__, jobs
+from vulnops.audit import api as audit_api
+from vulnops.audit import pages as audit_pages
+from vulnops.auth import api as auth_api
+from vulnops.auth import pages as auth_pages
+from vulnops.db import embedded
+from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
+from vulnops.settings import Settings, get_settings
+from vulnops.ui.templating import STATIC_DIR
+from vulnops.web import errors, health, pages
+from vulnops.web.routes import check_rules
+from vulnops.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
+
+ROUTERS = (
+    health.router,
+    pages.router,
+    auth_api.router,
+    auth_pages.router,
+    audit_api.router,
+    audit_pages.router,
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    run_worker: bool = False,
+) -> FastAPI:
+    """The vulnops web application.
+
+    ``database`` None connects to the configured (or embedded) PostgreSQL on start-up.
+    ``run_worker`` also runs a job worker inside the web process (what ``vulnops serve`` does).
+    """
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if database is None:
+            app.state.db = Database(
+                await asyncio.to_thread(resolve_conninfo, settings),
+                pool_size=settings.db_pool_size,
+            )
+        db: Database = app.state.db
+        worker: asyncio.Task[None] | None = None
+        if run_worker:
+            worker = asyncio.create_task(
+                jobs.run_worker(settings=settings, database=db, name="vulnops-serve"),
+                name="in-process worker",
+            )
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            if database is None:
+                await db.dispose()
+                if settings.database_url is None:
+                    embedded.release(embedded_pgdata(settings))
+
+    app = FastAPI(
+        title="vulnops",
+        version=__version__,
+        summary="Security response for cloud services.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount(
+        "/static/swagger",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
+
+    secret = settings.session_secret()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="vulnops_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(CSRFMiddleware, secret=secret, secure=settings.cookie_secure)
+    app.add_middleware(SecurityHeadersMiddleware)
+    check_rules(app.routes)
+    return app

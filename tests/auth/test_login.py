@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select, update
+
+from helpers import PASSWORD, MakeUser, csrf, sign_in
+from vulnops.audit.models import AuditEvent
+from vulnops.auth.models import LoginFailure, User
+from vulnops.auth.roles import Role
+from vulnops.db.database import Database
+
+
+async def _failures(db: Database) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(LoginFailure)) or 0)
+
+
+async def test_signing_in_starts_a_session_with_the_users_role(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    response = await sign_in(client, user.email)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    me = await client.get("/api/me")
+    assert me.status_code == 200
+    assert me.json()["role"] == "responder"
+    assert "audit:read" in me.json()["permissions"]
+
+
+async def test_signing_in_is_recorded_in_the_event_log(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    await sign_in(client, user.email)
+    async with db.session() as session:
+        kinds = list(
+            await session.scalars(
+                select(AuditEvent.kind).where(AuditEvent.subject == f"user:{user.id}")
+            )
+        )
+    assert kinds == ["user.signed_in"]
+
+
+async def test_a_wrong_password_is_a_401_and_writes_only_the_failure(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    response = await sign_in(client, user.email, "not the password at all")
+    assert response.status_code == 401
+    assert "wrong email or password" in response.text
+    assert (await client.get("/api/me")).status_code == 401
+    assert await _failures(db) == 1
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+        stored = await session.get(User, user.id)
+        assert stored is not None
+        assert stored.last_login_at is None
+
+
+async def test_an_unknown_email_gets_the_same_answer(client: httpx.AsyncClient) -> None:
+    response = await sign_in(client, "nobody@example.com")
+    assert response.status_code == 401
+    assert "wrong email or password" in response.text
+
+
+async def test_a_disabled_user_cannot_sign_in(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    async with db.session() as session:
+        await session.execute(update(User).where(User.id == user.id).values(disabled_at=func.now()))
+        await session.commit()
+    response = await sign_in(client, user.email)
+    assert response.status_code == 403
+    assert "disabled" in response.text
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_disabling_a_user_ends_their_session(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    await sign_in(client, user.email)
+    assert (await client.get("/api/me")).status_code == 200
+    async with db.session() as session:
+        await session.execute(
+            update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+        )
+        await session.commit()
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_the_account_is_locked_after_repeated_failures(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    for _ in range(3):  # the test settings allow 3 failures per account
+        assert (await sign_in(client, user.email, "wrong password!")).status_code == 401
+    locked = await sign_in(client, user.email)  # even the right password is refused now
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+    assert "this account" in locked.text
+
+
+async def test_an_address_is_limited_across_accounts(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    for number in range(6):  # the test settings allow 6 failures per address
+        response = await sign_in(client, f"guess{number}@example.com", "wrong password!")
+        assert response.status_code == 401
+    limited = await sign_in(client, user.email)
+    assert limited.status_code == 429
+    assert "this address" in limited.text
+
+
+async def test_a_successful_sign_in_resets_the_account_counter(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    for _ in range(2):
+        await sign_in(client, user.email, "wrong password!")
+    assert (await sign_in(client, user.email)).status_code == 303
+    async with db.session() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(LoginFailure).where(LoginFailure.email == user.email)
+        )
+    assert left == 0
+
+
+async def test_login_without_a_csrf_token_is_refused(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    response = await client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "CSRF" in response.text
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_a_form_with_a_wrong_csrf_token_is_refused(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.ADMIN)
+    await sign_in(client, user.email)
+    response = await client.post("/account/tokens", data={"name": "x", "csrftoken": "forged"})
+    assert response.status_code == 403
+    assert (await client.get("/api/tokens")).json() == []
+
+
+async def test_signing_out_ends_the_session(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    user = await make_user(Role.RESEARCHER)
+    await sign_in(client, user.email)
+    response = await client.post("/logout", data={"csrftoken": await csrf(client, "/")})
+    assert response.status_code == 303
+    assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_next_never_redirects_off_site(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.RESEARCHER)
+    token = await csrf(client)
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        response = await client.post(
+            "/login",
+            data={"email": user.email, "password": PASSWORD, "next": target, "csrftoken": token},
+        )
+        assert response.headers["location"] == "/"
+    response = await client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "next": "/account", "csrftoken": token},
+    )
+    assert response.headers["location"] == "/account"
+
+
+async def test_a_protected_page_sends_anonymous_visitors_to_sign_in(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/audit?kind=user.created")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/audit%3Fkind%3Duser.created"
+
+
+async def test_changing_the_password_signs_out_other_sessions(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    await sign_in(client, user.email)
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with other:
+        await sign_in(other, user.email)
+        assert (await other.get("/api/me")).status_code == 200
+        response = await client.post(
+            "/account/password",
+            data={
+                "current_password": PASSWORD,
+                "new_password": "a brand new passphrase",
+                "csrftoken": await csrf(client, "/account"),
+            },
+        )
+        assert response.status_code == 303
+        assert (await client.get("/api/me")).status_code == 200
+        assert (await other.get("/api/me")).status_code == 401
+    assert (await sign_in(client, user.email, "a brand new passphrase")).status_code == 303
+
+
+async def test_a_wrong_current_password_changes_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    await sign_in(client, user.email)
+    response = await client.post(
+        "/account/password",
+        data={
+            "current_password": "not it at all",
+            "new_password": "a brand new passphrase",
+            "csrftoken": await csrf(client, "/account"),
+        },
+    )
+    assert response.status_code == 422
+    assert "current password is wrong" in response.text
+    async with db.session() as session:
+        stored = await session.get(User, user.id)
+        assert stored is not None
+        assert stored.password_hash == user.password_hash

@@ -1,0 +1,144 @@
+"""Test harness: a real PostgreSQL (``VULNOPS_TEST_DATABASE_URL`` or an embedded one), a fresh
+database per session with every migration applied, and every table emptied after each test."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpers import PASSWORD
+from vulnops.auth import passwords
+from vulnops.auth.models import User
+from vulnops.auth.roles import Role
+from vulnops.db import embedded, migrate
+from vulnops.db.base import Base
+from vulnops.db.database import Database
+from vulnops.fleet.models import Tenant
+from vulnops.models import import_models
+from vulnops.settings import Settings
+from vulnops.web.app import create_app
+
+import_models()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server: the one named by VULNOPS_TEST_DATABASE_URL, else an embedded one."""
+    configured = os.environ.get("VULNOPS_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    root = Path(tempfile.mkdtemp(prefix="vulnops-test-pg-"))
+    yield embedded.start_server(root / "pg", delete_on_exit=True)
+
+
+@pytest.fixture(scope="session")
+def conninfo(server_url: str) -> Iterator[str]:
+    name = f"vulnops_test_{secrets.token_hex(4)}"
+    url = embedded.ensure_database(server_url, name)
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+async def database(conninfo: str) -> AsyncIterator[Database]:
+    db = Database(conninfo, pool_size=5)
+    yield db
+    await db.dispose()
+
+
+def _all_tables() -> list[str]:
+    tables = [table.name for table in Base.metadata.sorted_tables]
+    return [
+        *tables,
+        "procrastinate_jobs",
+        "procrastinate_events",
+        "procrastinate_periodic_defers",
+        "procrastinate_workers",
+    ]
+
+
+@pytest.fixture
+async def db(database: Database) -> AsyncIterator[Database]:
+    """The database, emptied after the test (every table, and the audit chain reset)."""
+    yield database
+    async with database.session() as session:
+        await session.execute(text(f"TRUNCATE {', '.join(_all_tables())} RESTART IDENTITY CASCADE"))
+        await session.execute(
+            text("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '')")
+        )
+        await session.commit()
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[AsyncSession]:
+    async with db.session() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One Argon2 hash for every test user: hashing is slow on purpose."""
+    return passwords._hasher.hash(PASSWORD)
+
+
+@pytest.fixture
+def make_user(db: Database, password_hash: str) -> Callable[..., Awaitable[User]]:
+    """Insert a user with the password ``PASSWORD`` (customers get a tenant of their own)."""
+
+    async def make(role: Role, *, email: str | None = None, tenant_key: str | None = None) -> User:
+        async with db.session() as s:
+            tenant_id = None
+            if role is Role.CUSTOMER:
+                key = tenant_key or f"tenant-{secrets.token_hex(3)}"
+                tenant = Tenant(key=key, name=key.title())
+                s.add(tenant)
+                await s.flush()
+                tenant_id = tenant.id
+            user = User(
+                email=email or f"{role.value}-{secrets.token_hex(3)}@example.com",
+                display_name=role.value.title(),
+                role=role.value,
+                tenant_id=tenant_id,
+                password_hash=password_hash,
+            )
+            s.add(user)
+            await s.commit()
+            return user
+
+    return make
+
+
+@pytest.fixture
+def settings(tmp_path: Path, conninfo: str) -> Settings:
+    return Settings(
+        database_url=conninfo,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key",
+        login_max_failures_per_account=3,
+        login_max_failures_per_address=6,
+        worker_heartbeat_seconds=1,
+        worker_stalled_seconds=3,
+    )
+
+
+@pytest.fixture
+async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
