@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -14,6 +13,7 @@ from vulnops.auth.models import ApiToken, User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Role
 from vulnops.db.pagination import Page, paginate_scalars
+from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from vulnops.fleet import service as fleet
 
@@ -65,12 +65,7 @@ async def create_user(
         tenant_id=tenant_id,
         password_hash=await passwords.hash_password(password),
     )
-    try:
-        async with session.begin_nested():
-            session.add(user)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"an account with the email {email} already exists") from None
+    await add_unique(session, user, conflict=f"an account with the email {email} already exists")
     await audit.record(
         session,
         subject=f"user:{user.id}",

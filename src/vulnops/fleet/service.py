@@ -1,22 +1,17 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
-from vulnops.errors import Conflict, NotFound
+from vulnops.db.writes import add_unique
+from vulnops.errors import NotFound
 from vulnops.fleet.models import Tenant
 
 
 async def create_tenant(session: AsyncSession, *, key: str, name: str, actor: str) -> Tenant:
     tenant = Tenant(key=key, name=name)
-    try:
-        async with session.begin_nested():
-            session.add(tenant)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"a tenant with key {key!r} already exists") from None
+    await add_unique(session, tenant, conflict=f"a tenant with key {key!r} already exists")
     await audit.record(
         session,
         subject=f"tenant:{tenant.id}",
