@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -12,11 +13,12 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpers import PASSWORD
+from helpers import PASSWORD, SmtpSink
 from vulnops.auth import passwords
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
@@ -139,6 +141,38 @@ def settings(tmp_path: Path, conninfo: str) -> Settings:
 @pytest.fixture
 async def client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[SmtpSink, int]]:
+    sink = SmtpSink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: tuple[SmtpSink, int]) -> Settings:
+    """Settings with SMTP pointing at the test server."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server[1],
+            "triage_email": "triage@example.com",
+        }
+    )
+
+
+@pytest.fixture
+async def mail_client(db: Database, mail_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(mail_settings, database=db)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

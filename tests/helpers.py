@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
 
 import httpx
+import pytest
+from aiosmtpd.smtp import Envelope
 
+from vulnops import jobs
 from vulnops.auth import service
 from vulnops.auth.models import User
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 
 MakeUser = Callable[..., Awaitable[User]]
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        raw = envelope.content if isinstance(envelope.content, bytes) else b""
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
 
 
 async def csrf(client: httpx.AsyncClient, page: str = "/login") -> str:
@@ -50,3 +75,33 @@ async def api_token(db: Database, user: User) -> str:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+async def run_jobs_until(
+    db: Database, settings: Settings, done: Callable[[], Awaitable[bool]], *, within: float = 30
+) -> None:
+    """Run a job worker in this process until ``done()`` says so (or fail after ``within`` s)."""
+    worker = asyncio.create_task(jobs.run_worker(settings=settings, database=db, name="test"))
+    try:
+        deadline = time.monotonic() + within
+        while not await done():
+            if worker.done():
+                worker.result()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not done after {within}s")
+            await asyncio.sleep(0.1)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def sample(relative: str) -> Path:
+    """A real input from ../shared/samples (see its README for the sources)."""
+    path = SAMPLES / relative
+    if not path.exists():
+        pytest.skip(f"the shared samples are not beside the repository ({SAMPLES})")
+    return path

@@ -19,14 +19,18 @@ from typing import Any
 import procrastinate
 
 from vulnops.auth.tasks import blueprint as auth_tasks
+from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
 from vulnops.jobcontext import job_settings
+from vulnops.mail.tasks import blueprint as mail_tasks
 from vulnops.settings import Settings
 
 log = logging.getLogger(__name__)
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
+app.add_tasks_from(case_tasks, namespace="cases")
+app.add_tasks_from(mail_tasks, namespace="mail")
 
 
 @app.periodic(cron="* * * * * */10")

@@ -8,6 +8,9 @@ MODEL_MODULES = (
     "vulnops.audit.models",
     "vulnops.auth.models",
     "vulnops.fleet.models",
+    "vulnops.mail.models",
+    "vulnops.cases.models",
+    "vulnops.intake.models",
     "vulnops.demo",
 )
 

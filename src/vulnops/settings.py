@@ -78,6 +78,31 @@ class Settings(BaseSettings):
         description="A worker silent this long is dead; its running jobs are retried.",
     )
     log_level: str = Field(default="info", description="Log level of `serve` and `worker`.")
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for outgoing email; unset sends no email."
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user, if it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS."
+    )
+    smtp_tls: bool = Field(default=False, description="Connect to SMTP over TLS (port 465 style).")
+    mail_from: str = Field(
+        default="vulnops <security@localhost>", description="From: of the email vulnops sends."
+    )
+    triage_email: str | None = Field(
+        default=None, description="Where to tell the triage team about researchers' replies."
+    )
+    max_attachment_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="Largest file attached to a report."
+    )
+    max_sarif_bytes: int = Field(
+        default=20 * 1024 * 1024, gt=0, description="Largest SARIF log accepted in one upload."
+    )
+    sla_policy_file: Path | None = Field(
+        default=None, description="YAML with response deadlines per severity (defaults shipped)."
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -113,6 +138,14 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return self.smtp_host is not None
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain values, with every secret masked."""

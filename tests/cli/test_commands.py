@@ -6,20 +6,24 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import bearer
+from helpers import MakeUser, bearer, sample
+from vulnops.auth.roles import Role
+from vulnops.cases import service as cases_service
 from vulnops.db.database import Database
+from vulnops.db.migrate import head_revision
 
 
 def vulnops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("VULNOPS_")}
     return subprocess.run(
         [sys.executable, "-m", "vulnops", *args],
-        env={**inherited, **env},
+        env={**inherited, "COLUMNS": "200", **env},
         capture_output=True,
         text=True,
         check=False,
@@ -119,7 +123,7 @@ def test_db_current_says_the_database_is_current(
 ) -> None:
     result = vulnops("db", "current", env=_env(conninfo, tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "database: 0001" in result.stdout
+    assert f"database: {head_revision()} " in result.stdout
     assert "current" in result.stdout
 
 
@@ -136,4 +140,131 @@ def test_with_no_database_configured_an_embedded_one_is_started_and_reused(
 
     again = vulnops("db", "current", env=env)
     assert again.returncode == 0, again.stderr
-    assert "database: 0001" in again.stdout
+    assert f"database: {head_revision()} " in again.stdout
+
+
+def test_score_cvss_prints_the_score_and_names_a_bad_metric(tmp_path: Path) -> None:
+    env = {"VULNOPS_DATA_DIR": str(tmp_path)}
+    good = vulnops(
+        "score", "cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "--json", env=env
+    )
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout) == {
+        "version": "3.1",
+        "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "base_score": 9.8,
+        "severity": "Critical",
+    }
+    bad = vulnops(
+        "score", "cvss", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:Q/VI:H/VA:H/SC:N/SI:N/SA:N", env=env
+    )
+    assert bad.returncode == 2
+    assert '"VC:Q"' in bad.stderr
+
+
+def test_score_ssvc(tmp_path: Path) -> None:
+    env = {"VULNOPS_DATA_DIR": str(tmp_path)}
+    result = vulnops(
+        "score",
+        "ssvc",
+        "--exploitation",
+        "active",
+        "--automatable",
+        "no",
+        "--technical-impact",
+        "total",
+        "--mission-wellbeing",
+        "high",
+        "--json",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["decision"] == "Act"
+    plain = vulnops(
+        "score",
+        "ssvc",
+        "--exploitation",
+        "none",
+        "--automatable",
+        "no",
+        "--technical-impact",
+        "partial",
+        "--mission-wellbeing",
+        "low",
+        env=env,
+    )
+    assert "Track" in plain.stdout
+    wrong = vulnops(
+        "score",
+        "ssvc",
+        "--exploitation",
+        "rumoured",
+        "--automatable",
+        "no",
+        "--technical-impact",
+        "partial",
+        "--mission-wellbeing",
+        "low",
+        env=env,
+    )
+    assert wrong.returncode == 2 and "rumoured" in wrong.stderr
+
+
+async def test_reports_and_cases_from_the_command_line(
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
+) -> None:
+    env = _env(conninfo, tmp_path)
+    researcher = await make_user(Role.RESEARCHER)
+    engineer = await make_user(Role.ENGINEER)
+    report_file = tmp_path / "report.yaml"
+    report_file.write_text(
+        "title: Session fixation on the partner portal\n"
+        "description: The session id survives sign-in.\n"
+        "service: partners\n"
+    )
+    submitted = vulnops("report", "submit", str(report_file), "--as", researcher.email, env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    tracking = submitted.stdout.strip().splitlines()[-1]
+    assert tracking.startswith("VULN-")
+
+    scan = vulnops(
+        "report",
+        "submit",
+        str(sample("sarif/trivy-alpine-310.sarif")),
+        "--as",
+        engineer.email,
+        "--service",
+        "images",
+        env=env,
+    )
+    assert scan.returncode == 0, scan.stderr
+    assert "2 new report(s)" in scan.stdout
+
+    invalid = tmp_path / "bad.yaml"
+    invalid.write_text("description: no title\n")
+    refused = vulnops("report", "submit", str(invalid), "--as", researcher.email, env=env)
+    assert refused.returncode == 2 and "title" in refused.stderr
+
+    listed = vulnops("report", "list", "--as", engineer.email, "--source", "scanner", env=env)
+    assert "CVE-2019-1549" in listed.stdout and "2 reports" in listed.stdout
+    mine = vulnops("report", "list", "--as", researcher.email, env=env)
+    assert tracking in mine.stdout and "1 reports" in mine.stdout
+
+    async with db.session() as session:
+        case = await cases_service.open_case(
+            session,
+            title="Session fixation",
+            summary="",
+            services=["partners"],
+            actor="t",
+            policy=cases_service.sla_policy(None),
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+    shown = vulnops("case", "show", case.tracking_id, "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["title"] == "Session fixation"
+    listed_cases = vulnops("case", "list", env=env)
+    assert case.tracking_id in listed_cases.stdout
+    missing = vulnops("case", "show", "CASE-1999-000001", env=env)
+    assert missing.returncode == 1 and "no case" in missing.stderr

@@ -13,6 +13,7 @@ from helpers import MakeUser, sign_in
 from vulnops.auth.roles import Role
 from vulnops.db import embedded
 from vulnops.db.database import Database
+from vulnops.db.migrate import head_revision
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
 
@@ -25,7 +26,7 @@ async def test_healthz_answers_without_the_database(client: httpx.AsyncClient) -
 async def test_readyz_checks_the_database_and_its_migrations(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["migration"] == "0001"
+    assert response.json()["migration"] == head_revision()
 
 
 @pytest.fixture

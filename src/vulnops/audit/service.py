@@ -9,7 +9,7 @@ commits or rolls back with the change it records. Write the event late in a long
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select, text
@@ -89,6 +89,8 @@ async def list_events(
     subject: str | None = None,
     subject_prefix: str | None = None,
     kind: str | None = None,
+    kinds: Sequence[str] | None = None,
+    subjects: Sequence[str] | None = None,
     actor: str | None = None,
     page: int = 1,
     per_page: int = 50,
@@ -101,6 +103,10 @@ async def list_events(
         stmt = stmt.where(AuditEvent.subject.startswith(subject_prefix, autoescape=True))
     if kind is not None:
         stmt = stmt.where(AuditEvent.kind == kind)
+    if kinds is not None:
+        stmt = stmt.where(AuditEvent.kind.in_(kinds))
+    if subjects is not None:
+        stmt = stmt.where(AuditEvent.subject.in_(subjects))
     if actor is not None:
         stmt = stmt.where(AuditEvent.actor == actor)
     order = AuditEvent.seq.asc() if oldest_first else AuditEvent.seq.desc()

@@ -61,12 +61,11 @@ class RuleCheck:
             return principal
         if principal is None:
             raise Unauthenticated("sign in first")
-        if rule.permission is not None and not principal.can(rule.permission):
+        if not rule.allows(principal.role):
             if rule.hide:
                 raise NotFound("not found")
             raise Forbidden(
-                f"the {principal.role.value} role does not have the "
-                f"{rule.permission.value} permission"
+                f"the {principal.role.value} role does not have the {rule.describe()} permission"
             )
         return principal
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
     RELEASE_MANAGER = "release_manager"
     COMMUNICATIONS = "communications"
     RESEARCHER = "researcher"
+    PARTNER = "partner"
     CUSTOMER = "customer"
 
 
@@ -35,15 +36,51 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
     AUDIT_VERIFY = "audit:verify"
+    # Submit reports from outside (as a researcher or partner).
+    REPORTS_SUBMIT = "reports:submit"
+    # Submit internal findings: exercise results, scanner (SARIF) imports.
+    REPORTS_SUBMIT_INTERNAL = "reports:submit_internal"
+    # See reports: one's own, or all of them with REPORTS_READ_ALL.
+    REPORTS_VIEW = "reports:view"
+    REPORTS_READ_ALL = "reports:read_all"
+    # Assess reports: ask for information, triage, close, merge into cases, reply as staff.
+    REPORTS_TRIAGE = "reports:triage"
+    CASES_READ = "cases:read"
+    # Open cases, assign them, assess severity.
+    CASES_MANAGE = "cases:manage"
+    # Move a case along its lifecycle.
+    CASES_PROGRESS = "cases:progress"
 
 
+P = Permission
+_EXTERNAL_REPORTER = frozenset({P.REPORTS_SUBMIT, P.REPORTS_VIEW})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RESPONDER: frozenset({Permission.AUDIT_READ}),
-    Role.ENGINEER: frozenset(),
-    Role.RELEASE_MANAGER: frozenset(),
-    Role.COMMUNICATIONS: frozenset(),
-    Role.RESEARCHER: frozenset(),
+    Role.RESPONDER: frozenset(
+        {
+            P.AUDIT_READ,
+            P.REPORTS_SUBMIT_INTERNAL,
+            P.REPORTS_VIEW,
+            P.REPORTS_READ_ALL,
+            P.REPORTS_TRIAGE,
+            P.CASES_READ,
+            P.CASES_MANAGE,
+            P.CASES_PROGRESS,
+        }
+    ),
+    Role.ENGINEER: frozenset(
+        {
+            P.REPORTS_SUBMIT_INTERNAL,
+            P.REPORTS_VIEW,
+            P.REPORTS_READ_ALL,
+            P.CASES_READ,
+            P.CASES_PROGRESS,
+        }
+    ),
+    Role.RELEASE_MANAGER: frozenset({P.CASES_READ, P.CASES_PROGRESS}),
+    Role.COMMUNICATIONS: frozenset({P.CASES_READ}),
+    Role.RESEARCHER: _EXTERNAL_REPORTER,
+    Role.PARTNER: _EXTERNAL_REPORTER,
     Role.CUSTOMER: frozenset(),
 }
 
@@ -56,11 +93,12 @@ def has_permission(role: Role, permission: Permission) -> bool:
 class Rule:
     """What a route requires.
 
-    ``permission`` None with ``authenticated`` False: anyone, signed in or not.
+    ``permissions`` empty with ``authenticated`` False: anyone, signed in or not; empty with
+    ``authenticated`` True: anyone signed in; otherwise any one of the permissions.
     ``hide``: a caller without the permission gets 404, as if the route's object did not exist.
     """
 
-    permission: Permission | None = None
+    permissions: frozenset[Permission] = frozenset()
     authenticated: bool = True
     hide: bool = False
 
@@ -69,17 +107,18 @@ class Rule:
             return True
         if role is None:
             return False
-        return self.permission is None or has_permission(role, self.permission)
+        return not self.permissions or any(has_permission(role, p) for p in self.permissions)
 
     def describe(self) -> str:
         if not self.authenticated:
             return "public"
-        return self.permission.value if self.permission else "signed in"
+        return " or ".join(sorted(p.value for p in self.permissions)) or "signed in"
 
 
 PUBLIC = Rule(authenticated=False)
 SIGNED_IN = Rule()
 
 
-def allowed(permission: Permission, *, hide: bool = False) -> Rule:
-    return Rule(permission=permission, hide=hide)
+def allowed(*permissions: Permission, hide: bool = False) -> Rule:
+    """A rule met by any one of ``permissions``."""
+    return Rule(permissions=frozenset(permissions), hide=hide)

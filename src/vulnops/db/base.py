@@ -19,6 +19,9 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: DateTime(timezone=True)}
+    # Read server-made values (defaults, updated_at, generated columns) back with RETURNING on
+    # every INSERT and UPDATE: an async session cannot lazy-load them afterwards.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 def created_at_column() -> Mapped[datetime]:

@@ -17,6 +17,8 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/", SIGNED_IN),
+    NavItem("Reports", "/reports", allowed(Permission.REPORTS_VIEW)),
+    NavItem("Cases", "/cases", allowed(Permission.CASES_READ)),
     NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
     NavItem("Audit log", "/audit", allowed(Permission.AUDIT_READ)),
     NavItem("API tokens", "/account/tokens", SIGNED_IN),

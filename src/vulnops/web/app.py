@@ -17,8 +17,13 @@ from vulnops.audit import api as audit_api
 from vulnops.audit import pages as audit_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
+from vulnops.casefile import pages as casefile_pages
+from vulnops.cases import api as cases_api
+from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
 from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
+from vulnops.intake import api as intake_api
+from vulnops.intake import pages as intake_pages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
 from vulnops.web import errors, health, pages
@@ -34,6 +39,11 @@ ROUTERS = (
     auth_pages.router,
     audit_api.router,
     audit_pages.router,
+    intake_api.router,
+    intake_pages.router,
+    cases_api.router,
+    cases_pages.router,
+    casefile_pages.router,
 )
 
 

@@ -37,9 +37,17 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k not in HEADERS]
+                original = message.get("headers", [])
+                # A route may tighten the policy (downloads add "sandbox"); keep its directives.
+                own = [v for k, v in original if k == b"content-security-policy"]
+                policy = b"; ".join([*own, csp.encode()])
+                headers = [
+                    (k, v)
+                    for k, v in original
+                    if k not in HEADERS and k != b"content-security-policy"
+                ]
                 headers.extend(HEADERS.items())
-                headers.append((b"content-security-policy", csp.encode()))
+                headers.append((b"content-security-policy", policy))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, pool
 
 from vulnops.db.base import Base
 from vulnops.db.database import sqlalchemy_url
+from vulnops.db.migrations_filter import include_name
 from vulnops.models import import_models
 
 import_models()
@@ -17,7 +18,12 @@ conninfo: str = context.config.attributes["conninfo"]
 def run_migrations() -> None:
     engine = create_engine(sqlalchemy_url(conninfo), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            include_name=include_name,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

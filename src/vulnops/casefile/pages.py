@@ -1,0 +1,145 @@
+"""The case page and the new-case form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from vulnops.audit import service as audit
+from vulnops.auth import service as users
+from vulnops.auth.deps import require
+from vulnops.auth.models import User
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, Role
+from vulnops.cases import service as cases
+from vulnops.cases.api import MANAGE, READ
+from vulnops.cases.severity import DataSensitivity, Impact
+from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
+from vulnops.cases.states import TRANSITIONS, CaseState
+from vulnops.db.deps import SessionDep
+from vulnops.errors import DomainError, Invalid
+from vulnops.intake import service as intake
+from vulnops.settings import Settings
+from vulnops.ui.templating import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _staff(session: SessionDep) -> list[User]:
+    """People a case can be assigned to."""
+    people = []
+    for role in (Role.ENGINEER, Role.RESPONDER):
+        page = await users.list_users(session, role=role, per_page=200)
+        people += [user for user in page.items if not user.disabled]
+    return people
+
+
+@router.get("/cases/{case_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
+async def case_page(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    events_page: Annotated[int, Query(alias="events", ge=1)] = 1,
+) -> HTMLResponse:
+    now = datetime.now(UTC)
+    case = await cases.get_case(session, case_id=case_id)
+    reports = await intake.reports_of_case(session, case_id=case.id)
+    original = await intake.original_report_id(session, case_id=case.id)
+    subjects = [cases.subject(case), *(intake.subject(report) for report in reports)]
+    timeline = await audit.list_events(
+        session, subjects=subjects, page=events_page, per_page=100, oldest_first=True
+    )
+    staff = await _staff(session)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "reports": reports,
+            "original": original,
+            "timeline": timeline,
+            "events_url": lambda number: f"/cases/{case.id}?events={number}#timeline",
+            "staff": staff,
+            "names": {user.id: user.display_name or user.email for user in staff},
+            "next_states": sorted(TRANSITIONS[CaseState(case.state)], key=list(CaseState).index),
+            "now": now,
+            "impacts": list(Impact),
+            "sensitivities": list(DataSensitivity),
+            "exploitations": list(Exploitation),
+            "technical_impacts": list(TechnicalImpact),
+            "missions": list(MissionWellbeing),
+        },
+    )
+
+
+@router.get("/cases/new", response_class=HTMLResponse)
+async def new_case_form(
+    request: Request,
+    session: SessionDep,
+    report: Annotated[list[int] | None, Query()] = None,
+    principal: Principal = require(MANAGE),
+) -> HTMLResponse:
+    sources = [
+        await intake.visible_report(session, principal=principal, report_id=report_id)
+        for report_id in report or []
+    ]
+    return render(
+        request,
+        "cases/new.html",
+        {"sources": sources, "staff": await _staff(session), "error": None, "values": {}},
+    )
+
+
+@router.post("/cases/new", response_model=None)
+async def open_case(
+    request: Request,
+    session: SessionDep,
+    title: Annotated[str, Form()] = "",
+    summary: Annotated[str, Form(max_length=100_000)] = "",
+    services: Annotated[str, Form(max_length=5000)] = "",
+    owner_id: Annotated[str, Form()] = "",
+    reports: Annotated[str, Form(max_length=5000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    settings: Settings = request.app.state.settings
+    values = {"title": title, "summary": summary, "services": services, "reports": reports}
+    try:
+        report_ids = [
+            (
+                await intake.visible_by_tracking_id(session, principal=principal, tracking_id=token)
+            ).id
+            for token in reports.replace(",", " ").split()
+        ]
+        if len(title.strip()) < 3:
+            raise Invalid("title: at least 3 characters")
+        case, _ = await intake.open_case_from_reports(
+            session,
+            principal=principal,
+            title=title,
+            summary=summary,
+            services=services.replace(",", " ").split(),
+            report_ids=report_ids,
+            owner_id=int(owner_id) if owner_id.isdigit() else None,
+            responder_id=principal.user_id if principal.can(Permission.CASES_MANAGE) else None,
+            settings=settings,
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+    except DomainError as error:
+        await session.rollback()
+        return render(
+            request,
+            "cases/new.html",
+            {
+                "sources": [],
+                "staff": await _staff(session),
+                "error": error.detail,
+                "values": values,
+            },
+            status_code=error.status,
+        )
+    flash(request, f"Case {case.tracking_id} opened.", "success")
+    return redirect(f"/cases/{case.id}")

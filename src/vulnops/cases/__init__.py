@@ -1,0 +1,1 @@
+"""Cases: the unit of response — severity, deadlines, states, timeline."""

@@ -1,0 +1,164 @@
+"""JSON API of cases (opening one, from reports or not, is in the intake API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from vulnops.audit.schemas import EventOut
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, allowed
+from vulnops.cases import service
+from vulnops.cases.assessment import AssessmentInput
+from vulnops.cases.models import Case
+from vulnops.cases.schemas import CaseOut, CasePatch, SeverityIn, TransitionIn
+from vulnops.cases.severity import Rating
+from vulnops.cases.sla import SlaPolicy
+from vulnops.cases.states import CaseState
+from vulnops.db.deps import SessionDep
+from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.settings import Settings
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+READ = allowed(Permission.CASES_READ)
+MANAGE = allowed(Permission.CASES_MANAGE)
+PROGRESS = allowed(Permission.CASES_PROGRESS)
+
+
+def case_out(case: Case, *, now: datetime) -> CaseOut:
+    out = CaseOut.model_validate(case)
+    out.overdue = case.next_due is not None and case.next_due <= now
+    return out
+
+
+def policy_of(request: Request) -> SlaPolicy:
+    settings: Settings = request.app.state.settings
+    return service.sla_policy(settings.sla_policy_file)
+
+
+@router.get("", dependencies=[require(READ)])
+async def list_cases(
+    session: SessionDep,
+    state: CaseState | None = None,
+    rating: Rating | None = None,
+    service_name: Annotated[str | None, Query(alias="service", max_length=100)] = None,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "opened",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> PageOut[CaseOut]:
+    """Cases, filtered, searched (words, or a tracking id) and paged; ``overdue`` lists the
+    cases with a deadline passed and unmet; ``sort=due`` puts the nearest deadline first."""
+    now = datetime.now(UTC)
+    cases = await service.list_cases(
+        session,
+        now=now,
+        state=state,
+        rating=rating,
+        service=service_name,
+        owner_id=owner_id,
+        overdue=overdue,
+        search=q,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
+    return PageOut[CaseOut].of(cases, lambda case: case_out(case, now=now))
+
+
+@router.get("/{case_id:int}", dependencies=[require(READ)])
+async def get_case(case_id: int, session: SessionDep) -> CaseOut:
+    return case_out(await service.get_case(session, case_id=case_id), now=datetime.now(UTC))
+
+
+@router.patch("/{case_id:int}")
+async def update_case(
+    case_id: int, body: CasePatch, session: SessionDep, principal: Principal = require(MANAGE)
+) -> CaseOut:
+    case = await service.update_case(
+        session,
+        case_id=case_id,
+        actor=principal.actor,
+        title=body.title,
+        summary=body.summary,
+        services=body.services,
+        owner_id=body.owner_id,
+        responder_id=body.responder_id,
+        reason=body.reason,
+    )
+    await session.commit()
+    return case_out(case, now=datetime.now(UTC))
+
+
+@router.put("/{case_id:int}/severity")
+async def assess_severity(
+    request: Request,
+    case_id: int,
+    body: SeverityIn,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
+) -> CaseOut:
+    """Replace the severity assessment: CVSS 3.1 and 4.0 vectors (scored), the online-service
+    rating (from impact and data sensitivity), the SSVC decision, CWE, exploitation."""
+    given = AssessmentInput(
+        **body.model_dump(exclude={"reason"}),
+    )
+    case = await service.assess_severity(
+        session,
+        case_id=case_id,
+        given=given,
+        reason=body.reason,
+        actor=principal.actor,
+        policy=policy_of(request),
+    )
+    await session.commit()
+    return case_out(case, now=datetime.now(UTC))
+
+
+@router.post("/{case_id:int}/acknowledge")
+async def acknowledge(
+    case_id: int, session: SessionDep, principal: Principal = require(MANAGE)
+) -> CaseOut:
+    now = datetime.now(UTC)
+    case = await service.acknowledge(
+        session, case_id=case_id, actor=principal.actor, actor_id=principal.user_id, now=now
+    )
+    await session.commit()
+    return case_out(case, now=now)
+
+
+@router.post("/{case_id:int}/transition")
+async def transition(
+    case_id: int, body: TransitionIn, session: SessionDep, principal: Principal = require(PROGRESS)
+) -> CaseOut:
+    """Move the case along its lifecycle; a move that is not allowed is a 409 listing the
+    allowed ones."""
+    now = datetime.now(UTC)
+    case = await service.transition(
+        session,
+        case_id=case_id,
+        target=body.state,
+        reason=body.reason,
+        actor=principal.actor,
+        now=now,
+    )
+    await session.commit()
+    return case_out(case, now=now)
+
+
+@router.get("/{case_id:int}/events", dependencies=[require(READ)])
+async def case_events(
+    case_id: int,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
+) -> PageOut[EventOut]:
+    """The case's own events, oldest first (the case page's timeline adds its reports')."""
+    await service.get_case(session, case_id=case_id)
+    events = await service.events(session, case_id=case_id, page=page, per_page=per_page)
+    return PageOut[EventOut].of(events, EventOut.model_validate)

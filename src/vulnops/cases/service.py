@@ -1,0 +1,413 @@
+"""Use cases for cases: open, assign, assess, move along the lifecycle, find. Callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, UnaryExpression, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.audit.models import AuditEvent
+from vulnops.auth import service as users
+from vulnops.auth.roles import STAFF_ROLES
+from vulnops.cases import sla
+from vulnops.cases.assessment import Assessment, AssessmentInput, assess
+from vulnops.cases.models import Case
+from vulnops.cases.severity import Rating
+from vulnops.cases.states import MITIGATED_STATES, CaseState, check_transition
+from vulnops.db.pagination import Page, paginate_scalars
+from vulnops.db.tracking import next_tracking_id
+from vulnops.errors import Invalid, NotFound
+
+TRACKING_PREFIX = "CASE"
+TRACKING_SEQUENCE = "case_tracking_seq"
+SORTS: dict[str, UnaryExpression[Any]] = {
+    "opened": Case.opened_at.desc(),
+    "-opened": Case.opened_at.asc(),
+    "due": Case.next_due.asc().nulls_last(),
+    "updated": Case.updated_at.desc(),
+}
+_MILESTONE_COLUMNS = {
+    sla.Milestone.ACKNOWLEDGE: ("acknowledged_at", "acknowledge_due"),
+    sla.Milestone.TRIAGE: ("triaged_at", "triage_due"),
+    sla.Milestone.MITIGATE: ("mitigated_at", "mitigate_due"),
+}
+
+
+@lru_cache(maxsize=4)
+def sla_policy(path: Path | None) -> sla.SlaPolicy:
+    return sla.load_policy(path)
+
+
+def subject(case: Case | int) -> str:
+    return f"case:{case if isinstance(case, int) else case.id}"
+
+
+def normalize_services(services: Sequence[str]) -> list[str]:
+    cleaned = sorted({name.strip().lower() for name in services if name.strip()})
+    too_long = [name for name in cleaned if len(name) > 100]
+    if too_long:
+        raise Invalid(f"service names are at most 100 characters: {too_long[0][:40]}…")
+    return cleaned
+
+
+async def _check_user(session: AsyncSession, user_id: int | None, *, field: str) -> None:
+    if user_id is None:
+        return
+    try:
+        user = await users.get_user(session, user_id=user_id)
+    except NotFound:
+        raise Invalid(f"{field}: no user {user_id}") from None
+    if user.disabled or user.role_enum not in STAFF_ROLES:
+        raise Invalid(f"{field}: user {user_id} is not active staff")
+
+
+def _apply_deadlines(case: Case, policy: sla.SlaPolicy) -> None:
+    deadlines = policy.deadlines(Rating(case.rating) if case.rating else None, case.started_at)
+    for milestone, (_, due_column) in _MILESTONE_COLUMNS.items():
+        setattr(case, due_column, deadlines.get(milestone))
+
+
+async def open_case(
+    session: AsyncSession,
+    *,
+    title: str,
+    summary: str,
+    services: Sequence[str],
+    actor: str,
+    policy: sla.SlaPolicy,
+    started_at: datetime | None = None,
+    owner_id: int | None = None,
+    responder_id: int | None = None,
+    now: datetime,
+) -> Case:
+    """Open a case; its deadlines run from ``started_at`` (the first report), else from now."""
+    await _check_user(session, owner_id, field="owner_id")
+    await _check_user(session, responder_id, field="responder_id")
+    case = Case(
+        tracking_id=await next_tracking_id(
+            session, prefix=TRACKING_PREFIX, sequence=TRACKING_SEQUENCE
+        ),
+        title=title.strip(),
+        summary=summary,
+        services=normalize_services(services),
+        owner_id=owner_id,
+        responder_id=responder_id,
+        started_at=started_at or now,
+        state=CaseState.NEW.value,
+        breaches_recorded=[],
+    )
+    _apply_deadlines(case, policy)
+    session.add(case)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(case),
+        kind="case.opened",
+        actor=actor,
+        data={"tracking_id": case.tracking_id, "title": case.title, "services": case.services},
+    )
+    return case
+
+
+async def get_case(session: AsyncSession, *, case_id: int) -> Case:
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+async def get_case_by_tracking_id(session: AsyncSession, *, tracking_id: str) -> Case:
+    case = await session.scalar(select(Case).where(Case.tracking_id == tracking_id.upper()))
+    if case is None:
+        raise NotFound(f"no case {tracking_id}")
+    return case
+
+
+async def tracking_ids(session: AsyncSession, *, case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    rows = await session.execute(select(Case.id, Case.tracking_id).where(Case.id.in_(case_ids)))
+    return dict(rows.all())
+
+
+def _filtered(
+    *,
+    state: CaseState | None,
+    rating: Rating | None,
+    service: str | None,
+    owner_id: int | None,
+    overdue: bool,
+    search: str | None,
+    now: datetime,
+) -> Select[Case]:
+    stmt = select(Case)
+    if state is not None:
+        stmt = stmt.where(Case.state == state.value)
+    if rating is not None:
+        stmt = stmt.where(Case.rating == rating.value)
+    if service:
+        stmt = stmt.where(Case.services.contains([service.strip().lower()]))
+    if owner_id is not None:
+        stmt = stmt.where(Case.owner_id == owner_id)
+    if overdue:
+        stmt = stmt.where(Case.next_due <= now)
+    if search and search.strip():
+        query = func.websearch_to_tsquery("english", search.strip())
+        stmt = stmt.where(
+            or_(Case.search.op("@@")(query), Case.tracking_id == search.strip().upper())
+        )
+    return stmt
+
+
+async def list_cases(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    state: CaseState | None = None,
+    rating: Rating | None = None,
+    service: str | None = None,
+    owner_id: int | None = None,
+    overdue: bool = False,
+    search: str | None = None,
+    sort: str = "opened",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Case]:
+    if sort not in SORTS:
+        raise Invalid(f"sort: one of {', '.join(SORTS)}")
+    stmt = _filtered(
+        state=state,
+        rating=rating,
+        service=service,
+        owner_id=owner_id,
+        overdue=overdue,
+        search=search,
+        now=now,
+    ).order_by(SORTS[sort], Case.id.desc())
+    return await paginate_scalars(session, stmt, page=page, per_page=per_page)
+
+
+async def update_case(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    title: str | None = None,
+    summary: str | None = None,
+    services: Sequence[str] | None = None,
+    owner_id: int | None = None,
+    responder_id: int | None = None,
+    reason: str | None = None,
+) -> Case:
+    case = await get_case(session, case_id=case_id)
+    changes: dict[str, Any] = {}
+    if title is not None and title != case.title:
+        changes["title"] = case.title = title
+    if summary is not None and summary != case.summary:
+        case.summary = summary
+        changes["summary"] = "changed"
+    if services is not None and normalize_services(services) != case.services:
+        changes["services"] = case.services = normalize_services(services)
+    if owner_id is not None and owner_id != case.owner_id:
+        await _check_user(session, owner_id, field="owner_id")
+        changes["owner_id"] = case.owner_id = owner_id
+    if responder_id is not None and responder_id != case.responder_id:
+        await _check_user(session, responder_id, field="responder_id")
+        changes["responder_id"] = case.responder_id = responder_id
+    if changes:
+        await session.flush()
+        await audit.record(
+            session,
+            subject=subject(case),
+            kind="case.updated",
+            actor=actor,
+            data={**changes, "reason": reason},
+        )
+    return case
+
+
+async def _reach(
+    session: AsyncSession, case: Case, milestone: sla.Milestone, *, actor: str, now: datetime
+) -> None:
+    """Mark a milestone reached; a late one is recorded as a breach right away."""
+    reached_column, due_column = _MILESTONE_COLUMNS[milestone]
+    if getattr(case, reached_column) is not None:
+        return
+    setattr(case, reached_column, now)
+    due = getattr(case, due_column)
+    if due is not None and now > due and milestone.value not in case.breaches_recorded:
+        case.breaches_recorded = [*case.breaches_recorded, milestone.value]
+        await audit.record(
+            session,
+            subject=subject(case),
+            kind="case.sla_breached",
+            actor=actor,
+            data={"milestone": milestone.value, "due": due, "reached": now},
+        )
+
+
+async def acknowledge(
+    session: AsyncSession, *, case_id: int, actor: str, actor_id: int, now: datetime
+) -> Case:
+    """Someone has taken the case: it is acknowledged and, if it had none, they respond."""
+    case = await get_case(session, case_id=case_id)
+    if case.acknowledged_at is not None:
+        return case
+    if case.responder_id is None:
+        case.responder_id = actor_id
+    await _reach(session, case, sla.Milestone.ACKNOWLEDGE, actor=actor, now=now)
+    await audit.record(
+        session,
+        subject=subject(case),
+        kind="case.acknowledged",
+        actor=actor,
+        data={"responder_id": case.responder_id},
+    )
+    await session.flush()
+    return case
+
+
+async def assess_severity(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    given: AssessmentInput,
+    reason: str,
+    actor: str,
+    policy: sla.SlaPolicy,
+) -> Case:
+    case = await get_case(session, case_id=case_id)
+    result: Assessment = assess(given)
+    before = {"rating": case.rating, "cvss31": case.cvss31_score, "ssvc": case.ssvc_decision}
+    case.cvss31_vector = result.cvss31.vector if result.cvss31 else None
+    case.cvss31_score = result.cvss31.base_score if result.cvss31 else None
+    case.cvss40_vector = result.cvss40.vector if result.cvss40 else None
+    case.cvss40_score = result.cvss40.base_score if result.cvss40 else None
+    case.impact = given.impact.value if given.impact else None
+    case.data_sensitivity = given.data_sensitivity.value if given.data_sensitivity else None
+    case.rating = result.rating.value if result.rating else None
+    case.exploitation = given.exploitation.value
+    case.automatable = given.automatable
+    case.technical_impact = given.technical_impact.value if given.technical_impact else None
+    case.mission_wellbeing = given.mission_wellbeing.value if given.mission_wellbeing else None
+    case.ssvc_decision = result.ssvc.value if result.ssvc else None
+    case.cwe_id = given.cwe_id
+    case.publicly_disclosed = given.publicly_disclosed
+    case.customer_action_required = given.customer_action_required
+    _apply_deadlines(case, policy)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(case),
+        kind="case.severity_assessed",
+        actor=actor,
+        data={
+            "before": before,
+            "rating": case.rating,
+            "cvss31": case.cvss31_vector,
+            "cvss31_score": case.cvss31_score,
+            "cvss40": case.cvss40_vector,
+            "cvss40_score": case.cvss40_score,
+            "ssvc": case.ssvc_decision,
+            "cwe_id": case.cwe_id,
+            "exploitation": case.exploitation,
+            "publicly_disclosed": case.publicly_disclosed,
+            "customer_action_required": case.customer_action_required,
+            "reason": reason,
+        },
+    )
+    return case
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    target: CaseState,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+) -> Case:
+    case = await get_case(session, case_id=case_id)
+    current = CaseState(case.state)
+    check_transition(current, target, reason=reason)
+    case.state = target.value
+    if current is CaseState.NEW:
+        await _reach(session, case, sla.Milestone.ACKNOWLEDGE, actor=actor, now=now)
+    if target is CaseState.REMEDIATING:
+        await _reach(session, case, sla.Milestone.TRIAGE, actor=actor, now=now)
+    if target in MITIGATED_STATES and target is not CaseState.CLOSED:
+        await _reach(session, case, sla.Milestone.MITIGATE, actor=actor, now=now)
+    if target in {CaseState.CLOSED, CaseState.REJECTED}:
+        case.closed_at = now
+    elif current in {CaseState.CLOSED, CaseState.REJECTED}:
+        case.closed_at = None
+    await audit.record(
+        session,
+        subject=subject(case),
+        kind="case.state_changed",
+        actor=actor,
+        data={"from": current.value, "to": target.value, "reason": reason},
+    )
+    await session.flush()
+    return case
+
+
+_BREACHES = text(
+    """
+    WITH due AS (
+        SELECT id, array_remove(ARRAY[
+            CASE WHEN acknowledged_at IS NULL AND acknowledge_due <= :now
+                 AND NOT 'acknowledge' = ANY(breaches_recorded) THEN 'acknowledge' END,
+            CASE WHEN triaged_at IS NULL AND triage_due <= :now
+                 AND NOT 'triage' = ANY(breaches_recorded) THEN 'triage' END,
+            CASE WHEN mitigated_at IS NULL AND mitigate_due <= :now
+                 AND NOT 'mitigate' = ANY(breaches_recorded) THEN 'mitigate' END
+        ]::varchar[], NULL) AS newly
+        FROM cases
+        WHERE next_due <= :now
+        FOR UPDATE
+    )
+    UPDATE cases SET breaches_recorded = cases.breaches_recorded || due.newly
+    FROM due
+    WHERE cases.id = due.id AND cardinality(due.newly) > 0
+    RETURNING cases.id, due.newly,
+              cases.acknowledge_due, cases.triage_due, cases.mitigate_due
+    """
+)
+
+
+async def record_sla_breaches(session: AsyncSession, *, now: datetime) -> int:
+    """Record, once each, every deadline that passed unmet (the periodic job calls this)."""
+    rows = (await session.execute(_BREACHES, {"now": now})).all()
+    recorded = 0
+    for row in rows:
+        dues = {
+            "acknowledge": row.acknowledge_due,
+            "triage": row.triage_due,
+            "mitigate": row.mitigate_due,
+        }
+        for milestone in row.newly:
+            await audit.record(
+                session,
+                subject=subject(row.id),
+                kind="case.sla_breached",
+                actor=audit.SYSTEM_ACTOR,
+                data={"milestone": milestone, "due": dues[milestone]},
+            )
+            recorded += 1
+    return recorded
+
+
+async def events(
+    session: AsyncSession, *, case_id: int, page: int = 1, per_page: int = 100
+) -> Page[AuditEvent]:
+    return await audit.list_events(
+        session, subject=subject(case_id), page=page, per_page=per_page, oldest_first=True
+    )

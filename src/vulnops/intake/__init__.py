@@ -1,0 +1,1 @@
+"""Intake: reports from researchers, partners, exercises and scanners; duplicates; the portal."""

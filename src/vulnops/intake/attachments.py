@@ -1,0 +1,80 @@
+"""Attachment files: streamed to the data directory under a random name, size-limited,
+hashed on the way; never under the web root, and served back only as downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from fastapi import UploadFile
+
+from vulnops.errors import Invalid, TooLarge
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    storage_name: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def safe_filename(name: str | None) -> str:
+    """The last path part, printable, at most 255 characters; never empty."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
+    base = base.strip().strip(".") or "attachment"
+    return base[-255:]
+
+
+def path_of(directory: Path, storage_name: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", storage_name):
+        raise Invalid("bad storage name")
+    return directory / storage_name
+
+
+async def store(upload: UploadFile, *, directory: Path, limit: int) -> StoredFile:
+    """Copy an upload into ``directory``; 413 (and nothing kept) past ``limit`` bytes."""
+    await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
+    storage_name = secrets.token_urlsafe(24)
+    target = anyio.Path(path_of(directory, storage_name))
+    digest, size = hashlib.sha256(), 0
+    try:
+        async with await anyio.open_file(target, "xb") as handle:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(
+                        f"{safe_filename(upload.filename)} is larger than the limit of "
+                        f"{limit // (1024 * 1024)} MB",
+                        limit_bytes=limit,
+                    )
+                digest.update(chunk)
+                await handle.write(chunk)
+    except BaseException:
+        await target.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        await target.unlink(missing_ok=True)
+        raise Invalid(f"{safe_filename(upload.filename)} is empty")
+    return StoredFile(
+        storage_name=storage_name,
+        filename=safe_filename(upload.filename),
+        content_type=(upload.content_type or "application/octet-stream")[:200],
+        size=size,
+        sha256=digest.hexdigest(),
+    )
+
+
+def discard(directory: Path, stored: list[StoredFile]) -> None:
+    """Remove files whose database rows were not written (the transaction failed)."""
+    for item in stored:
+        path_of(directory, item.storage_name).unlink(missing_ok=True)

@@ -1,0 +1,376 @@
+"""Use cases for reports: submit, see, assess, merge into cases. Callers commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, UnaryExpression, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, Role
+from vulnops.cases import service as cases
+from vulnops.cases.models import Case
+from vulnops.db.pagination import Page, paginate_scalars
+from vulnops.db.tracking import next_tracking_id
+from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
+from vulnops.intake import notices
+from vulnops.intake.attachments import StoredFile
+from vulnops.intake.models import Attachment, Report
+from vulnops.intake.schemas import ReportIn
+from vulnops.intake.states import (
+    INVALID_REASONS,
+    CloseReason,
+    ReportState,
+    Source,
+    check_transition,
+)
+from vulnops.settings import Settings
+
+TRACKING_PREFIX = "VULN"
+TRACKING_SEQUENCE = "report_tracking_seq"
+SORTS: dict[str, UnaryExpression[Any]] = {
+    "received": Report.received_at.desc(),
+    "-received": Report.received_at.asc(),
+    "updated": Report.updated_at.desc(),
+}
+
+
+def subject(report: Report | int) -> str:
+    return f"report:{report if isinstance(report, int) else report.id}"
+
+
+def source_for(principal: Principal, data: ReportIn) -> Source:
+    if principal.role is Role.PARTNER:
+        return Source.PARTNER
+    if principal.role is Role.RESEARCHER:
+        return Source.RESEARCHER
+    if principal.can(Permission.REPORTS_SUBMIT_INTERNAL):
+        if not data.exercise:
+            raise Invalid("an internal report names its exercise (red or blue team) in `exercise`")
+        return Source.INTERNAL
+    raise Forbidden(f"the {principal.role.value} role cannot submit reports")
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    data: ReportIn,
+    settings: Settings,
+    files: Sequence[StoredFile] = (),
+) -> Report:
+    source = source_for(principal, data)
+    if source is not Source.INTERNAL and data.exercise:
+        raise Invalid("only internal reports name an exercise")
+    report = Report(
+        tracking_id=await next_tracking_id(
+            session, prefix=TRACKING_PREFIX, sequence=TRACKING_SEQUENCE
+        ),
+        source=source.value,
+        state=ReportState.NEW.value,
+        title=data.title,
+        description=data.description,
+        service=(data.service or "").strip().lower() or None,
+        endpoint=data.endpoint or None,
+        reproduction=data.reproduction,
+        impact=data.impact,
+        reporter_id=principal.user_id,
+        contact=data.contact or principal.email,
+        credit_name=data.credit_name
+        or (principal.display_name if source is not Source.INTERNAL else None),
+        exercise=data.exercise,
+    )
+    session.add(report)
+    await session.flush()
+    for stored in files:
+        session.add(_attachment_row(report, stored, principal))
+    await audit.record(
+        session,
+        subject=subject(report),
+        kind="report.submitted",
+        actor=principal.actor,
+        data={"tracking_id": report.tracking_id, "source": source.value, "files": len(files)},
+    )
+    await notices.acknowledge_receipt(session, settings=settings, report=report)
+    return report
+
+
+def _attachment_row(report: Report, stored: StoredFile, principal: Principal) -> Attachment:
+    return Attachment(
+        report_id=report.id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_name=stored.storage_name,
+        uploaded_by=principal.user_id,
+    )
+
+
+def can_see_all(principal: Principal) -> bool:
+    return principal.can(Permission.REPORTS_READ_ALL)
+
+
+async def visible_report(session: AsyncSession, *, principal: Principal, report_id: int) -> Report:
+    """The report, if this principal may see it; otherwise 404, whether or not it exists."""
+    report = await session.get(Report, report_id)
+    if report is None or not (can_see_all(principal) or report.reporter_id == principal.user_id):
+        raise NotFound(f"no report {report_id}")
+    return report
+
+
+async def visible_by_tracking_id(
+    session: AsyncSession, *, principal: Principal, tracking_id: str
+) -> Report:
+    report_id = await session.scalar(
+        select(Report.id).where(Report.tracking_id == tracking_id.strip().upper())
+    )
+    if report_id is None:
+        raise NotFound(f"no report {tracking_id}")
+    return await visible_report(session, principal=principal, report_id=report_id)
+
+
+def _filtered(
+    principal: Principal,
+    *,
+    state: ReportState | None,
+    source: Source | None,
+    service: str | None,
+    case_id: int | None,
+    search: str | None,
+) -> Select[Report]:
+    stmt = select(Report)
+    if not can_see_all(principal):
+        stmt = stmt.where(Report.reporter_id == principal.user_id)
+    if state is not None:
+        stmt = stmt.where(Report.state == state.value)
+    if source is not None:
+        stmt = stmt.where(Report.source == source.value)
+    if service:
+        stmt = stmt.where(Report.service == service.strip().lower())
+    if case_id is not None:
+        stmt = stmt.where(Report.case_id == case_id)
+    if search and search.strip():
+        query = func.websearch_to_tsquery("english", search.strip())
+        stmt = stmt.where(
+            or_(Report.search.op("@@")(query), Report.tracking_id == search.strip().upper())
+        )
+    return stmt
+
+
+async def list_reports(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    state: ReportState | None = None,
+    source: Source | None = None,
+    service: str | None = None,
+    case_id: int | None = None,
+    search: str | None = None,
+    sort: str = "received",
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Report]:
+    if sort not in SORTS:
+        raise Invalid(f"sort: one of {', '.join(SORTS)}")
+    stmt = _filtered(
+        principal, state=state, source=source, service=service, case_id=case_id, search=search
+    ).order_by(SORTS[sort], Report.id.desc())
+    return await paginate_scalars(session, stmt, page=page, per_page=per_page)
+
+
+async def reports_of_case(session: AsyncSession, *, case_id: int) -> list[Report]:
+    """Every report of a case, oldest first (whoever may read the case sees its reports)."""
+    rows = await session.scalars(
+        select(Report).where(Report.case_id == case_id).order_by(Report.received_at, Report.id)
+    )
+    return list(rows)
+
+
+async def attachments(session: AsyncSession, *, report_id: int) -> list[Attachment]:
+    rows = await session.scalars(
+        select(Attachment).where(Attachment.report_id == report_id).order_by(Attachment.id)
+    )
+    return list(rows)
+
+
+async def add_attachments(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    report_id: int,
+    files: Sequence[StoredFile],
+) -> list[Attachment]:
+    report = await visible_report(session, principal=principal, report_id=report_id)
+    rows = [_attachment_row(report, stored, principal) for stored in files]
+    session.add_all(rows)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(report),
+        kind="report.attachments_added",
+        actor=principal.actor,
+        data={"files": [stored.filename for stored in files]},
+    )
+    return rows
+
+
+async def attachment(
+    session: AsyncSession, *, principal: Principal, report_id: int, attachment_id: int
+) -> Attachment:
+    """An attachment: the reporter and staff who see all reports may download it."""
+    await visible_report(session, principal=principal, report_id=report_id)
+    row = await session.get(Attachment, attachment_id)
+    if row is None or row.report_id != report_id:
+        raise NotFound(f"no attachment {attachment_id}")
+    return row
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    report_id: int,
+    target: ReportState,
+    close_reason: CloseReason | None,
+    resolution: str | None,
+    settings: Settings,
+) -> Report:
+    report = await visible_report(session, principal=principal, report_id=report_id)
+    current = ReportState(report.state)
+    check_transition(current, target, close_reason=close_reason, resolution=resolution)
+    report.state = target.value
+    report.close_reason = close_reason.value if close_reason else None
+    if target in {ReportState.CLOSED, ReportState.NEEDS_INFO}:
+        report.resolution = resolution
+    if current is ReportState.CLOSED:
+        report.resolution = None
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(report),
+        kind="report.state_changed",
+        actor=principal.actor,
+        data={
+            "from": current.value,
+            "to": target.value,
+            "close_reason": report.close_reason,
+            "note": resolution,
+        },
+    )
+    await notices.status_changed(session, settings=settings, report=report, note=resolution)
+    return report
+
+
+async def original_report_id(session: AsyncSession, *, case_id: int) -> int | None:
+    """The earliest valid report of a case: its reporter keeps priority for credit and award."""
+    invalid = [reason.value for reason in INVALID_REASONS]
+    return await session.scalar(
+        select(Report.id)
+        .where(
+            Report.case_id == case_id,
+            or_(Report.close_reason.is_(None), Report.close_reason.not_in(invalid)),
+        )
+        .order_by(Report.received_at, Report.id)
+        .limit(1)
+    )
+
+
+async def merge_into_case(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    report_id: int,
+    case_id: int,
+    settings: Settings,
+) -> Report:
+    """Attach a report to a case. The earliest valid report stays the original; a later one is
+    closed as a duplicate of it (the reporter reads which case it joined)."""
+    report = await visible_report(session, principal=principal, report_id=report_id)
+    case = await cases.get_case(session, case_id=case_id)
+    if report.case_id == case.id:
+        return report
+    if report.case_id is not None:
+        raise Conflict(f"{report.tracking_id} already belongs to another case")
+    report.case_id = case.id
+    await session.flush()
+    original = await original_report_id(session, case_id=case.id)
+    before = ReportState(report.state)
+    if before is ReportState.CLOSED:
+        pass  # a closed report keeps its reason (spam stays spam) when filed with a case
+    elif original == report.id:
+        report.state = ReportState.TRIAGED.value
+    else:
+        report.state = ReportState.CLOSED.value
+        report.close_reason = CloseReason.DUPLICATE.value
+        report.resolution = (
+            f"This is a duplicate of an earlier report; it is tracked with it in "
+            f"{case.tracking_id}."
+        )
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(report),
+        kind="report.merged",
+        actor=principal.actor,
+        data={"case": case.tracking_id, "original": original == report.id, "state": report.state},
+    )
+    await audit.record(
+        session,
+        subject=cases.subject(case),
+        kind="case.report_added",
+        actor=principal.actor,
+        data={"report": report.tracking_id, "original": original == report.id},
+    )
+    if report.state != before.value:
+        await notices.status_changed(
+            session, settings=settings, report=report, note=report.resolution
+        )
+    return report
+
+
+async def open_case_from_reports(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    title: str,
+    summary: str,
+    services: Sequence[str],
+    report_ids: Sequence[int],
+    owner_id: int | None,
+    responder_id: int | None,
+    settings: Settings,
+    now: datetime,
+) -> tuple[Case, list[Report]]:
+    """Open a case (directly, or from reports: its clock starts at the first of them)."""
+    reports = []
+    for report_id in dict.fromkeys(report_ids):
+        reports.append(await visible_report(session, principal=principal, report_id=report_id))
+    taken = [report.tracking_id for report in reports if report.case_id is not None]
+    if taken:
+        raise Conflict(f"already in a case: {', '.join(taken)}")
+    reports.sort(key=lambda report: (report.received_at, report.id))
+    services = list(services) or [report.service for report in reports if report.service]
+    case = await cases.open_case(
+        session,
+        title=title,
+        summary=summary,
+        services=services,
+        owner_id=owner_id,
+        responder_id=responder_id,
+        started_at=reports[0].received_at if reports else None,
+        actor=principal.actor,
+        policy=cases.sla_policy(settings.sla_policy_file),
+        now=now,
+    )
+    merged = [
+        await merge_into_case(
+            session, principal=principal, report_id=report.id, case_id=case.id, settings=settings
+        )
+        for report in reports
+    ]
+    return case, merged

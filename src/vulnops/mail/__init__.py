@@ -1,0 +1,1 @@
+"""Outgoing email: queued in the transaction that causes it, sent by a worker over SMTP."""

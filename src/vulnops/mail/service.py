@@ -1,0 +1,40 @@
+"""Queue an email in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.db.database import raw_connection
+from vulnops.mail.models import OutboundEmail
+from vulnops.mail.tasks import send_email
+from vulnops.settings import Settings
+from vulnops.ui.templating import render_text
+
+
+async def queue(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    kind: str,
+    about: str,
+) -> OutboundEmail | None:
+    """Render ``email/<template>.txt`` (first line ``Subject: …``) and queue it; None (and
+    nothing written) when SMTP is not configured."""
+    if not settings.smtp_enabled:
+        return None
+    subject, _, body = render_text(f"email/{template}.txt", context).partition("\n")
+    email = OutboundEmail(
+        to_address=to,
+        subject=subject.removeprefix("Subject:").strip(),
+        body=body.lstrip("\n"),
+        kind=kind,
+        about=about,
+    )
+    session.add(email)
+    await session.flush()
+    connection = await raw_connection(session)
+    await send_email.configure(connection=connection).defer_async(email_id=email.id)
+    return email

@@ -1,0 +1,95 @@
+"""SARIF parsing on real logs from several scanners (../shared/samples/sarif)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from helpers import sample
+from vulnops.errors import Invalid
+from vulnops.intake.sarif import findings
+
+
+def _load(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(sample(f"sarif/{name}").read_text())
+    return document
+
+
+def test_codeql_two_runs_rule_index_and_missing_levels() -> None:
+    parsed = findings(_load("codeql-action-valid-sarif.sarif"))
+    assert parsed.runs == 2
+    scanners = {finding.scanner for finding in parsed.findings}
+    assert scanners == {"LGTM.com", "CodeQL command-line toolchain"}
+    unused = [f for f in parsed.findings if f.rule_id == "js/unused-local-variable"]
+    assert {f.location for f in unused} == {"main.js:2"}
+    # No level on the result: the rule's default (or SARIF's "warning") applies.
+    assert {f.level for f in parsed.findings} == {"warning"}
+    assert all(f.title for f in parsed.findings)
+
+
+def test_semgrep_dataflow_trace_with_fingerprints() -> None:
+    parsed = findings(_load("semgrep-dataflow-traces.sarif"))
+    [finding] = parsed.findings
+    assert finding.scanner == "Semgrep OSS"
+    assert finding.location.startswith("targets/taint/taint.py:")
+
+
+def test_a_log_with_no_results_has_no_findings() -> None:
+    parsed = findings(_load("semgrep-when-errors-minimal.sarif"))
+    assert (parsed.runs, parsed.findings) == (1, [])
+
+
+def test_trivy_results_at_the_same_place_become_one_finding_per_rule() -> None:
+    parsed = findings(_load("trivy-alpine-310.sarif"))
+    assert sorted(f.rule_id for f in parsed.findings) == ["CVE-2019-1549", "CVE-2019-1551"]
+    first = next(f for f in parsed.findings if f.rule_id == "CVE-2019-1549")
+    # Both affected packages are listed, and the rule's severity is kept.
+    assert "libcrypto1.1" in first.description and "libssl1.1" in first.description
+    assert "Security severity: 5.3" in first.description
+
+
+def test_the_same_log_gives_the_same_fingerprints() -> None:
+    once = {f.fingerprint for f in findings(_load("codeql-action-valid-sarif.sarif")).findings}
+    again = {f.fingerprint for f in findings(_load("codeql-action-valid-sarif.sarif")).findings}
+    assert once == again
+    assert len(once) == 3
+
+
+def test_fingerprints_survive_a_moved_line_when_the_scanner_gives_them() -> None:
+    document = _load("codeql-action-valid-sarif.sarif")
+    moved = copy.deepcopy(document)
+    for run in moved["runs"]:
+        for result in run.get("results", []):
+            for location in result.get("locations", []):
+                location["physicalLocation"]["region"]["startLine"] += 10
+    before = {f.fingerprint for f in findings(document).findings}
+    after = {f.fingerprint for f in findings(moved).findings}
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda d: d.update(version="2.0.0"), "version"),
+        (lambda d: d.pop("runs"), "runs"),
+        (lambda d: d["runs"][0]["tool"]["driver"].pop("name"), "runs[0].tool.driver.name"),
+        (lambda d: d["runs"][0]["results"][0].update(level="fatal"), "runs[0].results[0].level"),
+        (lambda d: d["runs"][0]["results"][0].pop("message"), "runs[0].results[0].message"),
+    ],
+)
+def test_a_broken_log_is_refused_naming_where(mutate: Any, where: str) -> None:
+    document = _load("codeql-action-valid-sarif.sarif")
+    mutate(document)
+    with pytest.raises(Invalid) as caught:
+        findings(document)
+    assert where in caught.value.detail
+    assert caught.value.extra["errors"][0]["loc"].startswith(where)
+
+
+@pytest.mark.parametrize("not_a_log", [[], "runs", 42, None])
+def test_a_document_that_is_not_an_object_is_refused(not_a_log: object) -> None:
+    with pytest.raises(Invalid, match="JSON object"):
+        findings(not_a_log)
