@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -42,11 +43,11 @@ class SmtpSink:
 
 
 async def csrf(client: httpx.AsyncClient, page: str = "/login") -> str:
-    """The CSRF token a browser would have after loading ``page``."""
-    await client.get(page)
-    token = client.cookies.get("csrftoken")
-    assert token, f"{page} set no csrftoken cookie"
-    return token
+    """The CSRF token a browser would send after loading ``page``: its form's hidden field."""
+    response = await client.get(page)
+    match = re.search(r'name="csrftoken" value="([^"]+)"', response.text)
+    assert match is not None, f"{page} has no form with a CSRF token"
+    return match.group(1)
 
 
 async def sign_in(

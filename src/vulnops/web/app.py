@@ -27,8 +27,9 @@ from vulnops.intake import pages as intake_pages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
 from vulnops.web import errors, health, pages
+from vulnops.web.csrf import CSRFMiddleware
 from vulnops.web.routes import check_rules
-from vulnops.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from vulnops.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # The largest body a route takes (an upload), plus room for the form around it.
+        max_body_size=max(settings.max_attachment_bytes, settings.max_sarif_bytes) + 2**20,
     )
     app.state.settings = settings
     if database is not None:
