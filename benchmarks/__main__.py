@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("audit",)
+BENCHMARKS = ("audit", "intake")
 
 
 def run(names: list[str]) -> None:

@@ -30,7 +30,16 @@ SHOTS: list[tuple[str, str | None, str]] = [
     ("users", "admin", "/admin/users"),
     ("audit-log", "admin", "/audit?verify=1"),
     ("tokens", "researcher", "/account/tokens"),
+    ("my-reports", "researcher", "/reports"),
+    ("submit-report", "researcher", "/reports/new"),
+    ("triage-queue", "responder", "/reports?sort=received"),
+    ("report-triage", "responder", "/reports/2"),
+    ("cases", "responder", "/cases?sort=due"),
+    ("case", "responder", "/cases/1"),
 ]
+
+
+FULL_PAGE = {"report-triage", "case"}
 
 
 def _free_port() -> int:
@@ -76,7 +85,7 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
             if role is not None:
                 await _sign_in(page, base, *logins[role])
             await page.goto(base + path)
-            await page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+            await page.screenshot(path=str(OUT / f"{name}.png"), full_page=name in FULL_PAGE)
             await context.close()
             print(f"docs/screenshots/{name}.png")
         await browser.close()

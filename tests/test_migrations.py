@@ -15,8 +15,25 @@ def test_models_and_migrations_agree(conninfo: str) -> None:
     engine = create_engine(sqlalchemy_url(conninfo))
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": include_name}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": include_name,
+            },
         )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
-    assert differences == []
+    # PostgreSQL gives expression defaults back rewritten (casts, parentheses), so text never
+    # matches; those two (the tracking numbers) are checked by behaviour in the intake tests.
+    expression_defaults = {("cases", "tracking_id"), ("reports", "tracking_id")}
+    remaining = [
+        diff
+        for diff in differences
+        if not (
+            isinstance(diff, list)
+            and diff[0][0] == "modify_default"
+            and (diff[0][2], diff[0][3]) in expression_defaults
+        )
+    ]
+    assert remaining == []

@@ -20,6 +20,7 @@ from vulnops.auth.demo import seed_accounts
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
 from vulnops.fleet.demo import seed_tenants
+from vulnops.intake.demo import seed_reports
 
 
 class DemoSeed(Base):
@@ -44,6 +45,7 @@ Seeder = Callable[[AsyncSession, DemoContext], Awaitable[None]]
 SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("tenants", seed_tenants),
     ("accounts", seed_accounts),
+    ("reports", seed_reports),
 )
 
 

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         default=900, gt=0, description="Window for the login rate limits."
     )
     db_pool_size: int = Field(default=10, gt=0, description="Connections per process.")
+    web_workers: int = Field(
+        default=1, gt=0, description="Web server processes `vulnops serve` starts (one per core)."
+    )
+    serve_runs_worker: bool = Field(
+        default=True, description="`vulnops serve` also runs a job worker in each web process."
+    )
     worker_concurrency: int = Field(default=4, gt=0, description="Jobs a worker runs at once.")
     worker_heartbeat_seconds: float = Field(
         default=10.0, gt=0, description="How often a worker tells the database it is alive."

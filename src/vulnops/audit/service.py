@@ -113,6 +113,19 @@ async def list_events(
     return await paginate_scalars(session, stmt.order_by(order), page=page, per_page=per_page)
 
 
+async def events_for(
+    session: AsyncSession, *, subject: str, kinds: Sequence[str], limit: int = 500
+) -> list[AuditEvent]:
+    """A subject's events of some kinds, oldest first, without counting them (for histories)."""
+    rows = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject == subject, AuditEvent.kind.in_(kinds))
+        .order_by(AuditEvent.seq)
+        .limit(limit)
+    )
+    return list(rows)
+
+
 async def verify(session: AsyncSession) -> VerifyResult:
     """Walk the whole chain in one query and report the first changed, inserted or lost event."""
     head = await session.get(AuditChainHead, 1)

@@ -28,10 +28,11 @@ async def get_principal(
     if "authorization" in request.headers:
         if credentials is None or not credentials.credentials.strip():
             raise Unauthenticated("send the API token as `Authorization: Bearer <token>`")
-        token_user = await service.user_for_token(
+        token_user, touched = await service.user_for_token(
             session, secret=credentials.credentials.strip(), now=datetime.now(UTC)
         )
-        await session.commit()
+        if touched:
+            await session.commit()
         principal = service.principal_of(token_user, via="token")
     elif "uid" in request.session:
         user = await service.active_user(

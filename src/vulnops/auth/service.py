@@ -282,22 +282,28 @@ async def revoke_token(
     return token
 
 
-async def user_for_token(session: AsyncSession, *, secret: str, now: datetime) -> User:
-    """The user a bearer token stands for, or 401 saying what is wrong with the token."""
-    token = await session.scalar(
-        select(ApiToken).where(ApiToken.secret_hash == tokens.secret_hash(secret))
-    )
-    if token is None:
+async def user_for_token(session: AsyncSession, *, secret: str, now: datetime) -> tuple[User, bool]:
+    """The user a bearer token stands for, or 401 saying what is wrong with the token; and
+    whether the token's last use was written (then the caller commits)."""
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.secret_hash == tokens.secret_hash(secret))
+        )
+    ).one_or_none()
+    if row is None:
         raise Unauthenticated("unknown API token")
+    token, user = row
     if token.revoked_at is not None:
         raise Unauthenticated("this API token was revoked")
     if token.expires_at is not None and token.expires_at <= now:
         raise Unauthenticated("this API token has expired")
-    user = await session.get(User, token.user_id)
-    if user is None or user.disabled:
+    if user.disabled:
         raise Unauthenticated("the account of this API token is disabled")
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+    touched = token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL
+    if touched:
         await session.execute(
             update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
         )
-    return user
+    return user, touched

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.cases.states import CaseState
 from vulnops.db.base import Base, created_at_column
+from vulnops.db.tracking import tracking_default
 
 STATE_VALUES = ", ".join(f"'{state.value}'" for state in CaseState)
 
@@ -26,11 +27,17 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tracking_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tracking_id: Mapped[str] = mapped_column(
+        String(32), unique=True, server_default=tracking_default("CASE", "case_tracking_seq")
+    )
     title: Mapped[str] = mapped_column(String(300))
-    summary: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(16), default=CaseState.NEW.value)
-    services: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    state: Mapped[str] = mapped_column(
+        String(16), default=CaseState.NEW.value, server_default=CaseState.NEW.value
+    )
+    services: Mapped[list[str]] = mapped_column(
+        ARRAY(String(100)), default=list, server_default="{}"
+    )
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
@@ -41,14 +48,14 @@ class Case(Base):
     impact: Mapped[str | None] = mapped_column(String(40))
     data_sensitivity: Mapped[str | None] = mapped_column(String(40))
     rating: Mapped[str | None] = mapped_column(String(16))
-    exploitation: Mapped[str] = mapped_column(String(16), default="none")
+    exploitation: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     automatable: Mapped[bool | None]
     technical_impact: Mapped[str | None] = mapped_column(String(16))
     mission_wellbeing: Mapped[str | None] = mapped_column(String(16))
     ssvc_decision: Mapped[str | None] = mapped_column(String(16))
     cwe_id: Mapped[int | None]
-    publicly_disclosed: Mapped[bool] = mapped_column(default=False)
-    customer_action_required: Mapped[bool] = mapped_column(default=False)
+    publicly_disclosed: Mapped[bool] = mapped_column(default=False, server_default="false")
+    customer_action_required: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     opened_at: Mapped[datetime] = created_at_column()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, UnaryExpression, func, or_, select, text
+from sqlalchemy import Select, UnaryExpression, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -21,11 +22,10 @@ from vulnops.cases.models import Case
 from vulnops.cases.severity import Rating
 from vulnops.cases.states import MITIGATED_STATES, CaseState, check_transition
 from vulnops.db.pagination import Page, paginate_scalars
-from vulnops.db.tracking import next_tracking_id
 from vulnops.errors import Invalid, NotFound
 
-TRACKING_PREFIX = "CASE"
-TRACKING_SEQUENCE = "case_tracking_seq"
+# A search for a tracking number looks it up; anything else searches the words.
+TRACKING_ID = re.compile(r"^CASE-\d{4}-\d{1,9}$", re.IGNORECASE)
 SORTS: dict[str, UnaryExpression[Any]] = {
     "opened": Case.opened_at.desc(),
     "-opened": Case.opened_at.asc(),
@@ -90,9 +90,6 @@ async def open_case(
     await _check_user(session, owner_id, field="owner_id")
     await _check_user(session, responder_id, field="responder_id")
     case = Case(
-        tracking_id=await next_tracking_id(
-            session, prefix=TRACKING_PREFIX, sequence=TRACKING_SEQUENCE
-        ),
         title=title.strip(),
         summary=summary,
         services=normalize_services(services),
@@ -158,10 +155,12 @@ def _filtered(
     if overdue:
         stmt = stmt.where(Case.next_due <= now)
     if search and search.strip():
-        query = func.websearch_to_tsquery("english", search.strip())
-        stmt = stmt.where(
-            or_(Case.search.op("@@")(query), Case.tracking_id == search.strip().upper())
-        )
+        if TRACKING_ID.match(search.strip()):
+            stmt = stmt.where(Case.tracking_id == search.strip().upper())
+        else:
+            stmt = stmt.where(
+                Case.search.op("@@")(func.websearch_to_tsquery("english", search.strip()))
+            )
     return stmt
 
 

@@ -9,23 +9,30 @@ from vulnops.cases.models import Case
 
 
 async def similar_cases(
-    session: AsyncSession, *, title: str, service: str | None, words: str, limit: int = 10
+    session: AsyncSession,
+    *,
+    title: str,
+    service: str | None,
+    every_word: str,
+    any_word: str,
+    limit: int = 10,
 ) -> list[tuple[Case, float, list[str]]]:
     """Cases that look like a report: close titles, the same service, shared words."""
     stmt = text(
         """
         WITH p AS (
             SELECT CAST(:title AS text) AS title, CAST(:service AS varchar) AS service,
-                   CAST(:words AS tsquery) AS query
+                   CAST(:any_word AS tsquery) AS query
         ),
         candidates AS (
-            (SELECT c.id FROM cases c, p ORDER BY c.title <-> p.title LIMIT 30)
+            (SELECT c.id FROM cases c ORDER BY c.title <-> CAST(:title AS varchar) LIMIT 30)
             UNION
-            (SELECT c.id FROM cases c, p WHERE c.search @@ p.query
-             ORDER BY ts_rank_cd(c.search, p.query) DESC LIMIT 30)
+            (SELECT c.id FROM cases c WHERE c.search @@ CAST(:every_word AS tsquery)
+             ORDER BY ts_rank_cd(c.search, CAST(:every_word AS tsquery)) DESC LIMIT 30)
             UNION
-            (SELECT c.id FROM cases c, p WHERE p.service IS NOT NULL
-             AND c.services @> ARRAY[p.service] ORDER BY c.opened_at DESC LIMIT 30)
+            (SELECT c.id FROM cases c
+             WHERE c.services @> ARRAY[CAST(:service AS varchar)]
+             ORDER BY c.opened_at DESC LIMIT 30)
         )
         SELECT c.id,
                similarity(c.title, p.title) AS title_similarity,
@@ -35,7 +42,10 @@ async def similar_cases(
         """
     )
     rows = (
-        await session.execute(stmt, {"title": title, "service": service, "words": words or "''"})
+        await session.execute(
+            stmt,
+            {"title": title, "service": service, "every_word": every_word, "any_word": any_word},
+        )
     ).all()
     scored = []
     for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 
 import typer
 import uvicorn
@@ -13,7 +14,6 @@ from vulnops.cli.common import console
 from vulnops.db import migrate
 from vulnops.db.database import Database, resolve_conninfo
 from vulnops.settings import Settings, get_settings
-from vulnops.web.app import create_app
 
 
 def _seed_demo(settings: Settings, conninfo: str) -> None:
@@ -39,9 +39,17 @@ def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default: VULNOPS_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: VULNOPS_PORT)."),
     demo_data: bool = typer.Option(False, "--demo", help="Seed demo data once."),
-    worker: bool = typer.Option(True, help="Also run a job worker in this process."),
+    worker: bool | None = typer.Option(
+        None, help="Also run a job worker in each web process (default: yes)."
+    ),
+    workers: int | None = typer.Option(
+        None, min=1, help="Web processes (default: VULNOPS_WEB_WORKERS, 1)."
+    ),
 ) -> None:
     """Run the web server: start the database if embedded, migrate, serve."""
+    if worker is not None:
+        os.environ["VULNOPS_SERVE_RUNS_WORKER"] = "true" if worker else "false"
+        get_settings.cache_clear()
     settings = get_settings()
     logs.configure(settings.log_level)
     conninfo = resolve_conninfo(settings)
@@ -51,9 +59,11 @@ def serve(
     host, port = host or settings.host, port or settings.port
     console.print(f"vulnops listening on [bold]http://{host}:{port}[/bold]")
     uvicorn.run(
-        create_app(settings, run_worker=worker),
+        "vulnops.web.app:serving_app",
+        factory=True,
         host=host,
         port=port,
+        workers=workers or settings.web_workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
     )

@@ -80,14 +80,10 @@ async def thread(
 async def history(session: AsyncSession, *, report: Report) -> list[StatusChange]:
     """Every status the report had, oldest first, from the event log."""
     changes = [StatusChange(state=ReportState.NEW.value, at=report.received_at, note=None)]
-    events = await audit.list_events(
-        session,
-        subject=subject(report),
-        kinds=["report.state_changed", "report.merged"],
-        per_page=200,
-        oldest_first=True,
+    events = await audit.events_for(
+        session, subject=subject(report), kinds=["report.state_changed", "report.merged"]
     )
-    for event in events.items:
+    for event in events:
         if event.kind == "report.state_changed":
             changes.append(
                 StatusChange(state=event.data["to"], at=event.occurred_at, note=event.data["note"])

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
+from vulnops.db.tracking import tracking_default
 from vulnops.intake.states import CloseReason, ReportState, Source
 
 
@@ -28,17 +29,21 @@ class Report(Base):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tracking_id: Mapped[str] = mapped_column(String(32), unique=True)
+    tracking_id: Mapped[str] = mapped_column(
+        String(32), unique=True, server_default=tracking_default("VULN", "report_tracking_seq")
+    )
     source: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default=ReportState.NEW.value)
+    state: Mapped[str] = mapped_column(
+        String(16), default=ReportState.NEW.value, server_default=ReportState.NEW.value
+    )
     close_reason: Mapped[str | None] = mapped_column(String(20))
     resolution: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     service: Mapped[str | None] = mapped_column(String(100))
     endpoint: Mapped[str | None] = mapped_column(String(500))
-    reproduction: Mapped[str] = mapped_column(Text, default="")
-    impact: Mapped[str] = mapped_column(Text, default="")
+    reproduction: Mapped[str] = mapped_column(Text, default="", server_default="")
+    impact: Mapped[str] = mapped_column(Text, default="", server_default="")
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     contact: Mapped[str | None] = mapped_column(String(320))
     credit_name: Mapped[str | None] = mapped_column(String(200))
@@ -75,8 +80,11 @@ class Report(Base):
             name="known_close_reason",
         ),
         Index("ix_reports_search", "search", postgresql_using="gin"),
+        # Nearest titles within a service (KNN), for duplicate candidates; btree_gist lets the
+        # service equality share the index with the trigram distance.
         Index(
-            "ix_reports_title_trgm",
+            "ix_reports_service_title_trgm",
+            "service",
             "title",
             postgresql_using="gist",
             postgresql_ops={"title": "gist_trgm_ops"},

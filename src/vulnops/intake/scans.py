@@ -11,10 +11,8 @@ from sqlalchemy.types import String, Text
 
 from vulnops.audit import service as audit
 from vulnops.auth.principal import Principal
-from vulnops.db.tracking import tracking_sql
 from vulnops.intake.models import Report
 from vulnops.intake.sarif import ParsedLog
-from vulnops.intake.service import TRACKING_PREFIX, TRACKING_SEQUENCE
 
 
 async def import_log(
@@ -25,17 +23,17 @@ async def import_log(
     if not findings:
         return [], 0
     statement = text(
-        f"""
-        INSERT INTO reports (tracking_id, source, state, title, description, service, endpoint,
+        """
+        INSERT INTO reports (source, state, title, description, service, endpoint,
                              reproduction, impact, reporter_id, scanner, rule_id, fingerprint)
-        SELECT {tracking_sql(TRACKING_PREFIX, TRACKING_SEQUENCE)}, 'scanner', 'new', f.title,
+        SELECT 'scanner', 'new', f.title,
                f.description, :service, nullif(f.location, ''), '', '', :reporter, f.scanner,
                f.rule_id, f.fingerprint
         FROM unnest(:titles, :descriptions, :locations, :scanners, :rules, :fingerprints)
              AS f(title, description, location, scanner, rule_id, fingerprint)
         ON CONFLICT (scanner, fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING
         RETURNING id
-        """  # noqa: S608 - only our own constants are formatted in
+        """
     ).bindparams(
         bindparam("titles", type_=ARRAY(String)),
         bindparam("descriptions", type_=ARRAY(Text)),

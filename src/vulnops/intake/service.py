@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,6 @@ from vulnops.auth.roles import Permission, Role
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.db.pagination import Page, paginate_scalars
-from vulnops.db.tracking import next_tracking_id
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.intake import notices
 from vulnops.intake.attachments import StoredFile
@@ -30,8 +30,8 @@ from vulnops.intake.states import (
 )
 from vulnops.settings import Settings
 
-TRACKING_PREFIX = "VULN"
-TRACKING_SEQUENCE = "report_tracking_seq"
+# A search for a tracking number looks it up; anything else searches the words.
+TRACKING_ID = re.compile(r"^VULN-\d{4}-\d{1,9}$", re.IGNORECASE)
 SORTS: dict[str, UnaryExpression[Any]] = {
     "received": Report.received_at.desc(),
     "-received": Report.received_at.asc(),
@@ -67,9 +67,6 @@ async def submit(
     if source is not Source.INTERNAL and data.exercise:
         raise Invalid("only internal reports name an exercise")
     report = Report(
-        tracking_id=await next_tracking_id(
-            session, prefix=TRACKING_PREFIX, sequence=TRACKING_SEQUENCE
-        ),
         source=source.value,
         state=ReportState.NEW.value,
         title=data.title,
@@ -155,10 +152,12 @@ def _filtered(
     if case_id is not None:
         stmt = stmt.where(Report.case_id == case_id)
     if search and search.strip():
-        query = func.websearch_to_tsquery("english", search.strip())
-        stmt = stmt.where(
-            or_(Report.search.op("@@")(query), Report.tracking_id == search.strip().upper())
-        )
+        if TRACKING_ID.match(search.strip()):
+            stmt = stmt.where(Report.tracking_id == search.strip().upper())
+        else:
+            stmt = stmt.where(
+                Report.search.op("@@")(func.websearch_to_tsquery("english", search.strip()))
+            )
     return stmt
 
 

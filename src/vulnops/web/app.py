@@ -123,3 +123,9 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     check_rules(app.routes)
     return app
+
+
+def serving_app() -> FastAPI:
+    """The app as ``vulnops serve`` runs it, in each of its web processes (a uvicorn factory)."""
+    settings = get_settings()
+    return create_app(settings, run_worker=settings.serve_runs_worker)

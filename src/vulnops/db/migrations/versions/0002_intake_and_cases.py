@@ -25,6 +25,7 @@ ROLES = (
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.execute("CREATE SEQUENCE report_tracking_seq")
     op.execute("CREATE SEQUENCE case_tracking_seq")
     # array_to_string is only STABLE (in general); over varchar it cannot change, and a
@@ -43,8 +44,8 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("kind", sa.String(length=100), nullable=False),
         sa.Column("about", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="queued", nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
@@ -59,11 +60,21 @@ def upgrade() -> None:
     op.create_table(
         "cases",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("tracking_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "tracking_id",
+            sa.String(length=32),
+            server_default=sa.text(
+                "'CASE-' || to_char(now(), 'YYYY') || '-' || "
+                "lpad(nextval('case_tracking_seq')::text, 6, '0')"
+            ),
+            nullable=False,
+        ),
         sa.Column("title", sa.String(length=300), nullable=False),
-        sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("services", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("summary", sa.Text(), server_default="", nullable=False),
+        sa.Column("state", sa.String(length=16), server_default="new", nullable=False),
+        sa.Column(
+            "services", postgresql.ARRAY(sa.String(length=100)), server_default="{}", nullable=False
+        ),
         sa.Column("owner_id", sa.BigInteger(), nullable=True),
         sa.Column("responder_id", sa.BigInteger(), nullable=True),
         sa.Column("cvss31_vector", sa.String(length=200), nullable=True),
@@ -73,14 +84,14 @@ def upgrade() -> None:
         sa.Column("impact", sa.String(length=40), nullable=True),
         sa.Column("data_sensitivity", sa.String(length=40), nullable=True),
         sa.Column("rating", sa.String(length=16), nullable=True),
-        sa.Column("exploitation", sa.String(length=16), nullable=False),
+        sa.Column("exploitation", sa.String(length=16), server_default="none", nullable=False),
         sa.Column("automatable", sa.Boolean(), nullable=True),
         sa.Column("technical_impact", sa.String(length=16), nullable=True),
         sa.Column("mission_wellbeing", sa.String(length=16), nullable=True),
         sa.Column("ssvc_decision", sa.String(length=16), nullable=True),
         sa.Column("cwe_id", sa.Integer(), nullable=True),
-        sa.Column("publicly_disclosed", sa.Boolean(), nullable=False),
-        sa.Column("customer_action_required", sa.Boolean(), nullable=False),
+        sa.Column("publicly_disclosed", sa.Boolean(), server_default="false", nullable=False),
+        sa.Column("customer_action_required", sa.Boolean(), server_default="false", nullable=False),
         sa.Column(
             "started_at",
             sa.DateTime(timezone=True),
@@ -164,17 +175,25 @@ def upgrade() -> None:
     op.create_table(
         "reports",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
-        sa.Column("tracking_id", sa.String(length=32), nullable=False),
+        sa.Column(
+            "tracking_id",
+            sa.String(length=32),
+            server_default=sa.text(
+                "'VULN-' || to_char(now(), 'YYYY') || '-' || "
+                "lpad(nextval('report_tracking_seq')::text, 6, '0')"
+            ),
+            nullable=False,
+        ),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), server_default="new", nullable=False),
         sa.Column("close_reason", sa.String(length=20), nullable=True),
         sa.Column("resolution", sa.Text(), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("service", sa.String(length=100), nullable=True),
         sa.Column("endpoint", sa.String(length=500), nullable=True),
-        sa.Column("reproduction", sa.Text(), nullable=False),
-        sa.Column("impact", sa.Text(), nullable=False),
+        sa.Column("reproduction", sa.Text(), server_default="", nullable=False),
+        sa.Column("impact", sa.Text(), server_default="", nullable=False),
         sa.Column("reporter_id", sa.BigInteger(), nullable=True),
         sa.Column("contact", sa.String(length=320), nullable=True),
         sa.Column("credit_name", sa.String(length=200), nullable=True),
@@ -240,9 +259,9 @@ def upgrade() -> None:
     op.create_index("ix_reports_service_endpoint", "reports", ["service", "endpoint"], unique=False)
     op.create_index("ix_reports_state_received", "reports", ["state", "received_at"], unique=False)
     op.create_index(
-        "ix_reports_title_trgm",
+        "ix_reports_service_title_trgm",
         "reports",
-        ["title"],
+        ["service", "title"],
         unique=False,
         postgresql_using="gist",
         postgresql_ops={"title": "gist_trgm_ops"},
