@@ -25,9 +25,9 @@ from vulnops.auth.roles import Role
 from vulnops.db import embedded, migrate
 from vulnops.db.base import Base
 from vulnops.db.database import Database
-from vulnops.fleet.models import Tenant
 from vulnops.models import import_models
 from vulnops.settings import Settings
+from vulnops.tenants.models import Tenant
 from vulnops.web.app import create_app
 
 import_models()

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vulnops.auth.demo import seed_accounts
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
-from vulnops.fleet.demo import seed_tenants
 from vulnops.intake.demo import seed_reports
+from vulnops.tenants.demo import seed_tenants
 
 
 class DemoSeed(Base):

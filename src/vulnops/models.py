@@ -7,7 +7,7 @@ import importlib
 MODEL_MODULES = (
     "vulnops.audit.models",
     "vulnops.auth.models",
-    "vulnops.fleet.models",
+    "vulnops.tenants.models",
     "vulnops.mail.models",
     "vulnops.cases.models",
     "vulnops.intake.models",

@@ -16,8 +16,8 @@ from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, Permission, Role, allowed
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
-from vulnops.fleet import service as fleet
 from vulnops.settings import Settings
+from vulnops.tenants import service as tenants
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -240,7 +240,7 @@ async def _users_page(
 ) -> HTMLResponse:
     role_filter = Role(role) if role in Role.__members__.values() else None
     users = await service.list_users(session, role=role_filter, search=q or None, page=page)
-    tenants = await fleet.tenant_names(
+    tenant_names = await tenants.tenant_names(
         session, tenant_ids={user.tenant_id for user in users.items if user.tenant_id}
     )
 
@@ -255,7 +255,7 @@ async def _users_page(
             "q": q,
             "role": role,
             "roles": list(Role),
-            "tenants": tenants,
+            "tenants": tenant_names,
             "page_url": page_url,
             "error": error,
         },

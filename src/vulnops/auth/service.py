@@ -15,7 +15,7 @@ from vulnops.auth.roles import Role
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from vulnops.fleet import service as fleet
+from vulnops.tenants import service as tenants
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -39,7 +39,7 @@ async def _tenant_for(session: AsyncSession, *, role: Role, tenant_key: str | No
     if role is Role.CUSTOMER:
         if not tenant_key:
             raise Invalid("a customer must be bound to a tenant: give tenant_key")
-        return (await fleet.get_tenant_by_key(session, key=tenant_key)).id
+        return (await tenants.get_tenant_by_key(session, key=tenant_key)).id
     if tenant_key:
         raise Invalid(f"only customers belong to a tenant, not the {role.value} role")
     return None

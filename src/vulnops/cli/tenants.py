@@ -6,7 +6,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cli.common import cli_actor, console, run_in_session
-from vulnops.fleet import service
+from vulnops.tenants import service
 
 app = typer.Typer(help="Customer organisations.", no_args_is_help=True)
 

@@ -10,7 +10,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from vulnops.ui import markdown
-from vulnops.ui.nav import nav_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -51,9 +50,10 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
+    navigation = getattr(request.app.state, "navigation", None)
     base = {
         "principal": principal,
-        "nav": nav_for(principal),
+        "nav": navigation(principal) if navigation else [],
         "flashes": request.session.pop("_flash", []) if "session" in request.scope else [],
         "csrf_token": csrf_token(request),
         "path": request.url.path,

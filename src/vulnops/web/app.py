@@ -13,8 +13,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from vulnops import __version__, jobs
-from vulnops.audit import api as audit_api
-from vulnops.audit import pages as audit_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
 from vulnops.casefile import pages as casefile_pages
@@ -26,8 +24,9 @@ from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
-from vulnops.web import errors, health, pages
+from vulnops.web import audit_api, audit_pages, errors, health, pages
 from vulnops.web.csrf import CSRFMiddleware
+from vulnops.web.nav import nav_for
 from vulnops.web.routes import check_rules
 from vulnops.web.security import SecurityHeadersMiddleware
 
@@ -98,6 +97,7 @@ def create_app(
         max_body_size=max(settings.max_attachment_bytes, settings.max_sarif_bytes) + 2**20,
     )
     app.state.settings = settings
+    app.state.navigation = nav_for
     if database is not None:
         app.state.db = database
     for router in ROUTERS:

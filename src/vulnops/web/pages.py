@@ -9,7 +9,7 @@ from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC
 from vulnops.db.deps import SessionDep
-from vulnops.fleet import service as fleet
+from vulnops.tenants import service as tenants
 from vulnops.ui.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -23,7 +23,7 @@ async def home(
         return render(request, "landing.html")
     tenant = None
     if principal.tenant_id is not None:
-        tenant = await fleet.get_tenant(session, tenant_id=principal.tenant_id)
+        tenant = await tenants.get_tenant(session, tenant_id=principal.tenant_id)
     return render(request, "home.html", {"tenant": tenant})
 
 

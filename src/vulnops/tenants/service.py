@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.audit import service as audit
 from vulnops.db.writes import add_unique
 from vulnops.errors import NotFound
-from vulnops.fleet.models import Tenant
+from vulnops.tenants.models import Tenant
 
 
 async def create_tenant(session: AsyncSession, *, key: str, name: str, actor: str) -> Tenant:

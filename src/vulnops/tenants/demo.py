@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.fleet import service
+from vulnops.tenants import service
 
 if TYPE_CHECKING:
     from vulnops.demo import DemoContext
