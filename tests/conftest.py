@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpers import PASSWORD, SmtpSink
@@ -107,9 +107,11 @@ def make_user(db: Database, password_hash: str) -> Callable[..., Awaitable[User]
             tenant_id = None
             if role is Role.CUSTOMER:
                 key = tenant_key or f"tenant-{secrets.token_hex(3)}"
-                tenant = Tenant(key=key, name=key.title())
-                s.add(tenant)
-                await s.flush()
+                tenant = await s.scalar(select(Tenant).where(Tenant.key == key))
+                if tenant is None:
+                    tenant = Tenant(key=key, name=key.title())
+                    s.add(tenant)
+                    await s.flush()
                 tenant_id = tenant.id
             user = User(
                 email=email or f"{role.value}-{secrets.token_hex(3)}@example.com",

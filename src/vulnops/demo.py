@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vulnops.auth.demo import seed_accounts
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
+from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
 from vulnops.tenants.demo import seed_tenants
 
@@ -45,7 +46,9 @@ Seeder = Callable[[AsyncSession, DemoContext], Awaitable[None]]
 SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("tenants", seed_tenants),
     ("accounts", seed_accounts),
+    ("fleet", seed_fleet),
     ("reports", seed_reports),
+    ("blast-radii", seed_blast_radii),
 )
 
 

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "vulnops.audit.models",
     "vulnops.auth.models",
     "vulnops.tenants.models",
+    "vulnops.fleet.models",
     "vulnops.mail.models",
     "vulnops.cases.models",
     "vulnops.intake.models",

@@ -99,7 +99,7 @@ async def test_a_customer_is_bound_to_a_tenant(
     me = (await client.get("/api/me", headers=bearer(await api_token(db, customer)))).json()
     assert me["role"] == "customer"
     assert me["tenant_id"] == customer.tenant_id
-    assert me["permissions"] == []
+    assert me["permissions"] == ["tenant:own"]
 
 
 async def test_an_admin_cannot_disable_themself(

@@ -268,3 +268,59 @@ async def test_reports_and_cases_from_the_command_line(
     assert case.tracking_id in listed_cases.stdout
     missing = vulnops("case", "show", "CASE-1999-000001", env=env)
     assert missing.returncode == 1 and "no case" in missing.stderr
+
+
+async def test_fleet_generate_import_components_blast_and_export(
+    db: Database, conninfo: str, tmp_path: Path
+) -> None:
+    env = _env(conninfo, tmp_path)
+    generated = vulnops(
+        "fleet", "generate", str(tmp_path / "fleet"), "--seed", "4", "--import", env=env
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert "3000 resources, 15 sboms imported" in generated.stdout
+    found = vulnops(
+        "fleet",
+        "components",
+        "pkg:npm/lodash",
+        "--range",
+        "vers:npm/<4.17.21",
+        "--json",
+        env=env,
+    )
+    assert found.returncode == 0, found.stderr
+    match = json.loads(found.stdout)
+    assert match["versions_in_range"] == ["4.17.20"]
+    assert {row["service_version"] for row in match["services"]} == {"2026.10.4"}
+    async with db.session() as session:
+        case = await cases_service.open_case(
+            session,
+            title="Old lodash",
+            summary="",
+            services=[],
+            actor="t",
+            policy=cases_service.sla_policy(None),
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+    radius = vulnops(
+        "fleet",
+        "blast-radius",
+        case.tracking_id,
+        "--component",
+        "pkg:npm/lodash",
+        "--range",
+        "vers:npm/<4.17.21",
+        "--json",
+        env=env,
+    )
+    assert radius.returncode == 0, radius.stderr
+    assert json.loads(radius.stdout)["units"] > 0
+    exported = vulnops("fleet", "export", str(tmp_path / "out"), env=env)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "out" / "resources.csv").read_text().count("\n") == 3001
+    assert len(list((tmp_path / "out" / "sboms").iterdir())) == 15
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("regions:\n  - key: x-1\n    name: X\n    pair: x-1\n")
+    refused = vulnops("fleet", "import", "--topology", str(bad), env=env)
+    assert refused.returncode == 1 and "paired with itself" in refused.stderr

@@ -50,6 +50,11 @@ class Permission(StrEnum):
     CASES_MANAGE = "cases:manage"
     # Move a case along its lifecycle.
     CASES_PROGRESS = "cases:progress"
+    # The fleet inventory: read it; import, export and generate it.
+    FLEET_READ = "fleet:read"
+    FLEET_MANAGE = "fleet:manage"
+    # A customer's view of their own tenant and its resources.
+    TENANT_OWN = "tenant:own"
 
 
 P = Permission
@@ -66,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_READ,
             P.CASES_MANAGE,
             P.CASES_PROGRESS,
+            P.FLEET_READ,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -75,13 +81,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REPORTS_READ_ALL,
             P.CASES_READ,
             P.CASES_PROGRESS,
+            P.FLEET_READ,
+            P.FLEET_MANAGE,
         }
     ),
-    Role.RELEASE_MANAGER: frozenset({P.CASES_READ, P.CASES_PROGRESS}),
-    Role.COMMUNICATIONS: frozenset({P.CASES_READ}),
+    Role.RELEASE_MANAGER: frozenset({P.CASES_READ, P.CASES_PROGRESS, P.FLEET_READ, P.FLEET_MANAGE}),
+    Role.COMMUNICATIONS: frozenset({P.CASES_READ, P.FLEET_READ}),
     Role.RESEARCHER: _EXTERNAL_REPORTER,
     Role.PARTNER: _EXTERNAL_REPORTER,
-    Role.CUSTOMER: frozenset(),
+    Role.CUSTOMER: frozenset({P.TENANT_OWN}),
 }
 
 

@@ -21,6 +21,7 @@ from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
 from vulnops.cases.states import TRANSITIONS, CaseState
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
+from vulnops.fleet import blast
 from vulnops.intake import service as intake
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
@@ -58,6 +59,7 @@ async def case_page(
         "cases/detail.html",
         {
             "case": case,
+            "blast": await blast.find(session, case_id=case.id),
             "reports": reports,
             "original": original,
             "timeline": timeline,
@@ -143,3 +145,45 @@ async def open_case(
         )
     flash(request, f"Case {case.tracking_id} opened.", "success")
     return redirect(f"/cases/{case.id}")
+
+
+def _words(value: str) -> list[str]:
+    return [word for word in value.replace(",", " ").split() if word]
+
+
+@router.post("/cases/{case_id:int}/blast-radius")
+async def compute_blast_radius(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    services: Annotated[str, Form(max_length=5000)] = "",
+    regions: Annotated[str, Form(max_length=20000)] = "",
+    versions: Annotated[str, Form(max_length=5000)] = "",
+    purl: Annotated[str, Form(max_length=2000)] = "",
+    version_range: Annotated[str, Form(alias="range", max_length=2000)] = "",
+    tags_all: Annotated[str, Form(max_length=2000)] = "",
+    tags_any: Annotated[str, Form(max_length=2000)] = "",
+    tags_none: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    case = await cases.get_case(session, case_id=case_id)
+    criteria = blast.BlastCriteria(
+        services=_words(services),
+        regions=_words(regions),
+        versions=_words(versions),
+        component=blast.ComponentCriterion(purl=purl, range=version_range or None)
+        if purl.strip()
+        else None,
+        tags_all=_words(tags_all),
+        tags_any=_words(tags_any),
+        tags_none=_words(tags_none),
+    )
+    radius = await blast.compute(session, case_id=case.id, criteria=criteria, actor=principal.actor)
+    await session.commit()
+    flash(
+        request,
+        f"Blast radius: {radius.units} units, {radius.tenants} tenants, "
+        f"{radius.resources} resources.",
+        "success",
+    )
+    return redirect(f"/cases/{case_id}#blast")

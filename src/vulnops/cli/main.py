@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from vulnops import __version__
-from vulnops.cli import audit, config, db, reports, score, serve, tenants, users
+from vulnops.cli import audit, config, db, fleet, reports, score, serve, tenants, users
 from vulnops.settings import CONFIG_FILE_ENV
 
 app = typer.Typer(
@@ -46,3 +46,4 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(reports.reports_app, name="report")
 app.add_typer(reports.cases_app, name="case")
 app.add_typer(score.app, name="score")
+app.add_typer(fleet.app, name="fleet")

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Identity, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
@@ -17,3 +24,20 @@ class Tenant(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class TenantContact(Base):
+    """Where a tenant hears from us: security email addresses and a webhook endpoint."""
+
+    __tablename__ = "tenant_contacts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "channel", "address"),
+        CheckConstraint("channel IN ('email', 'webhook')", name="known_channel"),
+    )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
 from vulnops.errors import NotFound
-from vulnops.tenants.models import Tenant
+from vulnops.tenants.models import Tenant, TenantContact
 
 
 async def create_tenant(session: AsyncSession, *, key: str, name: str, actor: str) -> Tenant:
@@ -41,3 +42,22 @@ async def tenant_names(session: AsyncSession, *, tenant_ids: set[int]) -> dict[i
         return {}
     rows = await session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(tenant_ids)))
     return dict(rows.all())
+
+
+async def list_tenants(
+    session: AsyncSession, *, search: str | None = None, page: int = 1, per_page: int = 50
+) -> Page[Tenant]:
+    stmt = select(Tenant)
+    if search and search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        stmt = stmt.where(or_(Tenant.key.like(pattern), func.lower(Tenant.name).like(pattern)))
+    return await paginate_scalars(session, stmt.order_by(Tenant.key), page=page, per_page=per_page)
+
+
+async def contacts(session: AsyncSession, *, tenant_id: int) -> list[TenantContact]:
+    rows = await session.scalars(
+        select(TenantContact)
+        .where(TenantContact.tenant_id == tenant_id)
+        .order_by(TenantContact.channel, TenantContact.address)
+    )
+    return list(rows)

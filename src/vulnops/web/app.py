@@ -20,6 +20,8 @@ from vulnops.cases import api as cases_api
 from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
 from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
+from vulnops.fleet import api as fleet_api
+from vulnops.fleet import pages as fleet_pages
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.settings import Settings, get_settings
@@ -44,6 +46,8 @@ ROUTERS = (
     cases_api.router,
     cases_pages.router,
     casefile_pages.router,
+    fleet_api.router,
+    fleet_pages.router,
 )
 
 

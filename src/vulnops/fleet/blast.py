@@ -1,0 +1,237 @@
+"""A case's blast radius: from its criteria to the deployment units, tenants and resources it
+touches — computed set-based in SQL and kept with the case (the rollout reads its units, the
+customer notification its tenants)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.db.pagination import Page
+from vulnops.errors import Invalid, NotFound
+from vulnops.fleet.models import BlastRadius, Region, Service
+from vulnops.fleet.service import component_versions
+
+
+class ComponentCriterion(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    purl: str = Field(min_length=5, max_length=2000, description="e.g. pkg:npm/lodash")
+    range: str | None = Field(
+        default=None, max_length=2000, description="A vers: range, e.g. vers:npm/<4.17.21"
+    )
+
+
+class BlastCriteria(BaseModel):
+    """Units are affected when they match every criterion given; resources on them when their
+    tags match too."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    services: list[str] = Field(default_factory=list, max_length=200)
+    regions: list[str] = Field(default_factory=list, max_length=500)
+    versions: list[str] = Field(
+        default_factory=list, max_length=200, description="Units running these versions."
+    )
+    component: ComponentCriterion | None = None
+    tags_all: list[str] = Field(
+        default_factory=list, max_length=50, description="Resources having all of these tags."
+    )
+    tags_any: list[str] = Field(
+        default_factory=list, max_length=50, description="Resources having one of these tags."
+    )
+    tags_none: list[str] = Field(
+        default_factory=list, max_length=50, description="Resources having none of these tags."
+    )
+
+    def is_empty(self) -> bool:
+        return not (self.services or self.regions or self.versions or self.component)
+
+
+async def _ids(
+    session: AsyncSession, model: type[Service] | type[Region], keys: list[str], field: str
+) -> list[int]:
+    if not keys:
+        return []
+    found = await session.execute(select(model.key, model.id).where(model.key.in_(keys)))
+    rows: dict[str, int] = dict(found.all())
+    unknown = sorted(set(keys) - set(rows))
+    if unknown:
+        raise Invalid(f"{field}: unknown {', '.join(map(repr, unknown))}")
+    return list(rows.values())
+
+
+_UNITS = """
+INSERT INTO blast_units (case_id, unit_id)
+SELECT :case_id, u.id FROM deployment_units u
+WHERE (cardinality(CAST(:services AS bigint[])) = 0
+       OR u.service_id = ANY(CAST(:services AS bigint[])))
+  AND (cardinality(CAST(:regions AS bigint[])) = 0
+       OR u.region_id = ANY(CAST(:regions AS bigint[])))
+  AND (cardinality(CAST(:versions AS text[])) = 0
+       OR u.current_version = ANY(CAST(:versions AS text[])))
+  AND (NOT :by_component OR (u.service_id, u.current_version) IN (
+        SELECT sv.service_id, sv.version FROM components c
+        JOIN service_versions sv ON sv.id = c.service_version_id
+        WHERE c.purl_type = :purl_type AND c.namespace = :namespace AND c.name = :name
+          AND c.version = ANY(CAST(:component_versions AS text[]))))
+"""
+
+_RESOURCE_MATCH = """
+    (cardinality(CAST(:tags_all AS text[])) = 0 OR res.tags @> CAST(:tags_all AS varchar[]))
+    AND (cardinality(CAST(:tags_any AS text[])) = 0 OR res.tags && CAST(:tags_any AS varchar[]))
+    AND NOT (res.tags && CAST(:tags_none AS varchar[]))
+"""
+
+_TENANTS = f"""
+INSERT INTO blast_tenants (case_id, tenant_id, resources)
+SELECT :case_id, res.tenant_id, count(*) FROM blast_units b
+JOIN resources res ON res.unit_id = b.unit_id
+WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
+GROUP BY res.tenant_id
+"""  # noqa: S608 - constant SQL fragments only
+
+_BREAKDOWN = """
+SELECT {key} AS key, count(DISTINCT b.unit_id) AS units, count(res.id) AS resources,
+       count(DISTINCT res.tenant_id) AS tenants
+FROM blast_units b
+JOIN deployment_units u ON u.id = b.unit_id
+JOIN {table} t ON t.id = u.{column}
+LEFT JOIN resources res ON res.unit_id = u.id AND {match}
+WHERE b.case_id = :case_id
+GROUP BY {key} ORDER BY {key}
+"""
+
+
+async def compute(
+    session: AsyncSession, *, case_id: int, criteria: BlastCriteria, actor: str
+) -> BlastRadius:
+    """(Re)compute and keep a case's blast radius; the previous one is replaced."""
+    if criteria.is_empty():
+        raise Invalid("give at least one of services, regions, versions or a component")
+    services = await _ids(session, Service, criteria.services, "services")
+    regions = await _ids(session, Region, criteria.regions, "regions")
+    component_key = ("", "", "")
+    in_range: list[str] = []
+    service_versions: list[dict[str, Any]] = []
+    if criteria.component is not None:
+        in_range, _, component_key = await component_versions(
+            session,
+            purl=criteria.component.purl,
+            version_range=criteria.component.range,
+            field="component.purl",
+        )
+    params: dict[str, Any] = {
+        "case_id": case_id,
+        "services": services,
+        "regions": regions,
+        "versions": criteria.versions,
+        "by_component": criteria.component is not None,
+        "purl_type": component_key[0],
+        "namespace": component_key[1],
+        "name": component_key[2],
+        "component_versions": in_range,
+        "tags_all": criteria.tags_all,
+        "tags_any": criteria.tags_any,
+        "tags_none": criteria.tags_none,
+    }
+    await session.execute(delete(BlastRadius).where(BlastRadius.case_id == case_id))
+    radius = BlastRadius(
+        case_id=case_id,
+        criteria=criteria.model_dump(),
+        units=0,
+        tenants=0,
+        resources=0,
+        by_region=[],
+        by_service=[],
+        service_versions=[],
+        computed_by=actor,
+    )
+    session.add(radius)
+    await session.flush()
+    await session.execute(text(_UNITS), params)
+    await session.execute(text(_TENANTS), params)
+    by_region = await _breakdown(session, "t.key", "regions", "region_id", params)
+    by_service = await _breakdown(session, "t.key", "services", "service_id", params)
+    if criteria.component is not None:
+        rows = await session.execute(
+            text(
+                "SELECT s.key AS service, u.current_version AS version, count(*) AS units "
+                "FROM blast_units b JOIN deployment_units u ON u.id = b.unit_id "
+                "JOIN services s ON s.id = u.service_id WHERE b.case_id = :case_id "
+                "GROUP BY s.key, u.current_version ORDER BY s.key, u.current_version"
+            ),
+            params,
+        )
+        service_versions = [dict(row._mapping) for row in rows]
+    totals = (
+        await session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM blast_units WHERE case_id = :case_id) AS units, "
+                "count(*) AS tenants, coalesce(sum(resources), 0) AS resources "
+                "FROM blast_tenants WHERE case_id = :case_id"
+            ),
+            params,
+        )
+    ).one()
+    radius.units, radius.tenants, radius.resources = (
+        int(totals.units),
+        int(totals.tenants),
+        int(totals.resources),
+    )
+    radius.by_region, radius.by_service = by_region, by_service
+    radius.service_versions = service_versions
+    await session.flush()
+    await audit.record(
+        session,
+        subject=f"case:{case_id}",
+        kind="case.blast_radius_computed",
+        actor=actor,
+        data={
+            "criteria": criteria.model_dump(),
+            "units": radius.units,
+            "tenants": radius.tenants,
+            "resources": radius.resources,
+        },
+    )
+    return radius
+
+
+async def _breakdown(
+    session: AsyncSession, key: str, table: str, column: str, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    sql = _BREAKDOWN.format(key=key, table=table, column=column, match=_RESOURCE_MATCH)
+    rows = await session.execute(text(sql), params)
+    return [dict(row._mapping) for row in rows]
+
+
+async def get(session: AsyncSession, *, case_id: int) -> BlastRadius:
+    radius = await session.get(BlastRadius, case_id)
+    if radius is None:
+        raise NotFound(f"case {case_id} has no blast radius yet")
+    return radius
+
+
+async def find(session: AsyncSession, *, case_id: int) -> BlastRadius | None:
+    return await session.get(BlastRadius, case_id)
+
+
+async def affected_tenants(
+    session: AsyncSession, *, case_id: int, page: int = 1, per_page: int = 100
+) -> Page[dict[str, Any]]:
+    """The affected tenants, most resources first, a page at a time."""
+    radius = await get(session, case_id=case_id)
+    per_page = min(max(per_page, 1), 200)
+    rows = await session.execute(
+        text(
+            "SELECT t.key, t.name, b.resources FROM blast_tenants b "
+            "JOIN tenants t ON t.id = b.tenant_id WHERE b.case_id = :case_id "
+            "ORDER BY b.resources DESC, t.key LIMIT :limit OFFSET :offset"
+        ),
+        {"case_id": case_id, "limit": per_page, "offset": (max(page, 1) - 1) * per_page},
+    )
+    return Page([dict(row._mapping) for row in rows], radius.tenants, max(page, 1), per_page)

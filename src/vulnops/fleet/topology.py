@@ -1,0 +1,191 @@
+"""The topology document (services, regions with their pairs, deployment units) and its checks
+(pure). A document is checked whole, against what the inventory already holds, before anything
+is written: every problem is reported by where it is (``units[12]``, with the line in a YAML
+file), and an import with any problem imports nothing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vulnops.errors import Invalid
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+
+
+class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: str = Field(pattern=KEY_PATTERN, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    owner_team: str = Field(default="", max_length=200)
+
+
+class RegionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    key: str = Field(pattern=KEY_PATTERN, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    geography: str = Field(default="", max_length=100)
+    pair: str | None = Field(default=None, max_length=100)
+    canary: bool = False
+    traffic_weight: float = Field(default=1.0, ge=0)
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    service: str = Field(max_length=100)
+    region: str = Field(max_length=100)
+    scale_unit: str = Field(pattern=KEY_PATTERN, max_length=100)
+    version: str = Field(min_length=1, max_length=100)
+    traffic_share: float = Field(gt=0, le=1)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+
+
+class Topology(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    services: list[ServiceIn] = Field(default_factory=list)
+    regions: list[RegionIn] = Field(default_factory=list)
+    units: list[UnitIn] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the inventory already holds, for checking references and pairs."""
+
+    services: frozenset[str] = frozenset()
+    regions: dict[str, str | None] = field(default_factory=dict)  # key -> its pair's key
+
+
+@dataclass
+class Problems:
+    lines: dict[tuple[str, int], int]
+    found: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, section: str, index: int, message: str) -> None:
+        where = f"{section}[{index}]"
+        line = self.lines.get((section, index))
+        self.found.append(
+            {"loc": where, "line": line, "msg": message} if line else {"loc": where, "msg": message}
+        )
+
+    def raise_if_any(self, source: str) -> None:
+        if self.found:
+            first = self.found[0]
+            place = first["loc"] + (f" (line {first['line']})" if "line" in first else "")
+            raise Invalid(
+                f"{source}: {place}: {first['msg']} ({len(self.found)} problem(s); "
+                "nothing imported)",
+                errors=self.found[:100],
+            )
+
+
+def _item_lines(text: str) -> dict[tuple[str, int], int]:
+    """For a YAML document, the line each list item starts on: ("units", 3) -> 42."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, int], int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(value_node, yaml.SequenceNode):
+                for index, item in enumerate(value_node.value):
+                    lines[(str(key_node.value), index)] = item.start_mark.line + 1
+    return lines
+
+
+def parse(text: str, *, source: str) -> tuple[Topology, dict[tuple[str, int], int]]:
+    """Read a topology from YAML (or JSON, which YAML reads too)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise Invalid(f"{source}: not valid YAML or JSON: {error}") from None
+    lines = _item_lines(text)
+    try:
+        topology = Topology.model_validate(document or {})
+    except ValidationError as error:
+        problems = Problems(lines)
+        for item in error.errors():
+            loc = item["loc"]
+            if len(loc) >= 2 and isinstance(loc[1], int):
+                rest = ".".join(str(part) for part in loc[2:])
+                problems.add(str(loc[0]), loc[1], f"{rest}: {item['msg']}" if rest else item["msg"])
+            else:
+                problems.found.append({"loc": ".".join(map(str, loc)), "msg": item["msg"]})
+        problems.raise_if_any(source)
+    return topology, lines
+
+
+def check(
+    topology: Topology, *, known: Known, lines: dict[tuple[str, int], int], source: str
+) -> None:
+    """Duplicate ids, references to unknown services or regions, and inconsistent pairs."""
+    problems = Problems(lines)
+    _check_duplicates(topology, problems)
+    pairs = dict(known.regions)
+    pairs.update({region.key: region.pair for region in topology.regions})
+    _check_pairs(topology, pairs, problems)
+    services = set(known.services) | {service.key for service in topology.services}
+    for index, unit in enumerate(topology.units):
+        if unit.service not in services:
+            problems.add("units", index, f"unknown service {unit.service!r}")
+        if unit.region not in pairs:
+            problems.add("units", index, f"unknown region {unit.region!r}")
+    problems.raise_if_any(source)
+
+
+def _check_duplicates(topology: Topology, problems: Problems) -> None:
+    sections: list[tuple[str, list[str]]] = [
+        ("services", [service.key for service in topology.services]),
+        ("regions", [region.key for region in topology.regions]),
+        ("units", [f"{u.service}/{u.region}/{u.scale_unit}" for u in topology.units]),
+    ]
+    for section, keys in sections:
+        counts = Counter(keys)
+        for index, key in enumerate(keys):
+            if counts[key] > 1:
+                problems.add(section, index, f"duplicate id {key!r}")
+
+
+def _check_pairs(topology: Topology, pairs: dict[str, str | None], problems: Problems) -> None:
+    for index, region in enumerate(topology.regions):
+        if region.pair is None:
+            continue
+        if region.pair == region.key:
+            problems.add("regions", index, f"region {region.key!r} is paired with itself")
+        elif region.pair not in pairs:
+            problems.add("regions", index, f"pair {region.pair!r} is not a known region")
+        elif pairs[region.pair] not in (None, region.key):
+            problems.add(
+                "regions",
+                index,
+                f"{region.key!r} pairs with {region.pair!r}, which pairs with "
+                f"{pairs[region.pair]!r}",
+            )
+    # A region the document leaves unpaired but that two regions now claim.
+    claimed = Counter(pair for pair in pairs.values() if pair)
+    for index, region in enumerate(topology.regions):
+        if claimed[region.key] > 1:
+            problems.add("regions", index, f"{region.key!r} is claimed as a pair by two regions")
+
+
+def pair_links(topology: Topology, known: Known) -> dict[str, str]:
+    """Every pair, both ways, after the import. The document wins: a region it re-pairs (or
+    unpairs) leaves its old partner unpaired."""
+    links = {key: pair for key, pair in known.regions.items() if pair}
+    for region in topology.regions:
+        old = links.pop(region.key, None)
+        if old is not None and links.get(old) == region.key:
+            del links[old]
+    for region in topology.regions:
+        if region.pair:
+            links[region.key] = region.pair
+            links[region.pair] = region.key
+    return links

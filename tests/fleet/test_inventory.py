@@ -1,0 +1,255 @@
+"""Importing and exporting the inventory through the API, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from helpers import MakeUser, api_token, bearer, sample
+from vulnops.auth.roles import Role
+from vulnops.db.database import Database
+from vulnops.fleet import generator
+from vulnops.fleet.models import Component, DeploymentUnit, Region, Resource, Service
+from vulnops.tenants.models import Tenant, TenantContact
+
+
+@pytest.fixture
+def fleet_dir(tmp_path: Path) -> Path:
+    generator.write(tmp_path / "fleet", seed=3, scale_name="small")
+    return tmp_path / "fleet"
+
+
+async def _counts(db: Database) -> dict[str, int]:
+    async with db.session() as session:
+        return {
+            model.__tablename__: int(
+                await session.scalar(select(func.count()).select_from(model)) or 0
+            )
+            for model in (
+                Service,
+                Region,
+                DeploymentUnit,
+                Tenant,
+                TenantContact,
+                Resource,
+                Component,
+            )
+        }
+
+
+def _files(fleet_dir: Path, **override: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes]]]:
+    files = [
+        ("topology", ("topology.yaml", (fleet_dir / "topology.yaml").read_bytes())),
+        ("tenants", ("tenants.csv", (fleet_dir / "tenants.csv").read_bytes())),
+        ("resources", ("resources.csv", (fleet_dir / "resources.csv").read_bytes())),
+    ]
+    files = [(name, override.get(name, content)) for name, content in files]
+    for path in sorted((fleet_dir / "sboms").iterdir()):
+        files.append(("sbom", (path.name, path.read_bytes())))
+    return files
+
+
+async def _import(
+    client: httpx.AsyncClient, headers: dict[str, str], files: list
+) -> httpx.Response:  # type: ignore[type-arg]
+    return await client.post("/api/fleet/import", files=files, headers=headers)
+
+
+async def test_a_generated_fleet_imports_whole_and_again_without_duplicates(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.RELEASE_MANAGER)))
+    first = await _import(client, headers, _files(fleet_dir))
+    assert first.status_code == 201, first.text
+    assert first.json()["resources"] == 3000 and first.json()["sboms"] == 15
+    counts = await _counts(db)
+    assert counts["regions"] == 10 and counts["services"] == 5
+    assert counts["resources"] == 3000 and counts["tenants"] == 300
+    assert counts["components"] == 15 * 6
+    again = await _import(client, headers, _files(fleet_dir))
+    assert again.status_code == 201
+    assert await _counts(db) == counts
+    regions = (await client.get("/api/fleet/regions", headers=headers)).json()
+    pairs = {r["key"]: r["pair"] for r in regions}
+    assert all(pairs[pair] == key for key, pair in pairs.items() if pair)
+    assert sum(1 for r in regions if r["canary"]) == 2
+
+
+async def test_an_import_with_one_bad_line_imports_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    lines = (fleet_dir / "resources.csv").read_text().splitlines(keepends=True)
+    lines[41] = "contoso,storage,nowhere-1,su-01,res-bad,\n"
+    bad = ("resources.csv", "".join(lines).encode())
+    response = await _import(client, headers, _files(fleet_dir, resources=bad))
+    assert response.status_code == 422
+    assert "line 42: unknown deployment unit storage/nowhere-1/su-01" in response.json()["detail"]
+    assert all(count == 0 for count in (await _counts(db)).values())
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("ghost,storage,eu-west-1,su-01,res-x,\n", "unknown tenant 'ghost'"),
+        ("contoso,storage,eu-west-1,su-01,,\n", "resource_id: missing"),
+        ('contoso,storage,eu-west-1,su-01,"unterminated\n', "unterminated CSV quoted field"),
+    ],
+)
+async def test_bad_resource_lines_are_named(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    db: Database,
+    fleet_dir: Path,
+    line: str,
+    message: str,
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    lines = (fleet_dir / "resources.csv").read_text().splitlines(keepends=True)
+    lines.insert(5, line)
+    response = await _import(
+        client, headers, _files(fleet_dir, resources=("r.csv", "".join(lines).encode()))
+    )
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    assert (await _counts(db))["resources"] == 0
+
+
+async def test_a_duplicate_resource_and_a_wrong_header_are_refused(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    lines = (fleet_dir / "resources.csv").read_text().splitlines(keepends=True)
+    duplicated = "".join([*lines, lines[1]]).encode()
+    response = await _import(client, headers, _files(fleet_dir, resources=("r.csv", duplicated)))
+    assert "duplicate resource" in response.json()["detail"]
+    wrong = "".join(["tenant,svc,region,unit,id,tags\n", *lines[1:]]).encode()
+    response = await _import(client, headers, _files(fleet_dir, resources=("r.csv", wrong)))
+    assert response.status_code == 422
+    assert (
+        "line 1: the header must be tenant,service,region,scale_unit,resource_id,tags"
+        in (response.json()["detail"])
+    )
+
+
+async def test_bad_tenant_contacts_are_refused(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    tenants = (
+        b"key,name,security_emails,webhook_url\n"
+        b"acme,Acme,sec@acme.example;not-an-email,\n"
+        b"beta,Beta,,ftp://beta.example/hook\n"
+        b"Bad Key,Gamma,,\n"
+    )
+    response = await _import(client, headers, [("tenants", ("tenants.csv", tenants))])
+    assert response.status_code == 422
+    lines = {(error["line"], error["msg"].split(":")[0]) for error in response.json()["errors"]}
+    assert (2, "security_emails") in lines
+    assert (3, "webhook_url") in lines
+    assert (4, "key") in lines
+    assert (await _counts(db))["tenants"] == 0
+
+
+async def test_an_sbom_that_is_not_cyclonedx_imports_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    files = _files(fleet_dir)
+    files.append(("sbom", ("storage@9.9.cdx.json", json.dumps({"spdxVersion": "2.3"}).encode())))
+    response = await _import(client, headers, files)
+    assert response.status_code == 422
+    assert "storage@9.9.cdx.json: not a CycloneDX SBOM" in response.json()["detail"]
+    assert all(count == 0 for count in (await _counts(db)).values())
+
+
+async def test_a_real_sbom_goes_to_a_service_version(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    await _import(client, headers, _files(fleet_dir))
+    content = sample("cyclonedx/laravel-7.12.0.bom.1.4.json").read_bytes()
+    put = await client.put(
+        "/api/fleet/services/portal/versions/7.12.0/sbom", content=content, headers=headers
+    )
+    assert put.status_code == 422
+    assert "unknown service 'portal'" in put.json()["detail"]
+    put = await client.put(
+        "/api/fleet/services/storage/versions/2026.12.0/sbom", content=content, headers=headers
+    )
+    assert put.status_code == 200, put.text
+    match = (
+        await client.get(
+            "/api/fleet/components",
+            params={
+                "purl": "pkg:composer/symfony/http-kernel",
+                "range": "vers:composer/>=5.4.0|<5.4.20",
+            },
+            headers=headers,
+        )
+    ).json()
+    assert match["versions_in_range"] == ["v5.4.16"]
+    assert [(s["service"], s["service_version"]) for s in match["services"]] == [
+        ("storage", "2026.12.0")
+    ]
+    outside = (
+        await client.get(
+            "/api/fleet/components",
+            params={"purl": "pkg:composer/symfony/http-kernel", "range": "vers:composer/>=6.0.0"},
+            headers=headers,
+        )
+    ).json()
+    assert outside["services"] == []
+    got = await client.get("/api/fleet/services/storage/versions/2026.12.0/sbom", headers=headers)
+    assert got.json()["bomFormat"] == "CycloneDX"
+    assert got.headers["content-disposition"].startswith("attachment;")
+
+
+async def test_export_then_import_gives_the_same_inventory(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.RELEASE_MANAGER)))
+    await _import(client, headers, _files(fleet_dir))
+    topology = (await client.get("/api/fleet/export/topology", headers=headers)).text
+    tenants = (await client.get("/api/fleet/export/tenants.csv", headers=headers)).content
+    resources = (await client.get("/api/fleet/export/resources.csv", headers=headers)).content
+    assert resources.count(b"\n") == 3001
+    # Import the export over the same inventory: nothing changes, nothing is duplicated.
+    before = await _counts(db)
+    again = await _import(
+        client,
+        headers,
+        [
+            ("topology", ("t.yaml", topology.encode())),
+            ("tenants", ("t.csv", tenants)),
+            ("resources", ("r.csv", resources)),
+        ],
+    )
+    assert again.status_code == 201, again.text
+    assert await _counts(db) == before
+    assert (await client.get("/api/fleet/export/topology", headers=headers)).text == topology
+    assert io.BytesIO(tenants).readline() == b"key,name,security_emails,webhook_url\n"
+
+
+async def test_customers_see_their_own_tenant_only(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    staff = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    await _import(client, staff, _files(fleet_dir))
+    customer = await make_user(Role.CUSTOMER, tenant_key="contoso")
+    headers = bearer(await api_token(db, customer))
+    own = await client.get("/api/fleet/tenants/contoso/resources", headers=headers)
+    assert own.status_code == 200 and own.json()["total"] == 10
+    assert all(item["unit"].count("/") == 2 for item in own.json()["items"])
+    other = await client.get("/api/fleet/tenants/fabrikam/resources", headers=headers)
+    assert other.status_code == 404
+    assert (await client.get("/api/fleet/services", headers=headers)).status_code == 403
+    page = await client.get("/fleet/my-tenant", headers=headers)
+    assert page.status_code == 303 and page.headers["location"] == "/fleet/tenants/contoso"
+    html = await client.get("/fleet/tenants/fabrikam", headers=headers)
+    assert html.status_code == 404

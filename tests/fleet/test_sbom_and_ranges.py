@@ -1,0 +1,82 @@
+"""CycloneDX SBOMs (real ones from ../shared/samples) and version ranges."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import sample
+from vulnops.errors import Invalid
+from vulnops.fleet import ranges, sbom
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "packages", "without_purl"),
+    [
+        ("laravel-7.12.0.bom.1.4.json", "1.4", 62, 0),
+        ("saasbom-apigateway-microservices-datastores.bom.json", "1.4", 0, 0),
+        ("trivy-fluentd-multiple-lockfiles.cdx.json", "1.6", 160, 1),
+    ],
+)
+def test_real_sboms_are_read(name: str, spec: str, packages: int, without_purl: int) -> None:
+    parsed = sbom.parse(sample(f"cyclonedx/{name}").read_bytes(), source=name)
+    assert (parsed.spec_version, len(parsed.packages), parsed.without_purl) == (
+        spec,
+        packages,
+        without_purl,
+    )
+
+
+def test_purls_are_split_into_type_namespace_name_version() -> None:
+    parsed = sbom.parse(
+        sample("cyclonedx/trivy-fluentd-multiple-lockfiles.cdx.json").read_bytes(), source="x"
+    )
+    types = {package.type for package in parsed.packages}
+    assert types == {"deb", "gem"}
+    adduser = next(p for p in parsed.packages if p.name == "adduser")
+    assert (adduser.namespace, adduser.version) == ("debian", "3.118")
+
+
+def test_a_document_that_is_not_cyclonedx_is_refused() -> None:
+    spdx = json.dumps({"spdxVersion": "SPDX-2.3", "packages": []})
+    with pytest.raises(Invalid, match="not a CycloneDX SBOM"):
+        sbom.parse(spdx, source="bom.json")
+    with pytest.raises(Invalid, match="not valid JSON"):
+        sbom.parse("<bom/>", source="bom.xml")
+
+
+def test_a_cyclonedx_document_that_breaks_its_schema_is_refused() -> None:
+    broken = json.loads(sample("cyclonedx/laravel-7.12.0.bom.1.4.json").read_text())
+    broken["components"][0]["type"] = "spaceship"
+    with pytest.raises(Invalid, match=r"not a valid CycloneDX 1\.4 document"):
+        sbom.parse(json.dumps(broken), source="laravel.json")
+    unknown_spec = {"bomFormat": "CycloneDX", "specVersion": "9.9", "version": 1}
+    with pytest.raises(Invalid, match="unsupported CycloneDX specVersion"):
+        sbom.parse(json.dumps(unknown_spec), source="x")
+
+
+def test_ranges_select_versions_by_their_ecosystem() -> None:
+    semver = ranges.parse_range("vers:npm/>=4.0.0|<4.17.21", purl_type="npm", field="range")
+    assert ranges.select(semver, ["3.10.1", "4.17.20", "4.17.21", "5.0.0"]) == (["4.17.20"], [])
+    debian = ranges.parse_range("vers:deb/<1.1.1d-1", purl_type="deb", field="range")
+    assert ranges.select(debian, ["1.1.1c-1", "1.1.1d-1"])[0] == ["1.1.1c-1"]
+
+
+def test_a_bad_range_or_the_wrong_scheme_is_refused() -> None:
+    with pytest.raises(Invalid, match="not a valid vers: range"):
+        ranges.parse_range("vers:npm/<<1", purl_type="npm", field="range")
+    with pytest.raises(Invalid, match="not a valid vers: range"):
+        ranges.parse_range(">=1.0", purl_type="npm", field="range")
+    with pytest.raises(Invalid, match="use vers:maven"):
+        ranges.parse_range("vers:npm/<1", purl_type="maven", field="range")
+
+
+def test_unreadable_versions_are_set_aside() -> None:
+    semver = ranges.parse_range("vers:npm/<2.0.0", purl_type="npm", field="range")
+    assert ranges.select(semver, ["1.0.0", "not a version"]) == (["1.0.0"], ["not a version"])
+
+
+def test_a_bad_package_url_is_refused() -> None:
+    with pytest.raises(Invalid, match="not a package URL"):
+        sbom.parse_purl("npm:lodash", field="purl")
