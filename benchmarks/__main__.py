@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("audit", "intake")
+BENCHMARKS = ("audit", "intake", "fleet")
 
 
 def run(names: list[str]) -> None:

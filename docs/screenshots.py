@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 from playwright.async_api import Page, async_playwright
 
@@ -23,23 +24,36 @@ OUT = HERE / "screenshots"
 CHROMIUM = os.environ.get("VULNOPS_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
-# (file, role to sign in as or None, path)
-SHOTS: list[tuple[str, str | None, str]] = [
-    ("landing", None, "/"),
-    ("dashboard-admin", "admin", "/"),
-    ("users", "admin", "/admin/users"),
-    ("audit-log", "admin", "/audit?verify=1"),
-    ("tokens", "researcher", "/account/tokens"),
-    ("my-reports", "researcher", "/reports"),
-    ("submit-report", "researcher", "/reports/new"),
-    ("triage-queue", "responder", "/reports?sort=received"),
-    ("report-triage", "responder", "/reports/2"),
-    ("cases", "responder", "/cases?sort=due"),
-    ("case", "responder", "/cases/1"),
+
+class Shot(NamedTuple):
+    name: str
+    role: str | None  # sign in as this demo user, or not at all
+    path: str
+    follow: str | None = None  # then open the link of the table row with this text
+    full_page: bool = False
+
+
+LOG4J = (
+    "purl=pkg:maven/org.apache.logging.log4j/log4j-core&range=vers:maven/%3E%3D2.0.0%7C%3C2.17.1"
+)
+SHOTS = [
+    Shot("landing", None, "/"),
+    Shot("dashboard-admin", "admin", "/"),
+    Shot("users", "admin", "/admin/users"),
+    Shot("audit-log", "admin", "/audit?verify=1"),
+    Shot("tokens", "researcher", "/account/tokens"),
+    Shot("my-reports", "researcher", "/reports"),
+    Shot("submit-report", "researcher", "/reports/new"),
+    Shot("triage-queue", "responder", "/reports?sort=received"),
+    Shot("report-triage", "responder", "/reports/2", full_page=True),
+    Shot("cases", "responder", "/cases?sort=due"),
+    Shot("case", "responder", "/cases/1", full_page=True),
+    Shot("fleet-services", "engineer", "/fleet/services"),
+    Shot("fleet-regions", "engineer", "/fleet/regions"),
+    Shot("fleet-tenant", "customer", "/fleet/my-tenant"),
+    Shot("fleet-components", "responder", f"/fleet/components?{LOG4J}"),
+    Shot("case-blast-radius", "responder", "/cases?q=JNDI", follow="JNDI lookup", full_page=True),
 ]
-
-
-FULL_PAGE = {"report-triage", "case"}
 
 
 def _free_port() -> int:
@@ -79,15 +93,19 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
     OUT.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for name, role, path in SHOTS:
+        for shot in SHOTS:
             context = await browser.new_context(viewport={"width": 1280, "height": 800})
             page = await context.new_page()
-            if role is not None:
-                await _sign_in(page, base, *logins[role])
-            await page.goto(base + path)
-            await page.screenshot(path=str(OUT / f"{name}.png"), full_page=name in FULL_PAGE)
+            if shot.role is not None:
+                await _sign_in(page, base, *logins[shot.role])
+            await page.goto(base + shot.path)
+            if shot.follow is not None:
+                row = page.get_by_role("row").filter(has_text=shot.follow)
+                await row.get_by_role("link").first.click()
+                await page.wait_for_load_state("networkidle")
+            await page.screenshot(path=str(OUT / f"{shot.name}.png"), full_page=shot.full_page)
             await context.close()
-            print(f"docs/screenshots/{name}.png")
+            print(f"docs/screenshots/{shot.name}.png")
         await browser.close()
 
 

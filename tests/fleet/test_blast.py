@@ -77,7 +77,10 @@ async def test_services_and_regions_select_units_tenants_and_resources(
     by_region = {row["key"]: row for row in body["by_region"]}
     assert set(by_region) == set(regions)
     for region in regions:
-        assert by_region[region]["resources"] == sum(1 for r in matching if r["region"] == region)
+        here = [r for r in matching if r["region"] == region]
+        assert by_region[region]["resources"] == len(here)
+        assert by_region[region]["tenants"] == len({r["tenant"] for r in here})
+        assert by_region[region]["units"] == sum(1 for u in units if u["region"] == region)
     tenants = (
         await client.get(
             f"/api/cases/{fleet['case']['id']}/blast-radius/tenants", headers=fleet["headers"]
@@ -108,6 +111,16 @@ async def test_a_component_range_selects_the_units_running_affected_versions(
     assert {row["version"] for row in body["service_versions"]} == {"2026.10.4"}
     by_service = {row["key"]: row["units"] for row in body["by_service"]}
     assert by_service == dict(Counter(u["service"] for u in old))
+
+
+async def test_criteria_that_match_nothing_give_an_empty_radius(
+    client: httpx.AsyncClient, fleet: dict[str, Any]
+) -> None:
+    response = await _compute(client, fleet, services=["storage"], versions=["1999.1.1"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["units"], body["tenants"], body["resources"]) == (0, 0, 0)
+    assert body["by_region"] == [] and body["by_service"] == []
 
 
 async def test_tags_narrow_the_resources(client: httpx.AsyncClient, fleet: dict[str, Any]) -> None:
@@ -176,3 +189,22 @@ async def test_the_case_page_shows_the_blast_radius(
     page = await client.get(f"/cases/{fleet['case']['id']}", headers=fleet["headers"])
     assert 'data-testid="blast-radius"' in page.text
     assert "eu-west-1" in page.text
+
+
+async def test_the_affected_tenants_page_lists_them_most_affected_first(
+    client: httpx.AsyncClient, fleet: dict[str, Any]
+) -> None:
+    body = (await _compute(client, fleet, services=["storage"])).json()
+    case_id = fleet["case"]["id"]
+    case_page = await client.get(f"/cases/{case_id}", headers=fleet["headers"])
+    assert f'href="/cases/{case_id}/tenants"' in case_page.text
+    page = await client.get(f"/cases/{case_id}/tenants", headers=fleet["headers"])
+    assert page.status_code == 200
+    expected = Counter(r["tenant"] for r in fleet["resources"] if r["service"] == "storage")
+    assert f"{len(expected):,} tenants" in page.text
+    top_key, top_count = sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    first_row = page.text.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert f"<code>{top_key}</code>" in first_row and f">{top_count}<" in first_row
+    assert body["tenants"] == len(expected)
+    beyond = await client.get(f"/cases/{case_id}/tenants?page=999", headers=fleet["headers"])
+    assert "No tenant has a resource" in beyond.text

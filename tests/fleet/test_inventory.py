@@ -15,7 +15,9 @@ from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.fleet import generator
 from vulnops.fleet.models import Component, DeploymentUnit, Region, Resource, Service
+from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant, TenantContact
+from vulnops.web.app import create_app
 
 
 @pytest.fixture
@@ -78,6 +80,32 @@ async def test_a_generated_fleet_imports_whole_and_again_without_duplicates(
     pairs = {r["key"]: r["pair"] for r in regions}
     assert all(pairs[pair] == key for key, pair in pairs.items() if pair)
     assert sum(1 for r in regions if r["canary"]) == 2
+
+
+async def test_imports_may_be_larger_than_other_requests(
+    make_user: MakeUser, db: Database, settings: Settings
+) -> None:
+    """The application refuses bodies over its limit (the largest upload, plus a MiB), but a
+    fleet import may be much larger."""
+    small = settings.model_copy(update={"max_attachment_bytes": 1024, "max_sarif_bytes": 1024})
+    app = create_app(small, database=db)
+    headers = bearer(await api_token(db, await make_user(Role.RELEASE_MANAGER)))
+    rows = [
+        f"big-{n:05d},{'Tenant ' + 'x' * 180} {n},security@big-{n}.example,\n" for n in range(8000)
+    ]
+    tenants_csv = ("key,name,security_emails,webhook_url\n" + "".join(rows)).encode()
+    assert len(tenants_csv) > 2**20 + 2048
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        imported = await _import(client, headers, [("tenants", ("tenants.csv", tenants_csv))])
+        elsewhere = await client.post(
+            "/api/reports",
+            json={"title": "x" * 20, "description": "y" * len(tenants_csv)},
+            headers=headers,
+        )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["tenants"] == 8000
+    assert elsewhere.status_code == 413
 
 
 async def test_an_import_with_one_bad_line_imports_nothing(

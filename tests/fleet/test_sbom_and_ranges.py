@@ -51,9 +51,10 @@ def test_a_cyclonedx_document_that_breaks_its_schema_is_refused() -> None:
     broken["components"][0]["type"] = "spaceship"
     with pytest.raises(Invalid, match=r"not a valid CycloneDX 1\.4 document"):
         sbom.parse(json.dumps(broken), source="laravel.json")
-    unknown_spec = {"bomFormat": "CycloneDX", "specVersion": "9.9", "version": 1}
-    with pytest.raises(Invalid, match="unsupported CycloneDX specVersion"):
-        sbom.parse(json.dumps(unknown_spec), source="x")
+    for spec in ("9.9", "1.1", "1.0"):
+        unknown_spec = {"bomFormat": "CycloneDX", "specVersion": spec, "version": 1}
+        with pytest.raises(Invalid, match=f"unsupported CycloneDX specVersion '{spec}'"):
+            sbom.parse(json.dumps(unknown_spec), source="x")
 
 
 def test_ranges_select_versions_by_their_ecosystem() -> None:

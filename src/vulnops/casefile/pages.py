@@ -77,6 +77,29 @@ async def case_page(
     )
 
 
+@router.get(
+    "/cases/{case_id:int}/tenants", response_class=HTMLResponse, dependencies=[require(READ)]
+)
+async def affected_tenants_page(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    """The tenants in a case's blast radius, most affected resources first."""
+    case = await cases.get_case(session, case_id=case_id)
+    found = await blast.affected_tenants(session, case_id=case.id, page=page, per_page=100)
+    return render(
+        request,
+        "cases/affected_tenants.html",
+        {
+            "case": case,
+            "page": found,
+            "page_url": lambda number: f"/cases/{case.id}/tenants?page={number}",
+        },
+    )
+
+
 @router.get("/cases/new", response_class=HTMLResponse)
 async def new_case_form(
     request: Request,

@@ -4,10 +4,11 @@ customer notification its tenants)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select, text
+from sqlalchemy import Row, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -87,24 +88,30 @@ _RESOURCE_MATCH = """
     AND NOT (res.tags && CAST(:tags_none AS varchar[]))
 """
 
-_TENANTS = f"""
-INSERT INTO blast_tenants (case_id, tenant_id, resources)
-SELECT :case_id, res.tenant_id, count(*) FROM blast_units b
-JOIN resources res ON res.unit_id = b.unit_id
-WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
-GROUP BY res.tenant_id
-"""  # noqa: S608 - constant SQL fragments only
-
-_BREAKDOWN = """
-SELECT {key} AS key, count(DISTINCT b.unit_id) AS units, count(res.id) AS resources,
-       count(DISTINCT res.tenant_id) AS tenants
+# One pass over the matching resources: they are collected once (MATERIALIZED), the affected
+# tenants are inserted from them, and the counts by region, by service and in total come from
+# the same rows (GROUPING SETS; units without a matching resource still count as units).
+_SPREAD = f"""
+WITH matched AS MATERIALIZED (
+    SELECT res.unit_id, res.tenant_id FROM blast_units b
+    JOIN resources res ON res.unit_id = b.unit_id
+    WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
+), kept AS (
+    INSERT INTO blast_tenants (case_id, tenant_id, resources)
+    SELECT :case_id, tenant_id, count(*) FROM matched GROUP BY tenant_id
+)
+SELECT GROUPING(r.key, s.key) AS level, r.key AS region, s.key AS service,
+       count(DISTINCT b.unit_id) AS units, count(m.tenant_id) AS resources,
+       count(DISTINCT m.tenant_id) AS tenants
 FROM blast_units b
 JOIN deployment_units u ON u.id = b.unit_id
-JOIN {table} t ON t.id = u.{column}
-LEFT JOIN resources res ON res.unit_id = u.id AND {match}
+JOIN regions r ON r.id = u.region_id
+JOIN services s ON s.id = u.service_id
+LEFT JOIN matched m ON m.unit_id = b.unit_id
 WHERE b.case_id = :case_id
-GROUP BY {key} ORDER BY {key}
-"""
+GROUP BY GROUPING SETS ((r.key), (s.key), ())
+"""  # noqa: S608 - constant SQL fragments only
+BY_REGION, BY_SERVICE, TOTAL = 1, 2, 3  # GROUPING(r.key, s.key): a bit per column left out
 
 
 async def compute(
@@ -154,9 +161,9 @@ async def compute(
     session.add(radius)
     await session.flush()
     await session.execute(text(_UNITS), params)
-    await session.execute(text(_TENANTS), params)
-    by_region = await _breakdown(session, "t.key", "regions", "region_id", params)
-    by_service = await _breakdown(session, "t.key", "services", "service_id", params)
+    spread = (await session.execute(text(_SPREAD), params)).all()
+    by_region = _counts(spread, BY_REGION, "region")
+    by_service = _counts(spread, BY_SERVICE, "service")
     if criteria.component is not None:
         rows = await session.execute(
             text(
@@ -168,21 +175,9 @@ async def compute(
             params,
         )
         service_versions = [dict(row._mapping) for row in rows]
-    totals = (
-        await session.execute(
-            text(
-                "SELECT (SELECT count(*) FROM blast_units WHERE case_id = :case_id) AS units, "
-                "count(*) AS tenants, coalesce(sum(resources), 0) AS resources "
-                "FROM blast_tenants WHERE case_id = :case_id"
-            ),
-            params,
-        )
-    ).one()
-    radius.units, radius.tenants, radius.resources = (
-        int(totals.units),
-        int(totals.tenants),
-        int(totals.resources),
-    )
+    totals = next(row for row in spread if row.level == TOTAL)  # () yields a row even for none
+    radius.units, radius.tenants = int(totals.units), int(totals.tenants)
+    radius.resources = int(totals.resources)
     radius.by_region, radius.by_service = by_region, by_service
     radius.service_versions = service_versions
     await session.flush()
@@ -201,12 +196,20 @@ async def compute(
     return radius
 
 
-async def _breakdown(
-    session: AsyncSession, key: str, table: str, column: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    sql = _BREAKDOWN.format(key=key, table=table, column=column, match=_RESOURCE_MATCH)
-    rows = await session.execute(text(sql), params)
-    return [dict(row._mapping) for row in rows]
+def _counts(rows: Sequence[Row[Any]], level: int, key: str) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {
+                "key": getattr(row, key),
+                "units": row.units,
+                "tenants": row.tenants,
+                "resources": row.resources,
+            }
+            for row in rows
+            if row.level == level
+        ),
+        key=lambda item: str(item["key"]),
+    )
 
 
 async def get(session: AsyncSession, *, case_id: int) -> BlastRadius:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from cyclonedx.schema import SchemaVersion
@@ -47,6 +48,12 @@ def _components(items: list[Any]) -> list[dict[str, Any]]:
     return found
 
 
+@cache
+def _validator(schema: SchemaVersion) -> JsonStrictValidator:
+    """One validator per spec version: each compiles its schema once, on first use."""
+    return JsonStrictValidator(schema)
+
+
 def parse(text: str | bytes, *, source: str) -> ParsedSbom:
     """A CycloneDX JSON document, validated; a document that is not one is refused whole."""
     try:
@@ -57,12 +64,13 @@ def parse(text: str | bytes, *, source: str) -> ParsedSbom:
         raise Invalid(f'{source}: not a CycloneDX SBOM (bomFormat must be "CycloneDX")')
     spec = str(document.get("specVersion", ""))
     try:
-        schema = SchemaVersion.from_version(spec)
+        validator = _validator(SchemaVersion.from_version(spec))
     except ValueError:
-        raise Invalid(f"{source}: unsupported CycloneDX specVersion {spec!r}") from None
-    failure = JsonStrictValidator(schema).validate_str(
-        text if isinstance(text, str) else text.decode()
-    )
+        # Unknown versions, and 1.0 and 1.1, which had no JSON format.
+        raise Invalid(
+            f"{source}: unsupported CycloneDX specVersion {spec!r} (JSON SBOMs are 1.2 or newer)"
+        ) from None
+    failure = validator.validate_str(text if isinstance(text, str) else text.decode())
     if failure is not None:
         raise Invalid(f"{source}: not a valid CycloneDX {spec} document: {failure}")
     packages: dict[str, Package] = {}
