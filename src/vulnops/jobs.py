@@ -23,6 +23,7 @@ from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
 from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
+from vulnops.rollout.tasks import blueprint as rollout_tasks
 from vulnops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
 app.add_tasks_from(case_tasks, namespace="cases")
 app.add_tasks_from(mail_tasks, namespace="mail")
+app.add_tasks_from(rollout_tasks, namespace="rollout")
 
 
 @app.periodic(cron="* * * * * */10")
@@ -75,6 +77,8 @@ async def run_worker(
             concurrency=concurrency,
             additional_context={"db": database, "settings": settings},
             update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            # Scheduled jobs (a rollout's next look) are found by polling.
+            fetch_job_polling_interval=1.0,
             stalled_worker_timeout=settings.worker_stalled_seconds,
             install_signal_handlers=install_signal_handlers,
             delete_jobs="successful",

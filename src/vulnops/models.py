@@ -12,6 +12,9 @@ MODEL_MODULES = (
     "vulnops.mail.models",
     "vulnops.cases.models",
     "vulnops.intake.models",
+    "vulnops.remediation.models",
+    "vulnops.rollout.models",
+    "vulnops.sim.models",
     "vulnops.demo",
 )
 

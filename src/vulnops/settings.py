@@ -24,6 +24,17 @@ from pydantic_settings import (
 )
 
 CONFIG_FILE_ENV = "VULNOPS_CONFIG_FILE"
+DEFAULT_PROMETHEUS_QUERIES = {
+    "requests": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units"}'
+    "[$window]))",
+    "errors": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units",'
+    'code=~"5.."}[$window]))',
+    "crashes": 'sum by (unit) (increase(process_crashes_total{service="$service",'
+    'unit=~"$units"}[$window]))',
+    "latency_ms": "1000 * sum by (unit) (rate(http_request_duration_seconds_sum{"
+    'service="$service",unit=~"$units"}[$window])) / sum by (unit) (rate('
+    'http_request_duration_seconds_count{service="$service",unit=~"$units"}[$window]))',
+}
 
 
 def default_data_dir() -> Path:
@@ -108,6 +119,66 @@ class Settings(BaseSettings):
     )
     sla_policy_file: Path | None = Field(
         default=None, description="YAML with response deadlines per severity (defaults shipped)."
+    )
+
+    rollout_policy_file: Path | None = Field(
+        default=None, description="YAML with rollout policies (defaults shipped)."
+    )
+    rollout_backend: str = Field(
+        default="simulated", description="Deployment backend: simulated, command or http."
+    )
+    health_source: str = Field(
+        default="simulated", description="Health source of the gates: simulated or prometheus."
+    )
+    rollout_tick_seconds: float = Field(
+        default=5, gt=0, description="Longest a rollout's controller waits between looks."
+    )
+    command_deploy: list[str] = Field(
+        default_factory=list,
+        description="argv run to deploy one unit; {service} {region} {scale_unit} {unit} "
+        "{unit_id} {version} {key} are substituted in each argument (no shell).",
+    )
+    command_status: list[str] = Field(
+        default_factory=list,
+        description="argv that prints the version a unit runs (same substitutions).",
+    )
+    command_timeout_seconds: float = Field(
+        default=600, gt=0, description="A deploy command running longer is killed and failed."
+    )
+    http_deploy_url: str | None = Field(
+        default=None, description="URL the http backend POSTs a deployment to."
+    )
+    http_status_url: str | None = Field(
+        default=None,
+        description="URL (with {service} {region} {scale_unit} {unit_id}) answering "
+        '{"version": …, "state": "in_progress"|"succeeded"|"failed"}.',
+    )
+    http_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the http backend."
+    )
+    http_timeout_seconds: float = Field(
+        default=600, gt=0, description="How long the http backend waits for a deployment."
+    )
+    http_poll_seconds: float = Field(
+        default=5, gt=0, description="How often the http backend polls the status URL."
+    )
+    prometheus_url: str | None = Field(
+        default=None, description="Base URL of the Prometheus HTTP API (http://prom:9090)."
+    )
+    prometheus_queries: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PROMETHEUS_QUERIES),
+        description="PromQL per metric (requests, errors, crashes, latency_ms), with $units "
+        "(a regex of unit names), $service and $window; grouped by the unit label.",
+    )
+    prometheus_unit_label: str = Field(
+        default="unit", description="The label whose value is a unit's service/region/scale_unit."
+    )
+    sim_seed: int = Field(default=1, description="Seed of the simulated fleet's traffic.")
+    sim_requests_per_second: float = Field(
+        default=200_000,
+        gt=0,
+        description="Requests a second the simulated fleet serves per service (the demo "
+        "accelerates time by serving more).",
     )
 
     @field_validator("data_dir")

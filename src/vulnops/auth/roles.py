@@ -55,6 +55,13 @@ class Permission(StrEnum):
     FLEET_MANAGE = "fleet:manage"
     # A customer's view of their own tenant and its resources.
     TENANT_OWN = "tenant:own"
+    # Fixes: create them and upload their test evidence; let one roll out without it.
+    FIXES_MANAGE = "fixes:manage"
+    FIXES_OVERRIDE = "fixes:override"
+    # Rollouts: see them; start, pause, resume, abort, roll back; approve another's.
+    ROLLOUTS_READ = "rollouts:read"
+    ROLLOUTS_MANAGE = "rollouts:manage"
+    ROLLOUTS_APPROVE = "rollouts:approve"
 
 
 P = Permission
@@ -72,6 +79,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_MANAGE,
             P.CASES_PROGRESS,
             P.FLEET_READ,
+            P.FIXES_MANAGE,
+            P.ROLLOUTS_READ,
+            P.ROLLOUTS_MANAGE,
+            P.ROLLOUTS_APPROVE,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -83,10 +94,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASES_PROGRESS,
             P.FLEET_READ,
             P.FLEET_MANAGE,
+            P.FIXES_MANAGE,
+            P.ROLLOUTS_READ,
         }
     ),
-    Role.RELEASE_MANAGER: frozenset({P.CASES_READ, P.CASES_PROGRESS, P.FLEET_READ, P.FLEET_MANAGE}),
-    Role.COMMUNICATIONS: frozenset({P.CASES_READ, P.FLEET_READ}),
+    Role.RELEASE_MANAGER: frozenset(
+        {
+            P.CASES_READ,
+            P.CASES_PROGRESS,
+            P.FLEET_READ,
+            P.FLEET_MANAGE,
+            P.ROLLOUTS_READ,
+            P.ROLLOUTS_MANAGE,
+            P.ROLLOUTS_APPROVE,
+        }
+    ),
+    Role.COMMUNICATIONS: frozenset({P.CASES_READ, P.FLEET_READ, P.ROLLOUTS_READ}),
     Role.RESEARCHER: _EXTERNAL_REPORTER,
     Role.PARTNER: _EXTERNAL_REPORTER,
     Role.CUSTOMER: frozenset({P.TENANT_OWN}),

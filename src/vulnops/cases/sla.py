@@ -6,7 +6,6 @@ the clock starts when the first report arrived (or when the case was opened, if 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,11 +15,10 @@ from typing import Any
 import yaml
 
 from vulnops.cases.severity import Rating
+from vulnops.durations import parse_duration
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("sla.yaml")
 UNRATED = "unrated"
-_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 class Milestone(StrEnum):
@@ -42,16 +40,6 @@ class SlaPolicy:
         return {milestone: started_at + span for milestone, span in targets.items()}
 
 
-def parse_duration(text: object, *, where: str) -> timedelta:
-    match = _DURATION.match(str(text))
-    if match is None:
-        raise PolicyError(f"{where}: {text!r} is not a duration like 30m, 4h or 7d")
-    amount = int(match.group(1))
-    if amount <= 0:
-        raise PolicyError(f"{where}: a deadline must be positive, not {text!r}")
-    return timedelta(**{_UNITS[match.group(2)]: amount})
-
-
 def parse_policy(document: Any) -> SlaPolicy:
     if not isinstance(document, dict):
         raise PolicyError("the SLA policy must map ratings to deadlines")
@@ -70,10 +58,13 @@ def parse_policy(document: Any) -> SlaPolicy:
         bad = set(spans) - names
         if bad:
             raise PolicyError(f"{rating}: unknown milestone(s) {sorted(bad)}; use {sorted(names)}")
-        targets[rating] = {
-            Milestone(name): parse_duration(value, where=f"{rating}.{name}")
-            for name, value in spans.items()
-        }
+        try:
+            targets[rating] = {
+                Milestone(name): parse_duration(value, where=f"{rating}.{name}")
+                for name, value in spans.items()
+            }
+        except ValueError as error:
+            raise PolicyError(str(error)) from None
     return SlaPolicy(targets)
 
 

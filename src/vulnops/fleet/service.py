@@ -47,6 +47,11 @@ async def get_service(session: AsyncSession, *, key: str) -> Service:
     return service
 
 
+async def service_keys(session: AsyncSession, *, ids: list[int]) -> dict[int, str]:
+    rows = await session.execute(select(Service.id, Service.key).where(Service.id.in_(ids)))
+    return {int(service_id): str(key) for service_id, key in rows.all()}
+
+
 async def service_versions(session: AsyncSession, *, service_id: int) -> list[dict[str, Any]]:
     """A service's versions: units running each, and its SBOM (components) when imported."""
     rows = await session.execute(

@@ -1,0 +1,90 @@
+"""JUnit XML test reports (pure): what a suite ran and what failed.
+
+Read with junitparser after defusedxml has parsed the document, so that a report cannot declare
+entities (no billion laughs, no reading local files). Counts come from the test cases themselves,
+not from the attributes a tool wrote at the top (Surefire, go-junit-report and pytest disagree
+on which ones they write). A report passes when it ran at least one test and none failed or
+errored; skipped tests are neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import ParseError
+
+import defusedxml.ElementTree as SafeTree
+from defusedxml import DefusedXmlException
+from junitparser import Error, Failure, Skipped, TestCase
+
+from vulnops.errors import Invalid
+
+LISTED = 50
+
+
+@dataclass(frozen=True)
+class FailedCase:
+    suite: str
+    name: str
+    kind: str  # failure or error
+    message: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    suites: int
+    tests: int
+    failures: int
+    errors: int
+    skipped: int
+    failed: list[FailedCase] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.tests - self.skipped > 0 and self.failures == 0 and self.errors == 0
+
+
+def parse(data: bytes, *, source: str) -> Summary:
+    try:
+        root = SafeTree.fromstring(data)
+    except DefusedXmlException as error:
+        raise Invalid(f"{source}: declares DTDs or entities, which are refused ({error})") from None
+    except ParseError as error:
+        raise Invalid(f"{source}: not well-formed XML: {error}") from None
+    if root.tag not in {"testsuites", "testsuite"}:
+        raise Invalid(
+            f"{source}: not a JUnit XML report (the root is <{root.tag}>, "
+            "not <testsuites> or <testsuite>)"
+        )
+    tests = failures = errors = skipped = 0
+    failed: list[FailedCase] = []
+    # Every <testcase> once, under the suite that holds it (suites may nest).
+    suites = list(root.iter("testsuite"))
+    for suite in suites:
+        for element in suite.findall("testcase"):
+            case = TestCase.fromelem(element)  # type: ignore[no-untyped-call]
+            tests += 1
+            for result in case.result:
+                if isinstance(result, Skipped):
+                    skipped += 1
+                elif isinstance(result, Failure | Error):
+                    kind = "error" if isinstance(result, Error) else "failure"
+                    failures += kind == "failure"
+                    errors += kind == "error"
+                    if len(failed) < LISTED:
+                        failed.append(
+                            FailedCase(
+                                suite=suite.get("name", ""),
+                                name=f"{case.classname or ''}.{case.name or ''}".strip("."),
+                                kind=kind,
+                                message=(result.message or "")[:500],
+                            )
+                        )
+                    break
+    return Summary(
+        suites=len(suites),
+        tests=tests,
+        failures=failures,
+        errors=errors,
+        skipped=skipped,
+        failed=failed,
+    )

@@ -1,0 +1,1 @@
+"""Deployment backends: each changes what a unit runs, one module per kind."""

@@ -1,0 +1,1 @@
+"""Health sources: what units served, for the gates; one module per kind."""

@@ -1,0 +1,123 @@
+"""Feeding the gates: the health of a stage's updated units and of the units not yet updated,
+one interval at a time, from the rollout's health source (the controller's shell)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from vulnops.rollout import gates
+from vulnops.rollout.decide import StageStatus, UnitStatus
+from vulnops.rollout.interfaces import HealthSource, HealthUnavailable, Target
+from vulnops.rollout.models import RolloutStage, RolloutUnit
+from vulnops.rollout.policy import GateRules
+
+CATCH_UP = 30  # intervals one look may process when the controller was away
+BASELINE_WINDOWS = 30  # the baseline is measured in this many windows at most
+
+
+def groups(
+    stage: RolloutStage, units: Sequence[RolloutUnit], window_start: datetime
+) -> tuple[list[int], list[int]]:
+    """The units of ``stage`` that ran the new version for the whole window, and the units that
+    ran the old one (of this stage and the ones after it, never touched yet)."""
+    updated = [
+        u.unit_id
+        for u in units
+        if u.stage == stage.index
+        and u.status == UnitStatus.DEPLOYED
+        and u.deployed_at is not None
+        and u.deployed_at <= window_start
+    ]
+    control = [
+        u.unit_id for u in units if u.stage >= stage.index and u.status == UnitStatus.PENDING
+    ]
+    return updated, control
+
+
+async def window(
+    health: HealthSource,
+    targets: Mapping[int, Target],
+    updated: Sequence[int],
+    control: Sequence[int],
+    start: datetime,
+    end: datetime,
+) -> gates.Window:
+    observed = await health.observe([targets[u] for u in [*updated, *control]], start, end)
+    return gates.Window(
+        updated={u: observed[u] for u in updated if u in observed},
+        control={u: observed[u] for u in control if u in observed},
+    )
+
+
+async def baseline(
+    health: HealthSource,
+    targets: Mapping[int, Target],
+    stage: RolloutStage,
+    units: Sequence[RolloutUnit],
+    rules: GateRules,
+    now: datetime,
+) -> gates.GateState:
+    """The gate's start, from the windows before the stage deploys (raises HealthUnavailable)."""
+    members = [u.unit_id for u in units if u.stage == stage.index]
+    control = [u.unit_id for u in units if u.stage > stage.index and u.status == UnitStatus.PENDING]
+    pieces = max(1, min(BASELINE_WINDOWS, round(rules.baseline / rules.interval)))
+    step = rules.baseline / pieces
+    windows = [
+        await window(
+            health,
+            targets,
+            members,
+            control,
+            now - rules.baseline + step * i,
+            now - rules.baseline + step * (i + 1),
+        )
+        for i in range(pieces)
+    ]
+    return gates.start(windows, rules)
+
+
+async def look(
+    health: HealthSource,
+    targets: Mapping[int, Target],
+    stage: RolloutStage,
+    units: Sequence[RolloutUnit],
+    rules: GateRules,
+    *,
+    bake_over: bool,
+    now: datetime,
+) -> None:
+    """Bring ``stage``'s gate up to ``now`` (whole intervals only) and set its verdict."""
+    if stage.gate is None or stage.observed_until is None:
+        return
+    state = gates.GateState.from_json(stage.gate)
+    unavailable = None
+    start = stage.observed_until
+    for _ in range(CATCH_UP):
+        end = start + rules.interval
+        if end > now:
+            break
+        updated, control = groups(stage, units, start)
+        try:
+            observed = await window(health, targets, updated, control, start, end)
+        except HealthUnavailable as error:
+            unavailable = str(error)
+            break
+        state = gates.update(state, observed, rules)
+        start = end
+    stage.gate, stage.observed_until = state.to_json(), start
+    has_control = any(u.stage >= stage.index and u.status == UnitStatus.PENDING for u in units)
+    verdict = gates.verdict(state, rules, baked=bake_over, has_control=has_control)
+    kind, reason = verdict.kind, verdict.reason
+    if unavailable is not None and kind != gates.VerdictKind.FAIL:
+        kind, reason = gates.VerdictKind.HOLD, f"the health source is unavailable: {unavailable}"
+    stage.verdict, stage.verdict_reason, stage.evidence = kind.value, reason, verdict.stats
+    undecided = kind in {gates.VerdictKind.HOLD, gates.VerdictKind.PENDING}
+    if not undecided:
+        stage.holding_since = None
+    elif stage.holding_since is None:
+        stage.holding_since = now
+
+
+def watched(stage: RolloutStage) -> bool:
+    return stage.status in {StageStatus.DEPLOYING, StageStatus.BAKING}

@@ -1,0 +1,499 @@
+"""Rollouts: plan one, start it, and the operations on a running one — approve, pause, resume,
+abort, roll back. The controller (controller.py) does the deploying."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.auth import service as users
+from vulnops.auth.roles import Permission, Role, has_permission
+from vulnops.cases.states import CaseState
+from vulnops.db.pagination import Page
+from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
+from vulnops.fleet import deployment
+from vulnops.fleet import service as fleet
+from vulnops.remediation import service as remediation
+from vulnops.remediation.models import Fix
+from vulnops.rollout import registry, tasks, transitions
+from vulnops.rollout.decide import ACTIVE, RolloutStatus, StageStatus, UnitStatus
+from vulnops.rollout.interfaces import Context
+from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
+from vulnops.rollout.plan import Plan, RegionInfo, UnitInfo, build_plan
+from vulnops.rollout.policy import Policy, load_policies
+from vulnops.settings import Settings
+
+
+@lru_cache(maxsize=4)
+def _policies(path: Path | None) -> dict[str, Policy]:
+    return load_policies(path)
+
+
+def policies(settings: Settings) -> dict[str, Policy]:
+    return _policies(settings.rollout_policy_file)
+
+
+def policy_named(settings: Settings, name: str) -> Policy:
+    known = policies(settings)
+    if name not in known:
+        raise Invalid(f"policy: unknown {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    fix: Fix
+    service: str
+    policy: Policy
+    plan: Plan
+    units: dict[int, deployment.Placement]
+
+
+async def preview(
+    session: AsyncSession, *, fix_id: int, policy_name: str, settings: Settings
+) -> PlanPreview:
+    """The plan a rollout of this fix would follow now; nothing is written."""
+    fix = await remediation.get_fix(session, fix_id=fix_id)
+    policy = policy_named(settings, policy_name)
+    placements = await deployment.service_units(session, service_id=fix.service_id)
+    regions = {
+        p.region: RegionInfo(
+            key=p.region, pair=p.region_pair, canary=p.region_canary, weight=p.region_weight
+        )
+        for p in placements
+    }
+    plan = build_plan(
+        units=[
+            UnitInfo(
+                id=p.id,
+                region=p.region,
+                scale_unit=p.scale_unit,
+                version=p.version,
+                traffic_share=p.traffic_share,
+                tags=p.tags,
+            )
+            for p in placements
+        ],
+        regions=regions.values(),
+        policy=policy,
+        target_version=fix.version,
+    )
+    keys = await fleet.service_keys(session, ids=[fix.service_id])
+    return PlanPreview(fix, keys[fix.service_id], policy, plan, {p.id: p for p in placements})
+
+
+async def _active_for(session: AsyncSession, service_id: int) -> int | None:
+    return await session.scalar(
+        select(Rollout.id).where(
+            Rollout.service_id == service_id, Rollout.status.in_([s.value for s in ACTIVE])
+        )
+    )
+
+
+async def start(
+    session: AsyncSession,
+    *,
+    fix_id: int,
+    policy_name: str,
+    actor: str,
+    settings: Settings,
+    now: datetime,
+    approver: str | None = None,
+    backend: str | None = None,
+    health_source: str | None = None,
+) -> Rollout:
+    """Start rolling a fix out (or wait for the named approver, when the policy asks for one)."""
+    shown = await preview(session, fix_id=fix_id, policy_name=policy_name, settings=settings)
+    fix, policy = shown.fix, shown.policy
+    ready = await remediation.readiness(session, fix=fix)
+    if not ready.ready:
+        raise Conflict(
+            "the fix's test evidence does not allow a rollout yet: " + "; ".join(ready.missing)
+        )
+    approver = (approver or "").strip().lower() or None
+    if policy.approval_required:
+        if approver is None:
+            raise Invalid(f"approver: the {policy.name} policy needs a named approver")
+        if approver == actor.lower():
+            raise Forbidden("the approver must be someone other than the person starting it")
+        try:
+            user = await users.get_user_by_email(session, email=approver)
+        except NotFound:
+            user = None
+        if (
+            user is None
+            or user.disabled
+            or not has_permission(Role(user.role), Permission.ROLLOUTS_APPROVE)
+        ):
+            raise Invalid(f"approver: {approver!r} is not an active user who may approve rollouts")
+    backend = backend or settings.rollout_backend
+    health_source = health_source or settings.health_source
+    # Built once here so that an unknown name or missing configuration is a 422 now.
+    context = Context(settings=settings, database=None)
+    registry.backend(backend, context)
+    registry.health_source(health_source, context)
+    active = await _active_for(session, fix.service_id)
+    if active is not None:
+        raise Conflict(f"{shown.service} already has an active rollout ({active})")
+    rollout = Rollout(
+        fix_id=fix.id,
+        case_id=fix.case_id,
+        service_id=fix.service_id,
+        target_version=fix.version,
+        policy_name=policy.name,
+        policy=policy.model_dump(mode="json"),
+        backend=backend,
+        health_source=health_source,
+        status=(
+            RolloutStatus.AWAITING_APPROVAL if policy.approval_required else RolloutStatus.RUNNING
+        ).value,
+        started_by=actor,
+        approver=approver,
+        evidence_overridden=ready.overridden,
+        updated_at=now,
+    )
+    session.add(rollout)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"{shown.service} already has an active rollout") from None
+    await _write_plan(session, rollout, shown)
+    await transitions.record(
+        session,
+        rollout,
+        "started",
+        {
+            "service": shown.service,
+            "version": fix.version,
+            "policy": policy.name,
+            "stages": len(shown.plan.stages),
+            "units": sum(len(s.unit_ids) for s in shown.plan.stages),
+            "approver": approver,
+            "evidence_overridden": ready.overridden,
+        },
+        actor=actor,
+    )
+    await transitions.move_case(
+        session, rollout, CaseState.DEPLOYING, f"rollout {rollout.id} started", now
+    )
+    if rollout.status == RolloutStatus.RUNNING:
+        await tasks.wake(session, rollout.id)
+    return rollout
+
+
+async def _write_plan(session: AsyncSession, rollout: Rollout, shown: PlanPreview) -> None:
+    """The stages and their units, in two set-based inserts."""
+    stages = shown.plan.stages
+    await session.execute(
+        insert(RolloutStage),
+        [
+            {
+                "rollout_id": rollout.id,
+                "index": s.index,
+                "kind": s.kind.value,
+                "regions": list(s.regions),
+                "traffic": s.traffic,
+                "status": StageStatus.PENDING.value,
+            }
+            for s in stages
+        ],
+    )
+    await session.execute(
+        insert(RolloutUnit),
+        [
+            {
+                "rollout_id": rollout.id,
+                "unit_id": unit_id,
+                "stage": s.index,
+                "from_version": shown.units[unit_id].version,
+                "status": UnitStatus.PENDING.value,
+            }
+            for s in stages
+            for unit_id in s.unit_ids
+        ],
+    )
+
+
+async def get(session: AsyncSession, *, rollout_id: int, lock: bool = False) -> Rollout:
+    query = select(Rollout).where(Rollout.id == rollout_id)
+    rollout = await session.scalar(query.with_for_update() if lock else query)
+    if rollout is None:
+        raise NotFound(f"no rollout {rollout_id}")
+    return rollout
+
+
+def _require(rollout: Rollout, allowed: Sequence[RolloutStatus], operation: str) -> None:
+    if rollout.status not in {s.value for s in allowed}:
+        names = ", ".join(s.value for s in allowed)
+        raise Conflict(
+            f"a {rollout.status} rollout cannot be {operation}; only a rollout that is {names}"
+        )
+
+
+async def approve(session: AsyncSession, *, rollout_id: int, actor: str, now: datetime) -> Rollout:
+    rollout = await get(session, rollout_id=rollout_id, lock=True)
+    _require(rollout, [RolloutStatus.AWAITING_APPROVAL], "approved")
+    if actor.lower() == rollout.started_by.lower():
+        raise Forbidden("the person who started the rollout cannot approve it")
+    if rollout.approver is not None and actor.lower() != rollout.approver:
+        raise Forbidden(f"only the named approver ({rollout.approver}) can approve it")
+    rollout.status, rollout.approved_at, rollout.updated_at = RolloutStatus.RUNNING.value, now, now
+    await transitions.record(session, rollout, "approved", {}, actor=actor)
+    await tasks.wake(session, rollout.id)
+    return rollout
+
+
+async def _operate(
+    session: AsyncSession,
+    *,
+    rollout_id: int,
+    actor: str,
+    now: datetime,
+    allowed: Sequence[RolloutStatus],
+    operation: str,
+    to: RolloutStatus,
+    reason: str,
+) -> Rollout:
+    rollout = await get(session, rollout_id=rollout_id, lock=True)
+    _require(rollout, allowed, operation)
+    previous = rollout.status
+    rollout.status, rollout.status_reason, rollout.updated_at = to.value, reason, now
+    if to in {RolloutStatus.ABORTED}:
+        rollout.finished_at = now
+    await transitions.record(
+        session, rollout, operation.replace(" ", "_"), {"from": previous, "reason": reason}, actor
+    )
+    await tasks.wake(session, rollout.id)
+    return rollout
+
+
+async def pause(
+    session: AsyncSession, *, rollout_id: int, actor: str, now: datetime, reason: str = ""
+) -> Rollout:
+    return await _operate(
+        session,
+        rollout_id=rollout_id,
+        actor=actor,
+        now=now,
+        allowed=[RolloutStatus.RUNNING],
+        operation="paused",
+        to=RolloutStatus.PAUSED,
+        reason=reason or "paused",
+    )
+
+
+async def resume(
+    session: AsyncSession, *, rollout_id: int, actor: str, now: datetime, reason: str = ""
+) -> Rollout:
+    """Resume a paused rollout, or one halted because a unit could not be deployed (its units
+    are tried again). A rollout whose gate failed cannot resume: roll it back, or abort it."""
+    rollout = await get(session, rollout_id=rollout_id, lock=True)
+    _require(rollout, [RolloutStatus.PAUSED, RolloutStatus.HALTED], "resumed")
+    failed_stage = await session.scalar(
+        select(RolloutStage.index).where(
+            RolloutStage.rollout_id == rollout.id, RolloutStage.status == StageStatus.FAILED
+        )
+    )
+    if failed_stage is not None:
+        raise Conflict(
+            f"stage {failed_stage} failed its health gate: roll the rollout back or abort it"
+        )
+    units = await session.scalars(
+        select(RolloutUnit).where(
+            RolloutUnit.rollout_id == rollout.id, RolloutUnit.status == UnitStatus.FAILED
+        )
+    )
+    for unit in units:
+        unit.status, unit.attempts, unit.retry_at = UnitStatus.PENDING.value, 0, None
+    return await _operate(
+        session,
+        rollout_id=rollout_id,
+        actor=actor,
+        now=now,
+        allowed=[RolloutStatus.PAUSED, RolloutStatus.HALTED],
+        operation="resumed",
+        to=RolloutStatus.RUNNING,
+        reason=reason or "resumed",
+    )
+
+
+async def abort(
+    session: AsyncSession, *, rollout_id: int, actor: str, now: datetime, reason: str
+) -> Rollout:
+    """Stop for good, leaving every unit as it is."""
+    if not reason.strip():
+        raise Invalid("reason: say why the rollout is aborted")
+    return await _operate(
+        session,
+        rollout_id=rollout_id,
+        actor=actor,
+        now=now,
+        allowed=sorted(ACTIVE),
+        operation="aborted",
+        to=RolloutStatus.ABORTED,
+        reason=reason.strip(),
+    )
+
+
+async def roll_back(
+    session: AsyncSession, *, rollout_id: int, actor: str, now: datetime, reason: str
+) -> Rollout:
+    """Return every unit this rollout changed to the version it ran before."""
+    if not reason.strip():
+        raise Invalid("reason: say why the rollout is rolled back")
+    rollout = await get(session, rollout_id=rollout_id, lock=True)
+    allowed = [
+        RolloutStatus.RUNNING,
+        RolloutStatus.PAUSED,
+        RolloutStatus.HALTED,
+        RolloutStatus.COMPLETED,
+        RolloutStatus.ROLLING_BACK,
+    ]
+    _require(rollout, allowed, "rolled back")
+    if rollout.status == RolloutStatus.COMPLETED:
+        active = await _active_for(session, rollout.service_id)
+        if active is not None:
+            raise Conflict(f"another rollout of this service is active ({active})")
+        rollout.finished_at = None
+    units = await session.scalars(
+        select(RolloutUnit).where(
+            RolloutUnit.rollout_id == rollout.id,
+            RolloutUnit.status.in_([UnitStatus.DEPLOYED, UnitStatus.ROLLBACK_FAILED]),
+        )
+    )
+    for unit in units:
+        unit.status, unit.attempts, unit.retry_at = UnitStatus.DEPLOYED.value, 0, None
+    return await _operate(
+        session,
+        rollout_id=rollout_id,
+        actor=actor,
+        now=now,
+        allowed=allowed,
+        operation="rollback requested",
+        to=RolloutStatus.ROLLING_BACK,
+        reason=reason.strip(),
+    )
+
+
+async def list_rollouts(
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    case_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[dict[str, Any]]:
+    per_page = min(max(per_page, 1), 200)
+    query = select(Rollout)
+    if status == "active":
+        query = query.where(Rollout.status.in_([s.value for s in ACTIVE]))
+    elif status:
+        query = query.where(Rollout.status == status)
+    if case_id is not None:
+        query = query.where(Rollout.case_id == case_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rollouts = list(
+        await session.scalars(
+            query.order_by(Rollout.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
+        )
+    )
+    counts = await unit_counts(session, rollout_ids=[r.id for r in rollouts])
+    keys = await fleet.service_keys(session, ids=[r.service_id for r in rollouts])
+    items = [
+        {**summary(r), "service": keys.get(r.service_id, ""), "units": counts.get(r.id, {})}
+        for r in rollouts
+    ]
+    return Page(items, total or 0, max(page, 1), per_page)
+
+
+async def unit_counts(
+    session: AsyncSession, *, rollout_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    if not rollout_ids:
+        return {}
+    rows = await session.execute(
+        select(RolloutUnit.rollout_id, RolloutUnit.status, func.count())
+        .where(RolloutUnit.rollout_id.in_(rollout_ids))
+        .group_by(RolloutUnit.rollout_id, RolloutUnit.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for rollout_id, status, count in rows.all():
+        counts.setdefault(rollout_id, {})[status] = count
+    return counts
+
+
+def summary(rollout: Rollout) -> dict[str, Any]:
+    return {
+        "id": rollout.id,
+        "case_id": rollout.case_id,
+        "fix_id": rollout.fix_id,
+        "target_version": rollout.target_version,
+        "policy": rollout.policy_name,
+        "backend": rollout.backend,
+        "health_source": rollout.health_source,
+        "status": rollout.status,
+        "status_reason": rollout.status_reason,
+        "started_by": rollout.started_by,
+        "approver": rollout.approver,
+        "approved_at": rollout.approved_at,
+        "evidence_overridden": rollout.evidence_overridden,
+        "created_at": rollout.created_at,
+        "updated_at": rollout.updated_at,
+        "finished_at": rollout.finished_at,
+    }
+
+
+async def snapshot(session: AsyncSession, *, rollout_id: int) -> dict[str, Any]:
+    """Everything the rollout page shows: the rollout, each stage with its gate's statistics,
+    and every unit's state (compactly: the page draws thousands of them)."""
+    rollout = await get(session, rollout_id=rollout_id)
+    stages = list(
+        await session.scalars(
+            select(RolloutStage)
+            .where(RolloutStage.rollout_id == rollout.id)
+            .order_by(RolloutStage.index)
+        )
+    )
+    units = list(
+        await session.scalars(
+            select(RolloutUnit)
+            .where(RolloutUnit.rollout_id == rollout.id)
+            .order_by(RolloutUnit.stage, RolloutUnit.unit_id)
+        )
+    )
+    labels = await fleet.unit_labels(session, unit_ids={u.unit_id for u in units})
+    keys = await fleet.service_keys(session, ids=[rollout.service_id])
+    return {
+        **summary(rollout),
+        "service": keys.get(rollout.service_id, ""),
+        "stages": [
+            {
+                "index": s.index,
+                "kind": s.kind,
+                "regions": s.regions,
+                "traffic": s.traffic,
+                "status": s.status,
+                "begun_at": s.begun_at,
+                "baking_since": s.baking_since,
+                "finished_at": s.finished_at,
+                "verdict": s.verdict,
+                "verdict_reason": s.verdict_reason,
+                "alerted": s.alerted,
+                "evidence": s.evidence,
+                "units": [
+                    [u.unit_id, labels.get(u.unit_id, ""), u.status, u.last_error[:200]]
+                    for u in units
+                    if u.stage == s.index
+                ],
+            }
+            for s in stages
+        ],
+    }
