@@ -21,6 +21,7 @@ from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
 from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
+from vulnops.sim.demo import seed_rollouts
 from vulnops.tenants.demo import seed_tenants
 
 
@@ -49,6 +50,7 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("fleet", seed_fleet),
     ("reports", seed_reports),
     ("blast-radii", seed_blast_radii),
+    ("rollouts", seed_rollouts),
 )
 
 

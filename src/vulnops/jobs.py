@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import procrastinate
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from vulnops.auth.tasks import blueprint as auth_tasks
 from vulnops.cases.tasks import blueprint as case_tasks
@@ -35,18 +37,28 @@ app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
 
 
-@app.periodic(cron="* * * * * */10")
-@app.task(queueing_lock="retry_stalled_jobs", pass_context=True)
-async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:
+async def retry_jobs_of_dead_workers(opened: procrastinate.App, settings: Settings) -> int:
     """Requeue the jobs of workers that stopped sending heartbeats."""
-    settings = job_settings(context)
-    stalled = await context.app.job_manager.get_stalled_jobs(
-        seconds_since_heartbeat=settings.worker_stalled_seconds
+    stalled = list(
+        await opened.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=settings.worker_stalled_seconds
+        )
     )
     for job in stalled:
         log.warning("retrying job %s (%s) of a dead worker", job.id, job.task_name)
-        await context.app.job_manager.retry_job(job)
-    return len(list(stalled))
+        try:
+            await opened.job_manager.retry_job(job)
+        except UniqueViolation:
+            # The same work is queued already (a job with its queueing lock waits): end the
+            # dead one, so that its lock no longer holds the queued one back.
+            await opened.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    return len(stalled)
+
+
+@app.periodic(cron="* * * * * */10")
+@app.task(queueing_lock="retry_stalled_jobs", pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> int:
+    return await retry_jobs_of_dead_workers(context.app, job_settings(context))
 
 
 @asynccontextmanager
@@ -71,6 +83,9 @@ async def run_worker(
     concurrency = concurrency or settings.worker_concurrency
     options: dict[str, Any] = {"queues": queues} if queues else {}
     async with connected(database.conninfo, max_size=concurrency + 2) as opened:
+        # A worker that starts (often: one restarted after a crash) recovers the jobs of dead
+        # workers at once, rather than at the next periodic pass.
+        await retry_jobs_of_dead_workers(opened, settings)
         await opened.run_worker_async(
             **options,
             name=name or "vulnops-worker",

@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     )
     sim_seed: int = Field(default=1, description="Seed of the simulated fleet's traffic.")
     sim_requests_per_second: float = Field(
-        default=200_000,
+        default=1_000_000,
         gt=0,
         description="Requests a second the simulated fleet serves per service (the demo "
         "accelerates time by serving more).",

@@ -49,7 +49,9 @@ async def test_a_good_fix_reaches_every_unit(
     await _drive(controller, clock, rollout_id)
     async with db.session() as session:
         rollout = await session.get(Rollout, rollout_id)
-        assert rollout is not None and rollout.status == "completed", rollout and rollout.status_reason
+        assert rollout is not None and rollout.status == "completed", (
+            rollout and rollout.status_reason
+        )
         stages = list(await session.scalars(select(RolloutStage).order_by(RolloutStage.index)))
         assert [s.status for s in stages] == ["passed"] * len(stages)
         assert stages[0].kind == "canary" and stages[1].kind == "pilot"
@@ -116,4 +118,3 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
             ).all()
         )
         assert running == {u.unit_id: u.from_version for u in canary}
-

@@ -23,6 +23,8 @@ from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
+from vulnops.remediation import service as remediation
+from vulnops.rollout import service as rollouts
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -54,12 +56,18 @@ async def case_page(
         session, subjects=subjects, page=events_page, per_page=100, oldest_first=True
     )
     staff = await _staff(session)
+    settings: Settings = request.app.state.settings
     return render(
         request,
         "cases/detail.html",
         {
             "case": case,
             "blast": await blast.find(session, case_id=case.id),
+            "fixes": await remediation.fix_views(
+                session, await remediation.fixes_of_case(session, case_id=case.id)
+            ),
+            "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
+            "policies": list(rollouts.policies(settings).values()),
             "reports": reports,
             "original": original,
             "timeline": timeline,

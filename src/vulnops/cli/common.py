@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.auth import service as users
+from vulnops.auth.roles import Permission, Role, has_permission
 from vulnops.db.database import Database, resolve_conninfo
-from vulnops.errors import DomainError
+from vulnops.errors import DomainError, Forbidden
 from vulnops.settings import get_settings
 
 T = TypeVar("T")
@@ -50,3 +52,14 @@ def run_in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except DomainError as error:
         err_console.print(f"[red]error:[/red] {error.detail}")
         raise typer.Exit(1) from None
+
+
+async def acting_as(session: AsyncSession, email: str | None, permission: Permission) -> str:
+    """The actor of a change made from the command line: ``--as EMAIL`` (an active account
+    that holds ``permission``), else the operator at this console."""
+    if email is None:
+        return cli_actor()
+    user = await users.get_user_by_email(session, email=email)
+    if user.disabled or not has_permission(Role(user.role), permission):
+        raise Forbidden(f"{email} may not do this ({permission.value})")
+    return user.email

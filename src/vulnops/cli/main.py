@@ -8,7 +8,20 @@ from pathlib import Path
 import typer
 
 from vulnops import __version__
-from vulnops.cli import audit, config, db, fleet, reports, score, serve, tenants, users
+from vulnops.cli import (
+    audit,
+    config,
+    db,
+    fixes,
+    fleet,
+    reports,
+    rollouts,
+    score,
+    serve,
+    sim,
+    tenants,
+    users,
+)
 from vulnops.settings import CONFIG_FILE_ENV
 
 app = typer.Typer(
@@ -47,3 +60,6 @@ app.add_typer(reports.reports_app, name="report")
 app.add_typer(reports.cases_app, name="case")
 app.add_typer(score.app, name="score")
 app.add_typer(fleet.app, name="fleet")
+app.add_typer(fixes.app, name="fix")
+app.add_typer(rollouts.app, name="rollout")
+app.add_typer(sim.app, name="sim")

@@ -16,6 +16,7 @@ from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.fleet import service as fleet
 from vulnops.remediation import junit
 from vulnops.remediation.models import SUITES, Evidence, Fix
+from vulnops.remediation.schemas import EvidenceOut, FixOut
 
 # A version is passed to deployment commands as one argument: it must not look like an option.
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+~-]{0,99}$")
@@ -151,8 +152,8 @@ class Readiness:
     missing: list[str]  # what keeps the fix from rolling out
 
 
-async def readiness(session: AsyncSession, *, fix: Fix) -> Readiness:
-    latest = (await latest_evidence(session, fix_ids=[fix.id]))[fix.id]
+def readiness_of(fix: Fix, latest: dict[str, Evidence]) -> Readiness:
+    """Whether the fix may roll out, from the newest report of each suite."""
     missing = []
     for suite in SUITES:
         label = suite.replace("_", "-")
@@ -166,6 +167,11 @@ async def readiness(session: AsyncSession, *, fix: Fix) -> Readiness:
             )
     overridden = fix.override_reason is not None
     return Readiness(ready=not missing or overridden, overridden=overridden, missing=missing)
+
+
+async def readiness(session: AsyncSession, *, fix: Fix) -> Readiness:
+    latest = await latest_evidence(session, fix_ids=[fix.id])
+    return readiness_of(fix, latest[fix.id])
 
 
 async def override_evidence(
@@ -185,3 +191,33 @@ async def override_evidence(
     )
     await session.flush()
     return fix
+
+
+async def fix_views(session: AsyncSession, fixes: list[Fix]) -> list[FixOut]:
+    """Fixes with their readiness and newest evidence, in three queries for any number."""
+    latest = await latest_evidence(session, fix_ids=[f.id for f in fixes])
+    keys = await fleet.service_keys(session, ids=sorted({f.service_id for f in fixes}))
+    out = []
+    for fix in fixes:
+        ready = readiness_of(fix, latest[fix.id])
+        out.append(
+            FixOut(
+                id=fix.id,
+                case_id=fix.case_id,
+                service=keys.get(fix.service_id, ""),
+                version=fix.version,
+                artifact=fix.artifact,
+                notes=fix.notes,
+                created_by=fix.created_by,
+                created_at=fix.created_at,
+                ready=ready.ready,
+                missing=ready.missing,
+                override_reason=fix.override_reason,
+                override_by=fix.override_by,
+                evidence={
+                    suite: EvidenceOut.model_validate(report)
+                    for suite, report in latest[fix.id].items()
+                },
+            )
+        )
+    return out

@@ -51,6 +51,7 @@ MIN_BASELINE_EVENTS = 10
 RHO_CAP = 1e6
 DEFAULT_LATENCY_SD = 0.1  # until the units themselves show how much they vary
 MIN_LATENCY_SD = 0.005
+MAX_STEP = 1.5  # the most log-evidence one interval may add to a test
 BURST_FACTOR = 3.0
 BURST_SLACK = 10.0
 
@@ -183,18 +184,38 @@ def _count_loglik(
     )
 
 
+def _capped(increment: Vector, null: int) -> Vector:
+    """One interval's log-likelihood ratios against the effect at index ``null``, each at most
+    MAX_STEP. Every capped factor still has expectation at most 1 under the null, so the product
+    stays a test supermartingale; but no single interval — one unit's burst of unrelated errors —
+    can carry a stage far: a real regression must show in several intervals."""
+    return np.asarray(np.minimum(increment - increment[null], MAX_STEP), dtype=float)
+
+
 @dataclass
 class CountEvidence:
+    """Evidence about the rate ratio of the updated group: for failing (against ratio 1, with
+    the high rho), for passing (against the margin, with the low rho), both capped per interval;
+    and the plain log-likelihood with the estimated rho, for showing the estimate."""
+
     rho: tuple[float, float, float]  # (for passing, estimate, for failing)
-    loglik: Vector  # one row per rho, one column per log ratio
+    fail: Vector
+    passing: Vector
+    plain: Vector
     updated: float = 0.0
     control: float = 0.0
 
-    def added(self, updated: float, control: float, share: float, grid: Vector) -> CountEvidence:
-        rows = [_count_loglik(updated, control, share, rho, grid) for rho in self.rho]
-        return CountEvidence(
-            rho=self.rho,
-            loglik=self.loglik + np.vstack(rows),
+    @classmethod
+    def empty(cls, rho: tuple[float, float, float], size: int) -> CountEvidence:
+        return cls(rho, np.zeros(size), np.zeros(size), np.zeros(size))
+
+    def added(self, updated: float, control: float, share: float, g: Grids) -> CountEvidence:
+        low, mid, high = (_count_loglik(updated, control, share, rho, g.ratio) for rho in self.rho)
+        return replace(
+            self,
+            fail=self.fail + _capped(high, g.zero),
+            passing=self.passing + _capped(low, g.error_margin),
+            plain=self.plain + mid,
             updated=self.updated + updated,
             control=self.control + control,
         )
@@ -202,7 +223,9 @@ class CountEvidence:
     def to_json(self) -> dict[str, Any]:
         return {
             "rho": list(self.rho),
-            "loglik": self.loglik.tolist(),
+            "fail": self.fail.tolist(),
+            "passing": self.passing.tolist(),
+            "plain": self.plain.tolist(),
             "updated": self.updated,
             "control": self.control,
         }
@@ -212,7 +235,9 @@ class CountEvidence:
         low, mid, high = data["rho"]
         return cls(
             rho=(low, mid, high),
-            loglik=np.asarray(data["loglik"], dtype=float),
+            fail=np.asarray(data["fail"], dtype=float),
+            passing=np.asarray(data["passing"], dtype=float),
+            plain=np.asarray(data["plain"], dtype=float),
             updated=data["updated"],
             control=data["control"],
         )
@@ -220,7 +245,12 @@ class CountEvidence:
 
 @dataclass
 class LatencyEvidence:
-    baseline: dict[str, float]  # unit id (as text, for JSON) -> mean log latency before
+    """Evidence about the shift of log latency: capped e-processes against the tolerance (to
+    fail) and the margin (to pass), and the plain sufficient statistics for the estimate."""
+
+    baseline: dict[str, float]  # unit id (as text, for JSON) -> median log latency before
+    fail: list[float]
+    passing: list[float]
     weighted_sum: float = 0.0  # sum of d/v over intervals
     information: float = 0.0  # sum of 1/v
     squares: float = 0.0  # pooled squared residuals between units
@@ -230,7 +260,7 @@ class LatencyEvidence:
     def loglik(self, grid: Vector) -> Vector:
         return np.asarray(grid * self.weighted_sum - grid**2 * self.information / 2, dtype=float)
 
-    def added(self, window: Window) -> LatencyEvidence:
+    def added(self, window: Window, g: Grids) -> LatencyEvidence:
         groups = []
         for samples in (window.updated, window.control):
             residuals = [
@@ -247,9 +277,13 @@ class LatencyEvidence:
         df = self.df + updated.size + control.size - 2
         variance = max(squares / df if df > 0 else DEFAULT_LATENCY_SD**2, MIN_LATENCY_SD**2)
         spread = variance * (1 / updated.size + 1 / control.size)
+        shift = float(updated.mean() - control.mean())
+        step = (g.shift * shift - g.shift**2 / 2) / spread
         return replace(
             self,
-            weighted_sum=self.weighted_sum + float(updated.mean() - control.mean()) / spread,
+            fail=list(np.asarray(self.fail) + _capped(step, g.tolerance)),
+            passing=list(np.asarray(self.passing) + _capped(step, g.latency_margin)),
+            weighted_sum=self.weighted_sum + shift / spread,
             information=self.information + 1 / spread,
             squares=squares,
             df=df,
@@ -338,14 +372,16 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
     total = requests_u + requests_c
     share = requests_u / total if total > 0 else 0.0
     rho = rho_bounds(errors_u, errors_c, share, rules.alpha / 6)
-    empty = np.zeros((3, grids(rules).ratio.size))
+    g = grids(rules)
     notes = []
     if errors_u + errors_c < MIN_BASELINE_EVENTS:
         notes.append("baseline: too few errors to compare the groups; errors follow traffic")
     return GateState(
-        errors=CountEvidence(rho=rho, loglik=empty),
-        crashes=CountEvidence(rho=(1.0, 1.0, 1.0), loglik=empty),
-        latency=LatencyEvidence(baseline=latency),
+        errors=CountEvidence.empty(rho, g.ratio.size),
+        crashes=CountEvidence.empty((1.0, 1.0, 1.0), g.ratio.size),
+        latency=LatencyEvidence(
+            baseline=latency, fail=[0.0] * g.shift.size, passing=[0.0] * g.shift.size
+        ),
         error_rates=rates,
         notes=notes,
     )
@@ -371,31 +407,36 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     if requests_c <= 0:
         return changed
     share = requests_u / (requests_u + requests_c)
-    grid = grids(rules).ratio
+    g = grids(rules)
     errors_u = _capped_errors(window.updated, state.error_rates)
     errors_c = _capped_errors(window.control, state.error_rates)
     return replace(
         changed,
-        errors=state.errors.added(errors_u, errors_c, share, grid),
-        crashes=state.crashes.added(crashes_u, crashes_c, share, grid),
-        latency=state.latency.added(window),
+        errors=state.errors.added(errors_u, errors_c, share, g),
+        crashes=state.crashes.added(crashes_u, crashes_c, share, g),
+        latency=state.latency.added(window, g),
     )
 
 
 def _evidence(state: GateState, rules: GateRules) -> dict[str, Any]:
     g = grids(rules)
-    errors = state.errors.loglik
     latency = state.latency.loglik(g.shift)
     measured = state.latency.intervals > 0
-    error_low, error_high = _interval(errors[1], g.ratio, g.ratio_log_prior, 0.05)
+    error_low, error_high = _interval(state.errors.plain, g.ratio, g.ratio_log_prior, 0.05)
     shift_low, shift_high = _interval(latency, g.shift, g.shift_log_prior, 0.05)
     return {
-        "errors_fail_e": _mixture(errors[2], g.ratio_log_prior, g.zero, above=True),
-        "errors_pass_e": _mixture(errors[0], g.ratio_log_prior, g.error_margin, above=False),
-        "crashes_fail_e": _mixture(state.crashes.loglik[2], g.ratio_log_prior, g.zero, above=True),
-        "latency_fail_e": _mixture(latency, g.shift_log_prior, g.tolerance, above=True),
-        "latency_pass_e": _mixture(latency, g.shift_log_prior, g.latency_margin, above=False),
-        "error_ratio": math.exp(float(g.ratio[int(np.argmax(errors[1]))])),
+        "errors_fail_e": _mixture(state.errors.fail, g.ratio_log_prior, g.zero, above=True),
+        "errors_pass_e": _mixture(
+            state.errors.passing, g.ratio_log_prior, g.error_margin, above=False
+        ),
+        "crashes_fail_e": _mixture(state.crashes.fail, g.ratio_log_prior, g.zero, above=True),
+        "latency_fail_e": _mixture(
+            np.asarray(state.latency.fail), g.shift_log_prior, g.tolerance, above=True
+        ),
+        "latency_pass_e": _mixture(
+            np.asarray(state.latency.passing), g.shift_log_prior, g.latency_margin, above=False
+        ),
+        "error_ratio": math.exp(float(g.ratio[int(np.argmax(state.errors.plain))])),
         "error_ratio_95": [math.exp(error_low), math.exp(error_high)],
         "latency_change": math.expm1(float(g.shift[int(np.argmax(latency))])) if measured else None,
         "latency_change_95": [math.expm1(shift_low), math.expm1(shift_high)] if measured else None,
@@ -405,7 +446,7 @@ def _evidence(state: GateState, rules: GateRules) -> dict[str, Any]:
         "crashes_control": state.crashes.control,
         "requests_updated": state.requests_updated,
         "intervals": state.intervals,
-        "rho": list(state.errors.rho),
+        "rho": [float(value) for value in state.errors.rho],
     }
 
 

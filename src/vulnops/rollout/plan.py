@@ -138,6 +138,27 @@ def _build_waves(
     return waves
 
 
+def _add_idle(
+    waves: list[list[str]], idle: Sequence[str], regions: dict[str, RegionInfo], pilot: str
+) -> list[list[str]]:
+    """Regions that serve no traffic join the earliest wave their pair allows (after their
+    partner, never with it); they add no traffic, so the waves still grow."""
+    waves = [list(wave) for wave in waves]
+    for region in idle:
+        partner = _partner(region, regions)
+        stage_of = {r: i for i, wave in enumerate(waves) for r in wave}
+        earliest = stage_of[partner] + 1 if partner in stage_of else 0
+        if partner == pilot:
+            earliest = 0
+        for index in range(earliest, len(waves) + 1):
+            if index == len(waves):
+                waves.append([])
+            if partner not in waves[index]:
+                waves[index].append(region)
+                break
+    return waves
+
+
 def build_plan(
     *,
     units: Sequence[UnitInfo],
@@ -173,9 +194,11 @@ def build_plan(
         pilot = min(others, key=lambda r: (others[r] <= 0, others[r], r))
         groups.append((StageKind.PILOT, [pilot]))
         placed.add(pilot)
-        rest = {r: t for r, t in others.items() if r != pilot}
-        for wave in _build_waves(rest, by_key, placed, policy.wave_shares, others[pilot]):
-            groups.append((StageKind.WAVE, wave))
+        rest = {r: t for r, t in others.items() if r != pilot and t > 0}
+        waves = _build_waves(rest, by_key, placed, policy.wave_shares, others[pilot])
+        idle = sorted(r for r, t in others.items() if r != pilot and t <= 0)
+        waves = _add_idle(waves, idle, by_key, pilot)
+        groups += [(StageKind.WAVE, wave) for wave in waves]
     stages = tuple(
         Stage(
             index=index,

@@ -471,9 +471,13 @@ async def snapshot(session: AsyncSession, *, rollout_id: int) -> dict[str, Any]:
     )
     labels = await fleet.unit_labels(session, unit_ids={u.unit_id for u in units})
     keys = await fleet.service_keys(session, ids=[rollout.service_id])
+    counts: dict[str, int] = {}
+    for unit in units:
+        counts[unit.status] = counts.get(unit.status, 0) + 1
     return {
         **summary(rollout),
         "service": keys.get(rollout.service_id, ""),
+        "units": counts,
         "stages": [
             {
                 "index": s.index,

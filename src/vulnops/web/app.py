@@ -24,6 +24,10 @@ from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
+from vulnops.remediation import api as remediation_api
+from vulnops.remediation import pages as remediation_pages
+from vulnops.rollout import api as rollout_api
+from vulnops.rollout import pages as rollout_pages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
 from vulnops.web import audit_api, audit_pages, errors, health, pages
@@ -48,6 +52,10 @@ ROUTERS = (
     casefile_pages.router,
     fleet_api.router,
     fleet_pages.router,
+    remediation_api.router,
+    remediation_pages.router,
+    rollout_api.router,
+    rollout_pages.router,
 )
 
 

@@ -19,6 +19,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/", SIGNED_IN),
     NavItem("Reports", "/reports", allowed(Permission.REPORTS_VIEW)),
     NavItem("Cases", "/cases", allowed(Permission.CASES_READ)),
+    NavItem("Rollouts", "/rollouts", allowed(Permission.ROLLOUTS_READ)),
     NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),
     NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN)),
     NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),

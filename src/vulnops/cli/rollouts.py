@@ -1,0 +1,264 @@
+"""``vulnops rollout …``: plan, start, watch and operate rollouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from fastapi.encoders import jsonable_encoder
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.auth.roles import Permission
+from vulnops.cli.common import acting_as, console, database, err_console, run_in_session
+from vulnops.errors import DomainError
+from vulnops.rollout import service
+from vulnops.rollout.api import plan_out
+from vulnops.rollout.decide import ACTIVE
+from vulnops.rollout.models import Rollout
+from vulnops.settings import get_settings
+
+app = typer.Typer(help="Safe rollouts of fixes.", no_args_is_help=True)
+AS = typer.Option(None, "--as", help="Act as this account (email).")
+POLICY = typer.Option("standard", "--policy", help="standard, expedited, emergency, …")
+
+
+@app.command("plan")
+def plan(fix_id: int = typer.Argument(..., help="The fix."), policy: str = POLICY) -> None:
+    """Print the stages a rollout of the fix would follow now; nothing starts."""
+
+    async def work(session: AsyncSession) -> service.PlanPreview:
+        return await service.preview(
+            session, fix_id=fix_id, policy_name=policy, settings=get_settings()
+        )
+
+    shown = plan_out(run_in_session(work))
+    console.print(
+        f"{shown.service} → {shown.target_version}, policy {shown.policy}"
+        + (" (needs an approver)" if shown.approval_required else "")
+    )
+    table = Table("stage", "kind", "regions", "units", "traffic", "cumulative", "bake", "gate")
+    for stage in shown.stages:
+        table.add_row(
+            str(stage.index),
+            stage.kind,
+            ", ".join(stage.regions),
+            str(stage.units),
+            f"{stage.traffic:.2%}",
+            f"{stage.cumulative_traffic:.2%}",
+            stage.bake,
+            stage.gate,
+        )
+    console.print(table)
+    if shown.already_on_target:
+        console.print(f"{shown.already_on_target} unit(s) already run {shown.target_version}")
+
+
+@app.command("start")
+def start(
+    fix_id: int = typer.Argument(..., help="The fix."),
+    policy: str = POLICY,
+    approver: str | None = typer.Option(None, "--approver", help="Who must approve (email)."),
+    backend: str | None = typer.Option(None, "--backend"),
+    health_source: str | None = typer.Option(None, "--health-source"),
+    as_user: str | None = AS,
+) -> None:
+    """Start rolling a fix out (or wait for the approver, when the policy asks for one)."""
+
+    async def work(session: AsyncSession) -> Rollout:
+        actor = await acting_as(session, as_user, Permission.ROLLOUTS_MANAGE)
+        return await service.start(
+            session,
+            fix_id=fix_id,
+            policy_name=policy,
+            actor=actor,
+            settings=get_settings(),
+            now=datetime.now(UTC),
+            approver=approver,
+            backend=backend,
+            health_source=health_source,
+        )
+
+    rollout = run_in_session(work)
+    console.print(f"rollout {rollout.id}: {rollout.status.replace('_', ' ')}")
+
+
+def _operation(name: str, permission: Permission) -> Callable[[int, str, str | None], None]:
+    def command(
+        rollout_id: int = typer.Argument(...),
+        reason: str = typer.Option("", "--reason"),
+        as_user: str | None = AS,
+    ) -> None:
+        async def work(session: AsyncSession) -> Rollout:
+            actor = await acting_as(session, as_user, permission)
+            operate: Callable[..., Awaitable[Rollout]] = (
+                service.approve if name == "approve" else service_operations[name]
+            )
+            extra = {} if name == "approve" else {"reason": reason}
+            return await operate(
+                session, rollout_id=rollout_id, actor=actor, now=datetime.now(UTC), **extra
+            )
+
+        rollout = run_in_session(work)
+        console.print(f"rollout {rollout.id}: {rollout.status.replace('_', ' ')}")
+
+    return command
+
+
+service_operations = {
+    "pause": service.pause,
+    "resume": service.resume,
+    "abort": service.abort,
+    "rollback": service.roll_back,
+}
+for _name, _help, _permission in (
+    ("approve", "Approve a rollout (as the named approver: --as).", Permission.ROLLOUTS_APPROVE),
+    ("pause", "Pause a running rollout.", Permission.ROLLOUTS_MANAGE),
+    (
+        "resume",
+        "Resume a paused rollout, or one halted by a unit that failed to deploy.",
+        Permission.ROLLOUTS_MANAGE,
+    ),
+    ("abort", "Stop for good, leaving every unit as it is (--reason).", Permission.ROLLOUTS_MANAGE),
+    (
+        "rollback",
+        "Return every unit to its previous version (--reason).",
+        Permission.ROLLOUTS_MANAGE,
+    ),
+):
+    app.command(_name, help=_help)(_operation(_name, _permission))
+
+
+@app.command("list")
+def list_rollouts(
+    status: str | None = typer.Option(None, "--status", help="a status, or active"),
+) -> None:
+    """Rollouts, newest first."""
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        return list((await service.list_rollouts(session, status=status, per_page=200)).items)
+
+    table = Table("rollout", "service", "version", "policy", "status", "units", "started by")
+    for item in run_in_session(work):
+        units = ", ".join(f"{count} {state}" for state, count in sorted(item["units"].items()))
+        table.add_row(
+            str(item["id"]),
+            item["service"],
+            item["target_version"],
+            item["policy"],
+            item["status"],
+            units,
+            item["started_by"],
+        )
+    console.print(table)
+
+
+def _snapshot(rollout_id: int) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return await service.snapshot(session, rollout_id=rollout_id)
+
+    return run_in_session(work)
+
+
+@app.command("status")
+def status(
+    rollout_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")
+) -> None:
+    """A rollout's stages, their gates and units."""
+    snapshot = _snapshot(rollout_id)
+    if as_json:
+        console.print_json(json.dumps(jsonable_encoder(snapshot)))
+        return
+    console.print(_table(snapshot))
+
+
+def _table(snapshot: dict[str, Any]) -> Table:
+    table = Table(
+        "stage",
+        "kind",
+        "regions",
+        "status",
+        "units deployed",
+        "gate",
+        title=f"{snapshot['service']} → {snapshot['target_version']} · {_line(snapshot)}",
+    )
+    for stage in snapshot["stages"]:
+        deployed = sum(1 for unit in stage["units"] if unit[2] == "deployed")
+        table.add_row(
+            str(stage["index"]),
+            stage["kind"],
+            ", ".join(stage["regions"]),
+            stage["status"],
+            f"{deployed}/{len(stage['units'])}",
+            f"{stage['verdict'] or ''} {stage['verdict_reason']}".strip(),
+        )
+    return table
+
+
+def _settled(snapshot: dict[str, Any]) -> bool:
+    """Finished, or halted with its failed stage rolled back: nothing moves without a person."""
+    if snapshot["status"] not in {state.value for state in ACTIVE}:
+        return True
+    if snapshot["status"] != "halted":
+        return False
+    moving = {"deploying", "rolling_back"}
+    return all(
+        unit[2] not in moving and (stage["status"] != "failed" or unit[2] != "deployed")
+        for stage in snapshot["stages"]
+        for unit in stage["units"]
+    )
+
+
+def _line(snapshot: dict[str, Any]) -> str:
+    state = snapshot["status"].replace("_", " ")
+    return f"rollout {snapshot['id']}: {state} — {snapshot['status_reason']}"
+
+
+@app.command("watch")
+def watch(
+    rollout_id: int = typer.Argument(...),
+    every: float = typer.Option(1.0, "--every", help="Seconds between looks."),
+) -> None:
+    """Follow a rollout live, a progress bar per stage, until it finishes (Ctrl-C to leave)."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+    )
+    tasks: dict[int, TaskID] = {}
+
+    def draw(snapshot: dict[str, Any]) -> None:
+        for stage in snapshot["stages"]:
+            deployed = sum(1 for unit in stage["units"] if unit[2] == "deployed")
+            note = f"{stage['status']} {stage['verdict'] or ''}".strip()
+            if stage["index"] not in tasks:
+                label = f"stage {stage['index']} {stage['kind']:<6}"
+                tasks[stage["index"]] = progress.add_task(
+                    label, total=len(stage["units"]), note=note
+                )
+            progress.update(tasks[stage["index"]], completed=deployed, note=note)
+
+    async def follow() -> dict[str, Any]:
+        async with database() as db:
+            while True:
+                async with db.session() as session:
+                    snapshot = await service.snapshot(session, rollout_id=rollout_id)
+                draw(snapshot)
+                if _settled(snapshot):
+                    return snapshot
+                await asyncio.sleep(every)
+
+    try:
+        with Live(progress, console=console, refresh_per_second=4):
+            final = asyncio.run(follow())
+    except DomainError as error:
+        err_console.print(f"[red]error:[/red] {error.detail}")
+        raise typer.Exit(1) from None
+    console.print(_line(final))

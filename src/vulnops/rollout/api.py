@@ -1,0 +1,225 @@
+"""JSON API of rollouts: plan, start, operate, watch (server-sent events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, allowed
+from vulnops.db.database import Database
+from vulnops.db.deps import SessionDep
+from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.durations import format_duration
+from vulnops.rollout import service
+from vulnops.rollout.schemas import (
+    PlanIn,
+    PlannedStage,
+    PlanOut,
+    ReasonIn,
+    RolloutOut,
+    RolloutSummary,
+    StartIn,
+)
+from vulnops.settings import Settings
+
+router = APIRouter(prefix="/api/rollouts", tags=["rollouts"])
+READ = allowed(Permission.ROLLOUTS_READ)
+MANAGE = allowed(Permission.ROLLOUTS_MANAGE)
+APPROVE = allowed(Permission.ROLLOUTS_APPROVE)
+STREAM_EVERY = 1.0  # seconds between looks at the database while streaming
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def plan_out(shown: service.PlanPreview) -> PlanOut:
+    cumulative = 0.0
+    stages = []
+    for stage in shown.plan.stages:
+        cumulative += stage.traffic
+        rules = shown.policy.stage_rules(stage.kind.value)
+        stages.append(
+            PlannedStage(
+                index=stage.index,
+                kind=stage.kind.value,
+                regions=list(stage.regions),
+                units=len(stage.unit_ids),
+                traffic=stage.traffic,
+                cumulative_traffic=cumulative,
+                bake=format_duration(rules.bake),
+                gate=rules.gate.value,
+            )
+        )
+    return PlanOut(
+        fix_id=shown.fix.id,
+        service=shown.service,
+        target_version=shown.fix.version,
+        policy=shown.policy.name,
+        approval_required=shown.policy.approval_required,
+        stages=stages,
+        already_on_target=len(shown.plan.already_on_target),
+    )
+
+
+@router.get("", dependencies=[require(READ)])
+async def list_rollouts(
+    session: SessionDep,
+    status_filter: Annotated[
+        str | None, Query(alias="status", max_length=24, description="a status, or active")
+    ] = None,
+    case_id: int | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> PageOut[RolloutSummary]:
+    found = await service.list_rollouts(
+        session, status=status_filter, case_id=case_id, page=page, per_page=per_page
+    )
+    return PageOut[RolloutSummary].of(found, RolloutSummary.model_validate)
+
+
+@router.post("/plan", dependencies=[require(READ)])
+async def plan(body: PlanIn, request: Request, session: SessionDep) -> PlanOut:
+    """The stages a rollout of this fix would follow now; nothing is started."""
+    shown = await service.preview(
+        session, fix_id=body.fix_id, policy_name=body.policy, settings=_settings(request)
+    )
+    return plan_out(shown)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def start(
+    body: StartIn, request: Request, session: SessionDep, principal: Principal = require(MANAGE)
+) -> RolloutOut:
+    """Start rolling the fix out (or wait for the named approver, when the policy asks)."""
+    rollout = await service.start(
+        session,
+        fix_id=body.fix_id,
+        policy_name=body.policy,
+        actor=principal.actor,
+        settings=_settings(request),
+        now=datetime.now(UTC),
+        approver=body.approver,
+        backend=body.backend,
+        health_source=body.health_source,
+    )
+    await session.commit()
+    return RolloutOut.model_validate(await service.snapshot(session, rollout_id=rollout.id))
+
+
+@router.get("/{rollout_id:int}", dependencies=[require(READ)])
+async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
+    return RolloutOut.model_validate(await service.snapshot(session, rollout_id=rollout_id))
+
+
+@router.post("/{rollout_id:int}/approve")
+async def approve(
+    rollout_id: int, session: SessionDep, principal: Principal = require(APPROVE)
+) -> RolloutSummary:
+    rollout = await service.approve(
+        session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
+    )
+    await session.commit()
+    return RolloutSummary.model_validate(service.summary(rollout))
+
+
+OPERATIONS = {
+    "pause": service.pause,
+    "resume": service.resume,
+    "abort": service.abort,
+    "rollback": service.roll_back,
+}
+
+
+async def _operate(
+    operation: str, rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal
+) -> RolloutSummary:
+    rollout = await OPERATIONS[operation](
+        session,
+        rollout_id=rollout_id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+        reason=body.reason,
+    )
+    await session.commit()
+    return RolloutSummary.model_validate(service.summary(rollout))
+
+
+@router.post("/{rollout_id:int}/pause")
+async def pause(
+    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> RolloutSummary:
+    return await _operate("pause", rollout_id, body, session, principal)
+
+
+@router.post("/{rollout_id:int}/resume")
+async def resume(
+    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> RolloutSummary:
+    return await _operate("resume", rollout_id, body, session, principal)
+
+
+@router.post("/{rollout_id:int}/abort")
+async def abort(
+    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> RolloutSummary:
+    """Stop for good; every unit stays as it is."""
+    return await _operate("abort", rollout_id, body, session, principal)
+
+
+@router.post("/{rollout_id:int}/rollback")
+async def rollback(
+    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> RolloutSummary:
+    """Return every unit the rollout changed to the version it ran before."""
+    return await _operate("rollback", rollout_id, body, session, principal)
+
+
+async def snapshots(database: Database, rollout_id: int) -> AsyncIterator[dict[str, Any]]:
+    """The rollout's snapshot now, then each time it changes, until it is finished and shown."""
+    last = None
+    while True:
+        async with database.session() as session:
+            current = jsonable_encoder(await service.snapshot(session, rollout_id=rollout_id))
+        text = json.dumps(current, sort_keys=True)
+        if text != last:
+            last = text
+            yield current
+            if current["finished_at"] is not None:
+                return
+        await asyncio.sleep(STREAM_EVERY)
+
+
+async def existing_rollout(rollout_id: int, session: SessionDep) -> int:
+    """404 for a rollout that does not exist, before a stream starts (errors cannot change a
+    response already streaming); then the request's connection goes back to the pool, for a
+    stream lasts minutes and must not hold one."""
+    await service.get(session, rollout_id=rollout_id)
+    await session.close()
+    return rollout_id
+
+
+@router.get(
+    "/{rollout_id:int}/stream",
+    response_class=EventSourceResponse,
+    dependencies=[require(READ)],
+)
+async def stream(
+    request: Request, rollout_id: Annotated[int, Depends(existing_rollout)]
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: a ``rollout`` event with the whole snapshot whenever it changes."""
+    database: Database = request.app.state.db
+    async for snapshot in snapshots(database, rollout_id):
+        if await request.is_disconnected():
+            return
+        yield ServerSentEvent(event="rollout", data=snapshot)

@@ -1,0 +1,119 @@
+"""Rollout pages: the list, one rollout live (server-sent events), and the forms that start and
+operate rollouts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.db.deps import SessionDep
+from vulnops.errors import DomainError, NotFound
+from vulnops.rollout import service
+from vulnops.rollout.api import APPROVE, MANAGE, OPERATIONS, READ
+from vulnops.settings import Settings
+from vulnops.ui.templating import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/rollouts", response_class=HTMLResponse, dependencies=[require(READ)])
+async def rollouts_page(
+    request: Request,
+    session: SessionDep,
+    status: Annotated[str, Query(max_length=24)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    found = await service.list_rollouts(session, status=status or None, page=page)
+    return render(
+        request,
+        "rollouts/list.html",
+        {
+            "page": found,
+            "status": status,
+            "page_url": lambda number: f"/rollouts?status={status}&page={number}",
+        },
+    )
+
+
+@router.get("/rollouts/{rollout_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
+async def rollout_page(request: Request, rollout_id: int, session: SessionDep) -> HTMLResponse:
+    snapshot = await service.snapshot(session, rollout_id=rollout_id)
+    return render(request, "rollouts/detail.html", {"rollout": snapshot})
+
+
+@router.post("/rollouts")
+async def start(
+    request: Request,
+    session: SessionDep,
+    fix_id: Annotated[int, Form()],
+    policy: Annotated[str, Form(max_length=100)] = "standard",
+    approver: Annotated[str, Form(max_length=320)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        rollout = await service.start(
+            session,
+            fix_id=fix_id,
+            policy_name=policy,
+            actor=principal.actor,
+            settings=settings,
+            now=datetime.now(UTC),
+            approver=approver or None,
+        )
+    except DomainError as error:
+        flash(request, error.detail, "error")
+        return redirect(request.headers.get("referer") or "/rollouts")
+    await session.commit()
+    return redirect(f"/rollouts/{rollout.id}")
+
+
+@router.post("/rollouts/{rollout_id:int}/approve")
+async def approve(
+    request: Request,
+    rollout_id: int,
+    session: SessionDep,
+    principal: Principal = require(APPROVE),
+) -> Response:
+    try:
+        await service.approve(
+            session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
+        )
+    except DomainError as error:
+        flash(request, error.detail, "error")
+    else:
+        await session.commit()
+        flash(request, "Approved: the rollout starts.", "success")
+    return redirect(f"/rollouts/{rollout_id}")
+
+
+@router.post("/rollouts/{rollout_id:int}/{operation}")
+async def operate(
+    request: Request,
+    rollout_id: int,
+    operation: str,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    if operation not in OPERATIONS:
+        raise NotFound(f"no operation {operation!r}; use {', '.join(OPERATIONS)}")
+    try:
+        rollout = await OPERATIONS[operation](
+            session,
+            rollout_id=rollout_id,
+            actor=principal.actor,
+            now=datetime.now(UTC),
+            reason=reason,
+        )
+    except DomainError as error:
+        flash(request, error.detail, "error")
+    else:
+        await session.commit()
+        flash(request, f"The rollout is {rollout.status.replace('_', ' ')}.", "success")
+    return redirect(f"/rollouts/{rollout_id}")

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    fix_id: int
+    policy: str = Field(default="standard", max_length=100)
+
+
+class StartIn(PlanIn):
+    approver: str | None = Field(
+        default=None, max_length=320, description="Email of who must approve (expedited)."
+    )
+    backend: str | None = Field(default=None, max_length=100)
+    health_source: str | None = Field(default=None, max_length=100)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(default="", max_length=2000)
+
+
+class PlannedStage(BaseModel):
+    index: int
+    kind: str
+    regions: list[str]
+    units: int
+    traffic: float = Field(description="Share of the service's traffic.")
+    cumulative_traffic: float
+    bake: str
+    gate: str
+
+
+class PlanOut(BaseModel):
+    fix_id: int
+    service: str
+    target_version: str
+    policy: str
+    approval_required: bool
+    stages: list[PlannedStage]
+    already_on_target: int
+
+
+class RolloutSummary(BaseModel):
+    id: int
+    case_id: int
+    fix_id: int
+    service: str
+    target_version: str
+    policy: str
+    backend: str
+    health_source: str
+    status: str
+    status_reason: str
+    started_by: str
+    approver: str | None
+    approved_at: datetime | None
+    evidence_overridden: bool
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    units: dict[str, int] = Field(default_factory=dict, description="Units by status.")
+
+
+class StageOut(BaseModel):
+    index: int
+    kind: str
+    regions: list[str]
+    traffic: float
+    status: str
+    begun_at: datetime | None
+    baking_since: datetime | None
+    finished_at: datetime | None
+    verdict: str | None
+    verdict_reason: str
+    alerted: bool
+    evidence: dict[str, Any] | None
+    units: list[list[Any]] = Field(description="[unit id, name, status, last error] each.")
+
+
+class RolloutOut(RolloutSummary):
+    stages: list[StageOut]

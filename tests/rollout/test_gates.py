@@ -1,0 +1,170 @@
+"""The health gates' statistics: anytime-valid under continuous monitoring, quick to catch a real
+regression, and never a pass without data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vulnops.rollout import gates
+from vulnops.rollout.gates import UnitSample, VerdictKind, Window
+from vulnops.rollout.policy import GateRules, load_policies
+
+RULES = load_policies()["standard"].gates
+NULL_RUNS = 2000
+LOOKS = 40
+BURST = 0.002
+
+
+class FleetNoise:
+    """Units with their own error rates and latencies, traffic that drifts differently for the
+    two groups (as regions go through their day), and short bursts of unrelated errors."""
+
+    def __init__(self, rng: np.random.Generator, updated: int, control: int) -> None:
+        self.rng = rng
+        self.updated, self.control = updated, control
+        units = updated + control
+        self.rates = 0.004 * rng.lognormal(0, 0.4, units)
+        self.latency = 80 * rng.lognormal(0, 0.25, units)
+        self.traffic = 20_000 * rng.lognormal(0, 0.5, units)
+        self.phase = rng.uniform(0, 2 * math.pi, 2)
+
+    def window(
+        self, step: int, *, errors: float = 1.0, latency: float = 1.0, crashes: float = 0.0
+    ) -> Window:
+        rng, n = self.rng, self.updated + self.control
+        day = np.where(
+            np.arange(n) < self.updated,
+            1 + 0.4 * math.sin(step / 30 + self.phase[0]),
+            1 + 0.4 * math.sin(step / 30 + self.phase[1]),
+        )
+        requests = rng.poisson(self.traffic * day)
+        effect = np.where(np.arange(n) < self.updated, errors, 1.0)
+        error_counts = rng.poisson(requests * self.rates * effect)
+        bursts = rng.random(n) < BURST
+        error_counts = error_counts + np.where(bursts, rng.poisson(requests * 0.05), 0)
+        slow = np.where(np.arange(n) < self.updated, latency, 1.0)
+        latencies = self.latency * slow * rng.lognormal(0, 0.02, n)
+        crash_counts = rng.poisson(
+            requests * np.where(np.arange(n) < self.updated, crashes, 0.0) + 1e-7
+        )
+        samples = {
+            unit: UnitSample(
+                requests=float(requests[unit]),
+                errors=float(error_counts[unit]),
+                crashes=float(crash_counts[unit]),
+                latency_ms=float(latencies[unit]),
+            )
+            for unit in range(n)
+        }
+        return Window(
+            updated={u: samples[u] for u in range(self.updated)},
+            control={u: samples[u] for u in range(self.updated, n)},
+        )
+
+    def start(self, rules: GateRules) -> gates.GateState:
+        return gates.start([self.window(-10 + i) for i in range(10)], rules)
+
+
+def _run(
+    seed: int, rules: GateRules = RULES, looks: int = LOOKS, **effect: float
+) -> tuple[VerdictKind, int]:
+    """Look after every interval, never stopping early on a pass: the first failure, or the last
+    verdict."""
+    rng = np.random.default_rng(seed)
+    noise = FleetNoise(rng, updated=int(rng.integers(1, 5)), control=20)
+    state = noise.start(rules)
+    verdict = gates.verdict(state, rules, baked=True, has_control=True)
+    for look in range(looks):
+        state = gates.update(state, noise.window(look, **effect), rules)
+        verdict = gates.verdict(state, rules, baked=True, has_control=True)
+        if verdict.kind is VerdictKind.FAIL:
+            return verdict.kind, look
+    return verdict.kind, looks
+
+
+def test_false_alarms_stay_below_alpha_however_often_the_gate_looks() -> None:
+    outcomes = [_run(seed)[0] for seed in range(NULL_RUNS)]
+    false_alarms = outcomes.count(VerdictKind.FAIL)
+    # The bound holds for every run; allow for the sampling of 2,000 runs (0.1% tail).
+    assert false_alarms <= stats.binom.ppf(0.999, NULL_RUNS, RULES.alpha)
+    # And a good release is shown good: most gates pass within the looks.
+    assert outcomes.count(VerdictKind.PASS) >= 0.9 * NULL_RUNS
+
+
+@pytest.mark.parametrize(
+    ("effect", "metric"),
+    [
+        ({"errors": 2.0}, "errors"),
+        ({"errors": 5.0}, "errors"),
+        ({"latency": 1.2}, "latency"),
+        ({"crashes": 2e-4}, "crashes"),
+    ],
+)
+def test_a_regression_is_caught_every_time(effect: dict[str, float], metric: str) -> None:
+    for seed in range(50):
+        kind, look = _run(10_000 + seed, **effect)
+        assert kind is VerdictKind.FAIL, (seed, kind)
+        assert look < LOOKS
+    rng = np.random.default_rng(1)
+    noise = FleetNoise(rng, updated=2, control=20)
+    state = noise.start(RULES)
+    for look in range(LOOKS):
+        state = gates.update(state, noise.window(look, **effect), RULES)
+        verdict = gates.verdict(state, RULES, baked=True, has_control=True)
+        if verdict.kind is VerdictKind.FAIL:
+            assert verdict.reason.startswith(metric)
+            return
+    raise AssertionError("not caught")
+
+
+def test_no_data_or_too_little_traffic_never_passes() -> None:
+    rng = np.random.default_rng(3)
+    noise = FleetNoise(rng, updated=2, control=20)
+    state = noise.start(RULES)
+    assert gates.verdict(state, RULES, baked=True, has_control=True).kind is VerdictKind.HOLD
+    empty = Window(updated={}, control=noise.window(0).control)
+    for _ in range(100):
+        state = gates.update(state, empty, RULES)
+    held = gates.verdict(state, RULES, baked=True, has_control=True)
+    assert held.kind is VerdictKind.HOLD and "no data" in held.reason
+    trickle = Window(updated={0: UnitSample(requests=5, errors=0, latency_ms=80)}, control={})
+    for _ in range(100):
+        state = gates.update(state, trickle, RULES)
+    verdict = gates.verdict(state, RULES, baked=True, has_control=False)
+    assert verdict.kind is VerdictKind.PENDING and "requests" in verdict.reason
+
+
+def test_a_stage_does_not_pass_before_its_bake_nor_without_evidence() -> None:
+    rng = np.random.default_rng(5)
+    noise = FleetNoise(rng, updated=3, control=20)
+    state = noise.start(RULES)
+    for look in range(LOOKS):
+        state = gates.update(state, noise.window(look), RULES)
+    assert gates.verdict(state, RULES, baked=True, has_control=True).kind is VerdictKind.PASS
+    early = gates.verdict(state, RULES, baked=False, has_control=True)
+    assert early.kind is VerdictKind.PENDING and "bake" in early.reason
+    quiet = FleetNoise(np.random.default_rng(6), updated=1, control=20)
+    quiet.traffic /= 10  # about 2,000 requests and 8 errors a unit: too few to show anything
+    few = gates.update(quiet.start(RULES), quiet.window(0), RULES)
+    few = gates.update(few, quiet.window(1), RULES)
+    pending = gates.verdict(few, RULES, baked=True, has_control=True)
+    assert pending.kind is VerdictKind.PENDING and "errors are below" in pending.reason
+
+
+def test_the_state_survives_json() -> None:
+    rng = np.random.default_rng(7)
+    noise = FleetNoise(rng, updated=2, control=10)
+    state = noise.start(RULES)
+    for look in range(5):
+        state = gates.update(state, noise.window(look), RULES)
+    again = gates.GateState.from_json(state.to_json())
+    assert np.array_equal(again.errors.fail, state.errors.fail)
+    assert np.array_equal(again.errors.passing, state.errors.passing)
+    assert again.latency == state.latency and again.error_rates == state.error_rates
+    assert gates.verdict(again, RULES, baked=True, has_control=True) == gates.verdict(
+        state, RULES, baked=True, has_control=True
+    )
