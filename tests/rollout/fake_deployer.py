@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def deploy(state: Path, unit: str, version: str, key: str) -> None:
-    time.sleep(random.uniform(0.05, 0.4))  # noqa: S311 - timing, not security
+    time.sleep(random.uniform(0.05, 0.4))
     line = f"{unit} {version} {key}\n".encode()
     fd = os.open(state / "deployments.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:

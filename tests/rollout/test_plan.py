@@ -108,8 +108,9 @@ def test_plans_keep_every_rule(fleet: Fleet, policy_name: str) -> None:
     # (the first wave at least the pilot's) — unless no traffic is left at all (regions with no
     # weight) — and the shares add up to what still needed the fix.
     body = [s for s in plan.stages if s.kind is not StageKind.CANARY]
-    for position, (before, after) in enumerate(zip(body, body[1:-1], strict=False)):
-        if sum(s.traffic for s in body[position + 1 :]) > 0:
+    for position in range(1, len(body) - 1):
+        before, after = body[position - 1], body[position]
+        if sum(s.traffic for s in body[position:]) > 0:
             assert after.traffic >= before.traffic - 1e-9
     total = sum(s.traffic for s in plan.stages)
     assert total == pytest.approx(
