@@ -92,8 +92,7 @@ class Prometheus:
             self.queries.append({k: str(v) for k, v in form.items()})
             if self.down:
                 return JSONResponse({"status": "error", "error": "overloaded"}, status_code=503)
-            text = str(form["query"])
-            metric = next(m for m in ("latency_ms", "crashes", "errors", "requests") if m in text)
+            metric = _metric(str(form["query"]))
             result = [
                 {"metric": {"unit": unit}, "value": [float(form["time"]), str(value)]}
                 for unit, value in self.values.get(metric, {}).items()
@@ -101,3 +100,14 @@ class Prometheus:
             return JSONResponse(
                 {"status": "success", "data": {"resultType": "vector", "result": result}}
             )
+
+
+def _metric(query: str) -> str:
+    """Which of the default queries (settings.DEFAULT_PROMETHEUS_QUERIES) this is."""
+    if "duration" in query:
+        return "latency_ms"
+    if "crashes" in query:
+        return "crashes"
+    if 'code=~"5' in query:
+        return "errors"
+    return "requests"

@@ -130,7 +130,7 @@ async def approve(
         session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
     )
     await session.commit()
-    return RolloutSummary.model_validate(service.summary(rollout))
+    return RolloutSummary.model_validate((await service.described(session, [rollout]))[0])
 
 
 OPERATIONS = {
@@ -152,7 +152,7 @@ async def _operate(
         reason=body.reason,
     )
     await session.commit()
-    return RolloutSummary.model_validate(service.summary(rollout))
+    return RolloutSummary.model_validate((await service.described(session, [rollout]))[0])
 
 
 @router.post("/{rollout_id:int}/pause")

@@ -405,13 +405,17 @@ async def list_rollouts(
             query.order_by(Rollout.id.desc()).limit(per_page).offset((max(page, 1) - 1) * per_page)
         )
     )
+    return Page(await described(session, rollouts), total or 0, max(page, 1), per_page)
+
+
+async def described(session: AsyncSession, rollouts: Sequence[Rollout]) -> list[dict[str, Any]]:
+    """Rollouts as the API shows them: with their service and their units by status."""
     counts = await unit_counts(session, rollout_ids=[r.id for r in rollouts])
-    keys = await fleet.service_keys(session, ids=[r.service_id for r in rollouts])
-    items = [
+    keys = await fleet.service_keys(session, ids=sorted({r.service_id for r in rollouts}))
+    return [
         {**summary(r), "service": keys.get(r.service_id, ""), "units": counts.get(r.id, {})}
         for r in rollouts
     ]
-    return Page(items, total or 0, max(page, 1), per_page)
 
 
 async def unit_counts(

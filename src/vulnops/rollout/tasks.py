@@ -46,14 +46,20 @@ async def tick(context: procrastinate.JobContext, rollout_id: int) -> float | No
 
 async def wake(session: AsyncSession, rollout_id: int) -> None:
     """Have the rollout looked at now, once the caller's transaction commits."""
-    connection = await raw_connection(session)
-    try:
-        async with session.begin_nested():
-            await tick.configure(
-                connection=connection, lock=_lock(rollout_id), queueing_lock=_lock(rollout_id)
-            ).defer_async(rollout_id=rollout_id)
-    except AlreadyEnqueued:
-        pass  # a look is already waiting
+    with contextlib.suppress(AlreadyEnqueued):  # a look is already waiting
+        await _defer_in_savepoint(session, rollout_id)
+
+
+async def _defer_in_savepoint(session: AsyncSession, rollout_id: int) -> None:
+    """Defer a tick in the session's transaction, inside a savepoint: a refused job (one with
+    its queueing lock is waiting already) must not abort the caller's transaction."""
+    async with session.begin_nested():
+        # Asking for the connection emits the SAVEPOINT (SQLAlchemy emits it lazily, and the
+        # job is inserted on the raw connection, which SQLAlchemy does not see).
+        connection = await raw_connection(session)
+        await tick.configure(
+            connection=connection, lock=_lock(rollout_id), queueing_lock=_lock(rollout_id)
+        ).defer_async(rollout_id=rollout_id)
 
 
 @blueprint.periodic(cron="* * * * *")
@@ -71,15 +77,10 @@ async def sweep(context: procrastinate.JobContext, timestamp: int) -> int:
         )
         for rollout_id in ids:
             try:
-                async with session.begin_nested():
-                    await tick.configure(
-                        connection=await raw_connection(session),
-                        lock=_lock(rollout_id),
-                        queueing_lock=_lock(rollout_id),
-                    ).defer_async(rollout_id=rollout_id)
-                woken += 1
+                await _defer_in_savepoint(session, rollout_id)
             except AlreadyEnqueued:
                 continue
+            woken += 1
         await session.commit()
     if woken:
         log.info("woke %d rollout(s) at %s", woken, datetime.now(UTC).isoformat())

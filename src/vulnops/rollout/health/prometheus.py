@@ -27,6 +27,12 @@ METRICS = ("requests", "errors", "crashes", "latency_ms")
 TIMEOUT = 10.0
 
 
+def _promql_regex(name: str) -> str:
+    """``name`` matched literally by a regular expression inside a PromQL string literal,
+    whose own escapes need the backslashes doubled."""
+    return re.escape(name).replace("\\", "\\\\").replace('"', '\\"')
+
+
 class PrometheusSource:
     def __init__(self, context: Context) -> None:
         settings = context.settings
@@ -73,7 +79,7 @@ class PrometheusSource:
         if not targets:
             return {}
         fill = {
-            "units": "|".join(re.escape(t.name) for t in targets),
+            "units": "|".join(_promql_regex(t.name) for t in targets),
             "service": targets[0].service,
             "window": f"{max(int((end - start).total_seconds()), 1)}s",
         }
