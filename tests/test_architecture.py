@@ -22,6 +22,13 @@ PURE = [
     "cases/assessment.py",
     "intake/states.py",
     "intake/sarif.py",
+    "durations.py",
+    "rollout/policy.py",
+    "rollout/plan.py",
+    "rollout/gates.py",
+    "rollout/decide.py",
+    "remediation/junit.py",
+    "sim/model.py",
 ]
 IO_PACKAGES = (
     "vulnops.db",

@@ -324,3 +324,77 @@ async def test_fleet_generate_import_components_blast_and_export(
     bad.write_text("regions:\n  - key: x-1\n    name: X\n    pair: x-1\n")
     refused = vulnops("fleet", "import", "--topology", str(bad), env=env)
     assert refused.returncode == 1 and "paired with itself" in refused.stderr
+
+
+PASSING = '<testsuite name="s" tests="2"><testcase name="a"/><testcase name="b"/></testsuite>'
+FAILING = '<testsuite name="s"><testcase name="a"><failure message="boom"/></testcase></testsuite>'
+
+
+async def test_fixes_and_rollouts_from_the_command_line(
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
+) -> None:
+    env = _env(conninfo, tmp_path)
+    assert (
+        vulnops("fleet", "generate", str(tmp_path / "fleet"), "--import", env=env).returncode == 0
+    )
+    await make_user(Role.RELEASE_MANAGER, email="release@example.com")
+    await make_user(Role.COMMUNICATIONS, email="comms@example.com")
+    async with db.session() as session:
+        case = await cases_service.open_case(
+            session,
+            title="SSRF in storage",
+            summary="",
+            services=["storage"],
+            actor="t",
+            policy=cases_service.sla_policy(None),
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+    created = vulnops(
+        "fix", "create", case.tracking_id, "--service", "storage", "--version", "2026.12.1", env=env
+    )
+    assert created.returncode == 0, created.stderr
+    fix_id = created.stdout.split("│")[1].strip() if "│" in created.stdout else ""
+    assert fix_id.isdigit(), created.stdout
+    early = vulnops("rollout", "start", fix_id, env=env)
+    assert early.returncode == 1 and "compatibility" in early.stderr
+    (tmp_path / "ok.xml").write_text(PASSING)
+    (tmp_path / "bad.xml").write_text(FAILING)
+    failed = vulnops(
+        "fix", "evidence", fix_id, str(tmp_path / "bad.xml"), "--suite", "compatibility", env=env
+    )
+    assert failed.returncode == 0 and "FAILED (1 tests)" in failed.stdout
+    for suite in ("compatibility", "data-integrity"):
+        shown = vulnops(
+            "fix", "evidence", fix_id, str(tmp_path / "ok.xml"), "--suite", suite, env=env
+        )
+        assert shown.returncode == 0, shown.stderr
+    assert "passed (2 tests)" in shown.stdout and " yes " in shown.stdout
+    planned = vulnops("rollout", "plan", fix_id, env=env)
+    assert planned.returncode == 0, planned.stderr
+    assert "storage → 2026.12.1, policy standard" in planned.stdout
+    assert "canary" in planned.stdout and "pilot" in planned.stdout and "100.00%" in planned.stdout
+    refused = vulnops("rollout", "start", fix_id, "--as", "comms@example.com", env=env)
+    assert refused.returncode == 1 and "may not do this (rollouts:manage)" in refused.stderr
+    started = vulnops("rollout", "start", fix_id, "--as", "release@example.com", env=env)
+    assert started.returncode == 0, started.stderr
+    rollout_id = started.stdout.split()[1].rstrip(":")
+    assert started.stdout.endswith("running\n"), started.stdout
+    again = vulnops("rollout", "start", fix_id, env=env)
+    assert again.returncode == 1 and "already" in again.stderr
+    status = vulnops("rollout", "status", rollout_id, "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    snapshot = json.loads(status.stdout)
+    assert snapshot["status"] == "running" and snapshot["stages"][0]["kind"] == "canary"
+    listed = vulnops("rollout", "list", "--status", "active", env=env)
+    assert "2026.12.1" in listed.stdout and "release@example.com" in listed.stdout
+    aborted = vulnops("rollout", "abort", rollout_id, "--reason", "wrong build", env=env)
+    assert aborted.returncode == 0 and aborted.stdout.strip().endswith("aborted")
+    watched = vulnops("rollout", "watch", rollout_id, env=env)
+    assert watched.returncode == 0, watched.stderr
+    assert "aborted" in watched.stdout
+    fault = vulnops("sim", "fault", "storage", "2026.12.1", "--errors", "5", env=env)
+    assert fault.returncode == 0, fault.stderr
+    assert "storage" in vulnops("sim", "faults", env=env).stdout
+    negative = vulnops("sim", "fault", "storage", "x", "--crash-after", "-5m", env=env)
+    assert negative.returncode == 2 and "--crash-after" in negative.stderr

@@ -27,7 +27,7 @@ from vulnops.settings import Settings
 
 DEPLOYER = Path(__file__).with_name("fake_deployer.py")
 KILLS = 12
-# The rollout may finish before the last kill on a fast machine; fewer than this many is a weak test.
+# A fast machine may finish the rollout before the last kill; fewer than this is a weak test.
 MIN_KILLS = 8
 # Fast gates in real time: seconds, a lenient alpha (this test is about crashes, not statistics).
 POLICY = """

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy.special import betaincinv
 
 from vulnops.rollout.policy import GateRules
 
@@ -158,8 +158,8 @@ def rho_bounds(
     if events < MIN_BASELINE_EVENTS or not 0 < share < 1:
         return (1.0, 1.0, 1.0)
     x, n = round(updated), round(events)
-    low = stats.beta.ppf(alpha / 2, x, n - x + 1) if x > 0 else 0.0
-    high = stats.beta.ppf(1 - alpha / 2, x + 1, n - x) if x < n else 1.0
+    low = float(betaincinv(x, n - x + 1, alpha / 2)) if x > 0 else 0.0
+    high = float(betaincinv(x + 1, n - x, 1 - alpha / 2)) if x < n else 1.0
     estimate = (x + 0.5) / (n + 1)
     base = _odds(share)
     return (
