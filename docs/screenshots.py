@@ -31,6 +31,8 @@ class Shot(NamedTuple):
     path: str
     follow: str | None = None  # then open the link of the table row with this text
     full_page: bool = False
+    wait: str | None = None  # text to wait for (the demo rollouts take a few minutes)
+    element: str | None = None  # shoot only this element (a CSS selector)
 
 
 LOG4J = (
@@ -53,7 +55,26 @@ SHOTS = [
     Shot("fleet-tenant", "customer", "/fleet/my-tenant"),
     Shot("fleet-components", "responder", f"/fleet/components?{LOG4J}"),
     Shot("case-blast-radius", "responder", "/cases?q=JNDI", follow="JNDI lookup", full_page=True),
+    Shot(
+        "rollout-halted",
+        "release_manager",
+        "/rollouts?status=halted",
+        follow="identity",
+        full_page=True,
+        wait="rolled back",
+    ),
+    Shot(
+        "rollout-completed",
+        "release_manager",
+        "/rollouts?status=completed",
+        follow="storage",
+        full_page=True,
+        wait="storage",
+    ),
+    Shot("rollouts", "release_manager", "/rollouts"),
+    Shot("case-fixes", "responder", "/cases?q=SSRF", follow="SSRF", element="#fixes"),
 ]
+ROLLOUT_WAIT_MS = 360_000
 
 
 def _free_port() -> int:
@@ -89,6 +110,16 @@ async def _sign_in(page: Page, base: str, email: str, password: str) -> None:
     await page.wait_for_load_state("networkidle")
 
 
+async def _wait_for_text(page: Page, text: str) -> None:
+    """Reload until ``text`` shows (a list page has no live stream)."""
+    deadline = time.monotonic() + ROLLOUT_WAIT_MS / 1000
+    while not await page.get_by_text(text).count():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{page.url} never showed {text!r}")
+        await page.wait_for_timeout(5000)
+        await page.reload()
+
+
 async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
     OUT.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
@@ -99,11 +130,17 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
             if shot.role is not None:
                 await _sign_in(page, base, *logins[shot.role])
             await page.goto(base + shot.path)
+            if shot.wait is not None:
+                await _wait_for_text(page, shot.wait)
             if shot.follow is not None:
                 row = page.get_by_role("row").filter(has_text=shot.follow)
                 await row.get_by_role("link").first.click()
                 await page.wait_for_load_state("networkidle")
-            await page.screenshot(path=str(OUT / f"{shot.name}.png"), full_page=shot.full_page)
+            path = str(OUT / f"{shot.name}.png")
+            if shot.element is not None:
+                await page.locator(shot.element).screenshot(path=path)
+            else:
+                await page.screenshot(path=path, full_page=shot.full_page)
             await context.close()
             print(f"docs/screenshots/{shot.name}.png")
         await browser.close()

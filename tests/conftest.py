@@ -3,11 +3,13 @@ database per session with every migration applied, and every table emptied after
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -18,14 +20,18 @@ from psycopg import sql
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from helpers import PASSWORD, SmtpSink
+from helpers import FLEET_SEED, PASSING_JUNIT, PASSWORD, FixMaker, SmtpSink
 from vulnops.auth import passwords
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
+from vulnops.cases import service as cases
+from vulnops.cases.states import CaseState
 from vulnops.db import embedded, migrate
 from vulnops.db.base import Base
 from vulnops.db.database import Database
+from vulnops.fleet import generator, importer
 from vulnops.models import import_models
+from vulnops.remediation import service as remediation
 from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant
 from vulnops.web.app import create_app
@@ -178,3 +184,85 @@ async def mail_client(db: Database, mail_settings: Settings) -> AsyncIterator[ht
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+async def _pieces(pieces: Iterator[str]) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece.encode()
+
+
+@pytest.fixture
+async def fleet(db: Database) -> dict[str, object]:
+    """The small demo fleet (10 regions, 5 services), imported."""
+    topology = generator.topology(FLEET_SEED, "small")
+    async with db.session() as session:
+        await importer.import_bundle(
+            session,
+            actor="test",
+            topology=(json.dumps(topology), "topology"),
+            tenants=(
+                _pieces(
+                    generator.csv_text(
+                        generator.tenant_rows(FLEET_SEED, "small"), importer.TENANT_COLUMNS
+                    )
+                ),
+                "tenants.csv",
+            ),
+            sboms=[
+                importer.SbomIn(service=s, version=v, text=json.dumps(doc), source=f"{s}@{v}")
+                for s, v, doc in generator.sboms(FLEET_SEED, "small")
+            ],
+        )
+        await session.commit()
+    return topology
+
+
+@pytest.fixture
+def make_fix(db: Database) -> FixMaker:
+    """A case with a fix of ``service`` at ``version``, with passing evidence unless told."""
+
+    async def make(
+        version: str, *, service: str = "storage", evidence: bool = True, actor: str = "test"
+    ) -> int:
+        async with db.session() as session:
+            case = await cases.open_case(
+                session,
+                title=f"Fix {service} {version}",
+                summary="",
+                services=[service],
+                actor=actor,
+                policy=cases.sla_policy(None),
+                now=datetime.now(UTC),
+            )
+            for state in (CaseState.TRIAGING, CaseState.REMEDIATING):
+                await cases.transition(
+                    session,
+                    case_id=case.id,
+                    target=state,
+                    reason=None,
+                    actor=actor,
+                    now=datetime.now(UTC),
+                )
+            fix = await remediation.create_fix(
+                session,
+                case_id=case.id,
+                service_key=service,
+                version=version,
+                artifact=f"registry.example/{service}:{version}",
+                notes="",
+                actor=actor,
+            )
+            if evidence:
+                for suite in ("compatibility", "data-integrity"):
+                    await remediation.add_evidence(
+                        session,
+                        fix_id=fix.id,
+                        suite=suite,
+                        data=PASSING_JUNIT,
+                        file_name=f"{suite}.xml",
+                        actor=actor,
+                    )
+            await session.commit()
+            return fix.id
+
+    return make

@@ -7,7 +7,8 @@ import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -26,6 +27,13 @@ from vulnops.settings import Settings
 PASSWORD = "correct horse battery staple"
 
 MakeUser = Callable[..., Awaitable[User]]
+FixMaker = Callable[..., Awaitable[int]]  # version, *, service, evidence, actor -> fix id
+FLEET_SEED = 7  # the small generated fleet of the ``fleet`` fixture
+PASSING_JUNIT = b"""<?xml version="1.0"?>
+<testsuite name="suite" tests="3"><testcase classname="c" name="a"/><testcase classname="c"
+name="b"/><testcase classname="c" name="skipped"><skipped/></testcase></testsuite>"""
+FAILING_JUNIT = b"""<testsuite name="suite"><testcase classname="c" name="a"><failure
+message="boom">trace</failure></testcase><testcase classname="c" name="b"/></testsuite>"""
 
 
 class SmtpSink:
@@ -106,3 +114,16 @@ def sample(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"the shared samples are not beside the repository ({SAMPLES})")
     return path
+
+
+@dataclass
+class Clock:
+    """Virtual time for the controller (and the simulated fleet that runs on it)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -8,8 +8,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conftest import FAILING, PASSING, SEED, FixMaker  # type: ignore[import-not-found]
-from helpers import MakeUser, api_token, bearer, sample
+from helpers import FAILING_JUNIT as FAILING
+from helpers import FLEET_SEED as SEED
+from helpers import PASSING_JUNIT as PASSING
+from helpers import FixMaker, MakeUser, api_token, bearer, sample
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.fleet import generator, importer

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from conftest import Clock, FixMaker  # type: ignore[import-not-found]
+from helpers import Clock, FixMaker
 from vulnops.db.database import Database
 from vulnops.fleet.models import DeploymentUnit
 from vulnops.rollout import service
@@ -118,3 +118,7 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
             ).all()
         )
         assert running == {u.unit_id: u.from_version for u in canary}
+        case = await session.scalar(
+            text("SELECT state FROM cases WHERE id = :id"), {"id": rollout.case_id}
+        )
+    assert case == "remediating", "a fix that failed its gate sends the case back to work"

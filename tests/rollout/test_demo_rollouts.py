@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from conftest import Clock  # type: ignore[import-not-found]
+from helpers import Clock
 from vulnops import demo
 from vulnops.db.database import Database
 from vulnops.rollout.controller import Controller

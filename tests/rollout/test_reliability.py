@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import FixMaker  # type: ignore[import-not-found]
+from helpers import FixMaker
 from vulnops.db.database import Database
 from vulnops.fleet.models import DeploymentUnit, Service
 from vulnops.rollout import service

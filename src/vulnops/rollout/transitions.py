@@ -240,6 +240,7 @@ async def _fail_stage(
         {"stage": stage.index, "reason": action.reason, "evidence": _brief(stage)},
     )
     await alert(session, rollout, rollout.status_reason, settings=settings)
+    await move_case(session, rollout, CaseState.REMEDIATING, "the fix failed a health gate", now)
 
 
 def _brief(stage: RolloutStage) -> dict[str, Any]:

@@ -18,7 +18,9 @@
   function statLine(evidence) {
     if (!evidence) { return null; }
     var parts = [];
-    if (evidence.error_ratio_95) {
+    // Without control units (a last stage) nothing was compared: the ratio is only the prior.
+    var compared = (evidence.errors_updated || 0) + (evidence.errors_control || 0) > 0;
+    if (compared && evidence.error_ratio_95) {
       parts.push("error ratio " + evidence.error_ratio.toFixed(2) + " (95%: " +
         evidence.error_ratio_95[0].toFixed(2) + "–" + evidence.error_ratio_95[1].toFixed(2) + ")");
     }
@@ -28,7 +30,10 @@
     }
     parts.push(Math.round(evidence.requests_updated).toLocaleString() + " requests on the fix");
     parts.push(evidence.intervals + " intervals");
-    parts.push("e-values: fail " + evidence.errors_fail_e.toPrecision(3) + " / pass " + evidence.errors_pass_e.toPrecision(3));
+    if (compared) {
+      parts.push("e-values: fail " + evidence.errors_fail_e.toPrecision(3) + " / pass " +
+        evidence.errors_pass_e.toPrecision(3));
+    }
     return el("p", "small stats", parts.join(" · "));
   }
 
@@ -65,14 +70,23 @@
     }
     var reason = document.querySelector("[data-field=status_reason]");
     if (reason) { reason.textContent = snapshot.status_reason || "—"; }
+    document.querySelectorAll("[data-when]").forEach(function (form) {
+      form.hidden = form.getAttribute("data-when").split(" ").indexOf(snapshot.status) < 0;
+    });
     var cards = snapshot.stages.map(stageCard);
     root.replaceChildren.apply(root, cards);
   }
 
   var source = new EventSource(root.getAttribute("data-stream-url"));
   source.addEventListener("rollout", function (event) {
-    draw(JSON.parse(event.data));
-    live.textContent = "updated " + new Date().toLocaleTimeString();
+    var snapshot = JSON.parse(event.data);
+    draw(snapshot);
+    if (snapshot.finished_at) {
+      source.close();  // the server ends the stream too; do not reconnect to a finished rollout
+      live.textContent = "finished";
+    } else {
+      live.textContent = "updated " + new Date().toLocaleTimeString();
+    }
   });
   source.onerror = function () { live.textContent = "reconnecting…"; };
 })();
