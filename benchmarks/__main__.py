@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("audit", "intake", "fleet")
+BENCHMARKS = ("audit", "intake", "fleet", "rollout")
 
 
 def run(names: list[str]) -> None:

@@ -10,6 +10,7 @@ import typer
 from vulnops import __version__
 from vulnops.cli import (
     audit,
+    bench,
     config,
     db,
     fixes,
@@ -63,3 +64,4 @@ app.add_typer(fleet.app, name="fleet")
 app.add_typer(fixes.app, name="fix")
 app.add_typer(rollouts.app, name="rollout")
 app.add_typer(sim.app, name="sim")
+app.add_typer(bench.app, name="bench")

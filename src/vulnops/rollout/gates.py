@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import betaincinv
+from scipy.special import betaincinv, ndtri
 
 from vulnops.rollout.policy import GateRules
 
@@ -48,6 +48,8 @@ SHIFT_GRID = np.linspace(-0.7, 0.7, 281)
 RATIO_PRIOR_SD = 1.0
 SHIFT_PRIOR_SD = 0.2
 MIN_BASELINE_EVENTS = 10
+MIN_WINDOW_EVENTS = 20  # a baseline window with fewer errors says little on its own
+MIN_ROBUST_WINDOWS = 5
 RHO_CAP = 1e6
 DEFAULT_LATENCY_SD = 0.1  # until the units themselves show how much they vary
 MIN_LATENCY_SD = 0.005
@@ -329,6 +331,45 @@ def _totals(samples: Mapping[int, UnitSample]) -> tuple[float, float]:
     return (sum(s.requests for s in samples.values()), sum(s.crashes for s in samples.values()))
 
 
+def _expected_errors(samples: Mapping[int, UnitSample], rates: Mapping[str, float]) -> float:
+    """The errors a window would hold if every unit erred at its own baseline rate (a unit
+    without one at the median rate)."""
+    fallback = float(np.median(list(rates.values()))) if rates else 0.0
+    return sum(s.requests * rates.get(str(unit), fallback) for unit, s in samples.items())
+
+
+def _error_share(window: Window, rates: Mapping[str, float]) -> float:
+    """The share of a window's errors the updated units would have under no regression: from
+    each unit's own rate and the traffic it served in this window, so that which units are in
+    each group, and how their traffic moves through the day, are accounted for."""
+    expected_u = _expected_errors(window.updated, rates)
+    expected_c = _expected_errors(window.control, rates)
+    total = expected_u + expected_c
+    return expected_u / total if total > 0 else 0.0
+
+
+def robust_rho(
+    windows: Sequence[tuple[float, float, float]], alpha: float
+) -> tuple[float, float, float] | None:
+    """(low, median, high) of the updated group's error odds ratio over the baseline windows
+    (updated errors, control errors, expected share), or None with too few informative windows.
+
+    Error counts are overdispersed: a burst in one unit for one window moves a pooled estimate
+    far more than its Poisson interval admits, and a gate that starts from a biased ratio drifts
+    to a false alarm. The median of the per-window ratios ignores a few such windows, and the
+    interval for it (order statistics, distribution-free) covers the spread between windows."""
+    ratios = sorted(
+        math.log((u + 0.5) / (c + 0.5)) - math.log(share / (1 - share))
+        for u, c, share in windows
+        if u + c >= MIN_WINDOW_EVENTS and 0 < share < 1
+    )
+    n = len(ratios)
+    if n < MIN_ROBUST_WINDOWS:
+        return None
+    k = max(math.floor(n / 2 - float(ndtri(1 - alpha / 2)) * math.sqrt(n) / 2), 0)
+    return (math.exp(ratios[k]), math.exp(float(np.median(ratios))), math.exp(ratios[n - 1 - k]))
+
+
 def _capped_errors(samples: Mapping[int, UnitSample], rates: Mapping[str, float]) -> float:
     """A window's errors, each unit's capped at ``BURST_FACTOR`` times what its own baseline rate
     predicts: one unit's short burst of unrelated errors must not fail (or pass) a stage, while
@@ -347,7 +388,7 @@ def _median(values: list[float]) -> float | None:
 
 def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
     """A gate's state from the windows before the stage deployed: each unit's own error rate
-    and latency (medians over the windows, so that a burst does not move them), and how much more
+    and latency (robust to a burst in a window), and how much more
     error-prone the updated group was than the control (from the capped counts)."""
     per_unit: dict[str, list[UnitSample]] = defaultdict(list)
     for window in baseline:
@@ -358,20 +399,38 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
     rates: dict[str, float] = {}
     latency: dict[str, float] = {}
     for key, history in per_unit.items():
-        rate = _median([h.errors / h.requests for h in history])
-        if rate is not None:
+        median = _median([h.errors / h.requests for h in history])
+        if median is not None:
+            # The median of per-window rates is robust but biased low when a window holds few
+            # errors; errors over requests, each window capped where a burst would be, is not.
             served = sum(h.requests for h in history)
-            rates[key] = max(rate, 1 / served)  # never 0: a unit with no errors may have some
+            capped = sum(
+                min(h.errors, BURST_FACTOR * median * h.requests + BURST_SLACK) for h in history
+            )
+            rates[key] = max(capped / served, 1 / served)  # never 0: a unit may have some
         log_latency = _median([math.log(h.latency_ms) for h in history if h.latency_ms])
         if log_latency is not None:
             latency[key] = log_latency
-    requests_u = sum(_totals(w.updated)[0] for w in baseline)
-    requests_c = sum(_totals(w.control)[0] for w in baseline)
+    expected_u = sum(_expected_errors(w.updated, rates) for w in baseline)
+    expected_c = sum(_expected_errors(w.control, rates) for w in baseline)
     errors_u = sum(_capped_errors(w.updated, rates) for w in baseline)
     errors_c = sum(_capped_errors(w.control, rates) for w in baseline)
-    total = requests_u + requests_c
-    share = requests_u / total if total > 0 else 0.0
+    total = expected_u + expected_c
+    share = expected_u / total if total > 0 else 0.0
     rho = rho_bounds(errors_u, errors_c, share, rules.alpha / 6)
+    robust = robust_rho(
+        [
+            (
+                _capped_errors(w.updated, rates),
+                _capped_errors(w.control, rates),
+                _error_share(w, rates),
+            )
+            for w in baseline
+        ],
+        rules.alpha / 6,
+    )
+    if robust is not None:  # the wider of the two: Poisson noise and the spread between windows
+        rho = (min(rho[0], robust[0]), robust[1], max(rho[2], robust[2]))
     g = grids(rules)
     notes = []
     if errors_u + errors_c < MIN_BASELINE_EVENTS:
@@ -410,9 +469,10 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     g = grids(rules)
     errors_u = _capped_errors(window.updated, state.error_rates)
     errors_c = _capped_errors(window.control, state.error_rates)
+    error_share = _error_share(window, state.error_rates) if state.error_rates else share
     return replace(
         changed,
-        errors=state.errors.added(errors_u, errors_c, share, g),
+        errors=state.errors.added(errors_u, errors_c, error_share, g),
         crashes=state.crashes.added(crashes_u, crashes_c, share, g),
         latency=state.latency.added(window, g),
     )

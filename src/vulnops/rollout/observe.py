@@ -19,12 +19,14 @@ BASELINE_WINDOWS = 30  # the baseline is measured in this many windows at most
 def groups(
     stage: RolloutStage, units: Sequence[RolloutUnit], window_start: datetime
 ) -> tuple[list[int], list[int]]:
-    """The units of ``stage`` that ran the new version for the whole window, and the units that
-    ran the old one (of this stage and the ones after it, never touched yet)."""
+    """The units that ran the new version for the whole window — of this stage and of those
+    before it, so that a fault that shows only some time after deployment (crashes after half an
+    hour) is still seen once an earlier stage has passed — and the units that ran the old one
+    (of this stage and the ones after it, never touched yet)."""
     updated = [
         u.unit_id
         for u in units
-        if u.stage == stage.index
+        if u.stage <= stage.index
         and u.status == UnitStatus.DEPLOYED
         and u.deployed_at is not None
         and u.deployed_at <= window_start
@@ -59,7 +61,11 @@ async def baseline(
     now: datetime,
 ) -> gates.GateState:
     """The gate's start, from the windows before the stage deploys (raises HealthUnavailable)."""
-    members = [u.unit_id for u in units if u.stage == stage.index]
+    members = [
+        u.unit_id
+        for u in units
+        if u.stage == stage.index or (u.stage < stage.index and u.status == UnitStatus.DEPLOYED)
+    ]
     control = [u.unit_id for u in units if u.stage > stage.index and u.status == UnitStatus.PENDING]
     pieces = max(1, min(BASELINE_WINDOWS, round(rules.baseline / rules.interval)))
     step = rules.baseline / pieces

@@ -32,7 +32,7 @@ GEOGRAPHY_UTC_OFFSET = {
     "africa": 2,
     "canary": -8,
 }
-BURST_CHANCE = 0.002  # per unit and minute
+BURST_CHANCE = 0.002  # per unit and minute; a burst lasts a minute
 NOISY_BURST_CHANCE = 0.05
 BURST_ERROR_RATE = 0.05
 BASE_CRASH_RATE = 1e-7  # per request
@@ -99,6 +99,11 @@ def diurnal(moment: datetime, utc_offset: float) -> float:
     return 1 + 0.5 * math.sin(2 * math.pi * (hours - 9) / 24)
 
 
+def burst_cover(bursts: float, minutes: float) -> float:
+    """The share of a window that ``bursts`` one-minute bursts cover (all of a shorter one)."""
+    return min(bursts / max(minutes, 1.0), 1.0)
+
+
 def _rng(seed: int, unit_id: int, start: datetime, end: datetime) -> np.random.Generator:
     key = f"{seed}:{unit_id}:{start.timestamp():.3f}:{end.timestamp():.3f}".encode()
     return np.random.default_rng(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()))
@@ -138,10 +143,10 @@ def sample(
         crashes += float(rng.poisson(served * crash_rate))
         latency_weight += served * (fault.latency_multiplier if fault and active else 1.0)
         requests += served
-    minutes = max((end - start).total_seconds() / 60, 1e-9)
-    burst_chance = min((NOISY_BURST_CHANCE if unit.noisy else BURST_CHANCE) * minutes, 1.0)
-    if rng.random() < burst_chance:
-        errors += float(rng.poisson(requests * BURST_ERROR_RATE))
+    minutes = (end - start).total_seconds() / 60
+    bursts = rng.poisson((NOISY_BURST_CHANCE if unit.noisy else BURST_CHANCE) * minutes)
+    if bursts:
+        errors += float(rng.poisson(requests * BURST_ERROR_RATE * burst_cover(bursts, minutes)))
     if requests <= 0:
         return UnitSample(requests=0, errors=errors, crashes=crashes)
     jitter = 0.02 + 0.5 / math.sqrt(requests)

@@ -1,0 +1,31 @@
+"""``vulnops bench rollout``: the rollout policies side by side, in virtual time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from vulnops.cli.common import console
+from vulnops.sim import bench, report
+
+app = typer.Typer(help="Benchmarks that need no database.", no_args_is_help=True)
+
+
+@app.command("rollout")
+def rollout(
+    out: Path = typer.Option(Path("benchmarks/results"), "--out", help="Where to write."),
+    quick: bool = typer.Option(False, "--quick", help="A few seeds only (a smoke test)."),
+    workers: int | None = typer.Option(None, "--workers", help="Processes (default: cores)."),
+) -> None:
+    """Run every policy on the simulated fleets; write rollout.json, rollout.md, rollout.svg."""
+    counts = bench.QUICK if quick else bench.Counts()
+    console.print(f"{len(bench.tasks(counts, ('small', 'large'))):,} simulated rollouts…")
+    results = bench.run(counts, workers=workers)
+    for path in report.write(results, out):
+        console.print(str(path))
+    missed = [t for t in results["targets"] if not t["met"]]
+    for target in missed:
+        console.print(
+            f"[yellow]missed[/yellow] ({target['fleet']}) {target['target']}: {target['measured']}"
+        )

@@ -1,0 +1,1 @@
+"""The rollout policies vulnops is measured against, each from its public description."""

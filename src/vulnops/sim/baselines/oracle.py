@@ -1,0 +1,73 @@
+"""The oracle lower bound (pure): a judge that knows the true effect of the release in advance
+and needs only the evidence a fixed-sample test of that known effect needs, at the policy's
+alpha. It passes a good stage as soon as that many requests show the error ratio is below the
+margin (and the minimum bake, which ``decide`` enforces, is over); it fails a bad stage as soon
+as the affected updated units served enough requests to show the known regression. No real
+policy can be quicker with the same deployments and bakes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from scipy.special import ndtri
+
+from vulnops.rollout.gates import VerdictKind, Window
+from vulnops.rollout.policy import GateRules
+from vulnops.sim.judging import Judgement
+from vulnops.sim.model import Fault
+
+BASE_ERROR_RATE = 0.004  # the simulated units' typical error rate
+
+
+def requests_needed(ratio: float, alpha: float, error_rate: float = BASE_ERROR_RATE) -> float:
+    """Requests a one-sided fixed-sample test of a known rate ratio needs (power one half):
+    (ratio - 1)*sqrt(p*n) reaches the normal quantile of 1 - alpha."""
+    z = float(ndtri(1 - alpha))
+    return (z / abs(ratio - 1)) ** 2 / error_rate
+
+
+@dataclass
+class OracleJudge:
+    rules: GateRules
+    fault: Fault | None
+    affected: frozenset[int]
+    step: timedelta = timedelta(minutes=1)
+    needs_baseline: bool = False
+    served: float = 0.0  # by updated units
+    served_affected: float = 0.0
+    crashes_affected: float = 0.0
+    judged: Judgement = field(default_factory=lambda: Judgement(VerdictKind.PENDING, "deploying"))
+
+    def start(self, baseline: Sequence[Window]) -> None:
+        """The oracle needs no baseline: it knows."""
+
+    def observe(self, window: Window) -> None:
+        if self.judged.kind == VerdictKind.FAIL:
+            return
+        for unit, sample in window.updated.items():
+            self.served += sample.requests
+            if unit in self.affected:
+                self.served_affected += sample.requests
+                self.crashes_affected += sample.crashes
+        fault = self.fault
+        if fault is not None and self.served_affected > 0:
+            if fault.latency_multiplier != 1.0:
+                self.judged = Judgement(VerdictKind.FAIL, "latency, known")
+                return
+            if fault.error_multiplier != 1.0 and self.served_affected >= requests_needed(
+                fault.error_multiplier, self.rules.alpha
+            ):
+                self.judged = Judgement(VerdictKind.FAIL, "errors, known")
+                return
+            if fault.crash_after is not None and self.crashes_affected >= 1:
+                self.judged = Judgement(VerdictKind.FAIL, "crashes, known")
+                return
+        if fault is not None and self.served_affected > 0:
+            return  # it knows the stage is bad: it waits for the evidence, never passes
+        if self.served >= requests_needed(self.rules.error_margin, self.rules.alpha):
+            self.judged = Judgement(VerdictKind.PASS, "shown below the margin")
+
+    def verdict(self, *, baked: bool, has_control: bool) -> Judgement:
+        return self.judged
