@@ -6,15 +6,16 @@ ratios mixed over the size of the effect — so that it may look after every int
 raise a false alarm with probability at most ``alpha`` (Ville's inequality: a nonnegative
 supermartingale starting at 1 exceeds 1/a with probability at most a).
 
-**Counts** (errors, crashes). Given the traffic share ``pi`` of the updated group in an interval,
-each event falls in that group with probability ``p0 = rho*pi / (rho*pi + 1 - pi)`` when the new
-version is no worse; ``rho`` is how much more error-prone the updated units already were before
-the stage deployed (from the baseline window). A regression multiplies the updated group's odds
-by the rate ratio ``r``; the evidence for ``r`` is mixed over a grid of log-ratios. Because ``rho``
-is itself estimated, the test that fails a stage uses the upper end of its confidence interval
-and the test that passes a stage the lower end: both stay conservative. Crashes are rare, so
-their ``rho`` is 1 (events in proportion to traffic) and they can fail a stage but are not needed
-to pass it.
+**Counts** (errors, crashes). From each unit's own baseline error rate and the traffic each unit
+served in an interval, the share ``e`` of the interval's errors the updated group would have
+under no regression is known; each event falls in that group with probability
+``p0 = rho*e / (rho*e + 1 - e)``, where ``rho`` is how far the updated units already strayed from
+their own rates in the baseline window (the median of per-window ratios, robust to a burst). A
+regression multiplies the updated group's odds by the rate ratio ``r``; the evidence for ``r`` is
+mixed over a grid of log-ratios. Because ``rho`` is itself estimated, the test that fails a stage
+uses the upper end of its interval and the test that passes a stage the lower end: both stay
+conservative. Crashes are rare, so their ``e`` is the traffic share and their ``rho`` is 1; they
+can fail a stage but are not needed to pass it.
 
 **Latency.** Each unit's mean latency in an interval, on a log scale, minus the unit's own
 baseline; the interval's difference between the two groups' means is treated as normal with the

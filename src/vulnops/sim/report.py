@@ -9,6 +9,8 @@ from typing import Any
 from vulnops.sim import scenarios
 from vulnops.sim.bench import POLICIES
 
+TEN_THOUSAND_SECONDS = 30
+
 
 def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
@@ -24,8 +26,12 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "### Good fix: time until the whole fleet runs it",
         "",
-        "| policy | fleet | runs | completed | false halts | hours p50 | hours p95 |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "Held: neither completed nor halted within 7 days — a gate that never found the evidence"
+        " to pass holds the rollout and alerts (it never passes without evidence). Hours are"
+        " over the completed runs.",
+        "",
+        "| policy | fleet | runs | completed | false halts | held | hours p50 | hours p95 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for fleet in ("small", "large"):
         for policy in POLICIES:
@@ -34,7 +40,7 @@ def markdown(results: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"| {policy} | {fleet} | {row['runs']} | {row['completed']} | {row['halted']}"
-                f" | {_hours(row['hours_p50'])} | {_hours(row['hours_p95'])} |"
+                f" | {row['stuck']} | {_hours(row['hours_p50'])} | {_hours(row['hours_p95'])} |"
             )
     lines += [
         "",
@@ -73,12 +79,12 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {target['fleet']} | {target['target']} | {target['measured']} | {met} |")
     big = results["ten_thousand_units"]
     if big is not None:
-        lines += [
-            "",
-            f"One vulnops rollout of a good fix over {big['units']:,} units "
-            f"({big['max_parallel_units']} deploying at once): {big['wall_seconds']:.1f} s of "
-            f"wall time for {big['virtual_hours']:.1f} hours of virtual time (target < 30 s).",
-        ]
+        met = "yes" if big["wall_seconds"] < TEN_THOUSAND_SECONDS else "**missed**"
+        lines.append(
+            f"| 10k | a full rollout of {big['units']:,} units simulated in < 30 s | "
+            f"{big['wall_seconds']:.1f} s for {big['virtual_hours']:.1f} virtual hours, "
+            f"{big['max_parallel_units']} units deploying at once | {met} |"
+        )
     lines += [
         "",
         f"All {results['runs']:,} runs took {results['wall_seconds'] / 60:.1f} minutes.",
