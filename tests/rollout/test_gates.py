@@ -12,8 +12,9 @@ import pytest
 from scipy import stats
 
 from vulnops.rollout import gates
-from vulnops.rollout.gates import UnitSample, VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.policy import GateRules, load_policies
+from vulnops.rollout.samples import UnitSample, Window
 
 RULES = load_policies()["standard"].gates
 NULL_RUNS = 2000

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from vulnops.rollout.gates import UnitSample, VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
+from vulnops.rollout.samples import UnitSample, Window
 from vulnops.sim import bench, report, scenarios
 from vulnops.sim.baselines.argo import ArgoAnalysis
 from vulnops.sim.baselines.fixed_bake import FixedBake

@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.auth.roles import Permission
 from vulnops.cli.common import acting_as, console, database, err_console, run_in_session
 from vulnops.errors import DomainError
-from vulnops.rollout import service
+from vulnops.rollout import operations, service
 from vulnops.rollout.api import plan_out
 from vulnops.rollout.decide import ACTIVE
 from vulnops.rollout.models import Rollout
+from vulnops.rollout.operations import OPERATIONS
 from vulnops.settings import get_settings
 
 app = typer.Typer(help="Safe rollouts of fixes.", no_args_is_help=True)
@@ -98,7 +99,7 @@ def _operation(name: str, permission: Permission) -> Callable[[int, str, str | N
         async def work(session: AsyncSession) -> Rollout:
             actor = await acting_as(session, as_user, permission)
             operate: Callable[..., Awaitable[Rollout]] = (
-                service.approve if name == "approve" else service_operations[name]
+                operations.approve if name == "approve" else OPERATIONS[name]
             )
             extra = {} if name == "approve" else {"reason": reason}
             return await operate(
@@ -111,12 +112,6 @@ def _operation(name: str, permission: Permission) -> Callable[[int, str, str | N
     return command
 
 
-service_operations = {
-    "pause": service.pause,
-    "resume": service.resume,
-    "abort": service.abort,
-    "rollback": service.roll_back,
-}
 for _name, _help, _permission in (
     ("approve", "Approve a rollout (as the named approver: --as).", Permission.ROLLOUTS_APPROVE),
     ("pause", "Pause a running rollout.", Permission.ROLLOUTS_MANAGE),

@@ -19,7 +19,8 @@ from vulnops.db.database import Database
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.durations import format_duration
-from vulnops.rollout import service
+from vulnops.rollout import operations, service
+from vulnops.rollout.operations import OPERATIONS
 from vulnops.rollout.schemas import (
     PlanIn,
     PlannedStage,
@@ -126,19 +127,11 @@ async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
 async def approve(
     rollout_id: int, session: SessionDep, principal: Principal = require(APPROVE)
 ) -> RolloutSummary:
-    rollout = await service.approve(
+    rollout = await operations.approve(
         session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
     )
     await session.commit()
     return RolloutSummary.model_validate((await service.described(session, [rollout]))[0])
-
-
-OPERATIONS = {
-    "pause": service.pause,
-    "resume": service.resume,
-    "abort": service.abort,
-    "rollback": service.roll_back,
-}
 
 
 async def _operate(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from vulnops.rollout.gates import UnitSample
+from vulnops.rollout.samples import UnitSample
 
 if TYPE_CHECKING:
     from vulnops.db.database import Database

@@ -11,6 +11,7 @@ from vulnops.rollout.decide import StageStatus, UnitStatus
 from vulnops.rollout.interfaces import HealthSource, HealthUnavailable, Target
 from vulnops.rollout.models import RolloutStage, RolloutUnit
 from vulnops.rollout.policy import GateRules
+from vulnops.rollout.samples import Window
 
 CATCH_UP = 30  # intervals one look may process when the controller was away
 BASELINE_WINDOWS = 30  # the baseline is measured in this many windows at most
@@ -44,9 +45,9 @@ async def window(
     control: Sequence[int],
     start: datetime,
     end: datetime,
-) -> gates.Window:
+) -> Window:
     observed = await health.observe([targets[u] for u in [*updated, *control]], start, end)
-    return gates.Window(
+    return Window(
         updated={u: observed[u] for u in updated if u in observed},
         control={u: observed[u] for u in control if u in observed},
     )

@@ -13,8 +13,9 @@ from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, NotFound
-from vulnops.rollout import service
-from vulnops.rollout.api import APPROVE, MANAGE, OPERATIONS, READ
+from vulnops.rollout import operations, service
+from vulnops.rollout.api import APPROVE, MANAGE, READ
+from vulnops.rollout.operations import OPERATIONS
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -81,7 +82,7 @@ async def approve(
     principal: Principal = require(APPROVE),
 ) -> Response:
     try:
-        await service.approve(
+        await operations.approve(
             session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
         )
     except DomainError as error:

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from vulnops.fleet import deployment
-from vulnops.rollout.gates import UnitSample
 from vulnops.rollout.interfaces import Context, Target
+from vulnops.rollout.samples import UnitSample
 from vulnops.sim import model, service
 from vulnops.sim.backend import database_of
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Protocol
 
 from vulnops.rollout import gates
-from vulnops.rollout.gates import VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.policy import GateRules
+from vulnops.rollout.samples import Window
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from vulnops.rollout.gates import UnitSample
+from vulnops.rollout.samples import UnitSample
 
 GEOGRAPHY_UTC_OFFSET = {
     "europe": 1,
@@ -32,6 +32,7 @@ GEOGRAPHY_UTC_OFFSET = {
     "africa": 2,
     "canary": -8,
 }
+BASE_ERROR_RATE = 0.004  # a typical unit's; each unit's own is drawn around it
 BURST_CHANCE = 0.002  # per unit and minute; a burst lasts a minute
 NOISY_BURST_CHANCE = 0.05
 BURST_ERROR_RATE = 0.05
@@ -86,7 +87,7 @@ def unit_profile(
         id=unit_id,
         traffic=traffic,
         utc_offset=GEOGRAPHY_UTC_OFFSET.get(geography, 0),
-        error_rate=0.004 * float(rng.lognormal(0, 0.3)) * (5 if noisy else 1),
+        error_rate=BASE_ERROR_RATE * float(rng.lognormal(0, 0.3)) * (5 if noisy else 1),
         latency_ms=80 * float(rng.lognormal(0, 0.25)),
         tags=tuple(tags),
         noisy=noisy,

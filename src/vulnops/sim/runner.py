@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from vulnops.rollout import decide as d
-from vulnops.rollout.gates import VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.plan import Plan
 from vulnops.rollout.policy import Policy
+from vulnops.rollout.samples import Window
 from vulnops.sim.judging import Judge
 from vulnops.sim.model import Fault
 from vulnops.sim.virtual import NEVER, Draw, VirtualFleet

@@ -18,7 +18,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from vulnops.rollout.gates import UnitSample
+from vulnops.rollout.samples import UnitSample
 from vulnops.sim import model
 
 Vector = NDArray[np.float64]

@@ -20,8 +20,8 @@ from string import Template
 import httpx
 
 from vulnops.errors import Invalid
-from vulnops.rollout.gates import UnitSample
 from vulnops.rollout.interfaces import Context, HealthUnavailable, Target
+from vulnops.rollout.samples import UnitSample
 
 METRICS = ("requests", "errors", "crashes", "latency_ms")
 TIMEOUT = 10.0

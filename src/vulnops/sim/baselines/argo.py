@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from vulnops.rollout.gates import VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
+from vulnops.rollout.samples import Window
 from vulnops.sim.judging import Judgement
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from vulnops.rollout.gates import UnitSample, VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
+from vulnops.rollout.samples import UnitSample, Window
 from vulnops.sim.judging import Judgement
 
 Totals = tuple[float, float, float, float]  # requests, errors, crashes, latency x requests

@@ -29,7 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from vulnops.rollout.gates import UnitSample, VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
+from vulnops.rollout.samples import UnitSample, Window
 from vulnops.sim.judging import Judgement
 
 Label = Literal["High", "Low", "Pass", "Nodata"]

@@ -13,12 +13,11 @@ from datetime import timedelta
 
 from scipy.special import ndtri
 
-from vulnops.rollout.gates import VerdictKind, Window
+from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.policy import GateRules
+from vulnops.rollout.samples import Window
 from vulnops.sim.judging import Judgement
-from vulnops.sim.model import Fault
-
-BASE_ERROR_RATE = 0.004  # the simulated units' typical error rate
+from vulnops.sim.model import BASE_ERROR_RATE, Fault
 
 
 def requests_needed(ratio: float, alpha: float, error_rate: float = BASE_ERROR_RATE) -> float:

@@ -1,0 +1,22 @@
+"""What a health source reports: what each unit served in a window, by group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UnitSample:
+    """What one unit served in one window."""
+
+    requests: float
+    errors: float = 0.0
+    crashes: float = 0.0
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    updated: Mapping[int, UnitSample]
+    control: Mapping[int, UnitSample]
