@@ -7,7 +7,7 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("audit", "intake", "fleet", "rollout")
+BENCHMARKS = ("audit", "intake", "fleet", "notify", "rollout")
 
 
 def run(names: list[str]) -> None:

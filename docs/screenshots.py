@@ -33,6 +33,7 @@ class Shot(NamedTuple):
     full_page: bool = False
     wait: str | None = None  # text to wait for (the demo rollouts take a few minutes)
     element: str | None = None  # shoot only this element (a CSS selector)
+    click: str | None = None  # then follow the link with this name
 
 
 LOG4J = (
@@ -61,7 +62,7 @@ SHOTS = [
         "/rollouts?status=halted",
         follow="identity",
         full_page=True,
-        wait="rolled back",
+        wait="identity",
     ),
     Shot(
         "rollout-completed",
@@ -73,6 +74,18 @@ SHOTS = [
     ),
     Shot("rollouts", "release_manager", "/rollouts"),
     Shot("case-fixes", "responder", "/cases?q=SSRF", follow="SSRF", element="#fixes"),
+    Shot("case-notification", "responder", "/cases?q=SSRF", follow="SSRF", element="#notification"),
+    Shot(
+        "advisory-editor",
+        "communications",
+        "/cases?q=SSRF",
+        follow="SSRF",
+        click="Open the advisory →",
+        full_page=True,
+    ),
+    Shot("deliveries", "communications", "/notifications/deliveries?status="),
+    Shot("portal-advisories", "customer", "/advisories"),
+    Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),
 ]
 ROLLOUT_WAIT_MS = 360_000
 
@@ -135,6 +148,9 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
             if shot.follow is not None:
                 row = page.get_by_role("row").filter(has_text=shot.follow)
                 await row.get_by_role("link").first.click()
+                await page.wait_for_load_state("networkidle")
+            if shot.click is not None:
+                await page.get_by_role("link", name=shot.click).click()
                 await page.wait_for_load_state("networkidle")
             path = str(OUT / f"{shot.name}.png")
             if shot.element is not None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import socket
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -16,7 +22,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from aiosmtpd.smtp import Envelope
+from fastapi import FastAPI
 
 from vulnops import jobs
 from vulnops.auth import service
@@ -127,3 +135,37 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the receiver did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def vulnops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the ``vulnops`` command in a child process with only ``env``'s VULNOPS_ settings."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("VULNOPS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "vulnops", *args],
+        env={**inherited, "COLUMNS": "200", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

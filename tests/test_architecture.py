@@ -39,6 +39,8 @@ PURE = [
     "rollout/decide.py",
     "remediation/junit.py",
     "sim/model.py",
+    "notify/retry.py",
+    "notify/rendering.py",
 ]
 IO_PACKAGES = (
     "vulnops.db",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from vulnops import demo
 from vulnops.audit import service as audit
@@ -42,3 +42,24 @@ async def test_the_demo_seeds_once_and_shows_every_stage(db: Database) -> None:
     assert sources == {"researcher", "internal", "scanner"}
     assert overdue and overdue >= 1
     assert chain.ok
+
+
+async def test_the_demo_has_a_sent_advisory_contoso_can_read_and_a_draft_to_approve(
+    db: Database,
+) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        versions = dict(
+            (await session.execute(text("SELECT title, status FROM advisory_versions"))).all()
+        )
+        contoso_sees = await session.scalar(
+            text(
+                "SELECT count(*) FROM advisory_recipients r JOIN tenants t ON t.id = r.tenant_id "
+                "WHERE t.key = 'contoso'"
+            )
+        )
+        feedback = await session.scalar(text("SELECT count(*) FROM advisory_feedback"))
+        channels = set(await session.scalars(text("SELECT DISTINCT channel FROM deliveries")))
+    assert set(versions.values()) == {"sent", "draft"}
+    assert contoso_sees == 1 and feedback and feedback >= 3
+    assert channels == {"email", "webhook"}

@@ -21,6 +21,7 @@ from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
 from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
+from vulnops.notify.demo import seed_advisories
 from vulnops.sim.demo import seed_rollouts
 from vulnops.tenants.demo import seed_tenants
 
@@ -51,6 +52,7 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("reports", seed_reports),
     ("blast-radii", seed_blast_radii),
     ("rollouts", seed_rollouts),
+    ("advisories", seed_advisories),
 )
 
 

@@ -25,6 +25,7 @@ from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
 from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
+from vulnops.notify.tasks import blueprint as notify_tasks
 from vulnops.rollout.tasks import blueprint as rollout_tasks
 from vulnops.settings import Settings
 
@@ -34,6 +35,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
 app.add_tasks_from(case_tasks, namespace="cases")
 app.add_tasks_from(mail_tasks, namespace="mail")
+app.add_tasks_from(notify_tasks, namespace="notify")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
 
 

@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "vulnops.intake.models",
     "vulnops.remediation.models",
     "vulnops.rollout.models",
+    "vulnops.notify.models",
     "vulnops.sim.models",
     "vulnops.demo",
 )

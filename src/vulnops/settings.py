@@ -181,6 +181,54 @@ class Settings(BaseSettings):
         "accelerates time by serving more).",
     )
 
+    notify_contact_email: str = Field(
+        default="security@vulnops.example",
+        description="The address advisories give customers for questions.",
+    )
+    notify_batch_size: int = Field(
+        default=500, gt=0, le=10_000, description="Deliveries a job leases at once."
+    )
+    notify_parallel_jobs: int = Field(
+        default=2, gt=0, le=64, description="Delivery jobs per channel queued at once."
+    )
+    notify_webhook_concurrency: int = Field(
+        default=50, gt=0, le=1000, description="Webhook requests a job has in flight."
+    )
+    notify_webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long a webhook receiver has to answer."
+    )
+    notify_webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private, loopback or link-local addresses.",
+    )
+    notify_smtp_connections: int = Field(
+        default=4, gt=0, le=100, description="SMTP connections a delivery job uses at once."
+    )
+    notify_email_per_domain_per_minute: int = Field(
+        default=600, gt=0, description="Emails a minute to one recipient domain."
+    )
+    notify_max_attempts: int = Field(
+        default=8, gt=0, le=100, description="Failed attempts after which a delivery is dead."
+    )
+    notify_retry_base_seconds: float = Field(
+        default=30, gt=0, description="Wait after a delivery's first failure (then doubling)."
+    )
+    notify_retry_cap_seconds: float = Field(
+        default=3600, gt=0, description="The longest wait between two attempts."
+    )
+    notify_lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A job's hold on the deliveries it took, renewed after each chunk it sends "
+        "(longer than the webhook timeout); a dead worker's deliveries are retried after it.",
+    )
+    notify_reminder_hours: float = Field(
+        default=72, gt=0, description="Remind tenants who have not acknowledged after this long."
+    )
+    notify_max_reminders: int = Field(
+        default=3, ge=0, le=20, description="Reminders per advisory version and tenant."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

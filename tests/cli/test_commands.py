@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers import MakeUser, bearer, sample
+from helpers import MakeUser, bearer, sample, vulnops
 from vulnops.auth.roles import Role
 from vulnops.cases import service as cases_service
 from vulnops.db.database import Database
 from vulnops.db.migrate import head_revision
-
-
-def vulnops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("VULNOPS_")}
-    return subprocess.run(
-        [sys.executable, "-m", "vulnops", *args],
-        env={**inherited, "COLUMNS": "200", **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def _env(conninfo: str, tmp_path: Path) -> dict[str, str]:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from receivers import Deployer, Prometheus, serving  # type: ignore[import-not-found]
+from receivers import Deployer, Prometheus  # type: ignore[import-not-found]
 
+from helpers import serving
 from vulnops.errors import Invalid
 from vulnops.rollout import registry
 from vulnops.rollout.backends.command import CommandBackend

@@ -62,6 +62,13 @@ class Permission(StrEnum):
     ROLLOUTS_READ = "rollouts:read"
     ROLLOUTS_MANAGE = "rollouts:manage"
     ROLLOUTS_APPROVE = "rollouts:approve"
+    # Customer advisories: read them and their deliveries; draft them; approve a version (the
+    # communications sign-off); send an approved version; resend dead deliveries.
+    ADVISORIES_READ = "advisories:read"
+    ADVISORIES_WRITE = "advisories:write"
+    ADVISORIES_APPROVE = "advisories:approve"
+    ADVISORIES_SEND = "advisories:send"
+    DELIVERIES_MANAGE = "deliveries:manage"
 
 
 P = Permission
@@ -83,6 +90,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ROLLOUTS_READ,
             P.ROLLOUTS_MANAGE,
             P.ROLLOUTS_APPROVE,
+            P.ADVISORIES_READ,
+            P.ADVISORIES_WRITE,
+            P.ADVISORIES_SEND,
+            P.DELIVERIES_MANAGE,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -96,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.FLEET_MANAGE,
             P.FIXES_MANAGE,
             P.ROLLOUTS_READ,
+            P.ADVISORIES_READ,
         }
     ),
     Role.RELEASE_MANAGER: frozenset(
@@ -109,7 +121,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ROLLOUTS_APPROVE,
         }
     ),
-    Role.COMMUNICATIONS: frozenset({P.CASES_READ, P.FLEET_READ, P.ROLLOUTS_READ}),
+    Role.COMMUNICATIONS: frozenset(
+        {
+            P.CASES_READ,
+            P.FLEET_READ,
+            P.ROLLOUTS_READ,
+            P.ADVISORIES_READ,
+            P.ADVISORIES_WRITE,
+            P.ADVISORIES_APPROVE,
+            P.ADVISORIES_SEND,
+            P.DELIVERIES_MANAGE,
+        }
+    ),
     Role.RESEARCHER: _EXTERNAL_REPORTER,
     Role.PARTNER: _EXTERNAL_REPORTER,
     Role.CUSTOMER: frozenset({P.TENANT_OWN}),

@@ -23,6 +23,7 @@ from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
+from vulnops.notify import service as notify
 from vulnops.remediation import service as remediation
 from vulnops.rollout import service as rollouts
 from vulnops.settings import Settings
@@ -68,6 +69,8 @@ async def case_page(
             ),
             "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
             "policies": list(rollouts.policies(settings).values()),
+            "advisory": await notify.overview(session, case_id=case.id),
+            "advisory_totals": notify.totals,
             "reports": reports,
             "original": original,
             "timeline": timeline,

@@ -9,6 +9,7 @@ import typer
 
 from vulnops import __version__
 from vulnops.cli import (
+    advisories,
     audit,
     bench,
     config,
@@ -63,5 +64,6 @@ app.add_typer(score.app, name="score")
 app.add_typer(fleet.app, name="fleet")
 app.add_typer(fixes.app, name="fix")
 app.add_typer(rollouts.app, name="rollout")
+app.add_typer(advisories.app, name="advisory")
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")

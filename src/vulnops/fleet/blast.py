@@ -238,3 +238,40 @@ async def affected_tenants(
         {"case_id": case_id, "limit": per_page, "offset": (max(page, 1) - 1) * per_page},
     )
     return Page([dict(row._mapping) for row in rows], radius.tenants, max(page, 1), per_page)
+
+
+_EXPOSED = f"""
+FROM blast_units b
+JOIN resources res ON res.unit_id = b.unit_id AND res.tenant_id = :tenant_id
+JOIN deployment_units u ON u.id = res.unit_id
+JOIN regions r ON r.id = u.region_id
+JOIN services s ON s.id = u.service_id
+WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
+"""
+
+
+async def tenant_exposure(
+    session: AsyncSession, *, case_id: int, tenant_id: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One tenant's resources in the case's blast radius (the first ``limit`` by name, with
+    their unit and region) and how many there are."""
+    radius = await get(session, case_id=case_id)
+    criteria = BlastCriteria.model_validate(radius.criteria)
+    params: dict[str, Any] = {
+        "case_id": case_id,
+        "tenant_id": tenant_id,
+        "limit": limit,
+        "tags_all": criteria.tags_all,
+        "tags_any": criteria.tags_any,
+        "tags_none": criteria.tags_none,
+    }
+    total = await session.scalar(text(f"SELECT count(*) {_EXPOSED}"), params)
+    rows = await session.execute(
+        text(
+            "SELECT res.external_id, res.unit_id, r.key AS region, "
+            f"s.key || '/' || r.key || '/' || u.scale_unit AS unit {_EXPOSED}"
+            "ORDER BY res.external_id LIMIT :limit"
+        ),
+        params,
+    )
+    return [dict(row._mapping) for row in rows], int(total or 0)

@@ -20,11 +20,11 @@ def build_message(*, settings: Settings, to: str, subject: str, body: str) -> Em
     return message
 
 
-async def send(settings: Settings, message: EmailMessage) -> None:
+def connection(settings: Settings) -> aiosmtplib.SMTP:
+    """An SMTP client for many messages: ``async with connection(settings) as smtp: …``."""
     if settings.smtp_host is None:
         raise RuntimeError("SMTP is not configured (VULNOPS_SMTP_HOST)")
-    await aiosmtplib.send(
-        message,
+    return aiosmtplib.SMTP(
         hostname=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username,
@@ -33,3 +33,8 @@ async def send(settings: Settings, message: EmailMessage) -> None:
         use_tls=settings.smtp_tls,
         timeout=30,
     )
+
+
+async def send(settings: Settings, message: EmailMessage) -> None:
+    async with connection(settings) as smtp:
+        await smtp.send_message(message)

@@ -352,3 +352,23 @@ async def snapshot(session: AsyncSession, *, rollout_id: int) -> dict[str, Any]:
             for s in stages
         ],
     }
+
+
+async def fixed_since(
+    session: AsyncSession, *, case_id: int, unit_ids: Sequence[int]
+) -> dict[int, datetime]:
+    """When each of these units got a fix of the case that is still on it (absent: not yet)."""
+    if not unit_ids:
+        return {}
+    rows = await session.execute(
+        select(RolloutUnit.unit_id, func.max(RolloutUnit.deployed_at))
+        .join(Rollout, Rollout.id == RolloutUnit.rollout_id)
+        .where(
+            Rollout.case_id == case_id,
+            RolloutUnit.unit_id.in_(list(unit_ids)),
+            RolloutUnit.status == UnitStatus.DEPLOYED.value,
+            RolloutUnit.deployed_at.is_not(None),
+        )
+        .group_by(RolloutUnit.unit_id)
+    )
+    return {unit_id: at for unit_id, at in rows.all() if at is not None}

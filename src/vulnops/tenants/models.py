@@ -9,10 +9,17 @@ from sqlalchemy import (
     Identity,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
+
+# SQL that makes a secret (not a secret itself).
+WEBHOOK_SECRET_SQL = (
+    "'whsec_' || encode(sha256(convert_to(gen_random_uuid()::text || clock_timestamp()::text"  # noqa: S105
+    " || gen_random_uuid()::text, 'UTF8')), 'base64')"
+)
 
 
 class Tenant(Base):
@@ -23,6 +30,11 @@ class Tenant(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The Standard Webhooks signing secret of the tenant's endpoint: 32 random bytes, made by
+    # the database for every tenant (bulk imports included), rotated by the tenant.
+    webhook_secret: Mapped[str] = mapped_column(
+        String(100), server_default=text(WEBHOOK_SECRET_SQL)
+    )
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
-from vulnops.errors import NotFound
-from vulnops.tenants.models import Tenant, TenantContact
+from vulnops.errors import Invalid, NotFound
+from vulnops.tenants import webhook_url
+from vulnops.tenants.models import WEBHOOK_SECRET_SQL, Tenant, TenantContact
 
 
 async def create_tenant(session: AsyncSession, *, key: str, name: str, actor: str) -> Tenant:
@@ -61,3 +62,48 @@ async def contacts(session: AsyncSession, *, tenant_id: int) -> list[TenantConta
         .order_by(TenantContact.channel, TenantContact.address)
     )
     return list(rows)
+
+
+async def set_webhook(
+    session: AsyncSession, *, tenant_id: int, url: str, allow_private: bool, actor: str
+) -> None:
+    """Replace the tenant's webhook endpoint (an empty ``url`` removes it)."""
+    url = url.strip()
+    if url:
+        try:
+            await webhook_url.check(url, allow_private=allow_private)
+        except webhook_url.Unreachable as error:
+            raise Invalid(f"url: {error}") from None
+        except OSError as error:
+            raise Invalid(f"url: {url!r} does not resolve: {error}") from None
+    await session.execute(
+        delete(TenantContact).where(
+            TenantContact.tenant_id == tenant_id, TenantContact.channel == "webhook"
+        )
+    )
+    if url:
+        session.add(TenantContact(tenant_id=tenant_id, channel="webhook", address=url))
+    await session.flush()
+    await audit.record(
+        session,
+        subject=f"tenant:{tenant_id}",
+        kind="tenant.webhook_set",
+        actor=actor,
+        data={"url": url or None},
+    )
+
+
+async def rotate_webhook_secret(session: AsyncSession, *, tenant_id: int, actor: str) -> str:
+    """A new signing secret for the tenant's webhooks (the old one stops working at once)."""
+    secret: str | None = await session.scalar(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(webhook_secret=text(WEBHOOK_SECRET_SQL))
+        .returning(Tenant.webhook_secret)
+    )
+    if secret is None:
+        raise NotFound(f"no tenant {tenant_id}")
+    await audit.record(
+        session, subject=f"tenant:{tenant_id}", kind="tenant.webhook_secret_rotated", actor=actor
+    )
+    return secret

@@ -38,7 +38,8 @@ def render_text(name: str, context: dict[str, Any]) -> str:
 
 def flash(request: Request, message: str, category: str = "info") -> None:
     """A message shown once, on the next page (after a redirect)."""
-    request.session.setdefault("_flash", []).append([category, message])
+    # Assigned, not appended in place: the session is saved only when a key is set.
+    request.session["_flash"] = [*request.session.get("_flash", []), [category, message]]
 
 
 def csrf_token(request: Request) -> str:

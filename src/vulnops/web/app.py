@@ -24,6 +24,8 @@ from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
+from vulnops.notify import api as notify_api
+from vulnops.notify import pages as notify_pages
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
 from vulnops.rollout import api as rollout_api
@@ -56,6 +58,8 @@ ROUTERS = (
     remediation_pages.router,
     rollout_api.router,
     rollout_pages.router,
+    notify_api.router,
+    notify_pages.router,
 )
 
 

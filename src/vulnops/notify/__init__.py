@@ -1,0 +1,7 @@
+"""Confidential customer notification: advisories drafted per case, approved by communications,
+sent to the case's affected tenants over the portal, email and signed webhooks.
+
+It sits above cases, fleet, tenants and rollout (it reads the blast radius and the rollout to say
+which of a customer's resources were exposed and until when); the disclosure package calls
+:func:`vulnops.notify.service.check_notified` before anything goes public.
+"""

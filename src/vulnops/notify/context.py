@@ -1,0 +1,104 @@
+"""What an advisory's template is rendered with: for one real tenant (its exposed resources,
+each until the fix of the case reached its unit), or for a made-up one when a draft is saved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.cases.models import Case
+from vulnops.fleet import blast
+from vulnops.notify.models import AdvisoryVersion
+from vulnops.notify.rendering import (
+    MAX_RESOURCES_SHOWN,
+    TLP,
+    AdvisoryContext,
+    ExposedResource,
+    exposure,
+)
+from vulnops.notify.schemas import DraftIn
+from vulnops.rollout import service as rollouts
+from vulnops.settings import Settings
+from vulnops.tenants.models import Tenant
+
+
+def sample_context(case: Case, draft: DraftIn, settings: Settings) -> AdvisoryContext:
+    """A made-up tenant with one exposed resource: what a template is checked against when
+    it is saved (the send checks it against a real recipient)."""
+    return AdvisoryContext(
+        tlp=TLP,
+        title=draft.title,
+        summary=draft.summary,
+        case=case_data(case),
+        tenant={"key": "example", "name": "Example Tenant"},
+        resources=[
+            ExposedResource("example-resource", "example-region", "svc/region/1", "", None, "")
+        ],
+        resource_count=1,
+        mitigation="",
+        action_required=draft.action_required,
+        action_steps=draft.action_steps,
+        contact=settings.notify_contact_email,
+    )
+
+
+def case_data(case: Case) -> dict[str, Any]:
+    return {"tracking_id": case.tracking_id, "title": case.title, "rating": case.rating or ""}
+
+
+async def tenant_context(
+    session: AsyncSession,
+    *,
+    case: Case,
+    version: AdvisoryVersion,
+    tenant: Tenant,
+    now: datetime,
+    settings: Settings,
+) -> AdvisoryContext:
+    """What the template gets for one tenant: its exposed resources, each exposed from the
+    version's ``exposed_since`` until the fix of the case reached its unit."""
+    found, total = await blast.tenant_exposure(
+        session, case_id=case.id, tenant_id=tenant.id, limit=MAX_RESOURCES_SHOWN
+    )
+    fixed = await rollouts.fixed_since(
+        session, case_id=case.id, unit_ids=sorted({row["unit_id"] for row in found})
+    )
+    since = version.exposed_since
+    resources = [
+        ExposedResource(
+            external_id=row["external_id"],
+            region=row["region"],
+            unit=row["unit"],
+            exposed_from=f"{since:%Y-%m-%d %H:%M} UTC",
+            fixed_at=(
+                f"{fixed[row['unit_id']]:%Y-%m-%d %H:%M} UTC" if row["unit_id"] in fixed else None
+            ),
+            exposure=exposure(since=since, until=fixed.get(row["unit_id"]), now=now),
+        )
+        for row in found
+    ]
+    still = sum(1 for item in resources if item.fixed_at is None)
+    if not resources:
+        mitigation = "None of your resources is on an affected system."
+    elif still == 0 and total == len(resources):
+        mitigation = "Fixed: every one of your affected resources runs on fixed systems."
+    else:
+        mitigation = (
+            f"The fix is rolling out: {len(resources) - still} of the {len(resources)} "
+            "resources listed run on fixed systems."
+        )
+    return AdvisoryContext(
+        tlp=TLP,
+        title=version.title,
+        summary=version.summary,
+        case=case_data(case),
+        tenant={"key": tenant.key, "name": tenant.name},
+        resources=resources,
+        resource_count=total,
+        mitigation=mitigation,
+        action_required=version.action_required,
+        action_steps=version.action_steps,
+        contact=settings.notify_contact_email,
+    )

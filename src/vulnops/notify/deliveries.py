@@ -1,0 +1,294 @@
+"""The delivery records: created set-based when a version is sent, leased by jobs in batches,
+their outcomes written back in one statement per batch, each change kept as an event.
+
+Leases, not row locks held over the network: a job takes a batch (``lease_until`` and a token)
+and commits at once, sends, then writes the outcomes where its token still holds. A worker that
+dies leaves leases that expire; the deliveries are then taken again (at least once; the message
+id stays the same, so a receiver drops a repeat).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.notify.channels import Outcome, Outgoing
+from vulnops.notify.retry import RetryPolicy
+
+CHANNELS = ("email", "webhook")  # the portal needs no delivery
+ACTIVE = ("pending", "retrying")
+
+# One statement for the whole audience: email and webhook where the tenant has such a contact,
+# and an undeliverable email record for a tenant with neither (or when this installation sends
+# no email). The portal needs no record: the audience snapshot is what it shows.
+_CREATE = """
+INSERT INTO deliveries (version_id, tenant_id, channel, status, last_error)
+SELECT :version_id, r.tenant_id, x.channel, x.status, x.error
+FROM advisory_recipients r
+LEFT JOIN (
+    SELECT tenant_id, bool_or(channel = 'email') AS email, bool_or(channel = 'webhook') AS webhook
+    FROM tenant_contacts GROUP BY tenant_id
+) has ON has.tenant_id = r.tenant_id
+CROSS JOIN LATERAL (
+    SELECT 'email' AS channel, 'pending' AS status, NULL AS error
+        WHERE has.email AND :email_enabled
+    UNION ALL SELECT 'email', 'undeliverable', 'email is not configured (VULNOPS_SMTP_HOST)'
+        WHERE has.email AND NOT :email_enabled
+    UNION ALL SELECT 'webhook', 'pending', NULL WHERE has.webhook
+    UNION ALL SELECT 'email', 'undeliverable', 'the tenant has no email or webhook contact'
+        WHERE has.tenant_id IS NULL
+) x
+WHERE r.advisory_id = :advisory_id
+"""
+
+_CLAIM = """
+WITH picked AS (
+    SELECT id FROM deliveries
+    WHERE channel = :channel AND status IN ('pending', 'retrying') AND next_attempt_at <= now()
+      AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE deliveries d
+    SET lease_until = now() + make_interval(secs => :lease), lease_token = :token
+    FROM picked WHERE d.id = picked.id
+    RETURNING d.id, d.version_id, d.tenant_id, d.reminder, d.attempts
+)
+SELECT l.id, l.attempts, l.reminder, v.number, v.advisory_id, v.title, v.action_required,
+       c.tracking_id, t.key, t.name, t.webhook_secret,
+       ARRAY(SELECT tc.address FROM tenant_contacts tc
+             WHERE tc.tenant_id = l.tenant_id AND tc.channel = :channel
+             ORDER BY tc.address) AS addresses
+FROM leased l
+JOIN advisory_versions v ON v.id = l.version_id
+JOIN advisories a ON a.id = v.advisory_id
+JOIN cases c ON c.id = a.case_id
+JOIN tenants t ON t.id = l.tenant_id
+"""
+
+_RECORD = """
+WITH outcome AS (
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]),
+                         CAST(:errors AS text[]), CAST(:delays AS float8[]))
+        AS o(id, status, error, delay)
+), changed AS (
+    UPDATE deliveries d
+    SET status = o.status, attempts = d.attempts + 1, last_error = NULLIF(o.error, ''),
+        delivered_at = CASE WHEN o.status = 'delivered' THEN now() END,
+        next_attempt_at = now() + make_interval(secs => o.delay),
+        lease_until = NULL, lease_token = NULL, updated_at = now()
+    FROM outcome o WHERE d.id = o.id AND d.lease_token = :token
+    RETURNING d.id, d.status, d.attempts, coalesce(d.last_error, '') AS detail
+)
+INSERT INTO delivery_events (delivery_id, status, attempt, detail)
+SELECT id, status, attempts, detail FROM changed
+"""
+
+
+async def create(
+    session: AsyncSession, *, advisory_id: int, version_id: int, email_enabled: bool
+) -> int:
+    result = await session.execute(
+        text(_CREATE),
+        {"advisory_id": advisory_id, "version_id": version_id, "email_enabled": email_enabled},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim(
+    session: AsyncSession, *, channel: str, limit: int, lease_seconds: float
+) -> tuple[str, list[Outgoing]]:
+    """Lease up to ``limit`` due deliveries of ``channel``; commit before sending them."""
+    token = str(uuid.uuid4())
+    rows = await session.execute(
+        text(_CLAIM),
+        {"channel": channel, "limit": limit, "lease": lease_seconds, "token": token},
+    )
+    batch = [
+        Outgoing(
+            delivery_id=row.id,
+            attempts=row.attempts,
+            reminder=row.reminder,
+            version_number=row.number,
+            advisory_id=row.advisory_id,
+            title=row.title,
+            action_required=row.action_required,
+            tracking_id=row.tracking_id,
+            tenant_key=row.key,
+            tenant_name=row.name,
+            webhook_secret=row.webhook_secret,
+            addresses=tuple(row.addresses),
+        )
+        for row in rows
+    ]
+    return token, batch
+
+
+def settle(
+    batch: Sequence[Outgoing],
+    outcomes: Sequence[Outcome],
+    *,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> list[tuple[int, str, str, float]]:
+    """Each outcome as (id, new status, error, seconds until the next attempt) (pure)."""
+    attempts = {item.delivery_id: item.attempts + 1 for item in batch}
+    settled = []
+    for outcome in outcomes:
+        attempt = attempts[outcome.delivery_id]
+        if outcome.delivered:
+            settled.append((outcome.delivery_id, "delivered", "", 0.0))
+        elif outcome.final is not None:
+            settled.append((outcome.delivery_id, outcome.final, outcome.error, 0.0))
+        elif policy.is_last(attempt):
+            error = f"{outcome.error} (gave up after {attempt} attempts)"
+            settled.append((outcome.delivery_id, "dead", error, 0.0))
+        else:
+            delay = policy.delay(attempt, rng)
+            settled.append((outcome.delivery_id, "retrying", outcome.error, delay))
+    return settled
+
+
+async def record(
+    session: AsyncSession, *, token: str, settled: Sequence[tuple[int, str, str, float]]
+) -> None:
+    if not settled:
+        return
+    ids, statuses, errors, delays = (list(column) for column in zip(*settled, strict=True))
+    await session.execute(
+        text(_RECORD),
+        {"ids": ids, "statuses": statuses, "errors": errors, "delays": delays, "token": token},
+    )
+
+
+async def renew(
+    session: AsyncSession, *, token: str, ids: Sequence[int], lease_seconds: float
+) -> set[int]:
+    """Extend the lease on the batch's deliveries not sent yet; returns those still held (a
+    job slower than its lease may have lost some to another job: it must not send them)."""
+    if not ids:
+        return set()
+    rows = await session.execute(
+        text(
+            "UPDATE deliveries SET lease_until = now() + make_interval(secs => :lease) "
+            "WHERE id = ANY(CAST(:ids AS bigint[])) AND lease_token = :token RETURNING id"
+        ),
+        {"ids": list(ids), "token": token, "lease": lease_seconds},
+    )
+    return {row[0] for row in rows}
+
+
+async def postpone(
+    session: AsyncSession, *, token: str, ids: Sequence[int], until: datetime
+) -> None:
+    """Give back leased deliveries untried (a rate limit): not an attempt, not an event."""
+    if ids:
+        await session.execute(
+            text(
+                "UPDATE deliveries SET next_attempt_at = :until, lease_until = NULL, "
+                "lease_token = NULL WHERE id = ANY(CAST(:ids AS bigint[])) AND lease_token = :token"
+            ),
+            {"ids": list(ids), "until": until, "token": token},
+        )
+
+
+async def take_email_quota(
+    session: AsyncSession, *, wants: dict[str, int], limit: int, window: datetime
+) -> dict[str, int]:
+    """Reserve up to ``wants[domain]`` emails per domain in this minute's window; returns how
+    many each domain got (atomic under concurrent jobs: the rows are locked while counted)."""
+    if not wants:
+        return {}
+    domains, counts = list(wants), list(wants.values())
+    params: dict[str, Any] = {"domains": domains, "wants": counts, "window": window, "limit": limit}
+    await session.execute(
+        text(
+            "INSERT INTO email_domain_windows (domain, window_start, sent) "
+            "SELECT d, :window, 0 FROM unnest(CAST(:domains AS text[])) AS d "
+            "ON CONFLICT DO NOTHING"
+        ),
+        params,
+    )
+    rows = await session.execute(
+        text(
+            """
+            WITH want AS (
+                SELECT * FROM unnest(CAST(:domains AS text[]), CAST(:wants AS int[]))
+                    AS w(domain, want)
+            ), old AS (
+                SELECT e.domain, e.sent FROM email_domain_windows e JOIN want USING (domain)
+                WHERE e.window_start = :window ORDER BY e.domain FOR UPDATE
+            )
+            UPDATE email_domain_windows e SET sent = LEAST(:limit, old.sent + want.want)
+            FROM old JOIN want USING (domain)
+            WHERE e.domain = old.domain AND e.window_start = :window
+            RETURNING e.domain, e.sent - old.sent AS granted
+            """
+        ),
+        params,
+    )
+    return {row.domain: int(row.granted) for row in rows}
+
+
+async def forget_old_windows(session: AsyncSession, *, before: datetime) -> None:
+    await session.execute(
+        text("DELETE FROM email_domain_windows WHERE window_start < :before"), {"before": before}
+    )
+
+
+async def due_channels(session: AsyncSession) -> list[str]:
+    rows = await session.execute(
+        text(
+            "SELECT c FROM unnest(CAST(:channels AS text[])) AS c WHERE EXISTS ("
+            "SELECT 1 FROM deliveries d WHERE d.channel = c "
+            "AND d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now() "
+            "AND (d.lease_until IS NULL OR d.lease_until < now()))"
+        ),
+        {"channels": list(CHANNELS)},
+    )
+    return [row[0] for row in rows]
+
+
+async def seconds_until_due(session: AsyncSession, *, channel: str) -> float | None:
+    """How long until a delivery of ``channel`` can be taken (None: none is waiting)."""
+    wait = await session.scalar(
+        text(
+            "SELECT extract(epoch FROM min(greatest(next_attempt_at, "
+            "coalesce(lease_until, next_attempt_at))) - now()) FROM deliveries "
+            "WHERE channel = :channel AND status IN ('pending', 'retrying')"
+        ),
+        {"channel": channel},
+    )
+    return None if wait is None else max(float(wait), 0.0)
+
+
+async def schedule_reminders(
+    session: AsyncSession, *, now: datetime, every: timedelta, most: int
+) -> int:
+    """A reminder, on the channels that reached them, for tenants that have not acknowledged
+    the latest version of an advisory asking them to act — at most ``most`` each."""
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO deliveries (version_id, tenant_id, channel, reminder, status)
+            SELECT d.version_id, d.tenant_id, d.channel, d.reminder + 1, 'pending'
+            FROM deliveries d
+            JOIN advisory_versions v ON v.id = d.version_id
+            WHERE v.status = 'sent' AND v.action_required
+              AND v.number = (SELECT max(l.number) FROM advisory_versions l
+                              WHERE l.advisory_id = v.advisory_id AND l.status = 'sent')
+              AND d.channel IN ('email', 'webhook') AND d.status = 'delivered'
+              AND d.reminder < :most AND d.delivered_at <= :due
+              AND NOT EXISTS (SELECT 1 FROM advisory_acknowledgments a
+                              WHERE a.version_id = d.version_id AND a.tenant_id = d.tenant_id)
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"most": most, "due": now - every},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,123 @@
+"""Demo advisories: the storage SSRF advisory sent (Contoso among the affected tenants, some
+tenants acknowledged and rated it), the log4j advisory drafted and waiting for approval."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.cases import service as cases
+from vulnops.fleet import blast, importer
+from vulnops.notify import portal, service
+from vulnops.notify.schemas import DraftIn
+from vulnops.settings import get_settings
+from vulnops.tenants import service as tenants
+
+if TYPE_CHECKING:
+    from vulnops.demo import DemoContext
+
+WRITER = "responder@vulnops.example"
+APPROVER = "comms@vulnops.example"
+FEEDBACK = (
+    (5, "Clear, early and it told us exactly which buckets."),
+    (4, "Good. A CSV of the affected resources would help."),
+    (3, "We had to ask our account team what 'image importer' means."),
+)
+
+
+async def _one(text_: str) -> AsyncIterator[bytes]:
+    yield text_.encode()
+
+
+async def _case_id(session: AsyncSession, context: DemoContext, search: str) -> int:
+    return (await cases.list_cases(session, now=context.now, search=search)).items[0].id
+
+
+async def _contoso_on_storage(session: AsyncSession, case_id: int) -> None:
+    """Contoso (the demo customer) gets public storage endpoints, so that it is affected."""
+    units = await session.execute(
+        text(
+            "SELECT r.key AS region, u.scale_unit FROM deployment_units u "
+            "JOIN services s ON s.id = u.service_id JOIN regions r ON r.id = u.region_id "
+            "WHERE s.key = 'storage' ORDER BY r.key, u.scale_unit LIMIT 3"
+        )
+    )
+    rows = ["tenant,service,region,scale_unit,resource_id,tags"] + [
+        f"contoso,storage,{u.region},{u.scale_unit},contoso-images-{i},public-endpoint"
+        for i, u in enumerate(units)
+    ]
+    await importer.import_bundle(
+        session, actor="demo", resources=(_one("\n".join(rows) + "\n"), "demo contoso.csv")
+    )
+    radius = await blast.get(session, case_id=case_id)
+    await blast.compute(
+        session,
+        case_id=case_id,
+        criteria=blast.BlastCriteria.model_validate(radius.criteria),
+        actor="demo",
+    )
+
+
+async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
+    settings = get_settings()
+    ssrf = await _case_id(session, context, "SSRF image importer")
+    await _contoso_on_storage(session, ssrf)
+    await service.save_draft(
+        session,
+        case_id=ssrf,
+        draft=DraftIn(
+            title="Image import could reach internal addresses",
+            summary="The image importer of Object Storage followed redirects to link-local "
+            "addresses. A bucket with a public endpoint could be used to make our servers "
+            "fetch internal metadata. We found no sign that it was used against you.",
+            exposed_since=context.now - timedelta(days=41),
+            action_required=False,
+        ),
+        actor=WRITER,
+        settings=settings,
+    )
+    await service.approve(session, case_id=ssrf, actor=APPROVER, now=context.now)
+    await service.send(session, case_id=ssrf, actor=APPROVER, settings=settings, now=context.now)
+    advisory = await service.find(session, case_id=ssrf)
+    assert advisory is not None
+    contoso = await tenants.get_tenant_by_key(session, key="contoso")
+    others = await session.scalars(
+        text(
+            "SELECT tenant_id FROM advisory_recipients WHERE advisory_id = :id "
+            "AND tenant_id <> :contoso ORDER BY tenant_id LIMIT 12"
+        ),
+        {"id": advisory.id, "contoso": contoso.id},
+    )
+    for index, tenant_id in enumerate(list(others)):
+        await portal.acknowledge(
+            session, advisory_id=advisory.id, tenant_id=tenant_id, actor="customer@demo"
+        )
+        if index % 3 == 0:
+            rating, comment = FEEDBACK[index // 3 % len(FEEDBACK)]
+            await portal.give_feedback(
+                session,
+                advisory_id=advisory.id,
+                tenant_id=tenant_id,
+                rating=rating,
+                comment=comment,
+                actor="customer@demo",
+            )
+    log4j = await _case_id(session, context, "JNDI lookup log4j")
+    await service.save_draft(
+        session,
+        case_id=log4j,
+        draft=DraftIn(
+            title="Older builds resolved JNDI lookups in logged strings",
+            summary="Some Identity builds still carried log4j-core before 2.17.1.",
+            exposed_since=context.now - timedelta(days=90),
+            action_required=True,
+            action_steps="Rotate the client secrets of your identity applications after "
+            "the fix reaches your region.",
+        ),
+        actor=WRITER,
+        settings=settings,
+    )

@@ -1,0 +1,172 @@
+"""Advisories, their versions and audience, deliveries and what customers answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vulnops.db.base import Base, created_at_column
+
+
+class Advisory(Base):
+    """The confidential advisory of one case; its content lives in versions."""
+
+    __tablename__ = "advisories"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class AdvisoryVersion(Base):
+    """One version: a draft until approved, then sent once. ``body`` is a Jinja2 template
+    rendered for each recipient tenant (sandboxed, every name must exist)."""
+
+    __tablename__ = "advisory_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisories.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    action_required: Mapped[bool]
+    action_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    exposed_since: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    approved_at: Mapped[datetime | None]
+    sent_by: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("advisory_id", "number"),
+        CheckConstraint("status IN ('draft', 'approved', 'sent')", name="known_status"),
+    )
+
+
+class AdvisoryRecipient(Base):
+    """The audience: the case's affected tenants when the first version was sent (a snapshot,
+    so that every later version goes to the same tenants)."""
+
+    __tablename__ = "advisory_recipients"
+
+    advisory_id: Mapped[int] = mapped_column(
+        ForeignKey("advisories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    resources: Mapped[int]
+
+    __table_args__ = (Index("ix_advisory_recipients_tenant", "tenant_id"),)
+
+
+class Delivery(Base):
+    """One message of one version to one tenant over email or webhook (``reminder`` 0 is the
+    first message, 1… the reminders). Workers lease due deliveries in batches. The portal has
+    no deliveries: a version is in the portal of every recipient once it is sent."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("advisory_versions.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    reminder: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = created_at_column()
+    lease_until: Mapped[datetime | None]
+    lease_token: Mapped[str | None] = mapped_column(String(36))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "tenant_id", "channel", "reminder"),
+        CheckConstraint("channel IN ('email', 'webhook')", name="known_channel"),
+        CheckConstraint(
+            "status IN ('pending', 'retrying', 'delivered', 'dead', 'undeliverable')",
+            name="known_status",
+        ),
+        Index(
+            "ix_deliveries_due",
+            "channel",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('pending', 'retrying')"),
+        ),
+        Index("ix_deliveries_version_status", "version_id", "status"),
+        Index("ix_deliveries_dead", "id", postgresql_where=text("status = 'dead'")),
+    )
+
+
+class DeliveryEvent(Base):
+    """Every change of a delivery's status after its creation, with the error if any."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    attempt: Mapped[int] = mapped_column(SmallInteger)
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    actor: Mapped[str] = mapped_column(String(320), default="worker", server_default="worker")
+    at: Mapped[datetime] = created_at_column()
+
+
+class Acknowledgment(Base):
+    """A tenant's administrator confirmed reading a version."""
+
+    __tablename__ = "advisory_acknowledgments"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("advisory_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    acknowledged_by: Mapped[str] = mapped_column(String(320))
+    acknowledged_at: Mapped[datetime] = created_at_column()
+
+
+class Feedback(Base):
+    """A tenant's answer to "how well did we tell you?" (the post-incident review reads it)."""
+
+    __tablename__ = "advisory_feedback"
+
+    advisory_id: Mapped[int] = mapped_column(
+        ForeignKey("advisories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    given_by: Mapped[str] = mapped_column(String(320))
+    given_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class EmailDomainWindow(Base):
+    """Emails sent to one recipient domain in one minute: the per-domain rate limit."""
+
+    __tablename__ = "email_domain_windows"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    sent: Mapped[int]

@@ -1,0 +1,391 @@
+"""Notification pages: the advisory editor of a case, the deliveries (dead ones resent from
+here), and the customer's portal — advisories, acknowledgment, feedback, webhook settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.cases import service as cases
+from vulnops.db.deps import SessionDep
+from vulnops.errors import DomainError
+from vulnops.fleet import blast
+from vulnops.notify import delivery_admin, portal, service
+from vulnops.notify.api import APPROVE, CUSTOMER, READ, RESEND, SEND, WRITE, tenant_of
+from vulnops.notify.rendering import DEFAULT_BODY, TLP
+from vulnops.notify.schemas import DraftIn
+from vulnops.settings import Settings
+from vulnops.tenants import service as tenants
+from vulnops.ui.templating import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+STATUSES = ("pending", "retrying", "delivered", "dead", "undeliverable")
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _editor(
+    request: Request,
+    session: SessionDep,
+    case_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    preview_tenant: str = "",
+) -> HTMLResponse:
+    case = await cases.get_case(session, case_id=case_id)
+    shown = await service.overview(session, case_id=case_id)
+    latest = shown["versions"][-1] if shown else None
+    if values is None:
+        values = (
+            dict(latest)
+            if latest
+            else {
+                "title": case.title,
+                "summary": case.summary or "",
+                "exposed_since": case.opened_at,
+                "action_required": case.customer_action_required,
+                "action_steps": "",
+                "body": DEFAULT_BODY,
+            }
+        )
+    preview = preview_error = None
+    radius = await blast.find(session, case_id=case_id)
+    if latest and preview_tenant:
+        try:
+            preview = await service.preview(
+                session,
+                case_id=case_id,
+                tenant_key=preview_tenant,
+                now=datetime.now(UTC),
+                settings=_settings(request),
+            )
+        except DomainError as problem:
+            preview_error = problem.detail
+    affected = (
+        (await blast.affected_tenants(session, case_id=case_id, per_page=20)).items
+        if radius
+        else []
+    )
+    feedback = (
+        (await portal.feedback_of(session, advisory_id=shown["id"], per_page=20)).items
+        if shown
+        else []
+    )
+    return render(
+        request,
+        "notify/editor.html",
+        {
+            "case": case,
+            "advisory": shown,
+            "latest": latest,
+            "values": values,
+            "error": error,
+            "radius": radius,
+            "affected": affected,
+            "preview": preview,
+            "preview_error": preview_error,
+            "preview_tenant": preview_tenant,
+            "feedback": feedback,
+            "totals": service.totals,
+            "tlp": TLP,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get(
+    "/cases/{case_id:int}/advisory", response_class=HTMLResponse, dependencies=[require(READ)]
+)
+async def editor(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    preview: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    return await _editor(request, session, case_id, preview_tenant=preview)
+
+
+@router.post("/cases/{case_id:int}/advisory", response_model=None)
+async def save(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=300)] = "",
+    summary: Annotated[str, Form(max_length=20_000)] = "",
+    exposed_since: Annotated[str, Form(max_length=40)] = "",
+    action_required: Annotated[bool, Form()] = False,
+    action_steps: Annotated[str, Form(max_length=20_000)] = "",
+    body: Annotated[str, Form(max_length=100_000)] = "",
+    principal: Principal = require(WRITE),
+) -> Response:
+    values: dict[str, Any] = {
+        "title": title,
+        "summary": summary,
+        "exposed_since": exposed_since,
+        "action_required": action_required,
+        "action_steps": action_steps,
+        "body": body,
+    }
+    try:
+        draft = DraftIn.model_validate(
+            {**values, "exposed_since": exposed_since.strip() and _utc(exposed_since)}
+        )
+        await service.save_draft(
+            session,
+            case_id=case_id,
+            draft=draft,
+            actor=principal.actor,
+            settings=_settings(request),
+        )
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        return await _editor(
+            request, session, case_id, values=values, error=f"{field}: {first['msg']}"
+        )
+    except DomainError as problem:
+        await session.rollback()
+        return await _editor(request, session, case_id, values=values, error=problem.detail)
+    await session.commit()
+    flash(
+        request,
+        "Draft saved. A communications approver must approve it before it is sent.",
+        "success",
+    )
+    return redirect(f"/cases/{case_id}/advisory")
+
+
+def _utc(value: str) -> datetime:
+    """A ``datetime-local`` field's value, read as UTC."""
+    parsed = datetime.fromisoformat(value.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@router.post("/cases/{case_id:int}/advisory/approve")
+async def approve(
+    request: Request, case_id: int, session: SessionDep, principal: Principal = require(APPROVE)
+) -> Response:
+    try:
+        version = await service.approve(
+            session, case_id=case_id, actor=principal.actor, now=datetime.now(UTC)
+        )
+    except DomainError as problem:
+        flash(request, problem.detail, "error")
+    else:
+        await session.commit()
+        flash(request, f"Version {version.number} approved.", "success")
+    return redirect(f"/cases/{case_id}/advisory")
+
+
+@router.post("/cases/{case_id:int}/advisory/send")
+async def send(
+    request: Request, case_id: int, session: SessionDep, principal: Principal = require(SEND)
+) -> Response:
+    try:
+        result = await service.send(
+            session,
+            case_id=case_id,
+            actor=principal.actor,
+            settings=_settings(request),
+            now=datetime.now(UTC),
+        )
+    except DomainError as problem:
+        await session.rollback()
+        flash(request, problem.detail, "error")
+    else:
+        await session.commit()
+        flash(
+            request,
+            f"Version {result.version} sent to {result.recipients:,} tenants "
+            f"({result.deliveries:,} deliveries).",
+            "success",
+        )
+    return redirect(f"/cases/{case_id}/advisory")
+
+
+@router.get("/notifications/deliveries", response_class=HTMLResponse, dependencies=[require(READ)])
+async def deliveries_page(
+    request: Request,
+    session: SessionDep,
+    status: Annotated[str, Query(max_length=16)] = "dead",
+    advisory: Annotated[int | None, Query()] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> HTMLResponse:
+    found = await delivery_admin.list_deliveries(
+        session, status=status or None, advisory_id=advisory, page=page
+    )
+    suffix = f"&advisory={advisory}" if advisory else ""
+    return render(
+        request,
+        "notify/deliveries.html",
+        {
+            "page": found,
+            "status": status,
+            "statuses": STATUSES,
+            "advisory": advisory,
+            "page_url": lambda number: (
+                f"/notifications/deliveries?status={status}{suffix}&page={number}"
+            ),
+        },
+    )
+
+
+@router.post("/notifications/deliveries/{delivery_id:int}/resend")
+async def resend(
+    request: Request, delivery_id: int, session: SessionDep, principal: Principal = require(RESEND)
+) -> Response:
+    try:
+        await delivery_admin.resend(session, actor=principal.actor, delivery_id=delivery_id)
+    except DomainError as problem:
+        flash(request, problem.detail, "error")
+    else:
+        await session.commit()
+        flash(request, f"Delivery {delivery_id} queued again.", "success")
+    return redirect(request.headers.get("referer") or "/notifications/deliveries")
+
+
+@router.post("/notifications/advisories/{advisory_id:int}/resend-dead")
+async def resend_dead(
+    request: Request, advisory_id: int, session: SessionDep, principal: Principal = require(RESEND)
+) -> Response:
+    resent = await delivery_admin.resend(session, actor=principal.actor, advisory_id=advisory_id)
+    await session.commit()
+    flash(request, f"{resent:,} dead deliveries queued again.", "success")
+    return redirect(request.headers.get("referer") or "/notifications/deliveries")
+
+
+@router.get("/advisories", response_class=HTMLResponse)
+async def my_advisories(
+    request: Request,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(CUSTOMER),
+) -> HTMLResponse:
+    tenant_id = tenant_of(principal)
+    found = await portal.tenant_advisories(session, tenant_id=tenant_id, page=page)
+    return render(
+        request,
+        "notify/portal_list.html",
+        {
+            "page": found,
+            "tenant": await tenants.get_tenant(session, tenant_id=tenant_id),
+            "page_url": lambda number: f"/advisories?page={number}",
+        },
+    )
+
+
+@router.get("/advisories/{advisory_id:int}", response_class=HTMLResponse)
+async def my_advisory(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    principal: Principal = require(CUSTOMER),
+) -> HTMLResponse:
+    shown = await portal.tenant_advisory(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=tenant_of(principal),
+        now=datetime.now(UTC),
+        settings=_settings(request),
+    )
+    return render(request, "notify/portal_detail.html", {"advisory": shown})
+
+
+@router.post("/advisories/{advisory_id:int}/acknowledge")
+async def acknowledge(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    number = await portal.acknowledge(
+        session, advisory_id=advisory_id, tenant_id=tenant_of(principal), actor=principal.actor
+    )
+    await session.commit()
+    flash(request, f"Acknowledged (version {number}). Thank you.", "success")
+    return redirect(f"/advisories/{advisory_id}")
+
+
+@router.post("/advisories/{advisory_id:int}/feedback")
+async def feedback(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    rating: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=5000)] = "",
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    await portal.give_feedback(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=tenant_of(principal),
+        rating=rating,
+        comment=comment.strip(),
+        actor=principal.actor,
+    )
+    await session.commit()
+    flash(request, "Thank you for your feedback.", "success")
+    return redirect(f"/advisories/{advisory_id}")
+
+
+@router.get("/advisories/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request, session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> HTMLResponse:
+    tenant_id = tenant_of(principal)
+    tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
+    contacts = await tenants.contacts(session, tenant_id=tenant_id)
+    return render(
+        request,
+        "notify/settings.html",
+        {
+            "tenant": tenant,
+            "emails": [c.address for c in contacts if c.channel == "email"],
+            "webhook": next((c.address for c in contacts if c.channel == "webhook"), ""),
+        },
+    )
+
+
+@router.post("/advisories/settings/webhook")
+async def set_webhook(
+    request: Request,
+    session: SessionDep,
+    url: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    try:
+        await tenants.set_webhook(
+            session,
+            tenant_id=tenant_of(principal),
+            url=url,
+            allow_private=_settings(request).notify_webhook_allow_private,
+            actor=principal.actor,
+        )
+    except DomainError as problem:
+        flash(request, problem.detail, "error")
+    else:
+        await session.commit()
+        flash(request, "Webhook endpoint saved." if url.strip() else "Webhook removed.", "success")
+    return redirect("/advisories/settings")
+
+
+@router.post("/advisories/settings/rotate-secret")
+async def rotate_secret(
+    request: Request, session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> Response:
+    await tenants.rotate_webhook_secret(
+        session, tenant_id=tenant_of(principal), actor=principal.actor
+    )
+    await session.commit()
+    flash(request, "New signing secret made; the old one no longer signs messages.", "success")
+    return redirect("/advisories/settings")

@@ -1,0 +1,199 @@
+"""The customer's side: a tenant's advisories (only those its tenant received), reading them,
+acknowledging them and saying how well we told them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.cases import service as cases
+from vulnops.db.pagination import Page
+from vulnops.errors import NotFound
+from vulnops.notify.context import tenant_context
+from vulnops.notify.models import (
+    Acknowledgment,
+    Advisory,
+    AdvisoryRecipient,
+    AdvisoryVersion,
+    Feedback,
+)
+from vulnops.notify.rendering import TLP, RenderError, render
+from vulnops.notify.service import subject
+from vulnops.settings import Settings
+from vulnops.tenants import service as tenants
+
+_LIST = """
+FROM advisory_recipients r
+JOIN advisories a ON a.id = r.advisory_id
+JOIN cases c ON c.id = a.case_id
+JOIN LATERAL (
+    SELECT v.id, v.number, v.title, v.sent_at, v.action_required FROM advisory_versions v
+    WHERE v.advisory_id = a.id AND v.status = 'sent' ORDER BY v.number DESC LIMIT 1
+) v ON true
+WHERE r.tenant_id = :tenant_id
+"""
+
+
+async def tenant_advisories(
+    session: AsyncSession, *, tenant_id: int, page: int = 1, per_page: int = 50
+) -> Page[dict[str, Any]]:
+    per_page, page = min(max(per_page, 1), 200), max(page, 1)
+    params = {"tenant_id": tenant_id}
+    total = await session.scalar(text(f"SELECT count(*) {_LIST}"), params)
+    rows = await session.execute(
+        text(
+            "SELECT a.id, c.tracking_id, v.number, v.title, v.sent_at, v.action_required, "  # noqa: S608
+            "(SELECT k.acknowledged_at FROM advisory_acknowledgments k "
+            " WHERE k.version_id = v.id AND k.tenant_id = :tenant_id) AS acknowledged_at "
+            f"{_LIST} ORDER BY v.sent_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": per_page, "offset": (page - 1) * per_page},
+    )
+    return Page([dict(row._mapping) for row in rows], int(total or 0), page, per_page)
+
+
+async def _sent_versions(
+    session: AsyncSession, advisory_id: int, tenant_id: int
+) -> tuple[Advisory, list[AdvisoryVersion]]:
+    """The advisory's sent versions, if ``tenant_id`` is in its audience; else 404 (another
+    tenant's advisory and a missing one look the same)."""
+    advisory = await session.get(Advisory, advisory_id)
+    recipient = await session.get(AdvisoryRecipient, (advisory_id, tenant_id))
+    sent = list(
+        await session.scalars(
+            select(AdvisoryVersion)
+            .where(AdvisoryVersion.advisory_id == advisory_id, AdvisoryVersion.status == "sent")
+            .order_by(AdvisoryVersion.number.desc())
+        )
+    )
+    if advisory is None or recipient is None or not sent:
+        raise NotFound(f"no advisory {advisory_id}")
+    return advisory, sent
+
+
+async def tenant_advisory(
+    session: AsyncSession, *, advisory_id: int, tenant_id: int, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    """Every sent version (newest first) as the tenant reads it, with its acknowledgments and
+    the tenant's feedback."""
+    advisory, sent = await _sent_versions(session, advisory_id, tenant_id)
+    case = await cases.get_case(session, case_id=advisory.case_id)
+    tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
+    acks = dict(
+        (
+            await session.execute(
+                select(Acknowledgment.version_id, Acknowledgment.acknowledged_at).where(
+                    Acknowledgment.tenant_id == tenant_id,
+                    Acknowledgment.version_id.in_([v.id for v in sent]),
+                )
+            )
+        ).all()
+    )
+    shown = []
+    for version in sent:
+        context = await tenant_context(
+            session, case=case, version=version, tenant=tenant, now=now, settings=settings
+        )
+        try:
+            body = render(version.body, context)
+        except RenderError as error:  # the data changed since the send's check
+            body = f"(This version cannot be shown: {error}. Contact {context.contact}.)"
+        shown.append(
+            {
+                "number": version.number,
+                "title": version.title,
+                "sent_at": version.sent_at,
+                "action_required": version.action_required,
+                "text": body,
+                "acknowledged_at": acks.get(version.id),
+            }
+        )
+    feedback = await session.get(Feedback, (advisory_id, tenant_id))
+    return {
+        "id": advisory.id,
+        "tracking_id": case.tracking_id,
+        "tlp": TLP,
+        "tenant": {"key": tenant.key, "name": tenant.name},
+        "versions": shown,
+        "feedback": (
+            {"rating": feedback.rating, "comment": feedback.comment, "given_at": feedback.given_at}
+            if feedback
+            else None
+        ),
+    }
+
+
+async def acknowledge(
+    session: AsyncSession, *, advisory_id: int, tenant_id: int, actor: str
+) -> int:
+    """Acknowledge the latest sent version (again is harmless); returns its number."""
+    _, sent = await _sent_versions(session, advisory_id, tenant_id)
+    latest = sent[0]
+    added = await session.execute(
+        insert(Acknowledgment)
+        .values(version_id=latest.id, tenant_id=tenant_id, acknowledged_by=actor)
+        .on_conflict_do_nothing()
+    )
+    if added.rowcount:  # type: ignore[attr-defined]
+        await audit.record(
+            session,
+            subject=subject(advisory_id),
+            kind="advisory.acknowledged",
+            actor=actor,
+            data={"tenant_id": tenant_id, "version": latest.number},
+        )
+    return latest.number
+
+
+async def give_feedback(
+    session: AsyncSession,
+    *,
+    advisory_id: int,
+    tenant_id: int,
+    rating: int,
+    comment: str,
+    actor: str,
+) -> None:
+    """The tenant's answer (a second answer replaces the first)."""
+    await _sent_versions(session, advisory_id, tenant_id)
+    values = {"rating": rating, "comment": comment, "given_by": actor}
+    await session.execute(
+        insert(Feedback)
+        .values(advisory_id=advisory_id, tenant_id=tenant_id, **values)
+        .on_conflict_do_update(
+            index_elements=["advisory_id", "tenant_id"],
+            set_={**values, "given_at": text("now()")},
+        )
+    )
+    await audit.record(
+        session,
+        subject=subject(advisory_id),
+        kind="advisory.feedback",
+        actor=actor,
+        data={"tenant_id": tenant_id, "rating": rating, "comment": comment},
+    )
+
+
+async def feedback_of(
+    session: AsyncSession, *, advisory_id: int, page: int = 1, per_page: int = 50
+) -> Page[dict[str, Any]]:
+    """What the tenants answered (for the post-incident review), newest first."""
+    per_page, page = min(max(per_page, 1), 200), max(page, 1)
+    total = await session.scalar(
+        text("SELECT count(*) FROM advisory_feedback WHERE advisory_id = :id"),
+        {"id": advisory_id},
+    )
+    rows = await session.execute(
+        text(
+            "SELECT t.key AS tenant, f.rating, f.comment, f.given_by, f.given_at "
+            "FROM advisory_feedback f JOIN tenants t ON t.id = f.tenant_id "
+            "WHERE f.advisory_id = :id ORDER BY f.given_at DESC LIMIT :limit OFFSET :offset"
+        ),
+        {"id": advisory_id, "limit": per_page, "offset": (page - 1) * per_page},
+    )
+    return Page([dict(row._mapping) for row in rows], int(total or 0), page, per_page)

@@ -1,0 +1,115 @@
+"""What the notification API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vulnops.notify.rendering import DEFAULT_BODY
+
+
+class DraftIn(BaseModel):
+    """The content of the advisory's next version (a draft until approved)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    summary: str = Field(min_length=3, max_length=20_000, description="What happened, and when.")
+    exposed_since: datetime = Field(
+        description="When the affected systems became vulnerable (exposure starts there)."
+    )
+    action_required: bool = False
+    action_steps: str = Field(
+        default="", max_length=20_000, description="Exactly what the customer must do."
+    )
+    body: str = Field(
+        default=DEFAULT_BODY,
+        min_length=1,
+        max_length=100_000,
+        description="A Jinja2 template of the advisory (Markdown) rendered for each tenant.",
+    )
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
+    comment: str = Field(default="", max_length=5000)
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(default="", max_length=2000, description="Empty removes the endpoint.")
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    title: str
+    summary: str
+    exposed_since: datetime
+    action_required: bool
+    action_steps: str
+    body: str
+    status: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    sent_by: str | None
+    sent_at: datetime | None
+    channels: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Deliveries by channel and status (first messages)."
+    )
+    acknowledged: int = 0
+
+
+class AdvisoryOut(BaseModel):
+    id: int
+    case_id: int
+    recipients: int
+    feedback: dict[str, Any]
+    versions: list[VersionOut]
+
+
+class TenantVersionOut(BaseModel):
+    number: int
+    title: str
+    sent_at: datetime
+    action_required: bool
+    text: str
+    acknowledged_at: datetime | None
+
+
+class TenantAdvisoryOut(BaseModel):
+    id: int
+    tracking_id: str
+    tlp: str
+    versions: list[TenantVersionOut]
+    feedback: dict[str, Any] | None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    channel: str
+    reminder: int
+    status: str
+    attempts: int
+    last_error: str | None
+    updated_at: datetime
+    delivered_at: datetime | None
+    tenant: str
+    version: int
+    advisory_id: int
+    tracking_id: str
+    case_id: int

@@ -1,0 +1,345 @@
+"""Advisories: drafted per case, approved by communications, sent to the case's affected tenants;
+read, acknowledged and rated by those tenants in the portal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.audit import service as audit
+from vulnops.cases import service as cases
+from vulnops.cases.states import CaseState
+from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
+from vulnops.fleet import blast
+from vulnops.notify import context, deliveries, delivery_admin
+from vulnops.notify.models import (
+    Advisory,
+    AdvisoryRecipient,
+    AdvisoryVersion,
+    Feedback,
+)
+from vulnops.notify.rendering import (
+    RenderError,
+    render,
+)
+from vulnops.notify.schemas import DraftIn
+from vulnops.notify.tasks import queue_delivery_jobs
+from vulnops.settings import Settings
+from vulnops.tenants import service as tenants
+
+
+def subject(advisory_id: int) -> str:
+    return f"advisory:{advisory_id}"
+
+
+async def find(session: AsyncSession, *, case_id: int) -> Advisory | None:
+    advisory: Advisory | None = await session.scalar(
+        select(Advisory).where(Advisory.case_id == case_id)
+    )
+    return advisory
+
+
+async def versions(session: AsyncSession, *, advisory_id: int) -> list[AdvisoryVersion]:
+    rows = await session.scalars(
+        select(AdvisoryVersion)
+        .where(AdvisoryVersion.advisory_id == advisory_id)
+        .order_by(AdvisoryVersion.number)
+    )
+    return list(rows)
+
+
+async def _latest(
+    session: AsyncSession, advisory_id: int, *, lock: bool = False
+) -> AdvisoryVersion | None:
+    query = (
+        select(AdvisoryVersion)
+        .where(AdvisoryVersion.advisory_id == advisory_id)
+        .order_by(AdvisoryVersion.number.desc())
+        .limit(1)
+    )
+    version: AdvisoryVersion | None = await session.scalar(
+        query.with_for_update() if lock else query
+    )
+    return version
+
+
+async def save_draft(
+    session: AsyncSession, *, case_id: int, draft: DraftIn, actor: str, settings: Settings
+) -> AdvisoryVersion:
+    """Write the advisory's next version: a new one after a sent version, else the current
+    draft is replaced (and any approval of it withdrawn)."""
+    case = await cases.get_case(session, case_id=case_id)
+    if draft.action_required and not draft.action_steps:
+        raise Invalid("action_steps: say what the customer must do when action is required")
+    try:
+        render(draft.body, context.sample_context(case, draft, settings))
+    except RenderError as error:
+        raise Invalid(f"body: the template does not render: {error}") from None
+    advisory = await find(session, case_id=case_id)
+    if advisory is None:
+        advisory = Advisory(case_id=case_id, created_by=actor)
+        session.add(advisory)
+        await session.flush()
+    latest = await _latest(session, advisory.id, lock=True)
+    if latest is None or latest.status == "sent":
+        version = AdvisoryVersion(
+            advisory_id=advisory.id, number=(latest.number + 1) if latest else 1, created_by=actor
+        )
+        session.add(version)
+    else:
+        version = latest
+    for field, value in draft.model_dump().items():
+        setattr(version, field, value)
+    version.status, version.approved_by, version.approved_at = "draft", None, None
+    await session.flush()
+    await audit.record(
+        session,
+        subject=cases.subject(case_id),
+        kind="advisory.drafted",
+        actor=actor,
+        data={"advisory": advisory.id, "version": version.number, "title": version.title},
+    )
+    return version
+
+
+async def approve(
+    session: AsyncSession, *, case_id: int, actor: str, now: datetime
+) -> AdvisoryVersion:
+    advisory = await _advisory(session, case_id)
+    version = await _latest(session, advisory.id, lock=True)
+    if version is None or version.status != "draft":
+        state = version.status if version else "missing"
+        raise Conflict(f"only a draft is approved; the latest version is {state}")
+    version.status, version.approved_by, version.approved_at = "approved", actor, now
+    await audit.record(
+        session,
+        subject=cases.subject(case_id),
+        kind="advisory.approved",
+        actor=actor,
+        data={"advisory": advisory.id, "version": version.number},
+    )
+    return version
+
+
+async def _advisory(session: AsyncSession, case_id: int) -> Advisory:
+    advisory = await find(session, case_id=case_id)
+    if advisory is None:
+        raise NotFound(f"case {case_id} has no advisory yet")
+    return advisory
+
+
+@dataclass(frozen=True)
+class SendResult:
+    version: int
+    recipients: int
+    deliveries: int
+
+
+async def send(
+    session: AsyncSession, *, case_id: int, actor: str, settings: Settings, now: datetime
+) -> SendResult:
+    """Send the approved latest version to the advisory's audience (the case's affected
+    tenants, taken when the first version is sent). The template is rendered for a real
+    recipient first: if it fails, nothing is written."""
+    advisory = await _advisory(session, case_id)
+    version = await _latest(session, advisory.id, lock=True)
+    if version is None or version.status != "approved":
+        state = version.status if version else "missing"
+        raise Conflict(
+            f"the latest version is {state}; a communications approver must approve it first"
+        )
+    if version.number == 1:
+        if await blast.find(session, case_id=case_id) is None:
+            raise Conflict("compute the case's blast radius first: it is the audience")
+        await session.execute(
+            text(
+                "INSERT INTO advisory_recipients (advisory_id, tenant_id, resources) "
+                "SELECT :advisory_id, tenant_id, resources FROM blast_tenants "
+                "WHERE case_id = :case_id"
+            ),
+            {"advisory_id": advisory.id, "case_id": case_id},
+        )
+    recipients = int(
+        await session.scalar(
+            select(func.count()).where(AdvisoryRecipient.advisory_id == advisory.id)
+        )
+        or 0
+    )
+    if recipients == 0:
+        raise Conflict("no tenant is affected: there is nobody to notify")
+    first = await session.scalar(
+        select(AdvisoryRecipient.tenant_id)
+        .where(AdvisoryRecipient.advisory_id == advisory.id)
+        .order_by(AdvisoryRecipient.resources.desc(), AdvisoryRecipient.tenant_id)
+        .limit(1)
+    )
+    assert first is not None
+    tenant = await tenants.get_tenant(session, tenant_id=first)
+    case = await cases.get_case(session, case_id=case_id)
+    try:
+        render(
+            version.body,
+            await context.tenant_context(
+                session, case=case, version=version, tenant=tenant, now=now, settings=settings
+            ),
+        )
+    except RenderError as error:
+        raise Invalid(
+            f"nothing was sent: the template does not render for tenant {tenant.key}: {error}"
+        ) from None
+    created = await deliveries.create(
+        session,
+        advisory_id=advisory.id,
+        version_id=version.id,
+        email_enabled=settings.smtp_enabled,
+    )
+    version.status, version.sent_by, version.sent_at = "sent", actor, now
+    await audit.record(
+        session,
+        subject=cases.subject(case_id),
+        kind="advisory.sent",
+        actor=actor,
+        data={
+            "advisory": advisory.id,
+            "version": version.number,
+            "approved_by": version.approved_by,
+            "recipients": recipients,
+            "deliveries": created,
+        },
+    )
+    if case.state == CaseState.MITIGATED.value:
+        await cases.transition(
+            session, case_id=case_id, target=CaseState.NOTIFIED, reason=None, actor=actor, now=now
+        )
+    for channel in deliveries.CHANNELS:
+        await queue_delivery_jobs(session, settings=settings, channel=channel)
+    return SendResult(version=version.number, recipients=recipients, deliveries=created)
+
+
+async def notification_sent_at(session: AsyncSession, *, case_id: int) -> datetime | None:
+    """When the case's customers were first told (None: not yet)."""
+    sent: datetime | None = await session.scalar(
+        select(func.min(AdvisoryVersion.sent_at))
+        .join(Advisory, Advisory.id == AdvisoryVersion.advisory_id)
+        .where(Advisory.case_id == case_id, AdvisoryVersion.status == "sent")
+    )
+    return sent
+
+
+async def check_notified(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    is_admin: bool,
+    override_reason: str | None = None,
+) -> None:
+    """What disclosure calls before going public: the customers must have been told first,
+    unless an administrator overrides with a reason (recorded)."""
+    if await notification_sent_at(session, case_id=case_id) is not None:
+        return
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise Conflict(
+            "the affected customers have not been notified yet; send the advisory first "
+            "(or an administrator overrides with a reason)"
+        )
+    if not is_admin:
+        raise Forbidden("only an administrator may disclose before the customers are notified")
+    await audit.record(
+        session,
+        subject=cases.subject(case_id),
+        kind="advisory.notification_overridden",
+        actor=actor,
+        data={"reason": reason},
+    )
+
+
+async def preview(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    tenant_key: str,
+    now: datetime,
+    settings: Settings,
+) -> str:
+    """The latest version as ``tenant_key`` would read it (staff, before sending)."""
+    advisory = await _advisory(session, case_id)
+    version = await _latest(session, advisory.id)
+    assert version is not None
+    tenant = await tenants.get_tenant_by_key(session, key=tenant_key)
+    case = await cases.get_case(session, case_id=case_id)
+    given = await context.tenant_context(
+        session, case=case, version=version, tenant=tenant, now=now, settings=settings
+    )
+    try:
+        return render(version.body, given)
+    except RenderError as error:
+        raise Invalid(f"the template does not render for tenant {tenant.key}: {error}") from None
+
+
+async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | None:
+    """The advisory of a case with its versions and, per version, the delivery counts."""
+    advisory = await find(session, case_id=case_id)
+    if advisory is None:
+        return None
+    found = await versions(session, advisory_id=advisory.id)
+    counts = await delivery_admin.counts(session, version_ids=[v.id for v in found])
+    recipients = await session.scalar(
+        select(func.count()).where(AdvisoryRecipient.advisory_id == advisory.id)
+    )
+    rating = await session.execute(
+        select(func.count(), func.avg(Feedback.rating)).where(Feedback.advisory_id == advisory.id)
+    )
+    given, average = rating.one()
+    return {
+        "id": advisory.id,
+        "case_id": case_id,
+        "recipients": int(recipients or 0),
+        "feedback": {"count": int(given), "average": float(average) if average else None},
+        "versions": [
+            _with_portal({**_version_data(v), **counts[v.id]}, int(recipients or 0)) for v in found
+        ],
+    }
+
+
+def _with_portal(view: dict[str, Any], recipients: int) -> dict[str, Any]:
+    """A sent version is in the portal of every recipient."""
+    if view["status"] == "sent":
+        view["channels"] = {"portal": {"delivered": recipients}, **view["channels"]}
+    return view
+
+
+def _version_data(version: AdvisoryVersion) -> dict[str, Any]:
+    return {
+        column: getattr(version, column)
+        for column in (
+            "number",
+            "title",
+            "summary",
+            "exposed_since",
+            "action_required",
+            "action_steps",
+            "body",
+            "status",
+            "created_by",
+            "created_at",
+            "approved_by",
+            "approved_at",
+            "sent_by",
+            "sent_at",
+        )
+    }
+
+
+def totals(view: dict[str, Any]) -> dict[str, int]:
+    """A version's deliveries summed over the channels that send (email and webhook)."""
+    summed: dict[str, int] = {}
+    for channel in deliveries.CHANNELS:
+        for status, count in view["channels"].get(channel, {}).items():
+            summed[status] = summed.get(status, 0) + count
+    return summed

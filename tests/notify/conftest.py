@@ -1,0 +1,24 @@
+"""Fixtures of the notification tests (see notify_world.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from notify_world import Receiver, world_maker
+
+from helpers import serving
+from vulnops.db.database import Database
+
+
+@pytest.fixture
+def make_world(db: Database, fleet: dict[str, Any]) -> Any:
+    return world_maker(db, fleet)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    hook = Receiver()
+    with serving(hook.app()) as base:
+        yield hook, f"{base}/hook"

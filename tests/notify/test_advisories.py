@@ -1,0 +1,199 @@
+"""Drafting, approving and sending an advisory through the API, and what refuses it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from notify_world import World, draft
+from sqlalchemy import func, select, text
+
+from helpers import MakeUser, api_token, bearer
+from vulnops.auth.roles import Role
+from vulnops.cases.models import Case
+from vulnops.db.database import Database
+from vulnops.errors import Conflict, Forbidden
+from vulnops.notify import service
+from vulnops.notify.models import Delivery
+
+
+async def _headers(db: Database, make_user: MakeUser, role: Role) -> dict[str, str]:
+    return bearer(await api_token(db, await make_user(role)))
+
+
+async def _deliveries(db: Database) -> dict[tuple[str, str, str], int]:
+    """(tenant key, channel, status) -> count."""
+    async with db.session() as session:
+        rows = await session.execute(
+            text(
+                "SELECT t.key, d.channel, d.status, count(*) FROM deliveries d "
+                "JOIN tenants t ON t.id = d.tenant_id GROUP BY 1, 2, 3"
+            )
+        )
+        return {(key, channel, status): n for key, channel, status, n in rows.all()}
+
+
+async def test_responder_drafts_communications_approves_and_the_audience_is_the_blast_radius(
+    mail_client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    client = mail_client  # an installation that sends email
+    world: World = await make_world()
+    responder = await _headers(db, make_user, Role.RESPONDER)
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+
+    saved = await client.put(url, json=draft(), headers=responder)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["number"] == 1 and saved.json()["status"] == "draft"
+    # Nothing is sent without a communications approval.
+    refused = await client.post(f"{url}/send", headers=responder)
+    assert refused.status_code == 409 and "approve" in refused.json()["detail"]
+    assert (await client.post(f"{url}/approve", headers=responder)).status_code == 403
+
+    approved = await client.post(f"{url}/approve", headers=communications)
+    assert approved.json()["status"] == "approved", approved.text
+    sent = await client.post(f"{url}/send", headers=responder)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["recipients"] == 4  # hooli has no resource on storage
+
+    found = await _deliveries(db)
+    assert found == {
+        ("acme", "email", "pending"): 1,
+        ("acme", "webhook", "pending"): 1,
+        ("globex", "email", "pending"): 1,
+        ("initech", "webhook", "pending"): 1,
+        ("umbrella", "email", "undeliverable"): 1,
+    }
+    async with db.session() as session:
+        case = await session.get(Case, world.case_id)
+        assert case is not None and case.state == "notified"
+
+    shown = (await client.get(url, headers=communications)).json()
+    assert shown["recipients"] == 4
+    version = shown["versions"][0]
+    assert version["status"] == "sent" and version["approved_by"] != version["sent_by"]
+    assert version["channels"] == {
+        "portal": {"delivered": 4},
+        "email": {"pending": 2, "undeliverable": 1},
+        "webhook": {"pending": 2},
+    }
+    assert version["acknowledged"] == 0
+
+    # An update is a new version to the same audience, even when the blast radius changed.
+    async with db.session() as session:
+        await session.execute(
+            text("DELETE FROM blast_tenants WHERE case_id = :c"), {"c": world.case_id}
+        )
+        await session.commit()
+    assert (
+        await client.put(url, json=draft(title="Update: fixed everywhere"), headers=responder)
+    ).json()["number"] == 2
+    await client.post(f"{url}/approve", headers=communications)
+    second = await client.post(f"{url}/send", headers=responder)
+    assert second.json() == {"version": 2, "recipients": 4, "deliveries": 5}
+
+
+async def test_a_template_that_does_not_render_is_refused_and_nothing_is_sent(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+
+    broken = await client.put(
+        url, json=draft(body="Hello {{ tenant.nmae }}"), headers=communications
+    )
+    assert broken.status_code == 422
+    assert "body" in broken.json()["detail"] and "nmae" in broken.json()["detail"]
+    syntax = await client.put(url, json=draft(body="line one\n{% if %}"), headers=communications)
+    assert syntax.status_code == 422 and "line 2" in syntax.json()["detail"]
+    sandboxed = await client.put(
+        url, json=draft(body="{{ tenant.__class__.__mro__ }}"), headers=communications
+    )
+    assert sandboxed.status_code == 422
+
+    # Renders for the sample tenant, fails for a real one: refused at send, nothing written.
+    tricky = "{% if tenant.key != 'example' %}{{ missing_name }}{% endif %}"
+    assert (
+        await client.put(url, json=draft(body=tricky), headers=communications)
+    ).status_code == 200
+    await client.post(f"{url}/approve", headers=communications)
+    refused = await client.post(f"{url}/send", headers=communications)
+    assert refused.status_code == 422
+    assert "nothing was sent" in refused.json()["detail"]
+    assert "missing_name" in refused.json()["detail"]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+        recipients = await session.scalar(text("SELECT count(*) FROM advisory_recipients"))
+        assert recipients == 0
+    shown = (await client.get(url, headers=communications)).json()
+    assert shown["versions"][0]["status"] == "approved"
+
+
+async def test_bad_drafts_and_sends_are_refused_with_what_is_wrong(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+    no_steps = await client.put(url, json=draft(action_required=True), headers=communications)
+    assert no_steps.status_code == 422 and "action_steps" in no_steps.json()["detail"]
+    short = await client.put(url, json=draft(title="x"), headers=communications)
+    assert short.status_code == 422
+    assert (await client.post(f"{url}/approve", headers=communications)).status_code == 404
+    assert (
+        await client.get("/api/cases/987654/advisory", headers=communications)
+    ).status_code == 404
+    assert (
+        await client.put("/api/cases/987654/advisory", json=draft(), headers=communications)
+    ).status_code == 404
+
+    # Without a blast radius there is no audience.
+    async with db.session() as session:
+        await session.execute(
+            text("DELETE FROM blast_radii WHERE case_id = :c"), {"c": world.case_id}
+        )
+        await session.commit()
+    await client.put(url, json=draft(), headers=communications)
+    await client.post(f"{url}/approve", headers=communications)
+    again = await client.post(f"{url}/approve", headers=communications)
+    assert again.status_code == 409 and "approved" in again.json()["detail"]
+    refused = await client.post(f"{url}/send", headers=communications)
+    assert refused.status_code == 409 and "blast radius" in refused.json()["detail"]
+
+
+async def test_disclosure_waits_for_the_notification_unless_an_admin_overrides(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    async with db.session() as session:
+        with pytest.raises(Conflict, match="not been notified"):
+            await service.check_notified(session, case_id=world.case_id, actor="r", is_admin=False)
+        with pytest.raises(Forbidden):
+            await service.check_notified(
+                session, case_id=world.case_id, actor="r", is_admin=False, override_reason="press"
+            )
+        await service.check_notified(
+            session,
+            case_id=world.case_id,
+            actor="admin@x",
+            is_admin=True,
+            override_reason="already public on a mailing list",
+        )
+        events = await session.scalar(
+            text(
+                "SELECT count(*) FROM audit_events WHERE kind = 'advisory.notification_overridden'"
+            )
+        )
+        assert events == 1
+        await session.rollback()
+
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+    await client.put(url, json=draft(), headers=communications)
+    await client.post(f"{url}/approve", headers=communications)
+    await client.post(f"{url}/send", headers=communications)
+    async with db.session() as session:
+        await service.check_notified(session, case_id=world.case_id, actor="r", is_admin=False)
+        assert await service.notification_sent_at(session, case_id=world.case_id) is not None
