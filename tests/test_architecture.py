@@ -41,6 +41,8 @@ PURE = [
     "sim/model.py",
     "notify/retry.py",
     "notify/rendering.py",
+    "disclosure/decision.py",
+    "disclosure/cve_record.py",
 ]
 IO_PACKAGES = (
     "vulnops.db",

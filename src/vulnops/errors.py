@@ -65,3 +65,10 @@ class RateLimited(DomainError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class Upstream(DomainError):
+    """A service we depend on (CVE Services) refused or failed; its answer is in the detail."""
+
+    status = 502
+    title = "Bad gateway"

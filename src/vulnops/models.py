@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "vulnops.remediation.models",
     "vulnops.rollout.models",
     "vulnops.notify.models",
+    "vulnops.disclosure.models",
     "vulnops.sim.models",
     "vulnops.demo",
 )

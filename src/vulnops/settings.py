@@ -11,7 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -227,6 +227,30 @@ class Settings(BaseSettings):
     )
     notify_max_reminders: int = Field(
         default=3, ge=0, le=20, description="Reminders per advisory version and tenant."
+    )
+
+    cve_policy: Literal["customer-action", "customer-action-or-critical"] = Field(
+        default="customer-action",
+        description="When a case gets a CVE: only when customers must act, or also when it is "
+        "critical.",
+    )
+    cna_org_id: str | None = Field(
+        default=None, description="Your CNA's organisation UUID in CVE Services."
+    )
+    cna_short_name: str = Field(
+        default="vulnops", description="Your CNA's short name in CVE Services."
+    )
+    cve_services_url: str = Field(
+        default="https://cveawg.mitre.org/api/", description="The CVE Services API."
+    )
+    cve_services_user: str | None = Field(
+        default=None, description="Your CVE Services user name (an email address)."
+    )
+    cve_services_api_key: SecretStr | None = Field(
+        default=None, description="Your CVE Services API key."
+    )
+    vendor_name: str = Field(
+        default="vulnops", description="The vendor CVE records and advisories name."
     )
 
     @field_validator("data_dir")

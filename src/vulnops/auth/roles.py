@@ -69,6 +69,8 @@ class Permission(StrEnum):
     ADVISORIES_APPROVE = "advisories:approve"
     ADVISORIES_SEND = "advisories:send"
     DELIVERIES_MANAGE = "deliveries:manage"
+    # Disclosure: reserve and publish CVEs, mark a case as no CVE, disclose a case publicly.
+    DISCLOSURE_MANAGE = "disclosure:manage"
 
 
 P = Permission
@@ -131,6 +133,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ADVISORIES_APPROVE,
             P.ADVISORIES_SEND,
             P.DELIVERIES_MANAGE,
+            P.DISCLOSURE_MANAGE,
         }
     ),
     Role.RESEARCHER: _EXTERNAL_REPORTER,

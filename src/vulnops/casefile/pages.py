@@ -20,6 +20,7 @@ from vulnops.cases.severity import DataSensitivity, Impact
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
 from vulnops.cases.states import TRANSITIONS, CaseState
 from vulnops.db.deps import SessionDep
+from vulnops.disclosure import publishing as disclosure
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
@@ -70,6 +71,7 @@ async def case_page(
             "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
             "policies": list(rollouts.policies(settings).values()),
             "advisory": await notify.overview(session, case_id=case.id),
+            "disclosure": await disclosure.state(session, case_id=case.id, settings=settings),
             "advisory_totals": notify.totals,
             "reports": reports,
             "original": original,

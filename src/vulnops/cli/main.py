@@ -14,6 +14,7 @@ from vulnops.cli import (
     bench,
     config,
     db,
+    disclosure,
     fixes,
     fleet,
     reports,
@@ -59,6 +60,7 @@ app.add_typer(users.tokens, name="token")
 app.add_typer(audit.app, name="audit")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(reports.reports_app, name="report")
+reports.cases_app.command("export-cve")(disclosure.export_cve)
 app.add_typer(reports.cases_app, name="case")
 app.add_typer(score.app, name="score")
 app.add_typer(fleet.app, name="fleet")

@@ -1,0 +1,112 @@
+"""A case's CVE decision and its CVE record, from what the other domains know about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.cases import service as cases
+from vulnops.disclosure import cve_schema
+from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, record, references
+from vulnops.disclosure.decision import CveDecision, CvePolicy, decide
+from vulnops.disclosure.models import Disclosure
+from vulnops.errors import Invalid
+from vulnops.fleet import blast
+from vulnops.fleet import service as fleet
+from vulnops.intake import service as intake
+from vulnops.notify import service as notify
+from vulnops.remediation import service as remediation
+from vulnops.settings import Settings
+
+CVE_ID = r"^CVE-[0-9]{4}-[0-9]{4,19}$"
+
+
+async def decision(session: AsyncSession, *, case_id: int, settings: Settings) -> CveDecision:
+    """Every affected product of a case is one of our hosted services (the fleet holds nothing
+    else), so a record is always tagged ``exclusively-hosted-service``."""
+    case = await cases.get_case(session, case_id=case_id)
+    row = await session.get(Disclosure, case_id)
+    return decide(
+        policy=CvePolicy(settings.cve_policy),
+        customer_action_required=case.customer_action_required,
+        rating=case.rating,
+        hosted_only=True,
+        no_cve_reason=row.no_cve_reason if row else None,
+    )
+
+
+def public_url(settings: Settings, tracking_id: str) -> str:
+    """Where the case's public advisory is published."""
+    return f"{settings.public_url.rstrip('/')}/security/advisories/{tracking_id}"
+
+
+async def _affected(
+    session: AsyncSession, case_id: int, services: list[str]
+) -> list[AffectedProduct]:
+    radius = await blast.find(session, case_id=case_id)
+    known = {
+        (row["service"], row["version"]) for row in (radius.service_versions if radius else [])
+    }
+    fixes = await remediation.fixes_of_case(session, case_id=case_id)
+    keys = await fleet.service_keys(session, ids=sorted({fix.service_id for fix in fixes}))
+    fixed = {keys[fix.service_id]: fix.version for fix in fixes}
+    products = []
+    for key in sorted(set(services) | set(fixed)):
+        service = await fleet.get_service(session, key=key)
+        products.append(
+            AffectedProduct(
+                product=service.name,
+                versions=tuple(sorted(v for s, v in known if s == key)),
+                fixed_in=fixed.get(key),
+            )
+        )
+    return products
+
+
+async def cve_facts(
+    session: AsyncSession, *, case_id: int, cve_id: str, settings: Settings
+) -> CveFacts:
+    case = await cases.get_case(session, case_id=case_id)
+    if settings.cna_org_id is None:
+        raise Invalid("VULNOPS_CNA_ORG_ID is not set: a CVE record names its CNA")
+    reports = await intake.reports_of_case(session, case_id=case_id)
+    notified = await notify.notification_sent_at(session, case_id=case_id)
+    timeline = [(case.opened_at, "Case opened")]
+    if case.mitigated_at:
+        timeline.append((case.mitigated_at, "Fix deployed"))
+    if notified:
+        timeline.append((notified, "Affected customers notified"))
+    made = await decision(session, case_id=case_id, settings=settings)
+    return CveFacts(
+        cve_id=cve_id,
+        org_id=settings.cna_org_id,
+        org_short_name=settings.cna_short_name,
+        vendor=settings.vendor_name,
+        title=case.title,
+        description=case.summary,
+        affected=tuple(await _affected(session, case_id, list(case.services))),
+        cwe_ids=(case.cwe_id,) if case.cwe_id else (),
+        cvss31=case.cvss31_vector,
+        cvss40=case.cvss40_vector,
+        references=references([public_url(settings, case.tracking_id)]),
+        credits=tuple(dict.fromkeys(r.credit_name for r in reports if r.credit_name)),
+        timeline=tuple(timeline),
+        tags=made.tags,
+    )
+
+
+async def cve_record(
+    session: AsyncSession, *, case_id: int, cve_id: str | None, settings: Settings, now: datetime
+) -> tuple[dict[str, Any], list[str]]:
+    """The record and every field that makes it invalid (none: it can be published). Without
+    ``cve_id``, the id reserved for the case."""
+    if cve_id is None:
+        row = await session.get(Disclosure, case_id)
+        if row is None or row.cve_id is None:
+            raise Invalid("cve_id: the case has no CVE id yet; give one or reserve it")
+        cve_id = row.cve_id
+    facts = await cve_facts(session, case_id=case_id, cve_id=cve_id, settings=settings)
+    document = record(facts, published=now)
+    return document, cve_schema.problems(document)

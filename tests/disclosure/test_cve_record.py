@@ -1,0 +1,157 @@
+"""A case's CVE decision and record through the API and the command line, validated against
+the CVE schema bundled with cvelib."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from helpers import FixMaker, MakeUser, api_token, bearer, vulnops
+from vulnops.auth.roles import Role
+from vulnops.db.database import Database
+from vulnops.disclosure import cve_schema
+from vulnops.settings import Settings
+from vulnops.web.app import create_app
+
+ORG = "7c4e5a7e-0b0a-4c1e-9b0f-3f2a1d4c5b6a"
+CVSS31 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+CVSS40 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"
+
+
+@pytest.fixture
+async def cna_client(db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    ours = settings.model_copy(update={"cna_org_id": ORG, "vendor_name": "Example Cloud"})
+    transport = httpx.ASGITransport(app=create_app(ours, database=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
+    cna_client: httpx.AsyncClient,
+    db: Database,
+    fleet: object,
+    make_fix: FixMaker,
+    make_user: MakeUser,
+) -> None:
+    await make_fix("2026.12.1")
+    headers = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    async with db.session() as session:
+        await session.execute(
+            text("UPDATE cases SET summary = 'An SSRF in the image importer.' WHERE id = 1")
+        )
+        await session.commit()
+    before = (await cna_client.get("/api/cases/1/disclosure", headers=headers)).json()
+    assert (before["policy"], before["cve"], before["reason"], before["tags"]) == (
+        "customer-action",
+        False,
+        "no customer action is required (customer-action)",
+        [],
+    )
+    bad_cwe = await cna_client.put(
+        "/api/cases/1/severity",
+        json={"cwe_id": "CWE-abc", "reason": "assessed"},
+        headers=headers,
+    )
+    assert bad_cwe.status_code == 422 and "CWE" in bad_cwe.text
+    assessed = await cna_client.put(
+        "/api/cases/1/severity",
+        json={
+            "cvss31_vector": CVSS31,
+            "cvss40_vector": CVSS40,
+            "cwe_id": "CWE-918",
+            "customer_action_required": True,
+            "reason": "assessed",
+        },
+        headers=headers,
+    )
+    assert assessed.status_code == 200, assessed.text
+    after = (await cna_client.get("/api/cases/1/disclosure", headers=headers)).json()
+    assert after["cve"] and after["reason"] == "customers must act"
+    assert after["tags"] == ["exclusively-hosted-service"]
+
+    shown = await cna_client.get(
+        "/api/cases/1/cve-record", params={"cve_id": "CVE-2026-12345"}, headers=headers
+    )
+    body = shown.json()
+    assert body["valid"] and body["problems"] == []
+    document = body["record"]
+    assert document["dataType"] == "CVE_RECORD" and document["dataVersion"] == "5.1"
+    assert document["cveMetadata"]["cveId"] == "CVE-2026-12345"
+    cna = document["containers"]["cna"]
+    assert cna["descriptions"] == [{"lang": "en", "value": "An SSRF in the image importer."}]
+    assert cna["affected"][0]["vendor"] == "Example Cloud"
+    assert {"version": "2026.12.1", "status": "unaffected"} in cna["affected"][0]["versions"]
+    assert cna["problemTypes"][0]["descriptions"][0]["cweId"] == "CWE-918"
+    metrics = {key: value for metric in cna["metrics"] for key, value in metric.items()}
+    assert metrics["cvssV3_1"] == {
+        "version": "3.1",
+        "vectorString": CVSS31,
+        "baseScore": 7.5,
+        "baseSeverity": "HIGH",
+    }
+    assert metrics["cvssV4_0"]["version"] == "4.0" and metrics["cvssV4_0"]["baseScore"] > 0
+    assert cna["tags"] == ["exclusively-hosted-service"]
+    tracking = (await cna_client.get("/api/cases/1", headers=headers)).json()["tracking_id"]
+    assert cna["references"][0]["url"].endswith(f"/security/advisories/{tracking}")
+    assert cve_schema.problems(document) == []
+
+    malformed = await cna_client.get(
+        "/api/cases/1/cve-record", params={"cve_id": "CVE-26-1"}, headers=headers
+    )
+    assert malformed.status_code == 422
+
+
+async def test_an_invalid_record_lists_every_failing_field(
+    db: Database, conninfo: str, tmp_path: Path, fleet: object, make_fix: FixMaker
+) -> None:
+    await make_fix("2026.12.1")  # no summary: no English description
+    async with db.session() as session:
+        case = str(await session.scalar(text("SELECT tracking_id FROM cases WHERE id = 1")))
+    env = {
+        "VULNOPS_DATABASE_URL": conninfo,
+        "VULNOPS_DATA_DIR": str(tmp_path),
+        "VULNOPS_CNA_ORG_ID": ORG,
+    }
+    exported = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert exported.returncode == 1
+    assert "containers/cna/descriptions" in exported.stderr
+    assert '"cveId": "CVE-2026-9999"' in exported.stdout
+    no_org = vulnops(
+        "case",
+        "export-cve",
+        case,
+        "--cve-id",
+        "CVE-2026-9999",
+        env={k: v for k, v in env.items() if k != "VULNOPS_CNA_ORG_ID"},
+    )
+    assert no_org.returncode == 1 and "VULNOPS_CNA_ORG_ID" in no_org.stderr
+    async with db.session() as session:
+        await session.execute(text("UPDATE cases SET summary = 'What happened.' WHERE id = 1"))
+        await session.commit()
+    fixed = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert fixed.returncode == 0, fixed.stderr
+
+
+def test_problems_name_each_field() -> None:
+    found = cve_schema.problems(
+        {
+            "dataType": "CVE_RECORD",
+            "dataVersion": "5.1",
+            "cveMetadata": {"cveId": "CVE-2026-1234", "assignerOrgId": ORG, "state": "PUBLISHED"},
+            "containers": {
+                "cna": {
+                    "providerMetadata": {"orgId": "not-a-uuid"},
+                    "descriptions": [],
+                    "affected": [{"vendor": "x"}],
+                    "references": [{"url": "https://x.example/"}],
+                }
+            },
+        }
+    )
+    assert any(p.startswith("containers/cna/providerMetadata/orgId:") for p in found)
+    assert any(p.startswith("containers/cna/descriptions:") for p in found)
+    assert any(p.startswith("containers/cna/affected/0:") for p in found)
