@@ -43,6 +43,7 @@ PURE = [
     "notify/rendering.py",
     "disclosure/decision.py",
     "disclosure/cve_record.py",
+    "disclosure/csaf.py",
 ]
 IO_PACKAGES = (
     "vulnops.db",

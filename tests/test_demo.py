@@ -63,3 +63,20 @@ async def test_the_demo_has_a_sent_advisory_contoso_can_read_and_a_draft_to_appr
     assert set(versions.values()) == {"sent", "draft"}
     assert contoso_sees == 1 and feedback and feedback >= 3
     assert channels == {"email", "webhook"}
+
+
+async def test_the_demo_has_public_advisories_with_and_without_a_cve(db: Database) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT d.cve_id, c.state FROM disclosures d JOIN cases c ON c.id = d.case_id "
+                    "WHERE d.disclosed_at IS NOT NULL AND d.public_from <= now()"
+                )
+            )
+        ).all()
+    assert sorted((cve or "", state) for cve, state in rows) == [
+        ("", "disclosed"),
+        ("CVE-2026-31337", "disclosed"),
+    ]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vulnops.auth.demo import seed_accounts
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
+from vulnops.disclosure.demo import seed_disclosures
 from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
 from vulnops.notify.demo import seed_advisories
@@ -53,6 +54,7 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("blast-radii", seed_blast_radii),
     ("rollouts", seed_rollouts),
     ("advisories", seed_advisories),
+    ("disclosures", seed_disclosures),
 )
 
 

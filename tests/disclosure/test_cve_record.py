@@ -134,6 +134,18 @@ async def test_an_invalid_record_lists_every_failing_field(
         await session.commit()
     fixed = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
     assert fixed.returncode == 0, fixed.stderr
+    undisclosed = vulnops("case", "export-csaf", case, env=env)
+    assert undisclosed.returncode == 1 and "not disclosed" in undisclosed.stderr
+    async with db.session() as session:
+        await session.execute(
+            text(
+                "INSERT INTO disclosures (case_id, disclosed_at, public_from) "
+                "VALUES (1, now(), now())"
+            )
+        )
+        await session.commit()
+    vex = vulnops("case", "export-csaf", case, "--vex", env=env)
+    assert vex.returncode == 0 and '"category": "csaf_vex"' in vex.stdout, vex.stderr
 
 
 def test_problems_name_each_field() -> None:

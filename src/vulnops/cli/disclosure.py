@@ -1,4 +1,5 @@
-"""``vulnops case export-cve …``: a case's CVE record (registered on the ``case`` group)."""
+"""``vulnops case export-cve …`` and ``export-csaf``: a case's CVE record and CSAF document
+(registered on the ``case`` group)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,21 @@ def export_cve(
         for problem in problems:
             err_console.print(f"[red]invalid:[/red] {problem}")
         raise typer.Exit(1)
+
+
+def export_csaf(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    vex: bool = typer.Option(False, "--vex", help="A csaf_vex document instead of an advisory."),
+) -> None:
+    """Print the disclosed case's CSAF 2.0 document."""
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        found = await cases.get_case_by_tracking_id(session, tracking_id=case)
+        return await service.csaf_document(
+            session,
+            case_id=found.id,
+            category="csaf_vex" if vex else "csaf_security_advisory",
+            settings=get_settings(),
+        )
+
+    console.print_json(json.dumps(run_in_session(work)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -137,3 +137,16 @@ async def disclose(
     )
     await session.commit()
     return await publishing.state(session, case_id=case_id, settings=_settings(request))
+
+
+@router.get("/{case_id:int}/csaf", dependencies=[require(READ)])
+async def csaf_export(
+    case_id: int,
+    request: Request,
+    session: SessionDep,
+    category: Literal["csaf_security_advisory", "csaf_vex"] = "csaf_security_advisory",
+) -> dict[str, Any]:
+    """The disclosed case as a CSAF 2.0 document."""
+    return await service.csaf_document(
+        session, case_id=case_id, category=category, settings=_settings(request)
+    )

@@ -23,6 +23,7 @@ class AffectedProduct:
     product: str
     versions: tuple[str, ...] = ()
     fixed_in: str | None = None
+    key: str = ""
 
 
 @dataclass(frozen=True)

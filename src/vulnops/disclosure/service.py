@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import service as cases
-from vulnops.disclosure import cve_schema
+from vulnops.disclosure import csaf, cve_schema
+from vulnops.disclosure.csaf import Category, CsafFacts
 from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, record, references
 from vulnops.disclosure.decision import CveDecision, CvePolicy, decide
 from vulnops.disclosure.models import Disclosure
-from vulnops.errors import Invalid
+from vulnops.errors import Conflict, Invalid
 from vulnops.fleet import blast
 from vulnops.fleet import service as fleet
 from vulnops.intake import service as intake
@@ -57,6 +58,7 @@ async def _affected(
         service = await fleet.get_service(session, key=key)
         products.append(
             AffectedProduct(
+                key=key,
                 product=service.name,
                 versions=tuple(sorted(v for s, v in known if s == key)),
                 fixed_in=fixed.get(key),
@@ -110,3 +112,28 @@ async def cve_record(
     facts = await cve_facts(session, case_id=case_id, cve_id=cve_id, settings=settings)
     document = record(facts, published=now)
     return document, cve_schema.problems(document)
+
+
+async def csaf_document(
+    session: AsyncSession, *, case_id: int, category: Category, settings: Settings
+) -> dict[str, Any]:
+    """The disclosed case as a CSAF 2.0 document (TLP:WHITE)."""
+    case = await cases.get_case(session, case_id=case_id)
+    row = await session.get(Disclosure, case_id)
+    if row is None or row.disclosed_at is None or row.public_from is None:
+        raise Conflict(f"{case.tracking_id} is not disclosed: a CSAF document is public")
+    facts = CsafFacts(
+        tracking_id=case.tracking_id,
+        title=case.title,
+        summary=case.summary or case.title,
+        vendor=settings.vendor_name,
+        namespace=settings.public_url,
+        url=public_url(settings, case.tracking_id),
+        released=row.public_from,
+        affected=tuple(await _affected(session, case_id, list(case.services))),
+        cve_id=row.cve_id if row.cve_published_at else None,
+        cwe_id=case.cwe_id,
+        cvss31=case.cvss31_vector,
+        customer_action_required=case.customer_action_required,
+    )
+    return csaf.document(facts, category=category)

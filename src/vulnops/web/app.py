@@ -21,6 +21,7 @@ from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
 from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
 from vulnops.disclosure import api as disclosure_api
+from vulnops.disclosure import public_pages
 from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
 from vulnops.intake import api as intake_api
@@ -62,6 +63,7 @@ ROUTERS = (
     notify_api.router,
     notify_pages.router,
     disclosure_api.router,
+    public_pages.router,
 )
 
 

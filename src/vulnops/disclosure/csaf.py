@@ -1,0 +1,152 @@
+"""A disclosed case as a CSAF 2.0 document (pure): a ``csaf_security_advisory``, or a
+``csaf_vex`` (the same facts as a statement per product). TLP:WHITE: only public cases."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import cvss
+
+from vulnops import __version__
+from vulnops.disclosure.cve_record import AffectedProduct
+
+Category = Literal["csaf_security_advisory", "csaf_vex"]
+
+
+@dataclass(frozen=True)
+class CsafFacts:
+    tracking_id: str
+    title: str
+    summary: str
+    vendor: str
+    namespace: str
+    url: str
+    released: datetime
+    affected: tuple[AffectedProduct, ...]
+    cve_id: str | None = None
+    cwe_id: int | None = None
+    cvss31: str | None = None
+    customer_action_required: bool = False
+
+
+def file_name(tracking_id: str) -> str:
+    """CSAF 2.0 section 5.1: the tracking id in lower case, other characters as ``_``."""
+    return re.sub(r"[^+\-a-z0-9]+", "_", tracking_id.lower()) + ".json"
+
+
+def _product_tree(facts: CsafFacts) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The vendor → product → version branches, and the affected and fixed product ids."""
+    affected: list[str] = []
+    fixed: list[str] = []
+    products: list[dict[str, Any]] = []
+    for item in facts.affected:
+        key = item.key or item.product.lower().replace(" ", "-")
+        versions = []
+        for version in item.versions:
+            product_id = f"{key}:{version}"
+            affected.append(product_id)
+            versions.append(_leaf("product_version", version, product_id, item.product))
+        if not item.versions and item.fixed_in:
+            product_id = f"{key}:<{item.fixed_in}"
+            affected.append(product_id)
+            versions.append(
+                _leaf(
+                    "product_version_range",
+                    f"vers:generic/<{item.fixed_in}",
+                    product_id,
+                    item.product,
+                )
+            )
+        if item.fixed_in:
+            product_id = f"{key}:{item.fixed_in}"
+            fixed.append(product_id)
+            versions.append(_leaf("product_version", item.fixed_in, product_id, item.product))
+        if versions:
+            products.append(
+                {"category": "product_name", "name": item.product, "branches": versions}
+            )
+        else:
+            # No version known and no fix recorded (a configuration change): the hosted service
+            # itself, fixed — a disclosed case is mitigated.
+            fixed.append(key)
+            products.append(
+                {
+                    "category": "product_name",
+                    "name": item.product,
+                    "product": {"product_id": key, "name": item.product},
+                }
+            )
+    tree = {"branches": [{"category": "vendor", "name": facts.vendor, "branches": products}]}
+    return tree, affected, fixed
+
+
+def _leaf(category: str, name: str, product_id: str, product: str) -> dict[str, Any]:
+    return {
+        "category": category,
+        "name": name,
+        "product": {"product_id": product_id, "name": f"{product} {name}"},
+    }
+
+
+def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
+    released = facts.released.isoformat()
+    tree, affected, fixed = _product_tree(facts)
+    vulnerability: dict[str, Any] = {
+        "title": facts.title,
+        "notes": [{"category": "description", "title": "Description", "text": facts.summary}],
+        "product_status": {
+            **({"known_affected": affected} if affected else {}),
+            **({"fixed": fixed} if fixed else {}),
+        },
+    }
+    if facts.cve_id:
+        vulnerability["cve"] = facts.cve_id
+    else:
+        vulnerability["ids"] = [{"system_name": facts.vendor, "text": facts.tracking_id}]
+    if facts.cwe_id:
+        vulnerability["cwe"] = {"id": f"CWE-{facts.cwe_id}", "name": f"CWE-{facts.cwe_id}"}
+    if affected:
+        action = (
+            "Affected customers were told, confidentially, what to do."
+            if facts.customer_action_required
+            else "Fixed by us in the service; customers need not act."
+        )
+        vulnerability["remediations"] = [
+            {"category": "vendor_fix", "details": action, "product_ids": affected}
+        ]
+        if facts.cvss31:
+            vulnerability["scores"] = [
+                {"cvss_v3": cvss.CVSS3(facts.cvss31).as_json(minimal=True), "products": affected}
+            ]
+    return {
+        "document": {
+            "category": category,
+            "csaf_version": "2.0",
+            "lang": "en",
+            "title": facts.title,
+            "publisher": {
+                "category": "vendor",
+                "name": facts.vendor,
+                "namespace": facts.namespace,
+            },
+            "distribution": {"tlp": {"label": "WHITE"}},
+            "notes": [{"category": "summary", "title": "Summary", "text": facts.summary}],
+            "references": [{"category": "self", "summary": "This advisory", "url": facts.url}],
+            "tracking": {
+                "id": facts.tracking_id,
+                "status": "final",
+                "version": "1",
+                "initial_release_date": released,
+                "current_release_date": released,
+                "revision_history": [
+                    {"number": "1", "date": released, "summary": "Initial release."}
+                ],
+                "generator": {"engine": {"name": "vulnops", "version": __version__}},
+            },
+        },
+        "product_tree": tree,
+        "vulnerabilities": [vulnerability],
+    }

@@ -1,0 +1,208 @@
+"""The public side: advisories, JSON, the Atom feed, credited researchers and security.txt —
+and an embargoed or undisclosed case visible on none of them (every public route is walked)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from csaf_lib.verification.verifier import Verifier
+from defusedxml.ElementTree import fromstring
+from sqlalchemy import text
+
+from helpers import MakeUser, api_token, bearer
+from notify.notify_world import draft, world_maker
+from vulnops.auth.roles import PUBLIC, Role
+from vulnops.cases import service as cases
+from vulnops.db.database import Database
+from vulnops.disclosure import csaf, publishing
+from vulnops.settings import Settings
+from vulnops.web.app import create_app
+from vulnops.web.routes import endpoints
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+async def _cases(
+    db: Database, fleet: dict[str, Any], client: httpx.AsyncClient, make_user: MakeUser
+) -> dict[str, str]:
+    """Three cases: public (notified, disclosed now, a credited report), embargoed (disclosed
+    for next week) and undisclosed. Returns their titles by name."""
+    world = await world_maker(db, fleet)()
+    comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    researcher = bearer(await api_token(db, await make_user(Role.RESEARCHER)))
+    responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    url = f"/api/cases/{world.case_id}/advisory"
+    await client.put(url, json=draft(), headers=comms)
+    await client.post(f"{url}/approve", headers=comms)
+    assert (await client.post(f"{url}/send", headers=comms)).status_code == 200
+    report = await client.post(
+        "/api/reports",
+        json={"title": "Bucket names leak", "description": "Steps.", "credit_name": "Robin Hood"},
+        headers=researcher,
+    )
+    merged = await client.post(
+        f"/api/reports/{report.json()['id']}/merge",
+        json={"case_id": world.case_id},
+        headers=responder,
+    )
+    assert merged.status_code == 200, merged.text
+    now = datetime.now(UTC)
+    titles = {"public": "Bucket policy bypass in storage"}
+    async with db.session() as session:
+        for name in ("embargoed", "undisclosed"):
+            case = await cases.open_case(
+                session,
+                title=f"Secret {name} issue",
+                summary="Do not tell.",
+                services=["storage"],
+                actor="t",
+                policy=cases.sla_policy(None),
+                now=now,
+            )
+            titles[name] = case.title
+            for state in ("triaging", "remediating", "mitigated"):
+                await cases.transition(
+                    session,
+                    case_id=case.id,
+                    target=cases.CaseState(state),
+                    reason=None,
+                    actor="t",
+                    now=now,
+                )
+            if name == "embargoed":
+                await publishing.disclose(
+                    session,
+                    case_id=case.id,
+                    actor="admin@x",
+                    is_admin=True,
+                    now=now,
+                    public_from=now + timedelta(days=7),
+                    override_reason="coordinated date",
+                )
+        await publishing.disclose(
+            session, case_id=world.case_id, actor="c@x", is_admin=False, now=now
+        )
+        await session.commit()
+        ids = dict((await session.execute(text("SELECT title, tracking_id FROM cases"))).all())
+    titles.update({f"{k}_id": ids[v] for k, v in list(titles.items())})
+    return titles
+
+
+def _filled(path: str, tracking_id: str) -> str:
+    """A route's path for one case: its tracking id, or its CSAF file and year."""
+    values = {
+        "year": str(datetime.now(UTC).year),
+        "name": csaf.file_name(tracking_id),
+        "tracking_id": tracking_id,
+    }
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
+
+
+def _verified(document: dict[str, Any]) -> None:
+    """Valid against the CSAF 2.0 schema and csaf-lib's checks: its data type checks (the
+    schema among them) for every document, its VEX profile tests too for a ``csaf_vex``."""
+    verifier = Verifier(document)
+    vex = document["document"]["category"] == "csaf_vex"
+    report = verifier.run_all() if vex else verifier.run_data_type_checks()
+    failed = [
+        f"{r.test_id} {r.test_name}: {r.message} {r.details}"
+        for r in report.results
+        if r.status.value == "fail"
+    ]
+    assert failed == [], failed
+
+
+async def test_public_pages_feed_and_json_show_only_disclosed_cases(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    fleet: dict[str, Any],
+    make_user: MakeUser,
+) -> None:
+    known = await _cases(db, fleet, client, make_user)
+    listing = await client.get("/security/advisories")
+    assert listing.status_code == 200 and known["public_id"] in listing.text
+    items = (await client.get("/security/advisories.json")).json()["items"]
+    assert [item["id"] for item in items] == [known["public_id"]]
+    assert items[0]["credits"] == ["Robin Hood"]
+    page = await client.get(f"/security/advisories/{known['public_id']}")
+    assert "Robin Hood" in page.text and known["public"] in page.text
+    feed = fromstring((await client.get("/security/advisories.atom")).content)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 1 and known["public_id"] in (entries[0].findtext(f"{ATOM}title") or "")
+    researchers = await client.get("/security/researchers")
+    assert "Robin Hood" in researchers.text
+    txt = (await client.get("/.well-known/security.txt")).text
+    fields = dict(line.split(": ", 1) for line in txt.strip().splitlines())
+    assert set(fields) >= {"Contact", "Expires", "Policy", "Acknowledgments", "CSAF"}
+    expires = datetime.fromisoformat(fields["Expires"].replace("Z", "+00:00"))
+    assert timedelta(days=1) < expires - datetime.now(UTC) < timedelta(days=366)
+
+    metadata = (await client.get("/.well-known/csaf/provider-metadata.json")).json()
+    assert metadata["role"] == "csaf_publisher" and metadata["metadata_version"] == "2.0"
+    index = (await client.get("/.well-known/csaf/white/index.txt")).text.split()
+    year = datetime.now(UTC).year
+    assert index == [f"{year}/{csaf.file_name(known['public_id'])}"]
+    changes = (await client.get("/.well-known/csaf/white/changes.csv")).text
+    assert changes.startswith(f'"{index[0]}",')
+    advisory = (await client.get(f"/.well-known/csaf/white/{index[0]}")).json()
+    assert advisory["document"]["tracking"]["id"] == known["public_id"]
+    _verified(advisory)
+    for value in (known["embargoed_id"], known["undisclosed_id"]):
+        hidden_file = f"/.well-known/csaf/white/{year}/{csaf.file_name(value)}"
+        assert (await client.get(hidden_file)).status_code == 404
+
+    # Walk every public GET route; fill path parameters with each hidden case's id.
+    hidden = [
+        known["embargoed"],
+        known["embargoed_id"],
+        known["undisclosed"],
+        known["undisclosed_id"],
+        "Do not tell",
+    ]
+    walked = 0
+    for endpoint in endpoints(create_app(settings, database=db).routes):
+        if endpoint.rule is not PUBLIC or "GET" not in endpoint.methods:
+            continue
+        for value in (known["embargoed_id"], known["undisclosed_id"], known["public_id"]):
+            path = _filled(endpoint.path, value)
+            response = await client.get(path)
+            walked += 1
+            for secret in hidden:
+                assert secret not in response.text, f"{path} shows {secret!r}"
+        if "{" in endpoint.path:
+            for value in (known["embargoed_id"], known["undisclosed_id"]):
+                path = _filled(endpoint.path, value)
+                assert (await client.get(path)).status_code == 404
+    assert walked >= 30
+
+
+async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
+    client: httpx.AsyncClient, db: Database, fleet: dict[str, Any], make_user: MakeUser
+) -> None:
+    known = await _cases(db, fleet, client, make_user)
+    responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    async with db.session() as session:
+        await session.execute(
+            text("UPDATE cases SET cvss31_vector = :v, cwe_id = 200 WHERE tracking_id = :t"),
+            {"v": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", "t": known["public_id"]},
+        )
+        case_ids = dict((await session.execute(text("SELECT tracking_id, id FROM cases"))).all())
+        await session.commit()
+    public_id = case_ids[known["public_id"]]
+    for category in ("csaf_security_advisory", "csaf_vex"):
+        response = await client.get(
+            f"/api/cases/{public_id}/csaf", params={"category": category}, headers=responder
+        )
+        assert response.status_code == 200, response.text
+        document = response.json()
+        assert document["document"]["category"] == category
+        assert document["vulnerabilities"][0]["cwe"]["id"] == "CWE-200"
+        _verified(document)
+    undisclosed = await client.get(
+        f"/api/cases/{case_ids[known['undisclosed_id']]}/csaf", headers=responder
+    )
+    assert undisclosed.status_code == 409 and "not disclosed" in undisclosed.json()["detail"]
