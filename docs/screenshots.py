@@ -86,6 +86,15 @@ SHOTS = [
     Shot("deliveries", "communications", "/notifications/deliveries?status="),
     Shot("portal-advisories", "customer", "/advisories"),
     Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),
+    Shot(
+        "case-disclosure",
+        "communications",
+        "/cases?q=Organisation+owner",
+        follow="Organisation owner",
+        element="#disclosure",
+    ),
+    Shot("public-advisories", None, "/security/advisories"),
+    Shot("public-advisory", None, "/security/advisories", follow="Organisation owner"),
 ]
 ROLLOUT_WAIT_MS = 360_000
 

@@ -21,6 +21,7 @@ from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
 from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
 from vulnops.disclosure import api as disclosure_api
+from vulnops.disclosure import pages as disclosure_pages
 from vulnops.disclosure import public_pages
 from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
@@ -63,6 +64,7 @@ ROUTERS = (
     notify_api.router,
     notify_pages.router,
     disclosure_api.router,
+    disclosure_pages.router,
     public_pages.router,
 )
 
