@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select, text
 
 from vulnops import demo
@@ -9,7 +11,9 @@ from vulnops.audit import service as audit
 from vulnops.auth.models import User
 from vulnops.cases.models import Case
 from vulnops.db.database import Database
+from vulnops.disclosure import service as disclosure
 from vulnops.intake.models import Report
+from vulnops.settings import Settings
 
 
 async def _count(db: Database, model: type) -> int:
@@ -80,3 +84,12 @@ async def test_the_demo_has_public_advisories_with_and_without_a_cve(db: Databas
         ("", "disclosed"),
         ("CVE-2026-31337", "disclosed"),
     ]
+    settings = Settings(cna_org_id="7c4e5a7e-0b0a-4c1e-9b0f-3f2a1d4c5b6a")
+    async with db.session() as session:
+        case_id = await session.scalar(
+            text("SELECT case_id FROM disclosures WHERE cve_id = 'CVE-2026-31337'")
+        )
+        _, problems = await disclosure.cve_record(
+            session, case_id=case_id, cve_id=None, settings=settings, now=datetime.now(UTC)
+        )
+    assert problems == []  # the demo's published CVE has a valid record

@@ -45,9 +45,23 @@ async def _fixed_case(session: AsyncSession, context: DemoContext) -> int:
     return case.id
 
 
+ROLE_IMPORT_SUMMARY = (
+    "Importing a role definition did not check who may grant the owner role: a member allowed "
+    "to import roles could make themselves owner of the organisation. Customers who let "
+    "members import roles were asked to review their owners."
+)
+
+
 async def seed_disclosures(session: AsyncSession, context: DemoContext) -> None:
     role_import = await cases.list_cases(
         session, now=context.now, search="Organisation owner through role import"
+    )
+    await cases.update_case(
+        session,
+        case_id=role_import.items[0].id,
+        actor=ADMIN,
+        summary=ROLE_IMPORT_SUMMARY,
+        reason="the public description",
     )
     for case_id, cve_id in (
         (role_import.items[0].id, "CVE-2026-31337"),
