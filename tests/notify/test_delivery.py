@@ -199,7 +199,7 @@ async def test_email_to_one_domain_keeps_to_its_rate_limit(
 ) -> None:
     world: World = await make_world()
     async with db.session() as session:
-        # Three more tenants at globex.test, with resources on storage, in the audience.
+        # acme gets a second address at globex.test: acme and globex now share a domain.
         await session.execute(
             text(
                 "INSERT INTO tenant_contacts (tenant_id, channel, address) "

@@ -7,7 +7,7 @@ JSON does not match the schema.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +43,6 @@ class CveFacts:
     timeline: tuple[tuple[datetime, str], ...] = ()
     tags: tuple[str, ...] = ()
     date_public: datetime | None = None
-    cwe_names: dict[int, str] = field(default_factory=dict)
 
 
 def _cvss31(vector: str) -> dict[str, Any]:
@@ -99,7 +98,7 @@ def cna_container(facts: CveFacts) -> dict[str, Any]:
                         "lang": "en",
                         "type": "CWE",
                         "cweId": f"CWE-{cwe}",
-                        "description": facts.cwe_names.get(cwe, f"CWE-{cwe}"),
+                        "description": f"CWE-{cwe}",
                     }
                     for cwe in facts.cwe_ids
                 ]

@@ -51,20 +51,19 @@ async def _affected(
         (row["service"], row["version"]) for row in (radius.service_versions if radius else [])
     }
     fixes = await remediation.fixes_of_case(session, case_id=case_id)
-    keys = await fleet.service_keys(session, ids=sorted({fix.service_id for fix in fixes}))
-    fixed = {keys[fix.service_id]: fix.version for fix in fixes}
-    products = []
-    for key in sorted(set(services) | set(fixed)):
-        service = await fleet.get_service(session, key=key)
-        products.append(
-            AffectedProduct(
-                key=key,
-                product=service.name,
-                versions=tuple(sorted(v for s, v in known if s == key)),
-                fixed_in=fixed.get(key),
-            )
+    fix_services = await fleet.service_keys(session, ids=sorted({fix.service_id for fix in fixes}))
+    fixed = {fix_services[fix.service_id]: fix.version for fix in fixes}
+    keys = sorted(set(services) | set(fixed))
+    names = await fleet.service_names(session, keys=keys)
+    return [
+        AffectedProduct(
+            key=key,
+            product=names.get(key, key),
+            versions=tuple(sorted(v for s, v in known if s == key)),
+            fixed_in=fixed.get(key),
         )
-    return products
+        for key in keys
+    ]
 
 
 async def cve_facts(

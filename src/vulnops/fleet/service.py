@@ -52,6 +52,11 @@ async def service_keys(session: AsyncSession, *, ids: list[int]) -> dict[int, st
     return {int(service_id): str(key) for service_id, key in rows.all()}
 
 
+async def service_names(session: AsyncSession, *, keys: list[str]) -> dict[str, str]:
+    rows = await session.execute(select(Service.key, Service.name).where(Service.key.in_(keys)))
+    return {str(key): str(name) for key, name in rows.all()}
+
+
 async def service_versions(session: AsyncSession, *, service_id: int) -> list[dict[str, Any]]:
     """A service's versions: units running each, and its SBOM (components) when imported."""
     rows = await session.execute(

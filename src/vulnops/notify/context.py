@@ -3,6 +3,7 @@ each until the fix of the case reached its unit), or for a made-up one when a dr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,24 +49,38 @@ def case_data(case: Case) -> dict[str, Any]:
     return {"tracking_id": case.tracking_id, "title": case.title, "rating": case.rating or ""}
 
 
-async def tenant_context(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class Exposure:
+    """One tenant's affected resources (the first ones), how many in all, and when the fix
+    reached each resource's unit — the same for every version of the advisory."""
+
+    resources: list[dict[str, Any]]
+    total: int
+    fixed: dict[int, datetime]
+
+
+async def tenant_exposure(session: AsyncSession, *, case_id: int, tenant_id: int) -> Exposure:
+    found, total = await blast.tenant_exposure(
+        session, case_id=case_id, tenant_id=tenant_id, limit=MAX_RESOURCES_SHOWN
+    )
+    fixed = await rollouts.fixed_since(
+        session, case_id=case_id, unit_ids=sorted({row["unit_id"] for row in found})
+    )
+    return Exposure(found, total, fixed)
+
+
+def tenant_context(
     *,
     case: Case,
     version: AdvisoryVersion,
     tenant: Tenant,
+    exposed: Exposure,
     now: datetime,
     settings: Settings,
 ) -> AdvisoryContext:
     """What the template gets for one tenant: its exposed resources, each exposed from the
     version's ``exposed_since`` until the fix of the case reached its unit."""
-    found, total = await blast.tenant_exposure(
-        session, case_id=case.id, tenant_id=tenant.id, limit=MAX_RESOURCES_SHOWN
-    )
-    fixed = await rollouts.fixed_since(
-        session, case_id=case.id, unit_ids=sorted({row["unit_id"] for row in found})
-    )
-    since = version.exposed_since
+    fixed, since = exposed.fixed, version.exposed_since
     resources = [
         ExposedResource(
             external_id=row["external_id"],
@@ -77,12 +92,12 @@ async def tenant_context(
             ),
             exposure=exposure(since=since, until=fixed.get(row["unit_id"]), now=now),
         )
-        for row in found
+        for row in exposed.resources
     ]
     still = sum(1 for item in resources if item.fixed_at is None)
     if not resources:
         mitigation = "None of your resources is on an affected system."
-    elif still == 0 and total == len(resources):
+    elif still == 0 and exposed.total == len(resources):
         mitigation = "Fixed: every one of your affected resources runs on fixed systems."
     else:
         mitigation = (
@@ -96,7 +111,7 @@ async def tenant_context(
         case=case_data(case),
         tenant={"key": tenant.key, "name": tenant.name},
         resources=resources,
-        resource_count=total,
+        resource_count=exposed.total,
         mitigation=mitigation,
         action_required=version.action_required,
         action_steps=version.action_steps,

@@ -14,7 +14,7 @@ from vulnops.audit import service as audit
 from vulnops.cases import service as cases
 from vulnops.db.pagination import Page
 from vulnops.errors import NotFound
-from vulnops.notify.context import tenant_context
+from vulnops.notify.context import tenant_context, tenant_exposure
 from vulnops.notify.models import (
     Acknowledgment,
     Advisory,
@@ -94,10 +94,11 @@ async def tenant_advisory(
             )
         ).all()
     )
+    exposed = await tenant_exposure(session, case_id=case.id, tenant_id=tenant_id)
     shown = []
     for version in sent:
-        context = await tenant_context(
-            session, case=case, version=version, tenant=tenant, now=now, settings=settings
+        context = tenant_context(
+            case=case, version=version, tenant=tenant, exposed=exposed, now=now, settings=settings
         )
         try:
             body = render(version.body, context)

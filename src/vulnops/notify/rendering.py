@@ -8,7 +8,7 @@ the check made before anything is sent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -72,12 +72,9 @@ class AdvisoryContext:
     action_required: bool
     action_steps: str
     contact: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        values.update(values.pop("extra"))
-        return values
+        return asdict(self)
 
 
 class RenderError(ValueError):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
+from vulnops.cases.models import Case
 from vulnops.cases.states import CaseState
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.fleet import blast
@@ -23,6 +24,7 @@ from vulnops.notify.models import (
     Feedback,
 )
 from vulnops.notify.rendering import (
+    AdvisoryContext,
     RenderError,
     render,
 )
@@ -30,6 +32,7 @@ from vulnops.notify.schemas import DraftIn
 from vulnops.notify.tasks import queue_delivery_jobs
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
+from vulnops.tenants.models import Tenant
 
 
 def subject(advisory_id: int) -> str:
@@ -183,9 +186,7 @@ async def send(
     try:
         render(
             version.body,
-            await context.tenant_context(
-                session, case=case, version=version, tenant=tenant, now=now, settings=settings
-            ),
+            await _context_for(session, case, version, tenant, now=now, settings=settings),
         )
     except RenderError as error:
         raise Invalid(
@@ -218,6 +219,21 @@ async def send(
     for channel in deliveries.CHANNELS:
         await queue_delivery_jobs(session, settings=settings, channel=channel)
     return SendResult(version=version.number, recipients=recipients, deliveries=created)
+
+
+async def _context_for(
+    session: AsyncSession,
+    case: Case,
+    version: AdvisoryVersion,
+    tenant: Tenant,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> AdvisoryContext:
+    exposed = await context.tenant_exposure(session, case_id=case.id, tenant_id=tenant.id)
+    return context.tenant_context(
+        case=case, version=version, tenant=tenant, exposed=exposed, now=now, settings=settings
+    )
 
 
 async def notification_sent_at(session: AsyncSession, *, case_id: int) -> datetime | None:
@@ -273,9 +289,7 @@ async def preview(
     assert version is not None
     tenant = await tenants.get_tenant_by_key(session, key=tenant_key)
     case = await cases.get_case(session, case_id=case_id)
-    given = await context.tenant_context(
-        session, case=case, version=version, tenant=tenant, now=now, settings=settings
-    )
+    given = await _context_for(session, case, version, tenant, now=now, settings=settings)
     try:
         return render(version.body, given)
     except RenderError as error:
