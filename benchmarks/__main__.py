@@ -7,10 +7,13 @@ import importlib
 import json
 import sys
 
-BENCHMARKS = ("audit", "intake", "fleet", "notify", "rollout")
+from vulnops import wiring
+
+BENCHMARKS = ("audit", "intake", "fleet", "notify", "lifecycle", "rollout")
 
 
 def run(names: list[str]) -> None:
+    wiring.wire()
     for name in names or BENCHMARKS:
         if name not in BENCHMARKS:
             raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")

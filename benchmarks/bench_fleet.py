@@ -25,6 +25,7 @@ from benchmarks.common import Stopwatch, fresh_database, server, summary_ms, wri
 from vulnops.cases import service as cases
 from vulnops.db.database import Database
 from vulnops.fleet import blast, generator, importer, sbom, service
+from vulnops.settings import Settings
 
 SEED = 7
 HISTORY = 97  # older versions per service, so that 10 services x (3 + 97) = 1,000 SBOMs
@@ -170,7 +171,7 @@ async def _blast(database: Database) -> dict[str, Any]:
             summary="",
             services=["storage", "identity"],
             actor="bench",
-            policy=cases.sla_policy(None),
+            settings=Settings(),
             now=datetime.now(UTC),
         )
         await session.commit()

@@ -102,7 +102,7 @@ async def _world(
             summary="",
             services=["storage"],
             actor="bench",
-            policy=cases.sla_policy(None),
+            settings=Settings(),
             now=datetime.now(UTC),
         )
         await blast.compute(
@@ -131,7 +131,15 @@ async def _send(database: Database, case_id: int, settings: Settings) -> dict[st
             actor="bench",
             settings=settings,
         )
-        await service.approve(session, case_id=case_id, actor="bench", now=now)
+        await service.decide(
+            session,
+            case_id=case_id,
+            actor="bench-approver",
+            approve=True,
+            comment=None,
+            settings=settings,
+            now=now,
+        )
         await session.commit()
     watch = Stopwatch()
     async with database.session() as session:

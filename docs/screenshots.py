@@ -93,10 +93,29 @@ SHOTS = [
         follow="Organisation owner",
         element="#disclosure",
     ),
+    Shot(
+        "case-public-text",
+        "communications",
+        "/cases?q=Organisation+owner",
+        follow="Organisation owner",
+        element="#public-text",
+    ),
+    Shot("approvals", "admin", "/approvals"),
     Shot("public-advisories", None, "/security/advisories"),
     Shot("public-advisory", None, "/security/advisories", follow="Organisation owner"),
+    # The showcase: the SSRF case is public once its rollout ran and its embargo (ten minutes
+    # after the demo started) ended.
+    Shot(
+        "case-milestones",
+        "responder",
+        "/cases?q=SSRF&state=disclosed",
+        follow="SSRF",
+        element="aside.side-col",
+        wait="SSRF from the image importer",
+    ),
+    Shot("researcher-published", "researcher", "/reports", follow="SSRF in image import"),
 ]
-ROLLOUT_WAIT_MS = 360_000
+ROLLOUT_WAIT_MS = 900_000
 
 
 def _free_port() -> int:

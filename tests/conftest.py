@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpers import FLEET_SEED, PASSING_JUNIT, PASSWORD, FixMaker, SmtpSink
+from vulnops import wiring
 from vulnops.auth import passwords
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
@@ -37,6 +38,7 @@ from vulnops.tenants.models import Tenant
 from vulnops.web.app import create_app
 
 import_models()
+wiring.wire()
 
 
 @pytest.fixture(scope="session")
@@ -218,8 +220,9 @@ async def fleet(db: Database) -> dict[str, object]:
 
 
 @pytest.fixture
-def make_fix(db: Database) -> FixMaker:
-    """A case with a fix of ``service`` at ``version``, with passing evidence unless told."""
+def make_fix(db: Database, settings: Settings) -> FixMaker:
+    """A triaged case with a fix of ``service`` at ``version``, with passing evidence unless
+    told."""
 
     async def make(
         version: str, *, service: str = "storage", evidence: bool = True, actor: str = "test"
@@ -231,18 +234,18 @@ def make_fix(db: Database) -> FixMaker:
                 summary="",
                 services=[service],
                 actor=actor,
-                policy=cases.sla_policy(None),
+                settings=settings,
                 now=datetime.now(UTC),
             )
-            for state in (CaseState.TRIAGING, CaseState.REMEDIATING):
-                await cases.transition(
-                    session,
-                    case_id=case.id,
-                    target=state,
-                    reason=None,
-                    actor=actor,
-                    now=datetime.now(UTC),
-                )
+            await cases.transition(
+                session,
+                case_id=case.id,
+                target=CaseState.REMEDIATING,
+                reason=None,
+                actor=actor,
+                now=datetime.now(UTC),
+                settings=settings,
+            )
             fix = await remediation.create_fix(
                 session,
                 case_id=case.id,
@@ -261,6 +264,8 @@ def make_fix(db: Database) -> FixMaker:
                         data=PASSING_JUNIT,
                         file_name=f"{suite}.xml",
                         actor=actor,
+                        now=datetime.now(UTC),
+                        settings=settings,
                     )
             await session.commit()
             return fix.id

@@ -10,6 +10,7 @@ from vulnops import demo
 from vulnops.audit import service as audit
 from vulnops.auth.models import User
 from vulnops.cases.models import Case
+from vulnops.cases.states import Milestone, derive_state
 from vulnops.db.database import Database
 from vulnops.disclosure import service as disclosure
 from vulnops.intake.models import Report
@@ -93,3 +94,33 @@ async def test_the_demo_has_public_advisories_with_and_without_a_cve(db: Databas
             session, case_id=case_id, cve_id=None, settings=settings, now=datetime.now(UTC)
         )
     assert problems == []  # the demo's published CVE has a valid record
+
+
+async def test_every_demo_case_has_the_state_its_milestones_give(db: Database) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT c.title, c.state, array_agg(m.milestone) FROM cases c "
+                    "JOIN case_milestones m ON m.case_id = c.id GROUP BY c.id"
+                )
+            )
+        ).all()
+        cases = await session.scalar(text("SELECT count(*) FROM cases"))
+    assert len(rows) == cases
+    for title, state, reached in rows:
+        assert derive_state({Milestone(m) for m in reached}).value == state, title
+    ssrf = next(set(reached) for title, _, reached in rows if "SSRF" in title)
+    # The showcase: everything up to an approved disclosure, public once the live rollout
+    # ran and the demo's ten-minute embargo ended.
+    assert {
+        "reported",
+        "acknowledged",
+        "triaged",
+        "fix_ready",
+        "deployment_started",
+        "customers_notified",
+        "disclosure_approved",
+    } <= ssrf
+    assert "public" not in ssrf

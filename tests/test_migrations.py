@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+from psycopg import sql
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.audit import service as audit
+from vulnops.db import embedded, migrate
 from vulnops.db.base import Base
-from vulnops.db.database import sqlalchemy_url
+from vulnops.db.database import Database, sqlalchemy_url
 from vulnops.db.migrations_filter import include_name
 
 
@@ -41,3 +50,159 @@ def test_models_and_migrations_agree(conninfo: str) -> None:
         )
     ]
     assert remaining == []
+
+
+async def test_existing_cases_get_their_milestones_and_derived_state(server_url: str) -> None:
+    """A database at revision 0006 with cases at every stage (moved by hand, as they were then)
+    is upgraded: each case's milestones come from what was recorded, its state is derived from
+    them, its reports follow it, a disclosed case keeps its text, drafts wait as approvals."""
+    url = embedded.ensure_database(server_url, f"vulnops_migrate_{secrets.token_hex(4)}")
+    try:
+        await asyncio.to_thread(migrate.upgrade, url, "0006")
+        database = Database(url, pool_size=1)
+        async with database.session() as session:
+            await _legacy_cases(session)
+            await session.commit()
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with database.session() as session:
+            states = dict((await session.execute(text("SELECT title, state FROM cases"))).all())
+            reached = {
+                title: set(found)
+                for title, found in (
+                    await session.execute(
+                        text(
+                            "SELECT c.title, array_agg(m.milestone) FROM cases c "
+                            "JOIN case_milestones m ON m.case_id = c.id GROUP BY c.title"
+                        )
+                    )
+                ).all()
+            }
+            actor = await session.scalar(
+                text(
+                    "SELECT m.actor FROM case_milestones m JOIN cases c ON c.id = m.case_id "
+                    "WHERE c.title = 'told' AND m.milestone = 'customers_notified'"
+                )
+            )
+            report = await session.scalar(text("SELECT state FROM reports"))
+            texts = (await session.execute(text("SELECT title, status FROM public_texts"))).all()
+            waiting = (await session.execute(text("SELECT step, status FROM approvals"))).all()
+        await database.dispose()
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(url.rsplit("/", 1)[-1])
+                )
+            )
+    assert states == {
+        "acked": "triaging",
+        "told": "notified",
+        "public": "disclosed",
+        "done": "closed",
+        "fresh": "new",
+    }
+    assert reached["public"] == {
+        "reported",
+        "acknowledged",
+        "triaged",
+        "mitigated",
+        "customers_notified",
+        "disclosure_approved",
+        "public",
+        "cve_published",
+    }
+    assert reached["done"] == {"reported", "acknowledged", "triaged", "mitigated", "closed"}
+    assert actor == "comms@example.com"
+    assert report == "published"
+    assert texts == [("public", "approved")]
+    assert waiting == [("advisory", "pending")]
+
+
+async def _legacy_cases(session: AsyncSession) -> None:
+    """Cases as revision 0006 kept them: a state set by hand, the deadline columns, events."""
+    now = datetime.now(UTC)
+    day = timedelta(days=1)
+    cases = {
+        "acked": ("triaging", now - 3 * day, None, None, None),
+        "told": ("notified", now - 5 * day, now - 4 * day, now - 3 * day, None),
+        "public": ("disclosed", now - 9 * day, now - 8 * day, now - 6 * day, None),
+        "done": ("closed", now - 9 * day, now - 8 * day, now - 6 * day, now - 5 * day),
+        "fresh": ("new", None, None, None, None),
+    }
+    ids = {}
+    for title, (state, acknowledged, triaged, mitigated, closed) in cases.items():
+        ids[title] = await session.scalar(
+            text(
+                "INSERT INTO cases (title, state, started_at, acknowledged_at, triaged_at, "
+                "mitigated_at, closed_at, breaches_recorded) VALUES (:t, :s, :start, :a, :tr, "
+                ":m, :c, '{}') RETURNING id"
+            ),
+            {
+                "t": title,
+                "s": state,
+                "start": now - 10 * day,
+                "a": acknowledged,
+                "tr": triaged,
+                "m": mitigated,
+                "c": closed,
+            },
+        )
+        await audit.record(
+            session, subject=f"case:{ids[title]}", kind="case.opened", actor="responder@x"
+        )
+    for to, who in (("mitigated", "engineer@example.com"), ("notified", "comms@example.com")):
+        await audit.record(
+            session,
+            subject=f"case:{ids['told']}",
+            kind="case.state_changed",
+            actor=who,
+            data={"from": "x", "to": to, "reason": None},
+        )
+    await audit.record(
+        session,
+        subject=f"case:{ids['done']}",
+        kind="case.state_changed",
+        actor="responder@x",
+        data={"from": "mitigated", "to": "closed", "reason": "fixed"},
+    )
+    advisory = await session.scalar(
+        text("INSERT INTO advisories (case_id, created_by) VALUES (:c, 'w@x') RETURNING id"),
+        {"c": ids["public"]},
+    )
+    fresh_advisory = await session.scalar(
+        text("INSERT INTO advisories (case_id, created_by) VALUES (:c, 'w@x') RETURNING id"),
+        {"c": ids["fresh"]},
+    )
+    for advisory_id, status, sent in (
+        (advisory, "sent", now - 7 * day),
+        (fresh_advisory, "draft", None),
+    ):
+        await session.execute(
+            text(
+                "INSERT INTO advisory_versions (advisory_id, number, title, summary, body, "
+                "action_required, exposed_since, status, created_by, sent_by, sent_at) VALUES "
+                "(:a, 1, 'v1', 's', 'b', false, :e, :st, 'w@x', :by, :sent)"
+            ),
+            {
+                "a": advisory_id,
+                "e": now - 20 * day,
+                "st": status,
+                "by": "c@x" if sent else None,
+                "sent": sent,
+            },
+        )
+    await session.execute(
+        text(
+            "INSERT INTO disclosures (case_id, cve_id, cve_reserved_at, cve_published_at, "
+            "public_from, disclosed_at, disclosed_by) VALUES (:c, 'CVE-2026-1111', :d, :d, :d, "
+            ":d, 'comms@x')"
+        ),
+        {"c": ids["public"], "d": now - 6 * day},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO reports (source, state, title, description, case_id) "
+            "VALUES ('researcher', 'triaged', 'r', 'd', :c)"
+        ),
+        {"c": ids["public"]},
+    )

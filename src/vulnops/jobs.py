@@ -23,6 +23,7 @@ from procrastinate.jobs import Status
 from vulnops.auth.tasks import blueprint as auth_tasks
 from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
+from vulnops.disclosure.tasks import blueprint as disclosure_tasks
 from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
 from vulnops.notify.tasks import blueprint as notify_tasks
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
 app.add_tasks_from(case_tasks, namespace="cases")
+app.add_tasks_from(disclosure_tasks, namespace="disclosure")
 app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(notify_tasks, namespace="notify")
 app.add_tasks_from(rollout_tasks, namespace="rollout")

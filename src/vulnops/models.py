@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "vulnops.fleet.models",
     "vulnops.mail.models",
     "vulnops.cases.models",
+    "vulnops.approvals.models",
     "vulnops.intake.models",
     "vulnops.remediation.models",
     "vulnops.rollout.models",

@@ -11,7 +11,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
@@ -40,6 +40,10 @@ DEFAULT_PROMETHEUS_QUERIES = {
 def default_data_dir() -> Path:
     """The platform's user data directory (``$XDG_DATA_HOME/vulnops`` on Linux)."""
     return Path(platformdirs.user_data_dir("vulnops", appauthor=False))
+
+
+# The steps the four-eyes mechanism (vulnops.approvals) can require a second person for.
+FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
 class Settings(BaseSettings):
@@ -252,6 +256,11 @@ class Settings(BaseSettings):
     vendor_name: str = Field(
         default="vulnops", description="The vendor CVE records and advisories name."
     )
+    four_eyes: list[FourEyesStep] = Field(
+        default_factory=lambda: list(get_args(FourEyesStep)),
+        description="The steps a second person must approve (not who wrote or asked for them); "
+        "a JSON list, e.g. '[]' for a single-person installation.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -295,6 +304,10 @@ class Settings(BaseSettings):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    def advisory_url(self, tracking_id: str) -> str:
+        """Where a case's public advisory is (once it is public)."""
+        return f"{self.public_url.rstrip('/')}/security/advisories/{tracking_id}"
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain values, with every secret masked."""

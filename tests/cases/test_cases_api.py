@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from helpers import MakeUser, api_token, bearer
 from vulnops.audit.models import AuditEvent
 from vulnops.auth.roles import Role
-from vulnops.cases import service
+from vulnops.cases import deadlines
 from vulnops.cases.models import Case
 from vulnops.db.database import Database
 
@@ -97,19 +97,21 @@ async def test_a_bad_cwe_and_a_missing_reason_are_422s(
     assert missing.status_code == 422 and "reason" in missing.json()["detail"]
 
 
-async def test_an_illegal_transition_is_a_409_listing_the_allowed_ones(
+async def test_a_hand_move_to_a_state_the_code_sets_is_a_409_naming_that_code(
     client: httpx.AsyncClient, make_user: MakeUser, db: Database
 ) -> None:
     headers = await _staff(make_user, db)
     case = await _open(client, headers)
-    response = await client.post(
-        f"/api/cases/{case['id']}/transition", json={"state": "deploying"}, headers=headers
-    )
-    assert response.status_code == 409
-    assert response.json()["allowed"] == ["rejected", "triaging"]
+    url = f"/api/cases/{case['id']}/transition"
+    for state, code in (("deploying", "the rollout"), ("disclosed", "embargo ends")):
+        response = await client.post(url, json={"state": state}, headers=headers)
+        assert response.status_code == 409
+        assert code in response.json()["set_by"] and "not set by hand" in response.json()["detail"]
+    shown = (await client.get(f"/api/cases/{case['id']}", headers=headers)).json()
+    assert shown["state"] == "new" and shown["updated_at"] == case["updated_at"]
 
 
-async def test_milestones_follow_the_lifecycle(
+async def test_decisions_record_milestones_and_the_state_follows(
     client: httpx.AsyncClient, make_user: MakeUser, db: Database
 ) -> None:
     headers = await _staff(make_user, db)
@@ -117,17 +119,46 @@ async def test_milestones_follow_the_lifecycle(
     case = await _open(client, headers)
     url = f"/api/cases/{case['id']}/transition"
     triaging = (await client.post(url, json={"state": "triaging"}, headers=headers)).json()
-    assert triaging["acknowledged_at"] is not None
+    assert triaging["acknowledged_at"] is not None and triaging["state"] == "triaging"
     remediating = (await client.post(url, json={"state": "remediating"}, headers=engineer)).json()
     assert remediating["triaged_at"] is not None
-    mitigated = (await client.post(url, json={"state": "mitigated"}, headers=engineer)).json()
+    # Recorded twice: the first stands.
+    again = (await client.post(url, json={"state": "remediating"}, headers=headers)).json()
+    assert again["triaged_at"] == remediating["triaged_at"]
+    no_reason = await client.post(url, json={"state": "mitigated"}, headers=engineer)
+    assert no_reason.status_code == 422 and "without a deployment" in no_reason.json()["detail"]
+    mitigated = (
+        await client.post(
+            url, json={"state": "mitigated", "reason": "feature flag off"}, headers=engineer
+        )
+    ).json()
+    assert mitigated["state"] == "mitigated"
     assert mitigated["mitigated_at"] is not None and mitigated["next_due"] is None
-    no_reason = await client.post(url, json={"state": "closed"}, headers=headers)
-    assert no_reason.status_code == 422
+    early = await client.post(url, json={"state": "closed", "reason": "fixed"}, headers=headers)
+    assert early.status_code == 409 and early.json()["missing"] == ["customers_notified"]
+    notified = await client.post(
+        url, json={"state": "notified", "reason": "only our logs held it"}, headers=headers
+    )
+    assert notified.json()["state"] == "notified"
+    assert (await client.post(url, json={"state": "closed"}, headers=headers)).status_code == 422
     closed = (
         await client.post(url, json={"state": "closed", "reason": "fixed"}, headers=headers)
     ).json()
-    assert closed["closed_at"] is not None
+    assert closed["closed_at"] is not None and closed["next_due"] is None
+    facts = (await client.get(f"/api/cases/{case['id']}/milestones", headers=headers)).json()
+    assert [m["milestone"] for m in facts] == [
+        "reported",
+        "acknowledged",
+        "triaged",
+        "mitigated",
+        "customers_notified",
+        "closed",
+    ]
+    assert facts[3]["reason"] == "feature flag off" and facts[3]["source"] == "hand"
+    reopen = f"/api/cases/{case['id']}/reopen"
+    assert (await client.post(reopen, json={}, headers=headers)).status_code == 422
+    reopened = await client.post(reopen, json={"reason": "it came back"}, headers=headers)
+    assert reopened.json()["state"] == "notified" and reopened.json()["closed_at"] is None
     # Communications may read cases but not move them.
     comms = await _staff(make_user, db, Role.COMMUNICATIONS)
     assert (await client.get(f"/api/cases/{case['id']}", headers=comms)).status_code == 200
@@ -176,7 +207,7 @@ async def test_the_sla_job_records_each_breach_once(
         await session.commit()
     for _ in range(2):
         async with db.session() as session:
-            await service.record_sla_breaches(session, now=datetime.now(UTC))
+            await deadlines.record_sla_breaches(session, now=datetime.now(UTC))
             await session.commit()
     async with db.session() as session:
         breaches = await session.scalar(
@@ -216,7 +247,8 @@ async def test_a_late_acknowledgment_is_recorded_as_a_breach(
     assert acknowledged["acknowledged_at"] is not None
     events = (await client.get(f"/api/cases/{case['id']}/events", headers=headers)).json()
     kinds = [event["kind"] for event in events["items"]]
-    assert "case.sla_breached" in kinds and "case.acknowledged" in kinds
+    recorded = [e["data"]["milestone"] for e in events["items"] if e["kind"].endswith("recorded")]
+    assert "case.sla_breached" in kinds and "acknowledged" in recorded
 
 
 async def test_cases_are_searched_and_filtered(

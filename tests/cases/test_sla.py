@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from vulnops.cases.severity import Rating
-from vulnops.cases.sla import Milestone, PolicyError, load_policy, overdue, parse_policy
+from vulnops.cases.sla import Deadline, PolicyError, load_policy, overdue, parse_policy
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -15,12 +15,12 @@ def test_the_shipped_policy_loads_and_tightens_with_severity() -> None:
     policy = load_policy()
     critical = policy.deadlines(Rating.CRITICAL, T0)
     low = policy.deadlines(Rating.LOW, T0)
-    assert critical[Milestone.ACKNOWLEDGE] == T0 + timedelta(hours=1)
-    assert critical[Milestone.MITIGATE] == T0 + timedelta(hours=24)
-    for milestone in Milestone:
+    assert critical[Deadline.ACKNOWLEDGE] == T0 + timedelta(hours=1)
+    assert critical[Deadline.MITIGATE] == T0 + timedelta(hours=24)
+    for milestone in Deadline:
         assert critical[milestone] < low[milestone]
     unrated = policy.deadlines(None, T0)
-    assert Milestone.MITIGATE not in unrated
+    assert Deadline.MITIGATE not in unrated
 
 
 def _policy(**override: object) -> dict[str, object]:
@@ -64,10 +64,10 @@ def test_a_policy_file_error_names_the_file(tmp_path: Path) -> None:
 
 
 def test_overdue_is_a_deadline_passed_before_its_milestone() -> None:
-    deadlines = {Milestone.ACKNOWLEDGE: T0, Milestone.TRIAGE: T0 + timedelta(hours=5)}
+    deadlines = {Deadline.ACKNOWLEDGE: T0, Deadline.TRIAGE: T0 + timedelta(hours=5)}
     now = T0 + timedelta(hours=1)
-    assert overdue(deadlines, {}, now) == [Milestone.ACKNOWLEDGE]
-    on_time = {Milestone.ACKNOWLEDGE: T0 - timedelta(minutes=1)}
+    assert overdue(deadlines, {}, now) == [Deadline.ACKNOWLEDGE]
+    on_time = {Deadline.ACKNOWLEDGE: T0 - timedelta(minutes=1)}
     assert overdue(deadlines, on_time, now) == []
-    late = {Milestone.ACKNOWLEDGE: T0 + timedelta(minutes=1)}
-    assert overdue(deadlines, late, now) == [Milestone.ACKNOWLEDGE]
+    late = {Deadline.ACKNOWLEDGE: T0 + timedelta(minutes=1)}
+    assert overdue(deadlines, late, now) == [Deadline.ACKNOWLEDGE]

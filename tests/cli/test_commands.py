@@ -14,6 +14,7 @@ from vulnops.auth.roles import Role
 from vulnops.cases import service as cases_service
 from vulnops.db.database import Database
 from vulnops.db.migrate import head_revision
+from vulnops.settings import Settings
 
 
 def _env(conninfo: str, tmp_path: Path) -> dict[str, str]:
@@ -196,7 +197,7 @@ def test_score_ssvc(tmp_path: Path) -> None:
 
 
 async def test_reports_and_cases_from_the_command_line(
-    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser, settings: Settings
 ) -> None:
     env = _env(conninfo, tmp_path)
     researcher = await make_user(Role.RESEARCHER)
@@ -242,7 +243,7 @@ async def test_reports_and_cases_from_the_command_line(
             summary="",
             services=["partners"],
             actor="t",
-            policy=cases_service.sla_policy(None),
+            settings=settings,
             now=datetime.now(UTC),
         )
         await session.commit()
@@ -256,7 +257,7 @@ async def test_reports_and_cases_from_the_command_line(
 
 
 async def test_fleet_generate_import_components_blast_and_export(
-    db: Database, conninfo: str, tmp_path: Path
+    db: Database, conninfo: str, tmp_path: Path, settings: Settings
 ) -> None:
     env = _env(conninfo, tmp_path)
     generated = vulnops(
@@ -284,7 +285,7 @@ async def test_fleet_generate_import_components_blast_and_export(
             summary="",
             services=[],
             actor="t",
-            policy=cases_service.sla_policy(None),
+            settings=settings,
             now=datetime.now(UTC),
         )
         await session.commit()
@@ -316,7 +317,7 @@ FAILING = '<testsuite name="s"><testcase name="a"><failure message="boom"/></tes
 
 
 async def test_fixes_and_rollouts_from_the_command_line(
-    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser, settings: Settings
 ) -> None:
     env = _env(conninfo, tmp_path)
     assert (
@@ -331,7 +332,7 @@ async def test_fixes_and_rollouts_from_the_command_line(
             summary="",
             services=["storage"],
             actor="t",
-            policy=cases_service.sla_policy(None),
+            settings=settings,
             now=datetime.now(UTC),
         )
         await session.commit()

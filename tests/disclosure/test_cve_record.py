@@ -39,9 +39,10 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
 ) -> None:
     await make_fix("2026.12.1")
     headers = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     async with db.session() as session:
         await session.execute(
-            text("UPDATE cases SET summary = 'An SSRF in the image importer.' WHERE id = 1")
+            text("UPDATE cases SET summary = 'INTERNAL: worker 7 keys are exposed' WHERE id = 1")
         )
         await session.commit()
     before = (await cna_client.get("/api/cases/1/disclosure", headers=headers)).json()
@@ -73,6 +74,20 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     assert after["cve"] and after["reason"] == "customers must act"
     assert after["tags"] == ["exclusively-hosted-service"]
 
+    url = "/api/cases/1/cve-record"
+    unwritten = await cna_client.get(url, params={"cve_id": "CVE-2026-12345"}, headers=headers)
+    assert unwritten.status_code == 409 and "no approved public text" in unwritten.text
+    text_body = {
+        "title": "SSRF in the image importer",
+        "description": "An SSRF in the image importer.",
+    }
+    drafted = await cna_client.put("/api/cases/1/public-text", json=text_body, headers=headers)
+    assert drafted.status_code == 200 and drafted.json()["status"] == "draft"
+    still = await cna_client.get(url, params={"cve_id": "CVE-2026-12345"}, headers=headers)
+    assert still.status_code == 409
+    approved = await cna_client.post("/api/cases/1/public-text/approve", headers=comms)
+    assert approved.json()["status"] == "approved", approved.text
+
     shown = await cna_client.get(
         "/api/cases/1/cve-record", params={"cve_id": "CVE-2026-12345"}, headers=headers
     )
@@ -98,6 +113,7 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     tracking = (await cna_client.get("/api/cases/1", headers=headers)).json()["tracking_id"]
     assert cna["references"][0]["url"].endswith(f"/security/advisories/{tracking}")
     assert cve_schema.problems(document) == []
+    assert "INTERNAL" not in shown.text and cna["title"] == "SSRF in the image importer"
 
     malformed = await cna_client.get(
         "/api/cases/1/cve-record", params={"cve_id": "CVE-26-1"}, headers=headers
@@ -108,7 +124,7 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
 async def test_an_invalid_record_lists_every_failing_field(
     db: Database, conninfo: str, tmp_path: Path, fleet: object, make_fix: FixMaker
 ) -> None:
-    await make_fix("2026.12.1")  # no summary: no English description
+    await make_fix("2026.12.1")
     async with db.session() as session:
         case = str(await session.scalar(text("SELECT tracking_id FROM cases WHERE id = 1")))
     env = {
@@ -116,6 +132,18 @@ async def test_an_invalid_record_lists_every_failing_field(
         "VULNOPS_DATA_DIR": str(tmp_path),
         "VULNOPS_CNA_ORG_ID": ORG,
     }
+    unwritten = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert unwritten.returncode == 1 and "no approved public text" in unwritten.stderr
+    async with db.session() as session:
+        # An approved text whose description is empty (the forms refuse one; the record's
+        # validator must name it too).
+        await session.execute(
+            text(
+                "INSERT INTO public_texts (case_id, number, title, description, status, "
+                "created_by, approved_by) VALUES (1, 1, 'A title', '', 'approved', 'a', 'b')"
+            )
+        )
+        await session.commit()
     exported = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
     assert exported.returncode == 1
     assert "containers/cna/descriptions" in exported.stderr
@@ -130,7 +158,7 @@ async def test_an_invalid_record_lists_every_failing_field(
     )
     assert no_org.returncode == 1 and "VULNOPS_CNA_ORG_ID" in no_org.stderr
     async with db.session() as session:
-        await session.execute(text("UPDATE cases SET summary = 'What happened.' WHERE id = 1"))
+        await session.execute(text("UPDATE public_texts SET description = 'What happened.'"))
         await session.commit()
     fixed = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
     assert fixed.returncode == 0, fixed.stderr

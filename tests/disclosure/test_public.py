@@ -12,12 +12,14 @@ from csaf_lib.verification.verifier import Verifier
 from defusedxml.ElementTree import fromstring
 from sqlalchemy import text
 
+from disclosure.flows import approve_text, disclose
 from helpers import MakeUser, api_token, bearer
 from notify.notify_world import draft, world_maker
 from vulnops.auth.roles import PUBLIC, Role
 from vulnops.cases import service as cases
+from vulnops.cases.states import CaseState
 from vulnops.db.database import Database
-from vulnops.disclosure import csaf, publishing
+from vulnops.disclosure import csaf
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
 from vulnops.web.routes import endpoints
@@ -25,69 +27,83 @@ from vulnops.web.routes import endpoints
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+MARKER = "INTERNAL-7Q-MARKER"
+
+
 async def _cases(
-    db: Database, fleet: dict[str, Any], client: httpx.AsyncClient, make_user: MakeUser
+    db: Database,
+    fleet: dict[str, Any],
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    settings: Settings,
 ) -> dict[str, str]:
     """Three cases: public (notified, disclosed now, a credited report), embargoed (disclosed
-    for next week) and undisclosed. Returns their titles by name."""
-    world = await world_maker(db, fleet)()
+    for next week) and undisclosed (its public text approved, its disclosure not). Every
+    internal title and summary carries ``MARKER``. Returns their public titles by name."""
+    world = await world_maker(db, fleet, settings)()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     researcher = bearer(await api_token(db, await make_user(Role.RESEARCHER)))
     responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
     url = f"/api/cases/{world.case_id}/advisory"
     await client.put(url, json=draft(), headers=comms)
-    await client.post(f"{url}/approve", headers=comms)
+    await client.post(f"{url}/approve", headers=approver)
     assert (await client.post(f"{url}/send", headers=comms)).status_code == 200
-    report = await client.post(
-        "/api/reports",
-        json={"title": "Bucket names leak", "description": "Steps.", "credit_name": "Robin Hood"},
-        headers=researcher,
-    )
-    merged = await client.post(
-        f"/api/reports/{report.json()['id']}/merge",
-        json={"case_id": world.case_id},
-        headers=responder,
-    )
-    assert merged.status_code == 200, merged.text
+    for title, credit in (("Bucket names leak", "Robin Hood"), ("Buy watches", "Spammer")):
+        report = await client.post(
+            "/api/reports",
+            json={"title": title, "description": "Steps.", "credit_name": credit},
+            headers=researcher,
+        )
+        if credit == "Spammer":
+            await client.post(
+                f"/api/reports/{report.json()['id']}/transition",
+                json={"state": "closed", "close_reason": "spam", "resolution": "Spam."},
+                headers=responder,
+            )
+        merged = await client.post(
+            f"/api/reports/{report.json()['id']}/merge",
+            json={"case_id": world.case_id},
+            headers=responder,
+        )
+        assert merged.status_code == 200, merged.text
     now = datetime.now(UTC)
-    titles = {"public": "Bucket policy bypass in storage"}
+    titles = {"public": "Bucket names of other tenants could be listed"}
+    case_ids = {"public": world.case_id}
     async with db.session() as session:
+        await session.execute(
+            text("UPDATE cases SET title = :t, summary = :s WHERE id = :c"),
+            {"t": f"{MARKER} title", "s": f"{MARKER}: worker 7 keys", "c": world.case_id},
+        )
         for name in ("embargoed", "undisclosed"):
             case = await cases.open_case(
                 session,
-                title=f"Secret {name} issue",
-                summary="Do not tell.",
+                title=f"{MARKER} {name}",
+                summary=f"{MARKER} do not tell.",
                 services=["storage"],
                 actor="t",
-                policy=cases.sla_policy(None),
+                settings=settings,
                 now=now,
             )
-            titles[name] = case.title
-            for state in ("triaging", "remediating", "mitigated"):
+            titles[name], case_ids[name] = f"Secret {name} issue", case.id
+            for state, reason in (("mitigated", "config"), ("notified", "nobody to tell")):
                 await cases.transition(
                     session,
                     case_id=case.id,
-                    target=cases.CaseState(state),
-                    reason=None,
+                    target=CaseState(state),
+                    reason=reason,
                     actor="t",
                     now=now,
+                    settings=settings,
                 )
-            if name == "embargoed":
-                await publishing.disclose(
-                    session,
-                    case_id=case.id,
-                    actor="admin@x",
-                    is_admin=True,
-                    now=now,
-                    public_from=now + timedelta(days=7),
-                    override_reason="coordinated date",
-                )
-        await publishing.disclose(
-            session, case_id=world.case_id, actor="c@x", is_admin=False, now=now
-        )
         await session.commit()
-        ids = dict((await session.execute(text("SELECT title, tracking_id FROM cases"))).all())
-    titles.update({f"{k}_id": ids[v] for k, v in list(titles.items())})
+    for name, case_id in case_ids.items():
+        await approve_text(db, settings, case_id, title=titles[name])
+    await disclose(db, settings, case_ids["public"], cve_choice=None)
+    await disclose(db, settings, case_ids["embargoed"], public_from=now + timedelta(days=7))
+    async with db.session() as session:
+        ids = dict((await session.execute(text("SELECT id, tracking_id FROM cases"))).all())
+    titles.update({f"{name}_id": ids[case_id] for name, case_id in case_ids.items()})
     return titles
 
 
@@ -122,7 +138,7 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
     fleet: dict[str, Any],
     make_user: MakeUser,
 ) -> None:
-    known = await _cases(db, fleet, client, make_user)
+    known = await _cases(db, fleet, client, make_user, settings)
     listing = await client.get("/security/advisories")
     assert listing.status_code == 200 and known["public_id"] in listing.text
     items = (await client.get("/security/advisories.json")).json()["items"]
@@ -155,13 +171,15 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
         hidden_file = f"/.well-known/csaf/white/{year}/{csaf.file_name(value)}"
         assert (await client.get(hidden_file)).status_code == 404
 
-    # Walk every public GET route; fill path parameters with each hidden case's id.
+    # Walk every public GET route; fill path parameters with each hidden case's id. No
+    # internal title or summary is anywhere (the marker), a hidden case's text neither.
     hidden = [
         known["embargoed"],
         known["embargoed_id"],
         known["undisclosed"],
         known["undisclosed_id"],
-        "Do not tell",
+        MARKER,
+        "Spammer",
     ]
     walked = 0
     for endpoint in endpoints(create_app(settings, database=db).routes):
@@ -181,9 +199,13 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
 
 
 async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
-    client: httpx.AsyncClient, db: Database, fleet: dict[str, Any], make_user: MakeUser
+    client: httpx.AsyncClient,
+    db: Database,
+    fleet: dict[str, Any],
+    make_user: MakeUser,
+    settings: Settings,
 ) -> None:
-    known = await _cases(db, fleet, client, make_user)
+    known = await _cases(db, fleet, client, make_user, settings)
     responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
     async with db.session() as session:
         await session.execute(
@@ -201,7 +223,18 @@ async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
         document = response.json()
         assert document["document"]["category"] == category
         assert document["vulnerabilities"][0]["cwe"]["id"] == "CWE-200"
+        assert document["document"]["title"] == known["public"] and MARKER not in response.text
         _verified(document)
+    cna = settings.model_copy(update={"cna_org_id": "7c4e5a7e-0b0a-4c1e-9b0f-3f2a1d4c5b6a"})
+    transport = httpx.ASGITransport(app=create_app(cna, database=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as ours:
+        record = await ours.get(
+            f"/api/cases/{public_id}/cve-record",
+            params={"cve_id": "CVE-2026-4242"},
+            headers=responder,
+        )
+    assert record.json()["valid"] and MARKER not in record.text
+    assert record.json()["record"]["containers"]["cna"]["title"] == known["public"]
     undisclosed = await client.get(
         f"/api/cases/{case_ids[known['undisclosed_id']]}/csaf", headers=responder
     )

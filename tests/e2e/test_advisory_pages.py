@@ -13,6 +13,7 @@ from helpers import MakeUser
 from notify.notify_world import world_maker
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 
 async def test_communications_sends_and_the_customer_acknowledges_and_rates(
@@ -21,9 +22,11 @@ async def test_communications_sends_and_the_customer_acknowledges_and_rates(
     make_user: MakeUser,
     live_server: str,
     browser: Browser,
+    settings: Settings,
 ) -> None:
-    world = await world_maker(db, fleet)()
+    world = await world_maker(db, fleet, settings)()
     comms = await make_user(Role.COMMUNICATIONS)
+    approver = await make_user(Role.COMMUNICATIONS)
     await make_user(Role.CUSTOMER, email="admin@acme.test", tenant_key="acme")
     await make_user(Role.CUSTOMER, email="admin@hooli.test", tenant_key="hooli")
     page = await browser.new_page()
@@ -35,7 +38,17 @@ async def test_communications_sends_and_the_customer_acknowledges_and_rates(
         await page.get_by_label("Customer action required").check()
         await page.get_by_role("button", name="Save draft").click()
         await expect(page.locator(".flash")).to_contain_text("Draft saved")
+        # Its author cannot approve it: a second person must.
         await page.get_by_role("button", name="Approve version 1").click()
+        await expect(page.locator(".flash")).to_contain_text("four eyes")
+        await sign_out(page)
+        await sign_in(page, live_server, approver.email)
+        await page.goto(f"{live_server}/cases/{world.case_id}/advisory")
+        await page.get_by_role("button", name="Approve version 1").click()
+        await expect(page.locator(".flash")).to_contain_text("Version 1 approved")
+        await sign_out(page)
+        await sign_in(page, live_server, comms.email)
+        await page.goto(f"{live_server}/cases/{world.case_id}/advisory")
         await page.get_by_role("button", name="Send version 1").click()
         await expect(page.locator(".flash")).to_contain_text("sent to 4 tenants")
         await expect(page.get_by_test_id("version-1")).to_contain_text("sent")

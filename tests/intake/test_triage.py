@@ -122,12 +122,14 @@ async def test_the_earliest_valid_report_is_the_original(
         r["id"]: r
         for r in (await client.get(f"/api/cases/{case['id']}/reports", headers=staff)).json()
     }
-    assert reports[first["id"]]["state"] == "triaged"
+    assert reports[first["id"]]["state"] == "accepted"
     assert reports[second["id"]]["state"] == "closed"
     assert reports[second["id"]]["close_reason"] == "duplicate"
     assert reports[spam["id"]]["close_reason"] == "spam"
+    # The duplicate's reporter reads which report it duplicates: its number, not its case.
     seen = (await client.get(f"/api/reports/{second['id']}", headers=mine)).json()
-    assert case["tracking_id"] in seen["resolution"]
+    assert first["tracking_id"] in seen["resolution"]
+    assert case["tracking_id"] not in seen["resolution"]
 
 
 async def test_a_report_in_a_case_cannot_join_another(

@@ -10,11 +10,12 @@ from notify_world import Receiver, world_maker
 
 from helpers import serving
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 
 @pytest.fixture
-def make_world(db: Database, fleet: dict[str, Any]) -> Any:
-    return world_maker(db, fleet)
+def make_world(db: Database, fleet: dict[str, Any], settings: Settings) -> Any:
+    return world_maker(db, fleet, settings)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from vulnops.cases import service as cases
 from vulnops.cases.states import CaseState
 from vulnops.db.database import Database
 from vulnops.fleet import blast, importer
+from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 
 # key, emails, webhook ("RECEIVER" is replaced by the test's receiver), resources on storage
@@ -42,9 +43,9 @@ class World:
     webhook_url: str
 
 
-def world_maker(db: Database, fleet: dict[str, Any]) -> Any:
+def world_maker(db: Database, fleet: dict[str, Any], settings: Settings) -> Any:
     """Import the tenants above with resources on storage units (one per unit, round robin)
-    and open a mitigated storage case whose blast radius holds them."""
+    and open a storage case, mitigated without a deployment, whose blast radius holds them."""
 
     async def make(webhook_url: str = "https://hooks.example.com/vulnops") -> World:
         units = [u for u in fleet["units"] if u["service"] == "storage"]
@@ -78,13 +79,18 @@ def world_maker(db: Database, fleet: dict[str, Any]) -> Any:
                 summary="A crafted request could read another tenant's bucket metadata.",
                 services=["storage"],
                 actor="test",
-                policy=cases.sla_policy(None),
+                settings=settings,
                 now=now,
             )
-            for state in (CaseState.TRIAGING, CaseState.REMEDIATING, CaseState.MITIGATED):
-                await cases.transition(
-                    session, case_id=case.id, target=state, reason=None, actor="test", now=now
-                )
+            await cases.transition(
+                session,
+                case_id=case.id,
+                target=CaseState.MITIGATED,
+                reason="a configuration change closed it",
+                actor="test",
+                now=now,
+                settings=settings,
+            )
             await blast.compute(
                 session,
                 case_id=case.id,

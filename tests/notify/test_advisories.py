@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from notify_world import World, draft
 from sqlalchemy import func, select, text
 
@@ -13,9 +12,9 @@ from helpers import MakeUser, api_token, bearer
 from vulnops.auth.roles import Role
 from vulnops.cases.models import Case
 from vulnops.db.database import Database
-from vulnops.errors import Conflict, Forbidden
-from vulnops.notify import service
 from vulnops.notify.models import Delivery
+from vulnops.settings import Settings
+from vulnops.web.app import create_app
 
 
 async def _headers(db: Database, make_user: MakeUser, role: Role) -> dict[str, str]:
@@ -99,6 +98,7 @@ async def test_a_template_that_does_not_render_is_refused_and_nothing_is_sent(
 ) -> None:
     world: World = await make_world()
     communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    approver = await _headers(db, make_user, Role.COMMUNICATIONS)
     url = f"/api/cases/{world.case_id}/advisory"
 
     broken = await client.put(
@@ -118,7 +118,7 @@ async def test_a_template_that_does_not_render_is_refused_and_nothing_is_sent(
     assert (
         await client.put(url, json=draft(body=tricky), headers=communications)
     ).status_code == 200
-    await client.post(f"{url}/approve", headers=communications)
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
     refused = await client.post(f"{url}/send", headers=communications)
     assert refused.status_code == 422
     assert "nothing was sent" in refused.json()["detail"]
@@ -136,6 +136,7 @@ async def test_bad_drafts_and_sends_are_refused_with_what_is_wrong(
 ) -> None:
     world: World = await make_world()
     communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    approver = await _headers(db, make_user, Role.COMMUNICATIONS)
     url = f"/api/cases/{world.case_id}/advisory"
     no_steps = await client.put(url, json=draft(action_required=True), headers=communications)
     assert no_steps.status_code == 422 and "action_steps" in no_steps.json()["detail"]
@@ -156,44 +157,61 @@ async def test_bad_drafts_and_sends_are_refused_with_what_is_wrong(
         )
         await session.commit()
     await client.put(url, json=draft(), headers=communications)
-    await client.post(f"{url}/approve", headers=communications)
-    again = await client.post(f"{url}/approve", headers=communications)
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
+    again = await client.post(f"{url}/approve", headers=approver)
     assert again.status_code == 409 and "approved" in again.json()["detail"]
     refused = await client.post(f"{url}/send", headers=communications)
     assert refused.status_code == 409 and "blast radius" in refused.json()["detail"]
 
 
-async def test_disclosure_waits_for_the_notification_unless_an_admin_overrides(
-    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+async def test_the_author_of_a_draft_cannot_approve_it_unless_four_eyes_is_off(
+    db: Database, settings: Settings, make_user: MakeUser, make_world: Any
 ) -> None:
     world: World = await make_world()
-    async with db.session() as session:
-        with pytest.raises(Conflict, match="not been notified"):
-            await service.check_notified(session, case_id=world.case_id, actor="r", is_admin=False)
-        with pytest.raises(Forbidden):
-            await service.check_notified(
-                session, case_id=world.case_id, actor="r", is_admin=False, override_reason="press"
-            )
-        await service.check_notified(
-            session,
-            case_id=world.case_id,
-            actor="admin@x",
-            is_admin=True,
-            override_reason="already public on a mailing list",
-        )
-        events = await session.scalar(
-            text(
-                "SELECT count(*) FROM audit_events WHERE kind = 'advisory.notification_overridden'"
-            )
-        )
-        assert events == 1
-        await session.rollback()
-
-    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    writer = await make_user(Role.COMMUNICATIONS)
+    other = await _headers(db, make_user, Role.COMMUNICATIONS)
+    mine = bearer(await api_token(db, writer))
     url = f"/api/cases/{world.case_id}/advisory"
-    await client.put(url, json=draft(), headers=communications)
-    await client.post(f"{url}/approve", headers=communications)
-    await client.post(f"{url}/send", headers=communications)
+    async with _client(db, settings) as client:
+        await client.put(url, json=draft(), headers=mine)
+        own = await client.post(f"{url}/approve", headers=mine)
+        assert own.status_code == 403
+        assert "four eyes" in own.json()["detail"] and own.json()["rule"] == "four_eyes"
+        no_comment = await client.post(f"{url}/reject", json={}, headers=other)
+        assert no_comment.status_code == 422
+        rejected = await client.post(
+            f"{url}/reject", json={"comment": "Say which regions."}, headers=other
+        )
+        assert rejected.json()["status"] == "draft"
+        # Rewritten, it waits for approval again; the other person approves it.
+        await client.put(url, json=draft(title="Which regions were exposed"), headers=mine)
+        approved = await client.post(f"{url}/approve", json={"comment": "ok"}, headers=other)
+        assert approved.json()["status"] == "approved"
+        sent = await client.post(f"{url}/send", headers=mine)
+        assert sent.status_code == 200
+        pending = await client.get("/api/approvals", headers=other)
+        assert pending.json()["total"] == 0
+        decided = (await client.get("/api/approvals?status=approved", headers=other)).json()
+        assert [a["authors"] for a in decided["items"]] == [[writer.email]]
+    # A single-person installation lets the author approve; the approval says so.
+    alone = settings.model_copy(update={"four_eyes": []})
+    async with _client(db, alone) as client:
+        await client.put(url, json=draft(title="Update"), headers=mine)
+        assert (await client.post(f"{url}/approve", headers=mine)).status_code == 200
+        page = await client.get("/approvals?status=approved", headers=mine)
+        assert "lets one person approve their own advisory version" in page.text
+        assert "by its author" in page.text
     async with db.session() as session:
-        await service.check_notified(session, case_id=world.case_id, actor="r", is_admin=False)
-        assert await service.notification_sent_at(session, case_id=world.case_id) is not None
+        single = await session.scalar(
+            text("SELECT single_person FROM approvals ORDER BY id DESC LIMIT 1")
+        )
+        kinds = list(await session.scalars(text("SELECT kind FROM audit_events ORDER BY seq")))
+    assert single is True
+    assert kinds.count("approval.requested") == 3 and "approval.rejected" in kinds
+
+
+def _client(db: Database, settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, database=db)),
+        base_url="http://testserver",
+    )

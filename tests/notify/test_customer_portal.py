@@ -13,11 +13,16 @@ from vulnops.db.database import Database
 
 
 async def _sent(
-    client: httpx.AsyncClient, headers: dict[str, str], world: World, **changes: Any
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    world: World,
+    approver: dict[str, str],
+    **changes: Any,
 ) -> int:
+    """Drafted and sent by ``headers``, approved by ``approver`` (four eyes)."""
     url = f"/api/cases/{world.case_id}/advisory"
     assert (await client.put(url, json=draft(**changes), headers=headers)).status_code == 200
-    assert (await client.post(f"{url}/approve", headers=headers)).status_code == 200
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
     assert (await client.post(f"{url}/send", headers=headers)).status_code == 200
     advisory: int = (await client.get(url, headers=headers)).json()["id"]
     return advisory
@@ -28,8 +33,14 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
 ) -> None:
     world: World = await make_world()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     advisory = await _sent(
-        client, comms, world, action_required=True, action_steps="Rotate the bucket keys."
+        client,
+        comms,
+        world,
+        approver,
+        action_required=True,
+        action_steps="Rotate the bucket keys.",
     )
     acme = bearer(await api_token(db, await make_user(Role.CUSTOMER, tenant_key="acme")))
     hooli = bearer(await api_token(db, await make_user(Role.CUSTOMER, tenant_key="hooli")))
@@ -81,7 +92,7 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
     ]
 
     # An update: the customer sees both versions, the new one not yet acknowledged.
-    await _sent(client, comms, world, title="Update: the fix is everywhere")
+    await _sent(client, comms, world, approver, title="Update: the fix is everywhere")
     shown = (await client.get(f"/api/advisories/{advisory}", headers=acme)).json()
     assert [v["number"] for v in shown["versions"]] == [2, 1]
     assert shown["versions"][0]["acknowledged_at"] is None
@@ -93,7 +104,8 @@ async def test_portal_pages_hide_other_tenants_advisories(
 ) -> None:
     world: World = await make_world()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
-    advisory = await _sent(client, comms, world)
+    approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    advisory = await _sent(client, comms, world, approver)
     await make_user(Role.CUSTOMER, email="admin@hooli.test", tenant_key="hooli")
     await sign_in(client, "admin@hooli.test")
     assert (await client.get(f"/advisories/{advisory}")).status_code == 404

@@ -89,7 +89,15 @@ async def test_a_killed_worker_loses_no_delivery(
             actor="w@x",
             settings=ours,
         )
-        await service.approve(session, case_id=world.case_id, actor="c@x", now=now)
+        await service.decide(
+            session,
+            case_id=world.case_id,
+            actor="c@x",
+            approve=True,
+            comment=None,
+            settings=ours,
+            now=now,
+        )
         await service.send(session, case_id=world.case_id, actor="c@x", settings=ours, now=now)
         secrets = await session.execute(text("SELECT key, webhook_secret FROM tenants"))
         hook.secrets = dict(secrets.all())  # type: ignore[arg-type]

@@ -182,7 +182,7 @@ async def test_expedited_needs_another_person_to_approve(
     by_starter = await client.post(
         f"/api/rollouts/{rollout_id}/approve", headers=people["release_manager"]
     )
-    assert by_starter.status_code == 403 and "started the rollout" in by_starter.json()["detail"]
+    assert by_starter.status_code == 403 and "four eyes" in by_starter.json()["detail"]
     by_other = await client.post(f"/api/rollouts/{rollout_id}/approve", headers=people["admin"])
     assert by_other.status_code == 403 and "named approver" in by_other.json()["detail"]
     approved = await client.post(f"/api/rollouts/{rollout_id}/approve", headers=people["responder"])

@@ -8,19 +8,28 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vulnops.approvals import service as approvals
 from vulnops.audit import service as audit
 from vulnops.auth import service as users
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role
+from vulnops.cases import milestones
 from vulnops.cases import service as cases
 from vulnops.cases.api import MANAGE, READ
 from vulnops.cases.severity import DataSensitivity, Impact
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
-from vulnops.cases.states import TRANSITIONS, CaseState
+from vulnops.cases.states import (
+    ENDED,
+    HAND_LABELS,
+    RECORDED_BY,
+    Milestone,
+    moves_open,
+    reached_any,
+)
 from vulnops.db.deps import SessionDep
-from vulnops.disclosure import publishing as disclosure
+from vulnops.disclosure import disclosing as disclosure
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
@@ -59,6 +68,7 @@ async def case_page(
     )
     staff = await _staff(session)
     settings: Settings = request.app.state.settings
+    reached = await milestones.reached(session, case_id=case.id)
     return render(
         request,
         "cases/detail.html",
@@ -71,7 +81,15 @@ async def case_page(
             "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
             "policies": list(rollouts.policies(settings).values()),
             "advisory": await notify.overview(session, case_id=case.id),
-            "disclosure": await disclosure.state(session, case_id=case.id, settings=settings),
+            "disclosure": await disclosure.state(
+                session, case_id=case.id, settings=settings, now=now
+            ),
+            "approvals": (await approvals.list_approvals(session, case_id=case.id)).items,
+            "milestones": reached,
+            "all_milestones": list(Milestone),
+            "recorded_by": RECORDED_BY,
+            "moves": [(state, HAND_LABELS[state]) for state in moves_open(reached)],
+            "ended": reached_any(reached, ENDED),
             "advisory_totals": notify.totals,
             "reports": reports,
             "original": original,
@@ -79,7 +97,6 @@ async def case_page(
             "events_url": lambda number: f"/cases/{case.id}?events={number}#timeline",
             "staff": staff,
             "names": {user.id: user.display_name or user.email for user in staff},
-            "next_states": sorted(TRANSITIONS[CaseState(case.state)], key=list(CaseState).index),
             "now": now,
             "impacts": list(Impact),
             "sensitivities": list(DataSensitivity),

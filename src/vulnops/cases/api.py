@@ -11,10 +11,17 @@ from vulnops.audit.schemas import EventOut
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.cases import service
+from vulnops.cases import deadlines, milestones, service
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.models import Case
-from vulnops.cases.schemas import CaseOut, CasePatch, SeverityIn, TransitionIn
+from vulnops.cases.schemas import (
+    CaseOut,
+    CasePatch,
+    MilestoneOut,
+    ReasonIn,
+    SeverityIn,
+    TransitionIn,
+)
 from vulnops.cases.severity import Rating
 from vulnops.cases.sla import SlaPolicy
 from vulnops.cases.states import CaseState
@@ -36,7 +43,7 @@ def case_out(case: Case, *, now: datetime) -> CaseOut:
 
 def policy_of(request: Request) -> SlaPolicy:
     settings: Settings = request.app.state.settings
-    return service.sla_policy(settings.sla_policy_file)
+    return deadlines.sla_policy(settings.sla_policy_file)
 
 
 @router.get("", dependencies=[require(READ)])
@@ -122,11 +129,16 @@ async def assess_severity(
 
 @router.post("/{case_id:int}/acknowledge")
 async def acknowledge(
-    case_id: int, session: SessionDep, principal: Principal = require(MANAGE)
+    case_id: int, request: Request, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> CaseOut:
     now = datetime.now(UTC)
     case = await service.acknowledge(
-        session, case_id=case_id, actor=principal.actor, actor_id=principal.user_id, now=now
+        session,
+        case_id=case_id,
+        actor=principal.actor,
+        actor_id=principal.user_id,
+        now=now,
+        settings=request.app.state.settings,
     )
     await session.commit()
     return case_out(case, now=now)
@@ -134,10 +146,16 @@ async def acknowledge(
 
 @router.post("/{case_id:int}/transition")
 async def transition(
-    case_id: int, body: TransitionIn, session: SessionDep, principal: Principal = require(PROGRESS)
+    case_id: int,
+    body: TransitionIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(PROGRESS),
 ) -> CaseOut:
-    """Move the case along its lifecycle; a move that is not allowed is a 409 listing the
-    allowed ones."""
+    """A person's decision, as the state it moves the case to: ``triaging`` (acknowledge),
+    ``remediating`` (triage), ``mitigated`` (without a deployment: a reason), ``notified`` (no
+    customer needs telling: a reason), ``closed`` or ``rejected`` (a reason). The other states
+    follow facts only the code records: asking for one is a 409 that names that code."""
     now = datetime.now(UTC)
     case = await service.transition(
         session,
@@ -146,9 +164,40 @@ async def transition(
         reason=body.reason,
         actor=principal.actor,
         now=now,
+        settings=request.app.state.settings,
     )
     await session.commit()
     return case_out(case, now=now)
+
+
+@router.post("/{case_id:int}/reopen")
+async def reopen(
+    case_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(PROGRESS),
+) -> CaseOut:
+    """Reopen a closed or rejected case; it takes the state its other milestones give."""
+    now = datetime.now(UTC)
+    case = await service.reopen_case(
+        session,
+        case_id=case_id,
+        reason=body.reason,
+        actor=principal.actor,
+        now=now,
+        settings=request.app.state.settings,
+    )
+    await session.commit()
+    return case_out(case, now=now)
+
+
+@router.get("/{case_id:int}/milestones", dependencies=[require(READ)])
+async def case_milestones(case_id: int, session: SessionDep) -> list[MilestoneOut]:
+    """The facts the case's state is derived from, in lifecycle order."""
+    await service.get_case(session, case_id=case_id)
+    reached = await milestones.reached(session, case_id=case_id)
+    return [MilestoneOut.model_validate(view, from_attributes=True) for view in reached.values()]
 
 
 @router.get("/{case_id:int}/events", dependencies=[require(READ)])

@@ -16,11 +16,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vulnops.cases.states import CaseState
+from vulnops.cases.states import CaseState, Milestone
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.tracking import tracking_default
 
 STATE_VALUES = ", ".join(f"'{state.value}'" for state in CaseState)
+MILESTONE_VALUES = ", ".join(f"'{milestone.value}'" for milestone in Milestone)
 
 
 class Case(Base):
@@ -31,7 +32,10 @@ class Case(Base):
         String(32), unique=True, server_default=tracking_default("CASE", "case_tracking_seq")
     )
     title: Mapped[str] = mapped_column(String(300))
+    # The internal summary, for responders; the public text is written and approved apart.
     summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Derived from the milestones by ``states.derive_state`` and written only by
+    # ``milestones.apply`` (stored so that lists filter and count by it with an index).
     state: Mapped[str] = mapped_column(
         String(16), default=CaseState.NEW.value, server_default=CaseState.NEW.value
     )
@@ -59,6 +63,8 @@ class Case(Base):
 
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     opened_at: Mapped[datetime] = created_at_column()
+    # The deadline milestones' times, copied from case_milestones (the generated next_due and
+    # the overdue filter read them).
     acknowledged_at: Mapped[datetime | None]
     triaged_at: Mapped[datetime | None]
     mitigated_at: Mapped[datetime | None]
@@ -111,4 +117,29 @@ class Case(Base):
         Index("ix_cases_next_due", "next_due"),
         Index("ix_cases_rating_opened", "rating", "opened_at"),
         Index("ix_cases_opened", "opened_at"),
+    )
+
+
+class CaseMilestone(Base):
+    """One fact of a case, recorded once by the code (or the person) that knows it.
+
+    ``source`` names what made it true (``rollout:12``, ``advisory:3``, ``hand``); a fact can be
+    cleared only by what it stands on (a rollback clears the rollout's mitigation, not a
+    person's). ``skipped``: the case went past this milestone without it (a fix deployed before
+    anyone triaged the case)."""
+
+    __tablename__ = "case_milestones"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    milestone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(100), default="hand", server_default="hand")
+    reason: Mapped[str | None] = mapped_column(Text)
+    skipped: Mapped[bool] = mapped_column(default=False, server_default="false")
+    recorded_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(f"milestone IN ({MILESTONE_VALUES})", name="known_milestone"),
+        Index("ix_case_milestones_milestone_at", "milestone", "at"),
     )

@@ -16,11 +16,13 @@ from vulnops.auth.principal import Principal
 from vulnops.cases import service
 from vulnops.cases.api import MANAGE, PROGRESS, READ, policy_of
 from vulnops.cases.assessment import AssessmentInput
+from vulnops.cases.models import Case
 from vulnops.cases.schemas import SeverityIn
 from vulnops.cases.severity import Rating
 from vulnops.cases.states import CaseState
 from vulnops.db.deps import SessionDep
 from vulnops.errors import Invalid
+from vulnops.ui.forms import form_action
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -146,6 +148,7 @@ async def acknowledge(
         actor=principal.actor,
         actor_id=principal.user_id,
         now=datetime.now(UTC),
+        settings=request.app.state.settings,
     )
     await session.commit()
     flash(request, f"{case.tracking_id} acknowledged.", "success")
@@ -161,17 +164,54 @@ async def transition(
     reason: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = require(PROGRESS),
 ) -> Response:
-    case = await service.transition(
+    """A person's decision (triage, mitigated without a deployment, no customer needs telling,
+    close, reject); what only the code sets is refused with the reason shown."""
+
+    async def work() -> Case:
+        return await service.transition(
+            session,
+            case_id=case_id,
+            target=state,
+            reason=reason or None,
+            actor=principal.actor,
+            now=datetime.now(UTC),
+            settings=request.app.state.settings,
+        )
+
+    return await form_action(
+        request,
         session,
-        case_id=case_id,
-        target=state,
-        reason=reason or None,
-        actor=principal.actor,
-        now=datetime.now(UTC),
+        work,
+        done=lambda case: f"{case.tracking_id} is now {case.state}.",
+        back=f"/cases/{case_id}",
     )
-    await session.commit()
-    flash(request, f"{case.tracking_id} is now {case.state}.", "success")
-    return redirect(f"/cases/{case_id}")
+
+
+@router.post("/cases/{case_id:int}/reopen")
+async def reopen(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(PROGRESS),
+) -> Response:
+    async def work() -> Case:
+        return await service.reopen_case(
+            session,
+            case_id=case_id,
+            reason=reason,
+            actor=principal.actor,
+            now=datetime.now(UTC),
+            settings=request.app.state.settings,
+        )
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda case: f"{case.tracking_id} reopened: it is {case.state}.",
+        back=f"/cases/{case_id}",
+    )
 
 
 @router.post("/cases/{case_id:int}/edit")

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from vulnops.cases.assessment import parse_cwe
 from vulnops.cases.severity import DataSensitivity, Impact, Rating
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
-from vulnops.cases.states import CaseState
+from vulnops.cases.states import CaseState, Milestone
 from vulnops.errors import Invalid
 
 
@@ -69,6 +69,23 @@ class TransitionIn(BaseModel):
 
     state: CaseState
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class MilestoneOut(BaseModel):
+    """One fact of a case: when, who, what made it true (``source``), whether it was skipped."""
+
+    milestone: Milestone
+    at: datetime
+    actor: str
+    source: str
+    reason: str | None
+    skipped: bool
 
 
 class CaseOut(BaseModel):

@@ -1,28 +1,28 @@
-"""Use cases for cases: open, assign, assess, move along the lifecycle, find. Callers commit."""
+"""Use cases for cases: open, assign, assess, a person's lifecycle decisions, find. Callers
+commit."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, UnaryExpression, func, select, text
+from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.audit.models import AuditEvent
 from vulnops.auth import service as users
 from vulnops.auth.roles import STAFF_ROLES
-from vulnops.cases import sla
+from vulnops.cases import deadlines, milestones, sla
 from vulnops.cases.assessment import Assessment, AssessmentInput, assess
 from vulnops.cases.models import Case
 from vulnops.cases.severity import Rating
-from vulnops.cases.states import MITIGATED_STATES, CaseState, check_transition
+from vulnops.cases.states import CaseState, Milestone, hand_move, reopen
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Invalid, NotFound
+from vulnops.settings import Settings
 
 # A search for a tracking number looks it up; anything else searches the words.
 TRACKING_ID = re.compile(r"^CASE-\d{4}-\d{1,9}$", re.IGNORECASE)
@@ -32,16 +32,6 @@ SORTS: dict[str, UnaryExpression[Any]] = {
     "due": Case.next_due.asc().nulls_last(),
     "updated": Case.updated_at.desc(),
 }
-_MILESTONE_COLUMNS = {
-    sla.Milestone.ACKNOWLEDGE: ("acknowledged_at", "acknowledge_due"),
-    sla.Milestone.TRIAGE: ("triaged_at", "triage_due"),
-    sla.Milestone.MITIGATE: ("mitigated_at", "mitigate_due"),
-}
-
-
-@lru_cache(maxsize=4)
-def sla_policy(path: Path | None) -> sla.SlaPolicy:
-    return sla.load_policy(path)
 
 
 def subject(case: Case | int) -> str:
@@ -67,12 +57,6 @@ async def _check_user(session: AsyncSession, user_id: int | None, *, field: str)
         raise Invalid(f"{field}: user {user_id} is not active staff")
 
 
-def _apply_deadlines(case: Case, policy: sla.SlaPolicy) -> None:
-    deadlines = policy.deadlines(Rating(case.rating) if case.rating else None, case.started_at)
-    for milestone, (_, due_column) in _MILESTONE_COLUMNS.items():
-        setattr(case, due_column, deadlines.get(milestone))
-
-
 async def open_case(
     session: AsyncSession,
     *,
@@ -80,13 +64,14 @@ async def open_case(
     summary: str,
     services: Sequence[str],
     actor: str,
-    policy: sla.SlaPolicy,
+    settings: Settings,
     started_at: datetime | None = None,
     owner_id: int | None = None,
     responder_id: int | None = None,
     now: datetime,
 ) -> Case:
-    """Open a case; its deadlines run from ``started_at`` (the first report), else from now."""
+    """Open a case; its deadlines (the SLA policy of ``settings``) run from ``started_at`` (the
+    first report), else from now."""
     await _check_user(session, owner_id, field="owner_id")
     await _check_user(session, responder_id, field="responder_id")
     case = Case(
@@ -99,7 +84,7 @@ async def open_case(
         state=CaseState.NEW.value,
         breaches_recorded=[],
     )
-    _apply_deadlines(case, policy)
+    deadlines.apply(case, deadlines.sla_policy(settings.sla_policy_file))
     session.add(case)
     await session.flush()
     await audit.record(
@@ -109,7 +94,15 @@ async def open_case(
         actor=actor,
         data={"tracking_id": case.tracking_id, "title": case.title, "services": case.services},
     )
-    return case
+    return await milestones.record(
+        session,
+        case_id=case.id,
+        milestones=[Milestone.REPORTED],
+        at=case.started_at,
+        actor=actor,
+        source="reports" if started_at else "case",
+        settings=settings,
+    )
 
 
 async def get_case(session: AsyncSession, *, case_id: int) -> Case:
@@ -231,45 +224,28 @@ async def update_case(
     return case
 
 
-async def _reach(
-    session: AsyncSession, case: Case, milestone: sla.Milestone, *, actor: str, now: datetime
-) -> None:
-    """Mark a milestone reached; a late one is recorded as a breach right away."""
-    reached_column, due_column = _MILESTONE_COLUMNS[milestone]
-    if getattr(case, reached_column) is not None:
-        return
-    setattr(case, reached_column, now)
-    due = getattr(case, due_column)
-    if due is not None and now > due and milestone.value not in case.breaches_recorded:
-        case.breaches_recorded = [*case.breaches_recorded, milestone.value]
-        await audit.record(
-            session,
-            subject=subject(case),
-            kind="case.sla_breached",
-            actor=actor,
-            data={"milestone": milestone.value, "due": due, "reached": now},
-        )
-
-
 async def acknowledge(
-    session: AsyncSession, *, case_id: int, actor: str, actor_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    actor_id: int,
+    now: datetime,
+    settings: Settings,
 ) -> Case:
     """Someone has taken the case: it is acknowledged and, if it had none, they respond."""
     case = await get_case(session, case_id=case_id)
-    if case.acknowledged_at is not None:
-        return case
     if case.responder_id is None:
         case.responder_id = actor_id
-    await _reach(session, case, sla.Milestone.ACKNOWLEDGE, actor=actor, now=now)
-    await audit.record(
+    return await milestones.record(
         session,
-        subject=subject(case),
-        kind="case.acknowledged",
+        case_id=case_id,
+        milestones=[Milestone.ACKNOWLEDGED],
+        at=now,
         actor=actor,
-        data={"responder_id": case.responder_id},
+        source="hand",
+        settings=settings,
     )
-    await session.flush()
-    return case
 
 
 async def assess_severity(
@@ -299,7 +275,7 @@ async def assess_severity(
     case.cwe_id = given.cwe_id
     case.publicly_disclosed = given.publicly_disclosed
     case.customer_action_required = given.customer_action_required
-    _apply_deadlines(case, policy)
+    deadlines.apply(case, policy)
     await session.flush()
     await audit.record(
         session,
@@ -332,76 +308,49 @@ async def transition(
     reason: str | None,
     actor: str,
     now: datetime,
+    settings: Settings,
 ) -> Case:
-    case = await get_case(session, case_id=case_id)
-    current = CaseState(case.state)
-    check_transition(current, target, reason=reason)
-    case.state = target.value
-    if current is CaseState.NEW:
-        await _reach(session, case, sla.Milestone.ACKNOWLEDGE, actor=actor, now=now)
-    if target is CaseState.REMEDIATING:
-        await _reach(session, case, sla.Milestone.TRIAGE, actor=actor, now=now)
-    if target in MITIGATED_STATES and target is not CaseState.CLOSED:
-        await _reach(session, case, sla.Milestone.MITIGATE, actor=actor, now=now)
-    if target in {CaseState.CLOSED, CaseState.REJECTED}:
-        case.closed_at = now
-    elif current in {CaseState.CLOSED, CaseState.REJECTED}:
-        case.closed_at = None
-    await audit.record(
+    """A person's move of the case to ``target``: it records the decision that is the fact
+    (``states.hand_move`` says which, and refuses what only the code may set)."""
+    await milestones.locked_case(session, case_id)  # the decision reads what it then changes
+    reached = await milestones.reached(session, case_id=case_id)
+    move = hand_move(reached, target, reason=reason)
+    return await milestones.apply(
         session,
-        subject=subject(case),
-        kind="case.state_changed",
+        case_id=case_id,
+        move=move,
+        at=now,
         actor=actor,
-        data={"from": current.value, "to": target.value, "reason": reason},
+        source="hand",
+        reason=reason,
+        settings=settings,
     )
-    await session.flush()
-    return case
 
 
-_BREACHES = text(
-    """
-    WITH due AS (
-        SELECT id, array_remove(ARRAY[
-            CASE WHEN acknowledged_at IS NULL AND acknowledge_due <= :now
-                 AND NOT 'acknowledge' = ANY(breaches_recorded) THEN 'acknowledge' END,
-            CASE WHEN triaged_at IS NULL AND triage_due <= :now
-                 AND NOT 'triage' = ANY(breaches_recorded) THEN 'triage' END,
-            CASE WHEN mitigated_at IS NULL AND mitigate_due <= :now
-                 AND NOT 'mitigate' = ANY(breaches_recorded) THEN 'mitigate' END
-        ]::varchar[], NULL) AS newly
-        FROM cases
-        WHERE next_due <= :now
-        FOR UPDATE
+async def reopen_case(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> Case:
+    """Reopen a closed or rejected case; its other milestones stand, so it takes the state they
+    give."""
+    await milestones.locked_case(session, case_id)  # the decision reads what it then changes
+    reached = await milestones.reached(session, case_id=case_id)
+    move = reopen(reached, reason=reason)
+    return await milestones.apply(
+        session,
+        case_id=case_id,
+        move=move,
+        at=now,
+        actor=actor,
+        source="hand",
+        reason=reason,
+        settings=settings,
     )
-    UPDATE cases SET breaches_recorded = cases.breaches_recorded || due.newly
-    FROM due
-    WHERE cases.id = due.id AND cardinality(due.newly) > 0
-    RETURNING cases.id, due.newly,
-              cases.acknowledge_due, cases.triage_due, cases.mitigate_due
-    """
-)
-
-
-async def record_sla_breaches(session: AsyncSession, *, now: datetime) -> int:
-    """Record, once each, every deadline that passed unmet (the periodic job calls this)."""
-    rows = (await session.execute(_BREACHES, {"now": now})).all()
-    recorded = 0
-    for row in rows:
-        dues = {
-            "acknowledge": row.acknowledge_due,
-            "triage": row.triage_due,
-            "mitigate": row.mitigate_due,
-        }
-        for milestone in row.newly:
-            await audit.record(
-                session,
-                subject=subject(row.id),
-                kind="case.sla_breached",
-                actor=audit.SYSTEM_ACTOR,
-                data={"milestone": milestone, "due": dues[milestone]},
-            )
-            recorded += 1
-    return recorded
 
 
 async def events(

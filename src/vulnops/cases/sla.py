@@ -1,4 +1,4 @@
-"""Response deadlines (pure): how long each milestone may take, per severity rating.
+"""Response deadlines (pure): how long each step may take, per severity rating.
 
 The policy is data — ``sla.yaml`` shipped beside this module, or ``VULNOPS_SLA_POLICY_FILE`` — and
 the clock starts when the first report arrived (or when the case was opened, if it had none).
@@ -21,7 +21,7 @@ DEFAULT_POLICY_FILE = Path(__file__).with_name("sla.yaml")
 UNRATED = "unrated"
 
 
-class Milestone(StrEnum):
+class Deadline(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     TRIAGE = "triage"
     MITIGATE = "mitigate"
@@ -33,9 +33,9 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    targets: dict[str, dict[Milestone, timedelta]]
+    targets: dict[str, dict[Deadline, timedelta]]
 
-    def deadlines(self, rating: Rating | None, started_at: datetime) -> dict[Milestone, datetime]:
+    def deadlines(self, rating: Rating | None, started_at: datetime) -> dict[Deadline, datetime]:
         targets = self.targets[rating.value if rating else UNRATED]
         return {milestone: started_at + span for milestone, span in targets.items()}
 
@@ -50,17 +50,17 @@ def parse_policy(document: Any) -> SlaPolicy:
     missing = known - set(document)
     if missing:
         raise PolicyError(f"the SLA policy has no deadlines for {sorted(missing)}")
-    targets: dict[str, dict[Milestone, timedelta]] = {}
+    targets: dict[str, dict[Deadline, timedelta]] = {}
     for rating, spans in document.items():
         if not isinstance(spans, dict):
             raise PolicyError(f"{rating}: expected milestone: duration pairs")
-        names = {milestone.value for milestone in Milestone}
+        names = {milestone.value for milestone in Deadline}
         bad = set(spans) - names
         if bad:
             raise PolicyError(f"{rating}: unknown milestone(s) {sorted(bad)}; use {sorted(names)}")
         try:
             targets[rating] = {
-                Milestone(name): parse_duration(value, where=f"{rating}.{name}")
+                Deadline(name): parse_duration(value, where=f"{rating}.{name}")
                 for name, value in spans.items()
             }
         except ValueError as error:
@@ -79,10 +79,10 @@ def load_policy(path: Path | None = None) -> SlaPolicy:
 
 
 def overdue(
-    deadlines: dict[Milestone, datetime],
-    reached: dict[Milestone, datetime | None],
+    deadlines: dict[Deadline, datetime],
+    reached: dict[Deadline, datetime | None],
     now: datetime,
-) -> list[Milestone]:
+) -> list[Deadline]:
     """The milestones whose deadline passed before they were reached."""
     late = []
     for milestone, due in deadlines.items():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
-from vulnops.cases import service
+from vulnops.cases import deadlines
 from vulnops.jobcontext import job_database
 
 blueprint = procrastinate.Blueprint()
@@ -17,6 +17,6 @@ blueprint = procrastinate.Blueprint()
 async def record_sla_breaches(context: procrastinate.JobContext, timestamp: int) -> int:
     """Record every deadline that passed unmet as a case event, once."""
     async with job_database(context).session() as session:
-        recorded = await service.record_sla_breaches(session, now=datetime.now(UTC))
+        recorded = await deadlines.record_sla_breaches(session, now=datetime.now(UTC))
         await session.commit()
     return recorded

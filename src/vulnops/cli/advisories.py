@@ -92,23 +92,43 @@ def draft(
     console.print(f"version {run_in_session(work)} drafted; it needs approval")
 
 
-@app.command("approve")
-def approve(
-    case: str = typer.Argument(..., help="The case's tracking id."),
-    as_user: str | None = typer.Option(None, "--as", help="The communications approver."),
-) -> None:
-    """Approve the draft: a named account with the communications sign-off must give it."""
-
+def _decide(case: str, as_user: str | None, *, approve: bool, comment: str | None) -> int:
     async def work(session: AsyncSession) -> int:
         if as_user is None:
             raise Invalid("--as: name the communications approver (an account's email)")
         actor = await acting_as(session, as_user, Permission.ADVISORIES_APPROVE)
-        version = await service.approve(
-            session, case_id=await _case_id(session, case), actor=actor, now=datetime.now(UTC)
+        version = await service.decide(
+            session,
+            case_id=await _case_id(session, case),
+            actor=actor,
+            approve=approve,
+            comment=comment,
+            settings=get_settings(),
+            now=datetime.now(UTC),
         )
         return version.number
 
-    console.print(f"version {run_in_session(work)} approved")
+    return run_in_session(work)
+
+
+@app.command("approve")
+def approve(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    as_user: str | None = typer.Option(None, "--as", help="The communications approver."),
+    comment: str | None = typer.Option(None, "--comment", help="Kept with the approval."),
+) -> None:
+    """Approve the draft: a communications approver who did not write it (four eyes)."""
+    console.print(f"version {_decide(case, as_user, approve=True, comment=comment)} approved")
+
+
+@app.command("reject")
+def reject(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    comment: str = typer.Option(..., "--comment", help="Why: the author reads it."),
+    as_user: str | None = typer.Option(None, "--as", help="The communications approver."),
+) -> None:
+    """Send the draft back to its author with a comment."""
+    console.print(f"version {_decide(case, as_user, approve=False, comment=comment)} rejected")
 
 
 @app.command("send")

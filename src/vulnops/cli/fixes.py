@@ -14,6 +14,7 @@ from vulnops.cases import service as cases
 from vulnops.cli.common import acting_as, console, run_in_session
 from vulnops.remediation import service
 from vulnops.remediation.schemas import FixOut
+from vulnops.settings import get_settings
 
 app = typer.Typer(help="Fixes and their test evidence.", no_args_is_help=True)
 AS = typer.Option(None, "--as", help="Act as this account (email).")
@@ -95,6 +96,8 @@ def evidence(
             data=data,
             file_name=report.name,
             actor=actor,
+            now=datetime.now(UTC),
+            settings=get_settings(),
         )
         return await service.fix_views(session, [await service.get_fix(session, fix_id=fix_id)])
 
@@ -112,7 +115,12 @@ def override(
     async def work(session: AsyncSession) -> list[FixOut]:
         actor = await acting_as(session, as_user, Permission.FIXES_OVERRIDE)
         fix = await service.override_evidence(
-            session, fix_id=fix_id, reason=reason, actor=actor, now=datetime.now(UTC)
+            session,
+            fix_id=fix_id,
+            reason=reason,
+            actor=actor,
+            now=datetime.now(UTC),
+            settings=get_settings(),
         )
         return await service.fix_views(session, [fix])
 

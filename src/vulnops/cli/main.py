@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from vulnops import __version__
+from vulnops import __version__, wiring
 from vulnops.cli import (
     advisories,
     audit,
@@ -49,6 +49,7 @@ def main(
 ) -> None:
     if config_file is not None:
         os.environ[CONFIG_FILE_ENV] = str(config_file)
+    wiring.wire()
 
 
 app.command("serve")(serve.serve)
@@ -62,6 +63,9 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(reports.reports_app, name="report")
 reports.cases_app.command("export-cve")(disclosure.export_cve)
 reports.cases_app.command("export-csaf")(disclosure.export_csaf)
+reports.cases_app.command("reserve-cve")(disclosure.reserve_cve)
+reports.cases_app.command("publish-cve")(disclosure.publish_cve)
+reports.cases_app.command("record-cve")(disclosure.record_cve)
 app.add_typer(reports.cases_app, name="case")
 app.add_typer(score.app, name="score")
 app.add_typer(fleet.app, name="fleet")

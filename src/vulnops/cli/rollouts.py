@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from vulnops.rollout import operations, service
 from vulnops.rollout.api import plan_out
 from vulnops.rollout.decide import ACTIVE
 from vulnops.rollout.models import Rollout
-from vulnops.rollout.operations import OPERATIONS
 from vulnops.settings import get_settings
 
 app = typer.Typer(help="Safe rollouts of fixes.", no_args_is_help=True)
@@ -90,7 +89,9 @@ def start(
     console.print(f"rollout {rollout.id}: {rollout.status.replace('_', ' ')}")
 
 
-def _operation(name: str, permission: Permission) -> Callable[[int, str, str | None], None]:
+def _operation(name: str) -> Callable[[int, str, str | None], None]:
+    operate, permission = operations.named(name)
+
     def command(
         rollout_id: int = typer.Argument(...),
         reason: str = typer.Option("", "--reason"),
@@ -98,12 +99,13 @@ def _operation(name: str, permission: Permission) -> Callable[[int, str, str | N
     ) -> None:
         async def work(session: AsyncSession) -> Rollout:
             actor = await acting_as(session, as_user, permission)
-            operate: Callable[..., Awaitable[Rollout]] = (
-                operations.approve if name == "approve" else OPERATIONS[name]
-            )
-            extra = {} if name == "approve" else {"reason": reason}
             return await operate(
-                session, rollout_id=rollout_id, actor=actor, now=datetime.now(UTC), **extra
+                session,
+                rollout_id=rollout_id,
+                actor=actor,
+                now=datetime.now(UTC),
+                reason=reason,
+                settings=get_settings(),
             )
 
         rollout = run_in_session(work)
@@ -112,22 +114,15 @@ def _operation(name: str, permission: Permission) -> Callable[[int, str, str | N
     return command
 
 
-for _name, _help, _permission in (
-    ("approve", "Approve a rollout (as the named approver: --as).", Permission.ROLLOUTS_APPROVE),
-    ("pause", "Pause a running rollout.", Permission.ROLLOUTS_MANAGE),
-    (
-        "resume",
-        "Resume a paused rollout, or one halted by a unit that failed to deploy.",
-        Permission.ROLLOUTS_MANAGE,
-    ),
-    ("abort", "Stop for good, leaving every unit as it is (--reason).", Permission.ROLLOUTS_MANAGE),
-    (
-        "rollback",
-        "Return every unit to its previous version (--reason).",
-        Permission.ROLLOUTS_MANAGE,
-    ),
+for _name, _help in (
+    ("approve", "Approve an expedited rollout (as its named approver: --as)."),
+    ("reject", "Refuse an expedited rollout (--reason; as its named approver: --as)."),
+    ("pause", "Pause a running rollout."),
+    ("resume", "Resume a paused rollout, or one halted by a unit that failed to deploy."),
+    ("abort", "Stop for good, leaving every unit as it is (--reason)."),
+    ("rollback", "Return every unit to its previous version (--reason)."),
 ):
-    app.command(_name, help=_help)(_operation(_name, _permission))
+    app.command(_name, help=_help)(_operation(_name))
 
 
 @app.command("list")

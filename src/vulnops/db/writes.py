@@ -12,9 +12,15 @@ from vulnops.errors import Conflict
 async def add_unique(session: AsyncSession, row: Base, *, conflict: str) -> None:
     """Insert ``row`` in a savepoint; a unique violation becomes a 409 saying ``conflict`` and
     leaves the rest of the transaction usable."""
+    session.add(row)
+    await flush_unique(session, conflict=conflict)
+
+
+async def flush_unique(session: AsyncSession, *, conflict: str) -> None:
+    """Write the pending changes in a savepoint; a unique violation becomes a 409 saying
+    ``conflict`` and leaves the rest of the transaction usable."""
     try:
         async with session.begin_nested():
-            session.add(row)
             await session.flush()
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) != "23505":

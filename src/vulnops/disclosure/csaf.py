@@ -30,6 +30,8 @@ class CsafFacts:
     cwe_id: int | None = None
     cvss31: str | None = None
     customer_action_required: bool = False
+    # The approved public text's "what customers must do" (empty: the default sentence).
+    customer_action: str = ""
 
 
 def file_name(tracking_id: str) -> str:
@@ -109,7 +111,7 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
     if facts.cwe_id:
         vulnerability["cwe"] = {"id": f"CWE-{facts.cwe_id}", "name": f"CWE-{facts.cwe_id}"}
     if affected:
-        action = (
+        action = facts.customer_action or (
             "Affected customers were told, confidentially, what to do."
             if facts.customer_action_required
             else "Fixed by us in the service; customers need not act."

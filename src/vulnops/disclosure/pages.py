@@ -1,33 +1,158 @@
-"""The disclosure forms of the case page: no CVE, reserve and publish the CVE, disclose."""
+"""The disclosure forms of the case page: the public text (draft, approve, reject), no CVE,
+reserve and publish the CVE, ask for the disclosure and decide on it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Role
 from vulnops.db.deps import SessionDep
-from vulnops.disclosure import publishing
-from vulnops.disclosure.api import CVE_OPERATIONS, MANAGE
-from vulnops.errors import DomainError, Invalid, NotFound
+from vulnops.disclosure import disclosing, public_text, publishing
+from vulnops.disclosure.api import MANAGE, WRITE_TEXT
+from vulnops.disclosure.schemas import PublicTextIn
+from vulnops.errors import Invalid
 from vulnops.settings import Settings
-from vulnops.ui.templating import flash, redirect
+from vulnops.ui.forms import form_action
 
 router = APIRouter(include_in_schema=False)
 
 
-def _back(case_id: int) -> Response:
-    return redirect(f"/cases/{case_id}#disclosure")
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-async def _done(request: Request, session: SessionDep, message: str) -> None:
-    await session.commit()
-    flash(request, message, "success")
+def _when(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid(f"public_from: {value!r} is not a date and time") from None
+    return parsed.replace(tzinfo=parsed.tzinfo or UTC)
+
+
+@router.post("/cases/{case_id:int}/public-text")
+async def save_public_text(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=300)] = "",
+    description: Annotated[str, Form(max_length=50_000)] = "",
+    impact: Annotated[str, Form(max_length=20_000)] = "",
+    customer_action: Annotated[str, Form(max_length=20_000)] = "",
+    acknowledgments: Annotated[str, Form(max_length=5_000)] = "",
+    principal: Principal = require(WRITE_TEXT),
+) -> Response:
+    async def work() -> int:
+        try:
+            text = PublicTextIn(
+                title=title,
+                description=description,
+                impact=impact,
+                customer_action=customer_action,
+                acknowledgments=acknowledgments,
+            )
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise Invalid(f"{first['loc'][0]}: {first['msg']}") from None
+        draft = await public_text.save_draft(
+            session, case_id=case_id, text=text, actor=principal.actor
+        )
+        return draft.number
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda number: f"Public text version {number} saved; it waits for approval.",
+        back=f"/cases/{case_id}#public-text",
+    )
+
+
+async def _decision(
+    request: Request,
+    session: SessionDep,
+    case_id: int,
+    actor: str,
+    *,
+    approve: bool,
+    comment: str,
+    decide: Callable[..., Awaitable[Any]],
+    what: str,
+    anchor: str,
+) -> Response:
+    """A second person's decision on the case's public text or disclosure."""
+
+    async def work() -> None:
+        await decide(
+            session,
+            case_id=case_id,
+            actor=actor,
+            approve=approve,
+            comment=comment,
+            settings=_settings(request),
+            now=datetime.now(UTC),
+        )
+
+    verdict = "approved" if approve else "sent back"
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda _: f"{what} {verdict}.",
+        back=f"/cases/{case_id}#{anchor}",
+    )
+
+
+@router.post("/cases/{case_id:int}/public-text/approve")
+async def approve_public_text(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    comment: Annotated[str, Form(max_length=4000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    return await _decision(
+        request,
+        session,
+        case_id,
+        principal.actor,
+        approve=True,
+        comment=comment,
+        decide=public_text.decide,
+        what="Public text",
+        anchor="public-text",
+    )
+
+
+@router.post("/cases/{case_id:int}/public-text/reject")
+async def reject_public_text(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    comment: Annotated[str, Form(max_length=4000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    return await _decision(
+        request,
+        session,
+        case_id,
+        principal.actor,
+        approve=False,
+        comment=comment,
+        decide=public_text.decide,
+        what="Public text",
+        anchor="public-text",
+    )
 
 
 @router.post("/cases/{case_id:int}/disclosure/no-cve")
@@ -38,72 +163,137 @@ async def mark_no_cve(
     reason: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
-    try:
+    async def work() -> None:
         await publishing.mark_no_cve(session, case_id=case_id, reason=reason, actor=principal.actor)
-    except DomainError as problem:
-        flash(request, problem.detail, "error")
-    else:
-        await _done(
-            request, session, "Marked as no CVE." if reason.strip() else "The policy decides."
+
+    message = "Marked as no CVE." if reason.strip() else "The policy decides."
+    return await form_action(
+        request, session, work, done=lambda _: message, back=f"/cases/{case_id}#disclosure"
+    )
+
+
+@router.post("/cases/{case_id:int}/disclosure/reserve-cve")
+async def reserve_cve(
+    request: Request, case_id: int, session: SessionDep, principal: Principal = require(MANAGE)
+) -> Response:
+    async def work() -> dict[str, Any]:
+        return await publishing.reserve_cve(
+            session,
+            case_id=case_id,
+            actor=principal.actor,
+            settings=_settings(request),
+            now=datetime.now(UTC),
         )
-    return _back(case_id)
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda done: f"{done['cve_id']} reserved.",
+        back=f"/cases/{case_id}#disclosure",
+    )
+
+
+@router.post("/cases/{case_id:int}/disclosure/publish-cve")
+async def publish_cve(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    when_public: Annotated[bool, Form()] = False,
+    override_reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    async def work() -> dict[str, Any]:
+        return await publishing.publish_cve(
+            session,
+            case_id=case_id,
+            actor=principal.actor,
+            settings=_settings(request),
+            now=datetime.now(UTC),
+            is_admin=principal.role is Role.ADMIN,
+            when_public=when_public,
+            override_reason=override_reason or None,
+        )
+
+    def done(result: dict[str, Any]) -> str:
+        if result.get("scheduled_for"):
+            return f"{result['cve_id']} will be published when the embargo ends."
+        return f"{result['cve_id']} published."
+
+    return await form_action(request, session, work, done=done, back=f"/cases/{case_id}#disclosure")
 
 
 @router.post("/cases/{case_id:int}/disclosure/disclose")
-async def disclose(
+async def request_disclosure(
     request: Request,
     case_id: int,
     session: SessionDep,
     public_from: Annotated[str, Form(max_length=40)] = "",
+    cve_choice: Annotated[Literal["", "reserve", "without"], Form()] = "",
+    without_cve_reason: Annotated[str, Form(max_length=2000)] = "",
     override_reason: Annotated[str, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
-    try:
-        try:
-            when = datetime.fromisoformat(public_from) if public_from.strip() else None
-        except ValueError:
-            raise Invalid(f"public_from: {public_from!r} is not a date and time") from None
-        await publishing.disclose(
+    async def work() -> None:
+        await disclosing.request_disclosure(
             session,
             case_id=case_id,
             actor=principal.actor,
             is_admin=principal.role is Role.ADMIN,
+            settings=_settings(request),
             now=datetime.now(UTC),
-            public_from=when.replace(tzinfo=when.tzinfo or UTC) if when else None,
+            public_from=_when(public_from),
+            cve_choice=cve_choice or None,
+            without_cve_reason=without_cve_reason or None,
             override_reason=override_reason or None,
         )
-    except DomainError as problem:
-        await session.rollback()
-        flash(request, problem.detail, "error")
-    else:
-        await _done(request, session, "Disclosure approved.")
-    return _back(case_id)
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda _: "Disclosure asked for: it waits for a second person's approval.",
+        back=f"/cases/{case_id}#disclosure",
+    )
 
 
-@router.post("/cases/{case_id:int}/disclosure/{operation}")
-async def cve_operation(
+@router.post("/cases/{case_id:int}/disclosure/approve")
+async def approve_disclosure(
     request: Request,
     case_id: int,
-    operation: str,
     session: SessionDep,
+    comment: Annotated[str, Form(max_length=4000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
-    if operation not in CVE_OPERATIONS:
-        raise NotFound(f"no operation {operation!r}; use {', '.join(CVE_OPERATIONS)}")
-    settings: Settings = request.app.state.settings
-    try:
-        done = await CVE_OPERATIONS[operation](
-            session,
-            case_id=case_id,
-            actor=principal.actor,
-            settings=settings,
-            now=datetime.now(UTC),
-        )
-    except DomainError as problem:
-        await session.rollback()
-        errors = problem.extra.get("errors") or []
-        details = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        flash(request, f"{problem.detail}{': ' + details if details else ''}", "error")
-    else:
-        await _done(request, session, f"{done['cve_id']}: done ({operation.replace('-', ' ')}).")
-    return _back(case_id)
+    return await _decision(
+        request,
+        session,
+        case_id,
+        principal.actor,
+        approve=True,
+        comment=comment,
+        decide=disclosing.decide_disclosure,
+        what="Disclosure",
+        anchor="disclosure",
+    )
+
+
+@router.post("/cases/{case_id:int}/disclosure/reject")
+async def reject_disclosure(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    comment: Annotated[str, Form(max_length=4000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    return await _decision(
+        request,
+        session,
+        case_id,
+        principal.actor,
+        approve=False,
+        comment=comment,
+        decide=disclosing.decide_disclosure,
+        what="Disclosure",
+        anchor="disclosure",
+    )

@@ -1,8 +1,10 @@
-"""What the public may see: disclosed cases whose embargo has ended, nothing else.
+"""What the public may see: disclosed cases whose embargo has ended, in their approved public
+text, nothing else.
 
 Every public route, feed and file reads cases through :func:`public_cases` (or
-:func:`public_case`), which hold the one rule: approved for disclosure, and ``public_from`` has
-passed.
+:func:`public_case`), which hold the one rule: approved for disclosure, ``public_from`` has
+passed, and shown only through the newest approved public text (never the internal title or
+summary).
 """
 
 from __future__ import annotations
@@ -16,19 +18,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.db.pagination import Page
 from vulnops.errors import NotFound
+from vulnops.intake.states import INVALID_REASONS
 
 _VISIBLE = """
 FROM disclosures d
 JOIN cases c ON c.id = d.case_id
+JOIN LATERAL (
+    SELECT t.title, t.description, t.impact, t.customer_action, t.acknowledgments
+    FROM public_texts t WHERE t.case_id = c.id AND t.status = 'approved'
+    ORDER BY t.number DESC LIMIT 1
+) t ON true
 WHERE d.disclosed_at IS NOT NULL AND d.public_from <= :now
 """
-_COLUMNS = """
-SELECT c.id, c.tracking_id, c.title, c.summary, c.rating, c.cvss31_vector, c.cvss31_score,
+# A report closed as no valid finding earns no credit (the same rule as intake's credit_names).
+_CREDITED = "r.close_reason IS NULL OR r.close_reason NOT IN ({})".format(
+    ", ".join(f"'{reason.value}'" for reason in sorted(INVALID_REASONS))
+)
+_COLUMNS = f"""
+SELECT c.id, c.tracking_id, t.title, t.description, t.impact, t.customer_action,
+       t.acknowledgments, c.rating, c.cvss31_vector, c.cvss31_score,
        c.cvss40_vector, c.cvss40_score, c.cwe_id, c.customer_action_required, c.services,
        d.public_from, CASE WHEN d.cve_published_at IS NOT NULL THEN d.cve_id END AS cve_id,
        ARRAY(SELECT DISTINCT r.credit_name FROM reports r
-             WHERE r.case_id = c.id AND r.credit_name IS NOT NULL) AS credits
-"""
+             WHERE r.case_id = c.id AND r.credit_name IS NOT NULL AND ({_CREDITED})) AS credits
+"""  # noqa: S608 - constant fragments
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,10 @@ class PublicAdvisory:
     id: int
     tracking_id: str
     title: str
-    summary: str
+    description: str
+    impact: str
+    customer_action: str
+    acknowledgments: str
     rating: str | None
     cvss31_vector: str | None
     cvss31_score: float | None
@@ -53,7 +69,10 @@ class PublicAdvisory:
         return {
             "id": self.tracking_id,
             "title": self.title,
-            "summary": self.summary,
+            "description": self.description,
+            "impact": self.impact,
+            "customer_action": self.customer_action,
+            "acknowledgments": self.acknowledgments,
             "cve": self.cve_id,
             "severity": self.rating,
             "cvss_v3_1": {"vector": self.cvss31_vector, "score": self.cvss31_score}
@@ -106,7 +125,8 @@ async def credited(session: AsyncSession, *, now: datetime) -> list[dict[str, An
         text(
             "SELECT r.credit_name AS name, array_agg(DISTINCT c.tracking_id) AS advisories "  # noqa: S608 - constant fragments
             "FROM reports r JOIN cases c ON c.id = r.case_id "
-            f"WHERE r.credit_name IS NOT NULL AND r.case_id IN (SELECT c.id {_VISIBLE}) "
+            f"WHERE r.credit_name IS NOT NULL AND ({_CREDITED}) "
+            f"AND r.case_id IN (SELECT c.id {_VISIBLE}) "
             "GROUP BY r.credit_name ORDER BY r.credit_name"
         ),
         {"now": now},

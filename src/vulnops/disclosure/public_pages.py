@@ -61,7 +61,7 @@ async def advisories_atom(request: Request, session: SessionDep) -> Response:
         ET.SubElement(entry, f"{{{ATOM}}}title").text = title
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = item.public_from.isoformat()
         ET.SubElement(entry, f"{{{ATOM}}}link", href=url)
-        ET.SubElement(entry, f"{{{ATOM}}}summary").text = item.summary
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = item.description
         author = ET.SubElement(entry, f"{{{ATOM}}}author")
         ET.SubElement(author, f"{{{ATOM}}}name").text = "Security response team"
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

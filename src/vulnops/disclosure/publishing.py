@@ -1,24 +1,29 @@
-"""Disclosing a case: "no CVE" with a reason, reserving and publishing its CVE through CVE
-Services, and the public disclosure — never before the affected customers were told."""
+"""A case's CVE: "no CVE" with a reason, reserving it and publishing its record through CVE
+Services (now, or by the scheduled job when the embargo ends) — held to the rules of
+``rules.py`` by ``guard.enforce``. Callers commit."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.cases import milestones
 from vulnops.cases import service as cases
-from vulnops.cases.states import CaseState
-from vulnops.disclosure import cve_services, service
+from vulnops.cases.states import Milestone
+from vulnops.db.writes import flush_unique
+from vulnops.disclosure import cve_services, guard, public_text, rules, service
 from vulnops.disclosure.models import Disclosure
-from vulnops.errors import Conflict, Invalid
-from vulnops.notify import service as notify
+from vulnops.errors import Conflict, DomainError, Forbidden, Invalid, Upstream
 from vulnops.settings import Settings
 
 
-async def _row(session: AsyncSession, case_id: int) -> Disclosure:
+async def disclosure_row(session: AsyncSession, case_id: int) -> Disclosure:
+    """The case's disclosure row, locked for the caller's transaction (made when missing)."""
     await cases.get_case(session, case_id=case_id)
     found = await session.get(Disclosure, case_id, with_for_update=True)
     if found is None:
@@ -28,9 +33,43 @@ async def _row(session: AsyncSession, case_id: int) -> Disclosure:
     return found
 
 
-async def _event(session: AsyncSession, case_id: int, kind: str, actor: str, **data: Any) -> None:
+async def event(session: AsyncSession, case_id: int, kind: str, actor: str, **data: Any) -> None:
+    """A ``disclosure.<kind>`` event on the case's timeline."""
     await audit.record(
         session, subject=cases.subject(case_id), kind=f"disclosure.{kind}", actor=actor, data=data
+    )
+
+
+async def facts(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    row: Disclosure | None,
+    settings: Settings,
+    now: datetime,
+    with_record: bool = False,
+) -> rules.Facts:
+    """What the rules read about the case now (``with_record``: also the CVE record's
+    problems, which needs the approved public text)."""
+    reached = await milestones.reached(session, case_id=case_id)
+    made = await service.decision(session, case_id=case_id, settings=settings)
+    text = await public_text.approved(session, case_id=case_id)
+    problems: tuple[str, ...] = ()
+    if with_record and row is not None and row.cve_id is not None and text is not None:
+        _, found = await service.cve_record(
+            session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
+        )
+        problems = tuple(found)
+    return rules.Facts(
+        now=now,
+        customers_notified=Milestone.CUSTOMERS_NOTIFIED in reached,
+        public_text_approved=text is not None,
+        cve_needed=made.cve,
+        cve_id=row.cve_id if row else None,
+        without_cve_reason=row.without_cve_reason if row else None,
+        disclosed_at=row.disclosed_at if row else None,
+        public_from=row.public_from if row else None,
+        record_problems=problems,
     )
 
 
@@ -38,11 +77,11 @@ async def mark_no_cve(
     session: AsyncSession, *, case_id: int, reason: str | None, actor: str
 ) -> Disclosure:
     """Decide that the case gets no CVE, whatever the policy says (None: let the policy say)."""
-    row = await _row(session, case_id)
+    row = await disclosure_row(session, case_id)
     if row.cve_published_at is not None:
         raise Conflict(f"{row.cve_id} is published already; it cannot become no CVE")
     row.no_cve_reason = reason.strip() if reason and reason.strip() else None
-    await _event(session, case_id, "no_cve", actor, reason=row.no_cve_reason)
+    await event(session, case_id, "no_cve", actor, reason=row.no_cve_reason)
     return row
 
 
@@ -61,7 +100,7 @@ async def reserve_cve(
     now: datetime,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    row = await _row(session, case_id)
+    row = await disclosure_row(session, case_id)
     if row.cve_id is not None:
         raise Conflict(f"the case has {row.cve_id} already")
     await _needs_cve(session, case_id, settings)
@@ -69,7 +108,10 @@ async def reserve_cve(
         return {"dry_run": True, "request": cve_services.reserve_request(settings, year=now.year)}
     cve_id = await cve_services.CveServices(settings).reserve(year=now.year)
     row.cve_id, row.cve_reserved_at = cve_id, now
-    await _event(session, case_id, "cve_reserved", actor, cve_id=cve_id)
+    await flush_unique(
+        session, conflict=f"CVE Services answered with {cve_id}, which another case holds already"
+    )
+    await event(session, case_id, "cve_reserved", actor, cve_id=cve_id)
     return {"dry_run": False, "cve_id": cve_id}
 
 
@@ -80,91 +122,147 @@ async def publish_cve(
     actor: str,
     settings: Settings,
     now: datetime,
+    is_admin: bool = False,
     dry_run: bool = False,
+    when_public: bool = False,
+    override_reason: str | None = None,
 ) -> dict[str, Any]:
-    """Publish the case's CVE record; it must be valid, and the customers told first."""
-    row = await _row(session, case_id)
+    """Publish the case's CVE record — a published CVE cannot be taken back, so every rule of
+    ``rules.to_publish_cve`` must hold (an approved disclosure whose embargo has ended, the
+    customers notified, the approved public text, a valid record). ``when_public``: during the
+    embargo, have the scheduled job publish it when the embargo ends. ``dry_run``: the request
+    that would be sent, and the rules that refuse it now; nothing changes."""
+    row = await disclosure_row(session, case_id)
     if row.cve_id is None:
         raise Conflict("reserve a CVE id first")
     if row.cve_published_at is not None:
         raise Conflict(f"{row.cve_id} was published on {row.cve_published_at:%Y-%m-%d}")
     await _needs_cve(session, case_id, settings)
-    if not dry_run and await notify.notification_sent_at(session, case_id=case_id) is None:
-        raise Conflict("the affected customers have not been notified yet; send the advisory")
-    document, problems = await service.cve_record(
+    known = await facts(
+        session, case_id=case_id, row=row, settings=settings, now=now, with_record=True
+    )
+    unmet = rules.to_publish_cve(known)
+    if dry_run:
+        request = None
+        if known.public_text_approved:
+            document, _ = await service.cve_record(
+                session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
+            )
+            request = cve_services.publish_request(
+                settings, cve_id=row.cve_id, container=document["containers"]["cna"]
+            )
+        return {"dry_run": True, "request": request, "refused": [u.message for u in unmet]}
+    if when_public and rules.only_waiting_for_embargo(unmet):
+        row.cve_publish_requested_by, row.cve_publish_error = actor, None
+        await event(
+            session, case_id, "cve_publish_scheduled", actor, cve_id=row.cve_id, at=row.public_from
+        )
+        return {"dry_run": False, "cve_id": row.cve_id, "scheduled_for": row.public_from}
+    await guard.enforce(
+        session,
+        case_id=case_id,
+        unmet=unmet,
+        doing=f"publish {row.cve_id}",
+        actor=actor,
+        is_admin=is_admin,
+        override_reason=override_reason,
+    )
+    document, _ = await service.cve_record(
         session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
     )
-    if problems:
-        raise Invalid(
-            f"the CVE record of {row.cve_id} is not valid",
-            errors=[
-                {"field": p.partition(": ")[0], "message": p.partition(": ")[2]} for p in problems
-            ],
-        )
-    container = document["containers"]["cna"]
-    if dry_run:
-        return {
-            "dry_run": True,
-            "request": cve_services.publish_request(
-                settings, cve_id=row.cve_id, container=container
-            ),
-        }
-    await cve_services.CveServices(settings).publish(cve_id=row.cve_id, container=container)
+    await cve_services.CveServices(settings).publish(
+        cve_id=row.cve_id, container=document["containers"]["cna"]
+    )
     row.cve_published_at = now
-    await _event(session, case_id, "cve_published", actor, cve_id=row.cve_id)
+    row.cve_publish_requested_by, row.cve_publish_error = None, None
+    await event(session, case_id, "cve_published", actor, cve_id=row.cve_id)
+    await milestones.record(
+        session,
+        case_id=case_id,
+        milestones=[Milestone.CVE_PUBLISHED],
+        at=now,
+        actor=actor,
+        source=f"cve:{row.cve_id}",
+        settings=settings,
+    )
     return {"dry_run": False, "cve_id": row.cve_id}
 
 
-async def disclose(
+async def record_published_cve(
     session: AsyncSession,
     *,
     case_id: int,
+    cve_id: str,
+    published_at: datetime,
     actor: str,
     is_admin: bool,
-    now: datetime,
-    public_from: datetime | None = None,
-    override_reason: str | None = None,
+    reason: str,
+    settings: Settings,
 ) -> Disclosure:
-    """Approve the case's public disclosure from ``public_from`` (default: now; until then it
-    is under embargo). Refused before the customers were notified, unless an administrator
-    overrides with a reason."""
-    if public_from is not None and public_from < now:
-        raise Invalid(f"public_from: {public_from:%Y-%m-%d %H:%M} is in the past")
-    row = await _row(session, case_id)
-    if row.disclosed_at is not None:
-        raise Conflict(f"the case was disclosed on {row.disclosed_at:%Y-%m-%d}")
-    await notify.check_notified(
-        session, case_id=case_id, actor=actor, is_admin=is_admin, override_reason=override_reason
+    """Record a CVE that was published for the case outside vulnops (before it was in use, or
+    by another CNA): an administrator's statement of a fact, with a reason; nothing is sent."""
+    if not is_admin:
+        raise Forbidden("only an administrator records a CVE published elsewhere")
+    if not reason.strip():
+        raise Invalid("reason: say where and why the CVE was published outside vulnops")
+    if not re.match(service.CVE_ID, cve_id):
+        raise Invalid(f"cve_id: {cve_id!r} is not a CVE id (CVE-YYYY-NNNN)")
+    row = await disclosure_row(session, case_id)
+    if row.cve_id is not None and row.cve_id != cve_id:
+        raise Conflict(f"the case has {row.cve_id} already")
+    if row.cve_published_at is not None:
+        raise Conflict(f"{row.cve_id} is recorded as published already")
+    row.cve_id, row.cve_published_at = cve_id, published_at
+    row.cve_reserved_at = row.cve_reserved_at or published_at
+    await flush_unique(session, conflict=f"{cve_id} belongs to another case")
+    await event(
+        session, case_id, "cve_recorded", actor, cve_id=cve_id, at=published_at, reason=reason
     )
-    case = await cases.get_case(session, case_id=case_id)
-    if case.state != CaseState.DISCLOSED.value:
-        await cases.transition(
-            session,
-            case_id=case_id,
-            target=CaseState.DISCLOSED,
-            reason=None,
-            actor=actor,
-            now=now,
-        )
-    row.public_from, row.disclosed_at, row.disclosed_by = public_from or now, now, actor
-    await _event(session, case_id, "approved", actor, public_from=row.public_from)
+    await milestones.record(
+        session,
+        case_id=case_id,
+        milestones=[Milestone.CVE_PUBLISHED],
+        at=published_at,
+        actor=actor,
+        source="external",
+        reason=reason,
+        settings=settings,
+    )
     return row
 
 
-async def state(session: AsyncSession, *, case_id: int, settings: Settings) -> dict[str, Any]:
-    await cases.get_case(session, case_id=case_id)
-    row = await session.get(Disclosure, case_id)
-    made = await service.decision(session, case_id=case_id, settings=settings)
-    return {
-        "policy": settings.cve_policy,
-        "cve": made.cve,
-        "reason": made.reason,
-        "tags": list(made.tags),
-        "cve_id": row.cve_id if row else None,
-        "cve_reserved_at": row.cve_reserved_at if row else None,
-        "cve_published_at": row.cve_published_at if row else None,
-        "no_cve_reason": row.no_cve_reason if row else None,
-        "public_from": row.public_from if row else None,
-        "disclosed_at": row.disclosed_at if row else None,
-        "notified_at": await notify.notification_sent_at(session, case_id=case_id),
-    }
+async def due_publications(session: AsyncSession, *, now: datetime) -> list[int]:
+    """The cases whose CVE someone asked to publish when the embargo ends, now ended."""
+    rows = await session.scalars(
+        select(Disclosure.case_id).where(
+            Disclosure.cve_publish_requested_by.is_not(None),
+            Disclosure.cve_published_at.is_(None),
+            Disclosure.public_from <= now,
+        )
+    )
+    return list(rows)
+
+
+async def publish_scheduled(
+    session: AsyncSession, *, case_id: int, settings: Settings, now: datetime
+) -> str:
+    """Publish one case's scheduled CVE, as the person who asked, under every rule (no
+    override). An unreachable CVE Services is tried again on the next run; a rule that no
+    longer holds cancels the request (the timeline says why)."""
+    row = await disclosure_row(session, case_id)
+    requested_by = row.cve_publish_requested_by
+    if requested_by is None or row.cve_published_at is not None:
+        return "nothing to do"
+    try:
+        async with session.begin_nested():
+            await publish_cve(
+                session, case_id=case_id, actor=requested_by, settings=settings, now=now
+            )
+    except Upstream as error:
+        row.cve_publish_error = error.detail
+        return "retry"
+    except DomainError as error:
+        row.cve_publish_requested_by, row.cve_publish_error = None, error.detail
+        await event(session, case_id, "cve_publish_cancelled", requested_by, reason=error.detail)
+        return "cancelled"
+    return "published"

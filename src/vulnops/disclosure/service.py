@@ -1,4 +1,5 @@
-"""A case's CVE decision and its CVE record, from what the other domains know about it."""
+"""A case's CVE decision, its CVE record and its CSAF document, from what the other domains know
+about it. The record and the document read only the case's approved public text."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.cases import milestones
 from vulnops.cases import service as cases
-from vulnops.disclosure import csaf, cve_schema
+from vulnops.cases.states import Milestone
+from vulnops.disclosure import csaf, cve_schema, public_text
 from vulnops.disclosure.csaf import Category, CsafFacts
 from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, record, references
 from vulnops.disclosure.decision import CveDecision, CvePolicy, decide
-from vulnops.disclosure.models import Disclosure
+from vulnops.disclosure.models import Disclosure, PublicText
 from vulnops.errors import Conflict, Invalid
 from vulnops.fleet import blast
 from vulnops.fleet import service as fleet
 from vulnops.intake import service as intake
-from vulnops.notify import service as notify
 from vulnops.remediation import service as remediation
 from vulnops.settings import Settings
 
@@ -36,11 +38,6 @@ async def decision(session: AsyncSession, *, case_id: int, settings: Settings) -
         hosted_only=True,
         no_cve_reason=row.no_cve_reason if row else None,
     )
-
-
-def public_url(settings: Settings, tracking_id: str) -> str:
-    """Where the case's public advisory is published."""
-    return f"{settings.public_url.rstrip('/')}/security/advisories/{tracking_id}"
 
 
 async def _affected(
@@ -66,33 +63,56 @@ async def _affected(
     ]
 
 
+async def approved_text(session: AsyncSession, *, case_id: int) -> PublicText:
+    """The case's approved public text, or a refusal naming what is missing."""
+    text = await public_text.approved(session, case_id=case_id)
+    if text is None:
+        raise Conflict(
+            "the case has no approved public text: a CVE record, a CSAF document and the public "
+            "pages read only that (draft it on the case and have it approved)",
+            missing=["public_text"],
+        )
+    return text
+
+
+_TIMELINE = (
+    (Milestone.REPORTED, "Reported"),
+    (Milestone.MITIGATED, "Fix deployed"),
+    (Milestone.CUSTOMERS_NOTIFIED, "Affected customers notified"),
+    (Milestone.PUBLIC, "Advisory published"),
+)
+
+
 async def cve_facts(
     session: AsyncSession, *, case_id: int, cve_id: str, settings: Settings
 ) -> CveFacts:
     case = await cases.get_case(session, case_id=case_id)
     if settings.cna_org_id is None:
         raise Invalid("VULNOPS_CNA_ORG_ID is not set: a CVE record names its CNA")
-    reports = await intake.reports_of_case(session, case_id=case_id)
-    notified = await notify.notification_sent_at(session, case_id=case_id)
-    timeline = [(case.opened_at, "Case opened")]
-    if case.mitigated_at:
-        timeline.append((case.mitigated_at, "Fix deployed"))
-    if notified:
-        timeline.append((notified, "Affected customers notified"))
+    text = await approved_text(session, case_id=case_id)
+    reached = await milestones.reached(session, case_id=case_id)
+    timeline = sorted(
+        (
+            (reached[milestone].at, label)
+            for milestone, label in _TIMELINE
+            if milestone in reached and not reached[milestone].skipped
+        ),
+        key=lambda entry: entry[0],  # at the same time, in the lifecycle's order
+    )
     made = await decision(session, case_id=case_id, settings=settings)
     return CveFacts(
         cve_id=cve_id,
         org_id=settings.cna_org_id,
         org_short_name=settings.cna_short_name,
         vendor=settings.vendor_name,
-        title=case.title,
-        description=case.summary,
+        title=text.title,
+        description=text.description,
         affected=tuple(await _affected(session, case_id, list(case.services))),
         cwe_ids=(case.cwe_id,) if case.cwe_id else (),
         cvss31=case.cvss31_vector,
         cvss40=case.cvss40_vector,
-        references=references([public_url(settings, case.tracking_id)]),
-        credits=tuple(dict.fromkeys(r.credit_name for r in reports if r.credit_name)),
+        references=references([settings.advisory_url(case.tracking_id)]),
+        credits=tuple(await intake.credit_names(session, case_id=case_id)),
         timeline=tuple(timeline),
         tags=made.tags,
     )
@@ -121,18 +141,20 @@ async def csaf_document(
     row = await session.get(Disclosure, case_id)
     if row is None or row.disclosed_at is None or row.public_from is None:
         raise Conflict(f"{case.tracking_id} is not disclosed: a CSAF document is public")
+    text = await approved_text(session, case_id=case_id)
     facts = CsafFacts(
         tracking_id=case.tracking_id,
-        title=case.title,
-        summary=case.summary or case.title,
+        title=text.title,
+        summary=text.description,
         vendor=settings.vendor_name,
         namespace=settings.public_url,
-        url=public_url(settings, case.tracking_id),
+        url=settings.advisory_url(case.tracking_id),
         released=row.public_from,
         affected=tuple(await _affected(session, case_id, list(case.services))),
         cve_id=row.cve_id if row.cve_published_at else None,
         cwe_id=case.cwe_id,
         cvss31=case.cvss31_vector,
         customer_action_required=case.customer_action_required,
+        customer_action=text.customer_action,
     )
     return csaf.document(facts, category=category)

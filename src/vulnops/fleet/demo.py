@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import service as cases
 from vulnops.fleet import blast, generator, importer
+from vulnops.settings import get_settings
 
 if TYPE_CHECKING:
     from vulnops.demo import DemoContext
@@ -65,7 +66,7 @@ async def seed_blast_radii(session: AsyncSession, context: DemoContext) -> None:
         "from logged strings.",
         services=[],
         actor="demo",
-        policy=cases.sla_policy(None),
+        settings=get_settings(),
         now=datetime.now(UTC),
     )
     await blast.compute(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth import service as users
 from vulnops.auth.principal import Principal
+from vulnops.cases import deadlines
 from vulnops.cases import service as cases
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.severity import DataSensitivity, Impact
@@ -125,7 +126,7 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
         body="Great. Happy to retest the fix when it is out.",
     )
 
-    policy = cases.sla_policy(settings.sla_policy_file)
+    policy = deadlines.sla_policy(settings.sla_policy_file)
     for number, plan in enumerate(data["cases"]):
         case, _ = await service.open_case_from_reports(
             session,
@@ -161,14 +162,16 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
         )
         # Cases far along were handled in good time; the newest ones are still running.
         step = timedelta(hours=1 + number)
-        for index, state in enumerate(plan["path"]):
+        for index, decision in enumerate(plan["path"]):
+            state, _, reason = decision.partition(": ")
             await cases.transition(
                 session,
                 case_id=case.id,
                 target=CaseState(state),
-                reason="Fixed and verified." if state == CaseState.CLOSED else None,
+                reason=reason or None,
                 actor=responder.actor,
                 now=case.started_at + step * (index + 1),
+                settings=settings,
             )
     await cases.open_case(
         session,
@@ -176,7 +179,7 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
         summary="Reported today; not acknowledged yet.",
         services=["events"],
         actor=responder.actor,
-        policy=policy,
+        settings=settings,
         started_at=reports["webhook"].received_at,
         now=context.now,
     )

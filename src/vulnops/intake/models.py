@@ -52,6 +52,8 @@ class Report(Base):
     rule_id: Mapped[str | None] = mapped_column(String(300))
     fingerprint: Mapped[str | None] = mapped_column(String(200))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The report this one duplicates (closed as a duplicate when merged into its case).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     received_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     last_staff_message_at: Mapped[datetime | None]

@@ -17,7 +17,7 @@ from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
-from vulnops.intake import notices
+from vulnops.intake import follow, notices
 from vulnops.intake.attachments import StoredFile
 from vulnops.intake.models import Attachment, Report
 from vulnops.intake.schemas import ReportIn
@@ -190,6 +190,23 @@ async def reports_of_case(session: AsyncSession, *, case_id: int) -> list[Report
     return list(rows)
 
 
+async def credit_names(session: AsyncSession, *, case_id: int) -> list[str]:
+    """The names the case's reporters chose to be credited with, first reporter first; a report
+    closed as not a valid finding (spam, not applicable, out of scope) earns no credit."""
+    invalid = [reason.value for reason in INVALID_REASONS]
+    rows = await session.execute(
+        select(Report.credit_name, func.min(Report.received_at).label("first"))
+        .where(
+            Report.case_id == case_id,
+            Report.credit_name.is_not(None),
+            or_(Report.close_reason.is_(None), Report.close_reason.not_in(invalid)),
+        )
+        .group_by(Report.credit_name)
+        .order_by("first", Report.credit_name)
+    )
+    return [name for name, _ in rows.all() if name]
+
+
 async def attachments(session: AsyncSession, *, report_id: int) -> list[Attachment]:
     rows = await session.scalars(
         select(Attachment).where(Attachment.report_id == report_id).order_by(Attachment.id)
@@ -287,8 +304,9 @@ async def merge_into_case(
     case_id: int,
     settings: Settings,
 ) -> Report:
-    """Attach a report to a case. The earliest valid report stays the original; a later one is
-    closed as a duplicate of it (the reporter reads which case it joined)."""
+    """Attach a report to a case. The earliest valid report stays the original and follows the
+    case (accepted, resolved, published); a later one is closed as a duplicate of it (its
+    reporter reads the original's tracking number, not its content)."""
     report = await visible_report(session, principal=principal, report_id=report_id)
     case = await cases.get_case(session, case_id=case_id)
     if report.case_id == case.id:
@@ -302,13 +320,16 @@ async def merge_into_case(
     if before is ReportState.CLOSED:
         pass  # a closed report keeps its reason (spam stays spam) when filed with a case
     elif original == report.id:
-        report.state = ReportState.TRIAGED.value
+        report.state = (await follow.state_for(session, case_id=case.id)).value
     else:
+        first = await session.get(Report, original)
+        assert first is not None
         report.state = ReportState.CLOSED.value
         report.close_reason = CloseReason.DUPLICATE.value
+        report.duplicate_of_id = first.id
         report.resolution = (
-            f"This is a duplicate of an earlier report; it is tracked with it in "
-            f"{case.tracking_id}."
+            f"This report duplicates {first.tracking_id}, which reached us earlier; it is "
+            "tracked with it."
         )
     await session.flush()
     await audit.record(
@@ -363,7 +384,7 @@ async def open_case_from_reports(
         responder_id=responder_id,
         started_at=reports[0].received_at if reports else None,
         actor=principal.actor,
-        policy=cases.sla_policy(settings.sla_policy_file),
+        settings=settings,
         now=now,
     )
     merged = [

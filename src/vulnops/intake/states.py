@@ -18,6 +18,11 @@ class ReportState(StrEnum):
     NEW = "new"
     NEEDS_INFO = "needs_info"
     TRIAGED = "triaged"
+    # A report in a case follows it: accepted when the case is opened from it, resolved when
+    # the case is mitigated, published when its advisory is public.
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    PUBLISHED = "published"
     CLOSED = "closed"
 
 
@@ -35,12 +40,24 @@ INVALID_REASONS = frozenset(
 )
 
 R = ReportState
+# The states that follow the report's case (never set by hand).
+FOLLOWING = frozenset({R.ACCEPTED, R.RESOLVED, R.PUBLISHED})
 TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
     R.NEW: frozenset({R.NEEDS_INFO, R.TRIAGED, R.CLOSED}),
     R.NEEDS_INFO: frozenset({R.TRIAGED, R.CLOSED}),
     R.TRIAGED: frozenset({R.CLOSED}),
+    R.ACCEPTED: frozenset({R.CLOSED}),
+    R.RESOLVED: frozenset({R.CLOSED}),
+    R.PUBLISHED: frozenset({R.CLOSED}),
     R.CLOSED: frozenset({R.NEW}),
 }
+
+
+def following(case_mitigated: bool, case_public: bool) -> ReportState:
+    """The state of a report that follows its case."""
+    if case_public:
+        return R.PUBLISHED
+    return R.RESOLVED if case_mitigated else R.ACCEPTED
 
 
 def check_transition(
@@ -50,6 +67,11 @@ def check_transition(
     close_reason: CloseReason | None,
     resolution: str | None,
 ) -> None:
+    if target in FOLLOWING:
+        raise Conflict(
+            f"{target.value} is not set by hand: a report in a case follows it (accepted, "
+            "resolved when the case is mitigated, published when its advisory is public)"
+        )
     allowed = TRANSITIONS[current]
     if target not in allowed:
         names = ", ".join(sorted(state.value for state in allowed))

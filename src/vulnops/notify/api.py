@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from vulnops.approvals.deciding import decided
+from vulnops.approvals.schemas import DecisionIn
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
@@ -74,12 +76,43 @@ async def save_draft(
 
 @router.post("/api/cases/{case_id:int}/advisory/approve")
 async def approve(
-    case_id: int, session: SessionDep, principal: Principal = require(APPROVE)
+    case_id: int,
+    request: Request,
+    session: SessionDep,
+    body: DecisionIn | None = None,
+    principal: Principal = require(APPROVE),
 ) -> VersionOut:
-    version = await service.approve(
-        session, case_id=case_id, actor=principal.actor, now=datetime.now(UTC)
+    """Approve the latest draft: someone who did not write it (four eyes)."""
+    version = await decided(
+        session,
+        service.decide,
+        case_id=case_id,
+        actor=principal.actor,
+        approve=True,
+        comment=body.comment if body else None,
+        settings=_settings(request),
     )
-    await session.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/api/cases/{case_id:int}/advisory/reject")
+async def reject(
+    case_id: int,
+    request: Request,
+    session: SessionDep,
+    body: DecisionIn,
+    principal: Principal = require(APPROVE),
+) -> VersionOut:
+    """Send the latest draft back to its authors with a ``comment`` (it stays a draft)."""
+    version = await decided(
+        session,
+        service.decide,
+        case_id=case_id,
+        actor=principal.actor,
+        approve=False,
+        comment=body.comment,
+        settings=_settings(request),
+    )
     return VersionOut.model_validate(version)
 
 

@@ -80,7 +80,15 @@ async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
         actor=WRITER,
         settings=settings,
     )
-    await service.approve(session, case_id=ssrf, actor=APPROVER, now=context.now)
+    await service.decide(
+        session,
+        case_id=ssrf,
+        actor=APPROVER,
+        approve=True,
+        comment=None,
+        settings=settings,
+        now=context.now,
+    )
     await service.send(session, case_id=ssrf, actor=APPROVER, settings=settings, now=context.now)
     advisory = await service.find(session, case_id=ssrf)
     assert advisory is not None

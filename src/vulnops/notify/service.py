@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.approvals import service as approvals
+from vulnops.approvals.service import Step
 from vulnops.audit import service as audit
+from vulnops.cases import milestones
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
-from vulnops.cases.states import CaseState
-from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
+from vulnops.cases.states import Milestone
+from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.fleet import blast
 from vulnops.notify import context, deliveries, delivery_admin
 from vulnops.notify.models import (
@@ -74,7 +77,7 @@ async def save_draft(
     session: AsyncSession, *, case_id: int, draft: DraftIn, actor: str, settings: Settings
 ) -> AdvisoryVersion:
     """Write the advisory's next version: a new one after a sent version, else the current
-    draft is replaced (and any approval of it withdrawn)."""
+    draft is replaced. Either way it waits for a second person's approval."""
     case = await cases.get_case(session, case_id=case_id)
     if draft.action_required and not draft.action_steps:
         raise Invalid("action_steps: say what the customer must do when action is required")
@@ -106,24 +109,55 @@ async def save_draft(
         actor=actor,
         data={"advisory": advisory.id, "version": version.number, "title": version.title},
     )
+    await approvals.request(
+        session,
+        step=Step.ADVISORY,
+        subject=approval_subject(version),
+        case_id=case_id,
+        summary=f"Advisory version {version.number} of {case.tracking_id}: {version.title}",
+        author=actor,
+    )
     return version
 
 
-async def approve(
-    session: AsyncSession, *, case_id: int, actor: str, now: datetime
+def approval_subject(version: AdvisoryVersion) -> str:
+    return f"advisory_version:{version.id}"
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    approve: bool,
+    comment: str | None,
+    settings: Settings,
+    now: datetime,
 ) -> AdvisoryVersion:
+    """The communications sign-off of the latest draft, by someone who did not write it (four
+    eyes); a rejected draft stays a draft, with the comment, until it is written again."""
     advisory = await _advisory(session, case_id)
     version = await _latest(session, advisory.id, lock=True)
     if version is None or version.status != "draft":
         state = version.status if version else "missing"
-        raise Conflict(f"only a draft is approved; the latest version is {state}")
-    version.status, version.approved_by, version.approved_at = "approved", actor, now
+        raise Conflict(f"only a draft is approved or rejected; the latest version is {state}")
+    await approvals.decide(
+        session,
+        subject=approval_subject(version),
+        actor=actor,
+        approve=approve,
+        comment=comment,
+        settings=settings,
+        now=now,
+    )
+    if approve:
+        version.status, version.approved_by, version.approved_at = "approved", actor, now
     await audit.record(
         session,
         subject=cases.subject(case_id),
-        kind="advisory.approved",
+        kind="advisory.approved" if approve else "advisory.rejected",
         actor=actor,
-        data={"advisory": advisory.id, "version": version.number},
+        data={"advisory": advisory.id, "version": version.number, "comment": comment},
     )
     return version
 
@@ -212,10 +246,15 @@ async def send(
             "deliveries": created,
         },
     )
-    if case.state == CaseState.MITIGATED.value:
-        await cases.transition(
-            session, case_id=case_id, target=CaseState.NOTIFIED, reason=None, actor=actor, now=now
-        )
+    await milestones.record(
+        session,
+        case_id=case_id,
+        milestones=[Milestone.CUSTOMERS_NOTIFIED],
+        at=now,
+        actor=actor,
+        source=f"advisory:{advisory.id}",
+        settings=settings,
+    )
     for channel in deliveries.CHANNELS:
         await queue_delivery_jobs(session, settings=settings, channel=channel)
     return SendResult(version=version.number, recipients=recipients, deliveries=created)
@@ -244,35 +283,6 @@ async def notification_sent_at(session: AsyncSession, *, case_id: int) -> dateti
         .where(Advisory.case_id == case_id, AdvisoryVersion.status == "sent")
     )
     return sent
-
-
-async def check_notified(
-    session: AsyncSession,
-    *,
-    case_id: int,
-    actor: str,
-    is_admin: bool,
-    override_reason: str | None = None,
-) -> None:
-    """What disclosure calls before going public: the customers must have been told first,
-    unless an administrator overrides with a reason (recorded)."""
-    if await notification_sent_at(session, case_id=case_id) is not None:
-        return
-    reason = (override_reason or "").strip()
-    if not reason:
-        raise Conflict(
-            "the affected customers have not been notified yet; send the advisory first "
-            "(or an administrator overrides with a reason)"
-        )
-    if not is_admin:
-        raise Forbidden("only an administrator may disclose before the customers are notified")
-    await audit.record(
-        session,
-        subject=cases.subject(case_id),
-        kind="advisory.notification_overridden",
-        actor=actor,
-        data={"reason": reason},
-    )
 
 
 async def preview(

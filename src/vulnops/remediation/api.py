@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
@@ -51,6 +51,7 @@ async def get_fix(fix_id: int, session: SessionDep) -> FixOut:
 @router.post("/fixes/{fix_id:int}/evidence", status_code=status.HTTP_201_CREATED)
 async def add_evidence(
     fix_id: int,
+    request: Request,
     session: SessionDep,
     suite: Annotated[str, Form(description="compatibility or data-integrity")],
     report: Annotated[UploadFile, File(description="JUnit XML")],
@@ -64,6 +65,8 @@ async def add_evidence(
         data=await report.read(),
         file_name=report.filename or "report.xml",
         actor=principal.actor,
+        now=datetime.now(UTC),
+        settings=request.app.state.settings,
     )
     await session.commit()
     return EvidenceOut.model_validate(evidence)
@@ -71,11 +74,20 @@ async def add_evidence(
 
 @router.post("/fixes/{fix_id:int}/override")
 async def override_evidence(
-    fix_id: int, body: OverrideIn, session: SessionDep, principal: Principal = require(OVERRIDE)
+    fix_id: int,
+    body: OverrideIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(OVERRIDE),
 ) -> FixOut:
     """Let the fix roll out without passing evidence (an emergency; the reason is recorded)."""
     fix = await service.override_evidence(
-        session, fix_id=fix_id, reason=body.reason, actor=principal.actor, now=datetime.now(UTC)
+        session,
+        fix_id=fix_id,
+        reason=body.reason,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+        settings=request.app.state.settings,
     )
     await session.commit()
     return (await service.fix_views(session, [fix]))[0]

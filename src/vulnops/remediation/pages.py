@@ -66,8 +66,11 @@ async def add_evidence(
             data=await report.read(),
             file_name=report.filename or "report.xml",
             actor=principal.actor,
+            now=datetime.now(UTC),
+            settings=request.app.state.settings,
         )
     except DomainError as error:
+        await session.rollback()
         flash(request, error.detail, "error")
     else:
         await session.commit()
@@ -91,9 +94,15 @@ async def override_evidence(
     fix = await service.get_fix(session, fix_id=fix_id)
     try:
         await service.override_evidence(
-            session, fix_id=fix.id, reason=reason, actor=principal.actor, now=datetime.now(UTC)
+            session,
+            fix_id=fix.id,
+            reason=reason,
+            actor=principal.actor,
+            now=datetime.now(UTC),
+            settings=request.app.state.settings,
         )
     except DomainError as error:
+        await session.rollback()
         flash(request, error.detail, "error")
     else:
         await session.commit()

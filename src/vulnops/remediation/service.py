@@ -11,12 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.cases import milestones
 from vulnops.cases import service as cases
+from vulnops.cases.states import Milestone
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.fleet import service as fleet
 from vulnops.remediation import junit
 from vulnops.remediation.models import SUITES, Evidence, Fix
 from vulnops.remediation.schemas import EvidenceOut, FixOut
+from vulnops.settings import Settings
 
 # A version is passed to deployment commands as one argument: it must not look like an option.
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+~-]{0,99}$")
@@ -87,10 +90,18 @@ async def fixes_of_case(session: AsyncSession, *, case_id: int) -> list[Fix]:
 
 
 async def add_evidence(
-    session: AsyncSession, *, fix_id: int, suite: str, data: bytes, file_name: str, actor: str
+    session: AsyncSession,
+    *,
+    fix_id: int,
+    suite: str,
+    data: bytes,
+    file_name: str,
+    actor: str,
+    now: datetime,
+    settings: Settings,
 ) -> Evidence:
     """A JUnit report of one suite for the fix; the newest report of a suite is the one that
-    counts."""
+    counts (and the case's ``fix_ready`` follows)."""
     fix = await get_fix(session, fix_id=fix_id)
     key = suite_key(suite)
     summary = junit.parse(data, source=file_name)
@@ -125,6 +136,7 @@ async def add_evidence(
             "sha256": evidence.sha256,
         },
     )
+    await _sync_fix_ready(session, fix.case_id, now=now, actor=actor, settings=settings)
     return evidence
 
 
@@ -175,7 +187,13 @@ async def readiness(session: AsyncSession, *, fix: Fix) -> Readiness:
 
 
 async def override_evidence(
-    session: AsyncSession, *, fix_id: int, reason: str, actor: str, now: datetime
+    session: AsyncSession,
+    *,
+    fix_id: int,
+    reason: str,
+    actor: str,
+    now: datetime,
+    settings: Settings,
 ) -> Fix:
     """Let the fix roll out without passing evidence — an emergency, on record."""
     fix = await get_fix(session, fix_id=fix_id)
@@ -190,7 +208,39 @@ async def override_evidence(
         data={"fix": fix.id, "reason": reason.strip()},
     )
     await session.flush()
+    await _sync_fix_ready(session, fix.case_id, now=now, actor=actor, settings=settings)
     return fix
+
+
+async def _sync_fix_ready(
+    session: AsyncSession, case_id: int, *, now: datetime, actor: str, settings: Settings
+) -> None:
+    """The case has ``fix_ready`` while one of its fixes may roll out (level-triggered: a
+    newer failing report of the only ready fix clears it)."""
+    fixes = await fixes_of_case(session, case_id=case_id)
+    latest = await latest_evidence(session, fix_ids=[f.id for f in fixes])
+    ready = [fix for fix in fixes if readiness_of(fix, latest[fix.id]).ready]
+    if ready:
+        await milestones.record(
+            session,
+            case_id=case_id,
+            milestones=[Milestone.FIX_READY],
+            at=now,
+            actor=actor,
+            source=f"fix:{ready[0].id}",
+            settings=settings,
+        )
+    else:
+        await milestones.clear(
+            session,
+            case_id=case_id,
+            milestones=[Milestone.FIX_READY],
+            at=now,
+            actor=actor,
+            source="fix",
+            reason="no fix of the case has passing test evidence any more",
+            settings=settings,
+        )
 
 
 async def fix_views(session: AsyncSession, fixes: list[Fix]) -> list[FixOut]:

@@ -20,7 +20,6 @@ from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.durations import format_duration
 from vulnops.rollout import operations, service
-from vulnops.rollout.operations import OPERATIONS
 from vulnops.rollout.schemas import (
     PlanIn,
     PlannedStage,
@@ -36,6 +35,7 @@ router = APIRouter(prefix="/api/rollouts", tags=["rollouts"])
 READ = allowed(Permission.ROLLOUTS_READ)
 MANAGE = allowed(Permission.ROLLOUTS_MANAGE)
 APPROVE = allowed(Permission.ROLLOUTS_APPROVE)
+MANAGE_OR_APPROVE = allowed(Permission.ROLLOUTS_MANAGE, Permission.ROLLOUTS_APPROVE)
 STREAM_EVERY = 1.0  # seconds between looks at the database while streaming
 
 
@@ -123,59 +123,95 @@ async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
     return RolloutOut.model_validate(await service.snapshot(session, rollout_id=rollout_id))
 
 
-@router.post("/{rollout_id:int}/approve")
-async def approve(
-    rollout_id: int, session: SessionDep, principal: Principal = require(APPROVE)
-) -> RolloutSummary:
-    rollout = await operations.approve(
-        session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
-    )
-    await session.commit()
-    return RolloutSummary.model_validate((await service.described(session, [rollout]))[0])
-
-
 async def _operate(
-    operation: str, rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal
+    operation: str,
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
 ) -> RolloutSummary:
-    rollout = await OPERATIONS[operation](
+    operate, _ = operations.named(operation)
+    rollout = await operate(
         session,
         rollout_id=rollout_id,
         actor=principal.actor,
         now=datetime.now(UTC),
         reason=body.reason,
+        settings=request.app.state.settings,
     )
     await session.commit()
     return RolloutSummary.model_validate((await service.described(session, [rollout]))[0])
 
 
+@router.post("/{rollout_id:int}/approve")
+async def approve(
+    rollout_id: int,
+    request: Request,
+    session: SessionDep,
+    body: ReasonIn | None = None,
+    principal: Principal = require(APPROVE),
+) -> RolloutSummary:
+    """Let an expedited rollout start: its named approver, who did not start it (four eyes)."""
+    return await _operate("approve", rollout_id, body or ReasonIn(), request, session, principal)
+
+
+@router.post("/{rollout_id:int}/reject")
+async def reject(
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(APPROVE),
+) -> RolloutSummary:
+    """Refuse an expedited rollout, with a ``reason`` (it ends, having deployed nothing)."""
+    return await _operate("reject", rollout_id, body, request, session, principal)
+
+
 @router.post("/{rollout_id:int}/pause")
 async def pause(
-    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
 ) -> RolloutSummary:
-    return await _operate("pause", rollout_id, body, session, principal)
+    return await _operate("pause", rollout_id, body, request, session, principal)
 
 
 @router.post("/{rollout_id:int}/resume")
 async def resume(
-    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
 ) -> RolloutSummary:
-    return await _operate("resume", rollout_id, body, session, principal)
+    return await _operate("resume", rollout_id, body, request, session, principal)
 
 
 @router.post("/{rollout_id:int}/abort")
 async def abort(
-    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
 ) -> RolloutSummary:
     """Stop for good; every unit stays as it is."""
-    return await _operate("abort", rollout_id, body, session, principal)
+    return await _operate("abort", rollout_id, body, request, session, principal)
 
 
 @router.post("/{rollout_id:int}/rollback")
 async def rollback(
-    rollout_id: int, body: ReasonIn, session: SessionDep, principal: Principal = require(MANAGE)
+    rollout_id: int,
+    body: ReasonIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
 ) -> RolloutSummary:
     """Return every unit the rollout changed to the version it ran before."""
-    return await _operate("rollback", rollout_id, body, session, principal)
+    return await _operate("rollback", rollout_id, body, request, session, principal)
 
 
 async def snapshots(database: Database, rollout_id: int) -> AsyncIterator[dict[str, Any]]:

@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse, Response
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, NotFound
+from vulnops.errors import DomainError, Forbidden
 from vulnops.rollout import operations, service
-from vulnops.rollout.api import APPROVE, MANAGE, READ
-from vulnops.rollout.operations import OPERATIONS
+from vulnops.rollout.api import MANAGE, MANAGE_OR_APPROVE, READ
+from vulnops.rollout.models import Rollout
 from vulnops.settings import Settings
+from vulnops.ui.forms import form_action
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -74,25 +75,6 @@ async def start(
     return redirect(f"/rollouts/{rollout.id}")
 
 
-@router.post("/rollouts/{rollout_id:int}/approve")
-async def approve(
-    request: Request,
-    rollout_id: int,
-    session: SessionDep,
-    principal: Principal = require(APPROVE),
-) -> Response:
-    try:
-        await operations.approve(
-            session, rollout_id=rollout_id, actor=principal.actor, now=datetime.now(UTC)
-        )
-    except DomainError as error:
-        flash(request, error.detail, "error")
-    else:
-        await session.commit()
-        flash(request, "Approved: the rollout starts.", "success")
-    return redirect(f"/rollouts/{rollout_id}")
-
-
 @router.post("/rollouts/{rollout_id:int}/{operation}")
 async def operate(
     request: Request,
@@ -100,21 +82,27 @@ async def operate(
     operation: str,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
-    principal: Principal = require(MANAGE),
+    principal: Principal = require(MANAGE_OR_APPROVE),
 ) -> Response:
-    if operation not in OPERATIONS:
-        raise NotFound(f"no operation {operation!r}; use {', '.join(OPERATIONS)}")
-    try:
-        rollout = await OPERATIONS[operation](
+    """Every operation and decision on a rollout, each with the permission it needs."""
+    operate, needed = operations.named(operation)
+    if not principal.can(needed):
+        raise Forbidden(f"{operation} needs the {needed.value} permission")
+
+    async def work() -> Rollout:
+        return await operate(
             session,
             rollout_id=rollout_id,
             actor=principal.actor,
             now=datetime.now(UTC),
             reason=reason,
+            settings=request.app.state.settings,
         )
-    except DomainError as error:
-        flash(request, error.detail, "error")
-    else:
-        await session.commit()
-        flash(request, f"The rollout is {rollout.status.replace('_', ' ')}.", "success")
-    return redirect(f"/rollouts/{rollout_id}")
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda rollout: f"The rollout is {rollout.status.replace('_', ' ')}.",
+        back=f"/rollouts/{rollout_id}",
+    )

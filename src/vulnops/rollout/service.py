@@ -14,9 +14,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.approvals import service as approvals
+from vulnops.approvals.service import Step
 from vulnops.auth import service as users
 from vulnops.auth.roles import Permission, Role, has_permission
-from vulnops.cases.states import CaseState
 from vulnops.db.pagination import Page
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.fleet import deployment
@@ -122,8 +123,13 @@ async def start(
     if policy.approval_required:
         if approver is None:
             raise Invalid(f"approver: the {policy.name} policy needs a named approver")
-        if approver == actor.lower():
-            raise Forbidden("the approver must be someone other than the person starting it")
+        if approver == actor.lower() and approvals.needs_second_person(
+            settings, Step.EXPEDITED_ROLLOUT
+        ):
+            raise Forbidden(
+                "four eyes: the approver must be someone other than the person starting it "
+                "(VULNOPS_FOUR_EYES)"
+            )
         try:
             user = await users.get_user_by_email(session, email=approver)
         except NotFound:
@@ -181,9 +187,17 @@ async def start(
         },
         actor=actor,
     )
-    await transitions.move_case(
-        session, rollout, CaseState.DEPLOYING, f"rollout {rollout.id} started", now
-    )
+    if policy.approval_required:
+        await approvals.request(
+            session,
+            step=Step.EXPEDITED_ROLLOUT,
+            subject=f"rollout:{rollout.id}",
+            case_id=rollout.case_id,
+            summary=f"{policy.name} rollout of {shown.service} {fix.version}",
+            author=actor,
+            approver=approver,
+        )
+    await transitions.tell_case(session, rollout, now=now, settings=settings, actor=actor)
     if rollout.status == RolloutStatus.RUNNING:
         await tasks.wake(session, rollout.id)
     return rollout

@@ -3,7 +3,6 @@ case's timeline (and the inventory told which version a unit runs)."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -13,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
-from vulnops.cases.states import CaseState
-from vulnops.errors import DomainError
 from vulnops.fleet import deployment
 from vulnops.mail import service as mail
+from vulnops.rollout import case_facts
 from vulnops.rollout import decide as d
 from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
 from vulnops.rollout.policy import Policy
@@ -38,14 +36,23 @@ async def record(
     )
 
 
-async def move_case(
-    session: AsyncSession, rollout: Rollout, target: CaseState, reason: str, now: datetime
+async def tell_case(
+    session: AsyncSession,
+    rollout: Rollout,
+    *,
+    now: datetime,
+    settings: Settings,
+    actor: str = ACTOR,
 ) -> None:
-    """Move the case along with its rollout when its state allows it; never fail for it."""
-    with contextlib.suppress(DomainError):
-        await cases.transition(
-            session, case_id=rollout.case_id, target=target, reason=reason, actor=ACTOR, now=now
-        )
+    """The rollout's status changed: the case's deployment milestones follow."""
+    await case_facts.sync_case(
+        session,
+        case_id=rollout.case_id,
+        rollout_id=rollout.id,
+        now=now,
+        actor=actor,
+        settings=settings,
+    )
 
 
 async def alert(
@@ -208,6 +215,7 @@ async def apply(
         rollout.status, rollout.status_reason = d.RolloutStatus.HALTED.value, action.reason
         await record(session, rollout, "halted", {"reason": action.reason})
         await alert(session, rollout, action.reason, settings=settings)
+        await tell_case(session, rollout, now=now, settings=settings)
     elif isinstance(action, d.Alert):
         rows.stages[action.stage].alerted = True
         await record(session, rollout, "alert", {"stage": action.stage, "reason": action.reason})
@@ -216,11 +224,11 @@ async def apply(
         rollout.status, rollout.finished_at = d.RolloutStatus.COMPLETED.value, now
         rollout.status_reason = "every unit runs the fix"
         await record(session, rollout, "completed", {"units": len(rows.units)})
-        await move_case(session, rollout, CaseState.MITIGATED, "the fix runs everywhere", now)
+        await tell_case(session, rollout, now=now, settings=settings)
     elif isinstance(action, d.FinishRollback):
         rollout.status, rollout.finished_at = d.RolloutStatus.ROLLED_BACK.value, now
         await record(session, rollout, "rolled_back", {})
-        await move_case(session, rollout, CaseState.REMEDIATING, "the fix was rolled back", now)
+        await tell_case(session, rollout, now=now, settings=settings)
 
 
 async def _fail_stage(
@@ -240,7 +248,7 @@ async def _fail_stage(
         {"stage": stage.index, "reason": action.reason, "evidence": _brief(stage)},
     )
     await alert(session, rollout, rollout.status_reason, settings=settings)
-    await move_case(session, rollout, CaseState.REMEDIATING, "the fix failed a health gate", now)
+    await tell_case(session, rollout, now=now, settings=settings)
 
 
 def _brief(stage: RolloutStage) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from vulnops.cases import service as cases
 from vulnops.cases.states import CaseState
 from vulnops.remediation import service as remediation
 from vulnops.rollout import service as rollouts
-from vulnops.settings import get_settings
+from vulnops.settings import Settings, get_settings
 from vulnops.sim import service as sim
 from vulnops.sim.model import Fault
 
@@ -33,21 +33,34 @@ PASSED = b"""<?xml version="1.0" encoding="UTF-8"?>
 </testsuite>"""
 
 
-async def _case(session: AsyncSession, context: DemoContext, *, search: str) -> int:
+async def _case(
+    session: AsyncSession, context: DemoContext, *, search: str, settings: Settings
+) -> int:
+    """The case, triaged (a triage that was not decided yet is decided now)."""
     found = await cases.list_cases(session, now=context.now, search=search)
     case = found.items[0]
-    for state in (CaseState.TRIAGING, CaseState.REMEDIATING):
-        if case.state in {CaseState.NEW.value, CaseState.TRIAGING.value} and (
-            case.state != state.value
-        ):
-            await cases.transition(
-                session, case_id=case.id, target=state, reason=None, actor=ENGINEER, now=context.now
-            )
+    if case.triaged_at is None:
+        await cases.transition(
+            session,
+            case_id=case.id,
+            target=CaseState.REMEDIATING,
+            reason=None,
+            actor=ENGINEER,
+            now=context.now,
+            settings=settings,
+        )
     return case.id
 
 
 async def _ready_fix(
-    session: AsyncSession, *, case_id: int, service: str, version: str, notes: str
+    session: AsyncSession,
+    context: DemoContext,
+    *,
+    case_id: int,
+    service: str,
+    version: str,
+    notes: str,
+    settings: Settings,
 ) -> int:
     fix = await remediation.create_fix(
         session,
@@ -66,6 +79,8 @@ async def _ready_fix(
             data=PASSED % {b"suite": suite.replace("-", "_").encode()},
             file_name=f"{suite}-junit.xml",
             actor=ENGINEER,
+            now=context.now,
+            settings=settings,
         )
     return fix.id
 
@@ -74,14 +89,18 @@ async def seed_rollouts(session: AsyncSession, context: DemoContext) -> None:
     settings = get_settings()
     good = await _ready_fix(
         session,
-        case_id=await _case(session, context, search="SSRF image importer"),
+        context,
+        case_id=await _case(session, context, search="SSRF image importer", settings=settings),
+        settings=settings,
         service="storage",
         version="2026.12.1",
         notes="Image imports fetch only from an allow-list; link-local addresses are refused.",
     )
     bad = await _ready_fix(
         session,
-        case_id=await _case(session, context, search="JNDI lookup log4j"),
+        context,
+        case_id=await _case(session, context, search="JNDI lookup log4j", settings=settings),
+        settings=settings,
         service="identity",
         version="2026.12.2",
         notes="log4j-core 2.17.1. (In the demo this release misbehaves: five times the errors.)",

@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from vulnops import __version__, jobs
+from vulnops import __version__, jobs, wiring
+from vulnops.approvals import api as approvals_api
+from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
 from vulnops.casefile import pages as casefile_pages
@@ -29,6 +31,7 @@ from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
 from vulnops.notify import pages as notify_pages
+from vulnops.notify import portal_pages
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
 from vulnops.rollout import api as rollout_api
@@ -50,6 +53,8 @@ ROUTERS = (
     auth_pages.router,
     audit_api.router,
     audit_pages.router,
+    approvals_api.router,
+    approvals_pages.router,
     intake_api.router,
     intake_pages.router,
     cases_api.router,
@@ -63,6 +68,7 @@ ROUTERS = (
     rollout_pages.router,
     notify_api.router,
     notify_pages.router,
+    portal_pages.router,
     disclosure_api.router,
     disclosure_pages.router,
     public_pages.router,
@@ -81,6 +87,7 @@ def create_app(
     ``run_worker`` also runs a job worker inside the web process (what ``vulnops serve`` does).
     """
     settings = settings or get_settings()
+    wiring.wire()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -1,0 +1,1 @@
+"""Four eyes: a step asked for by one person and approved (or rejected) by another."""

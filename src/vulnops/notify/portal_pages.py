@@ -1,0 +1,154 @@
+"""The customer's portal pages: their tenant's advisories (read, acknowledge, rate) and their
+webhook settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.db.deps import SessionDep
+from vulnops.errors import DomainError
+from vulnops.notify import portal
+from vulnops.notify.api import CUSTOMER, tenant_of
+from vulnops.settings import Settings
+from vulnops.tenants import service as tenants
+from vulnops.ui.templating import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("/advisories", response_class=HTMLResponse)
+async def my_advisories(
+    request: Request,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(CUSTOMER),
+) -> HTMLResponse:
+    tenant_id = tenant_of(principal)
+    found = await portal.tenant_advisories(session, tenant_id=tenant_id, page=page)
+    return render(
+        request,
+        "notify/portal_list.html",
+        {
+            "page": found,
+            "tenant": await tenants.get_tenant(session, tenant_id=tenant_id),
+            "page_url": lambda number: f"/advisories?page={number}",
+        },
+    )
+
+
+@router.get("/advisories/{advisory_id:int}", response_class=HTMLResponse)
+async def my_advisory(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    principal: Principal = require(CUSTOMER),
+) -> HTMLResponse:
+    shown = await portal.tenant_advisory(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=tenant_of(principal),
+        now=datetime.now(UTC),
+        settings=_settings(request),
+    )
+    return render(request, "notify/portal_detail.html", {"advisory": shown})
+
+
+@router.post("/advisories/{advisory_id:int}/acknowledge")
+async def acknowledge(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    number = await portal.acknowledge(
+        session, advisory_id=advisory_id, tenant_id=tenant_of(principal), actor=principal.actor
+    )
+    await session.commit()
+    flash(request, f"Acknowledged (version {number}). Thank you.", "success")
+    return redirect(f"/advisories/{advisory_id}")
+
+
+@router.post("/advisories/{advisory_id:int}/feedback")
+async def feedback(
+    request: Request,
+    advisory_id: int,
+    session: SessionDep,
+    rating: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=5000)] = "",
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    await portal.give_feedback(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=tenant_of(principal),
+        rating=rating,
+        comment=comment.strip(),
+        actor=principal.actor,
+    )
+    await session.commit()
+    flash(request, "Thank you for your feedback.", "success")
+    return redirect(f"/advisories/{advisory_id}")
+
+
+@router.get("/advisories/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request, session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> HTMLResponse:
+    tenant_id = tenant_of(principal)
+    tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
+    contacts = await tenants.contacts(session, tenant_id=tenant_id)
+    return render(
+        request,
+        "notify/settings.html",
+        {
+            "tenant": tenant,
+            "emails": [c.address for c in contacts if c.channel == "email"],
+            "webhook": next((c.address for c in contacts if c.channel == "webhook"), ""),
+        },
+    )
+
+
+@router.post("/advisories/settings/webhook")
+async def set_webhook(
+    request: Request,
+    session: SessionDep,
+    url: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    try:
+        await tenants.set_webhook(
+            session,
+            tenant_id=tenant_of(principal),
+            url=url,
+            allow_private=_settings(request).notify_webhook_allow_private,
+            actor=principal.actor,
+        )
+    except DomainError as problem:
+        flash(request, problem.detail, "error")
+    else:
+        await session.commit()
+        flash(request, "Webhook endpoint saved." if url.strip() else "Webhook removed.", "success")
+    return redirect("/advisories/settings")
+
+
+@router.post("/advisories/settings/rotate-secret")
+async def rotate_secret(
+    request: Request, session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> Response:
+    await tenants.rotate_webhook_secret(
+        session, tenant_id=tenant_of(principal), actor=principal.actor
+    )
+    await session.commit()
+    flash(request, "New signing secret made; the old one no longer signs messages.", "success")
+    return redirect("/advisories/settings")
