@@ -84,8 +84,12 @@ async def test_existing_cases_get_their_milestones_and_derived_state(server_url:
                 )
             )
             report = await session.scalar(text("SELECT state FROM reports"))
-            texts = (await session.execute(text("SELECT title, status FROM public_texts"))).all()
-            waiting = (await session.execute(text("SELECT step, status FROM approvals"))).all()
+            texts = (
+                await session.execute(text("SELECT title, status FROM public_texts ORDER BY id"))
+            ).all()
+            waiting = (
+                await session.execute(text("SELECT step, status FROM approvals ORDER BY step"))
+            ).all()
         await database.dispose()
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
@@ -100,6 +104,8 @@ async def test_existing_cases_get_their_milestones_and_derived_state(server_url:
         "public": "disclosed",
         "done": "closed",
         "fresh": "new",
+        # Disclosed by hand before milestones, but under embargo: not public yet.
+        "embargoed": "mitigated",
     }
     assert reached["public"] == {
         "reported",
@@ -114,8 +120,9 @@ async def test_existing_cases_get_their_milestones_and_derived_state(server_url:
     assert reached["done"] == {"reported", "acknowledged", "triaged", "mitigated", "closed"}
     assert actor == "comms@example.com"
     assert report == "published"
-    assert texts == [("public", "approved")]
-    assert waiting == [("advisory", "pending")]
+    # The public case keeps its (public) text; the embargoed one's waits for a second person.
+    assert sorted(texts) == [("embargoed", "draft"), ("public", "approved")]
+    assert waiting == [("advisory", "pending"), ("public_text", "pending")]
 
 
 async def _legacy_cases(session: AsyncSession) -> None:
@@ -127,6 +134,7 @@ async def _legacy_cases(session: AsyncSession) -> None:
         "told": ("notified", now - 5 * day, now - 4 * day, now - 3 * day, None),
         "public": ("disclosed", now - 9 * day, now - 8 * day, now - 6 * day, None),
         "done": ("closed", now - 9 * day, now - 8 * day, now - 6 * day, now - 5 * day),
+        "embargoed": ("disclosed", now - 9 * day, now - 8 * day, now - 6 * day, None),
         "fresh": ("new", None, None, None, None),
     }
     ids = {}
@@ -198,6 +206,13 @@ async def _legacy_cases(session: AsyncSession) -> None:
             ":d, 'comms@x')"
         ),
         {"c": ids["public"], "d": now - 6 * day},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO disclosures (case_id, public_from, disclosed_at, disclosed_by) "
+            "VALUES (:c, :later, :d, 'comms@x')"
+        ),
+        {"c": ids["embargoed"], "d": now - day, "later": now + 5 * day},
     )
     await session.execute(
         text(

@@ -7,9 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vulnops.cases.states import (
-    BY_HAND,
+    ENDED,
     HAND_TARGETS,
-    IMPLIES,
     PRECEDENCE,
     RECORDED_BY,
     CaseState,
@@ -23,6 +22,26 @@ from vulnops.cases.states import (
 from vulnops.errors import Conflict, Invalid
 
 M, S = Milestone, CaseState
+# What each state says about the milestones: those it needs and those it rules out (the
+# specification the derived state is checked against).
+IMPLIES: dict[CaseState, tuple[frozenset[Milestone], frozenset[Milestone]]] = {
+    S.NEW: (frozenset(), frozenset({M.ACKNOWLEDGED, *ENDED, M.PUBLIC})),
+    S.TRIAGING: (frozenset({M.ACKNOWLEDGED}), frozenset({M.TRIAGED, *ENDED, M.PUBLIC})),
+    S.REMEDIATING: (
+        frozenset({M.TRIAGED}),
+        frozenset({M.DEPLOYMENT_STARTED, M.MITIGATED, *ENDED, M.PUBLIC}),
+    ),
+    S.DEPLOYING: (frozenset({M.DEPLOYMENT_STARTED}), frozenset({M.MITIGATED, *ENDED, M.PUBLIC})),
+    S.MITIGATED: (frozenset({M.MITIGATED}), frozenset({M.CUSTOMERS_NOTIFIED, *ENDED, M.PUBLIC})),
+    S.NOTIFIED: (frozenset({M.MITIGATED, M.CUSTOMERS_NOTIFIED}), frozenset({*ENDED, M.PUBLIC})),
+    S.DISCLOSED: (frozenset({M.PUBLIC}), ENDED),
+    S.CLOSED: (frozenset({M.CLOSED}), frozenset({M.REJECTED})),
+    S.REJECTED: (frozenset({M.REJECTED}), frozenset()),
+}
+# The milestones that are a person's decisions: nothing else may be recorded by hand.
+BY_HAND = frozenset(
+    {M.ACKNOWLEDGED, M.TRIAGED, M.MITIGATED, M.CUSTOMERS_NOTIFIED, M.CLOSED, M.REJECTED}
+)
 # What the code (not a person) records or clears, as the domains do.
 SYSTEM = [M.FIX_READY, M.DEPLOYMENT_STARTED, M.CUSTOMERS_NOTIFIED, M.DISCLOSURE_APPROVED, M.PUBLIC]
 CLEARED_BY_CODE = [M.FIX_READY, M.DEPLOYMENT_STARTED, M.MITIGATED]
@@ -156,6 +175,8 @@ def test_a_triage_brings_its_acknowledgment_and_a_deployment_records_what_was_sk
         (M.FIX_READY, True),
         (M.MITIGATED, False),
     ]
+    with pytest.raises(Conflict, match="disclosure_approved"):
+        hand_move({M.REPORTED, M.ACKNOWLEDGED, M.DISCLOSURE_APPROVED}, S.REJECTED, reason="no")
 
 
 def test_reopening_clears_the_end_only_and_needs_a_reason() -> None:
@@ -176,3 +197,4 @@ def test_the_page_offers_only_the_moves_the_facts_allow() -> None:
 def test_every_milestone_says_who_records_it() -> None:
     assert set(RECORDED_BY) == set(Milestone)
     assert set(IMPLIES) == set(CaseState)
+    assert set(HAND_TARGETS.values()) == BY_HAND

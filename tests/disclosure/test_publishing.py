@@ -440,3 +440,66 @@ async def test_no_route_command_or_job_publishes_a_cve_during_the_embargo(
     assert outcome == "nothing to do"
     assert double.published == {}
     assert "cve_published" not in await _milestones(db, world.case_id)
+
+
+async def test_an_embargo_is_ended_early_only_by_an_administrator_with_a_reason(
+    db: Database,
+    cna: Settings,
+    world: World,
+    comms: dict[str, str],
+    second: dict[str, str],
+    make_user: MakeUser,
+    cve_services: tuple[CveServicesDouble, str],
+) -> None:
+    double, _ = cve_services
+    admin = bearer(await api_token(db, await make_user(Role.ADMIN)))
+    base = f"/api/cases/{world.case_id}/disclosure"
+    async with _client(db, cna) as client:
+        await client.post(f"{base}/reserve-cve", headers=comms)
+        await _notify(client, comms, second, world.case_id)
+        await approve_text(db, cna, world.case_id)
+        await disclose(db, cna, world.case_id, public_from=datetime.now(UTC) + timedelta(days=9))
+        # Not even an administrator's override publishes during the embargo.
+        forced = await client.post(
+            f"{base}/publish-cve", json={"override_reason": "urgent"}, headers=admin
+        )
+        assert forced.status_code == 409 and forced.json()["unmet"] == ["embargo_ended"]
+        by_comms = await client.post(f"{base}/end-embargo", json={"reason": "x"}, headers=comms)
+        assert by_comms.status_code == 403
+        blank = await client.post(f"{base}/end-embargo", json={"reason": ""}, headers=admin)
+        assert blank.status_code == 422
+        ended = await client.post(
+            f"{base}/end-embargo",
+            json={"reason": "the researcher published it today"},
+            headers=admin,
+        )
+        assert ended.status_code == 200 and ended.json()["public"] is True
+        published = await client.post(f"{base}/publish-cve", headers=comms)
+        assert published.status_code == 200, published.text
+    assert list(double.published) == [published.json()["cve_id"]]
+    assert {"public", "cve_published"} <= await _milestones(db, world.case_id)
+    async with db.session() as session:
+        reason = await session.scalar(
+            text("SELECT data->>'reason' FROM audit_events WHERE kind = 'disclosure.embargo_ended'")
+        )
+    assert reason == "the researcher published it today"
+
+
+async def test_a_naive_date_is_a_422_and_only_those_who_tell_customers_waive_the_notice(
+    db: Database, settings: Settings, world: World, comms: dict[str, str], make_user: MakeUser
+) -> None:
+    engineer = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    async with _client(db, settings) as client:
+        naive = await client.post(
+            f"/api/cases/{world.case_id}/disclosure",
+            json={"public_from": "2030-01-01T00:00:00"},
+            headers=comms,
+        )
+        assert naive.status_code == 422 and "timezone" in naive.text
+        move = f"/api/cases/{world.case_id}/transition"
+        body = {"state": "notified", "reason": "nobody to tell"}
+        assert (await client.post(move, json=body, headers=engineer)).status_code == 403
+        # This case's customers must act: only the advisory tells them.
+        must_act = await client.post(move, json=body, headers=responder)
+        assert must_act.status_code == 409 and "customers must act" in must_act.json()["detail"]

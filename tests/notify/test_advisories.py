@@ -168,8 +168,8 @@ async def test_the_author_of_a_draft_cannot_approve_it_unless_four_eyes_is_off(
     db: Database, settings: Settings, make_user: MakeUser, make_world: Any
 ) -> None:
     world: World = await make_world()
-    writer = await make_user(Role.COMMUNICATIONS)
-    other = await _headers(db, make_user, Role.COMMUNICATIONS)
+    writer, reviewer = await make_user(Role.COMMUNICATIONS), await make_user(Role.COMMUNICATIONS)
+    other = bearer(await api_token(db, reviewer))
     mine = bearer(await api_token(db, writer))
     url = f"/api/cases/{world.case_id}/advisory"
     async with _client(db, settings) as client:
@@ -183,16 +183,22 @@ async def test_the_author_of_a_draft_cannot_approve_it_unless_four_eyes_is_off(
             f"{url}/reject", json={"comment": "Say which regions."}, headers=other
         )
         assert rejected.json()["status"] == "draft"
-        # Rewritten, it waits for approval again; the other person approves it.
+        # Rewritten by the one who sent it back, it is partly theirs now: neither may approve.
+        await client.put(url, json=draft(title="Which regions"), headers=other)
+        both = await client.post(f"{url}/approve", headers=other)
+        assert both.status_code == 403 and "four eyes" in both.json()["detail"]
+        third = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+        await client.post(f"{url}/reject", json={"comment": "Name the regions."}, headers=third)
+        # Rewritten again, it waits for approval; the third person approves it.
         await client.put(url, json=draft(title="Which regions were exposed"), headers=mine)
-        approved = await client.post(f"{url}/approve", json={"comment": "ok"}, headers=other)
+        approved = await client.post(f"{url}/approve", json={"comment": "ok"}, headers=third)
         assert approved.json()["status"] == "approved"
         sent = await client.post(f"{url}/send", headers=mine)
         assert sent.status_code == 200
         pending = await client.get("/api/approvals", headers=other)
         assert pending.json()["total"] == 0
         decided = (await client.get("/api/approvals?status=approved", headers=other)).json()
-        assert [a["authors"] for a in decided["items"]] == [[writer.email]]
+        assert [set(a["authors"]) for a in decided["items"]] == [{writer.email, reviewer.email}]
     # A single-person installation lets the author approve; the approval says so.
     alone = settings.model_copy(update={"four_eyes": []})
     async with _client(db, alone) as client:
@@ -207,7 +213,7 @@ async def test_the_author_of_a_draft_cannot_approve_it_unless_four_eyes_is_off(
         )
         kinds = list(await session.scalars(text("SELECT kind FROM audit_events ORDER BY seq")))
     assert single is True
-    assert kinds.count("approval.requested") == 3 and "approval.rejected" in kinds
+    assert kinds.count("approval.requested") == 4 and kinds.count("approval.rejected") == 2
 
 
 def _client(db: Database, settings: Settings) -> httpx.AsyncClient:

@@ -13,7 +13,7 @@ from vulnops.db.base import Base, created_at_column
 from vulnops.settings import FourEyesStep
 
 STEPS = get_args(FourEyesStep)
-STATUSES = ("pending", "approved", "rejected", "withdrawn")
+STATUSES = ("pending", "approved", "rejected")
 
 
 class Approval(Base):
@@ -35,7 +35,7 @@ class Approval(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str | None] = mapped_column(Text)
-    # The second person was not required (four eyes was off for this step when decided).
+    # Decided by one of its authors (four eyes was off for this step then).
     single_person: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     __table_args__ = (

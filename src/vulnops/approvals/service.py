@@ -44,7 +44,6 @@ class Status(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
 
 
 def needs_second_person(settings: Settings, step: Step) -> bool:
@@ -63,14 +62,6 @@ async def pending(session: AsyncSession, *, subject: str, lock: bool = False) ->
     return found
 
 
-async def latest(session: AsyncSession, *, subject: str) -> Approval | None:
-    """The newest request of ``subject``, whatever became of it."""
-    found: Approval | None = await session.scalar(
-        select(Approval).where(Approval.subject == subject).order_by(Approval.id.desc()).limit(1)
-    )
-    return found
-
-
 async def request(
     session: AsyncSession,
     *,
@@ -82,7 +73,9 @@ async def request(
     approver: str | None = None,
 ) -> Approval:
     """Ask for ``subject`` to be approved. Asked again while it waits (a draft edited once
-    more), the request stays and ``author`` joins its authors."""
+    more), the request stays and ``author`` joins its authors; asked again after a rejection
+    (the same draft, rewritten), the authors of the rejected requests stay authors: none of
+    them approves what is still partly theirs."""
     waiting = await pending(session, subject=subject, lock=True)
     if waiting is not None:
         if author.lower() not in {a.lower() for a in waiting.authors}:
@@ -90,12 +83,18 @@ async def request(
         waiting.summary = summary[:300]
         await session.flush()
         return waiting
+    earlier = await session.scalars(
+        select(Approval.authors).where(
+            Approval.subject == subject, Approval.status == Status.REJECTED.value
+        )
+    )
+    authors = list(dict.fromkeys([*(a for names in earlier for a in names), author]))
     approval = Approval(
         step=step.value,
         subject=subject,
         case_id=case_id,
         summary=summary[:300],
-        authors=[author],
+        authors=authors,
         approver=approver.lower() if approver else None,
         status=Status.PENDING.value,
         requested_by=author,
@@ -158,22 +157,6 @@ async def decide(
         },
     )
     return approval
-
-
-async def withdraw(session: AsyncSession, *, subject: str, actor: str, reason: str) -> None:
-    """End what waits for ``subject`` undecided (the thing it asked about went away)."""
-    approval = await pending(session, subject=subject, lock=True)
-    if approval is None:
-        return
-    approval.status, approval.comment = Status.WITHDRAWN.value, reason
-    await session.flush()
-    await audit.record(
-        session,
-        subject=_subject_of(approval),
-        kind="approval.withdrawn",
-        actor=actor,
-        data={"approval": approval.id, "about": subject, "reason": reason},
-    )
 
 
 async def list_approvals(

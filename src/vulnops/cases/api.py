@@ -27,12 +27,27 @@ from vulnops.cases.sla import SlaPolicy
 from vulnops.cases.states import CaseState
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.errors import Forbidden
 from vulnops.settings import Settings
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 READ = allowed(Permission.CASES_READ)
 MANAGE = allowed(Permission.CASES_MANAGE)
 PROGRESS = allowed(Permission.CASES_PROGRESS)
+
+
+# "No customer needs telling" stands in for the notification: only those who tell customers
+# (or decide on disclosure) may record it.
+WAIVE_NOTICE = (Permission.ADVISORIES_SEND, Permission.DISCLOSURE_MANAGE)
+
+
+def check_move(principal: Principal, target: CaseState) -> None:
+    """Refuse a hand move this principal's role may not make (403)."""
+    if target is CaseState.NOTIFIED and not any(principal.can(p) for p in WAIVE_NOTICE):
+        raise Forbidden(
+            "only those who send advisories or decide on disclosure record that no customer "
+            "needs telling"
+        )
 
 
 def case_out(case: Case, *, now: datetime) -> CaseOut:
@@ -156,6 +171,7 @@ async def transition(
     ``remediating`` (triage), ``mitigated`` (without a deployment: a reason), ``notified`` (no
     customer needs telling: a reason), ``closed`` or ``rejected`` (a reason). The other states
     follow facts only the code records: asking for one is a 409 that names that code."""
+    check_move(principal, body.state)
     now = datetime.now(UTC)
     case = await service.transition(
         session,

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.cases import service
-from vulnops.cases.api import MANAGE, PROGRESS, READ, policy_of
+from vulnops.cases.api import MANAGE, PROGRESS, READ, check_move, policy_of
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.models import Case
 from vulnops.cases.schemas import SeverityIn
@@ -168,6 +168,7 @@ async def transition(
     close, reject); what only the code sets is refused with the reason shown."""
 
     async def work() -> Case:
+        check_move(principal, state)
         return await service.transition(
             session,
             case_id=case_id,

@@ -21,7 +21,7 @@ from vulnops.cases.models import Case
 from vulnops.cases.severity import Rating
 from vulnops.cases.states import CaseState, Milestone, hand_move, reopen
 from vulnops.db.pagination import Page, paginate_scalars
-from vulnops.errors import Invalid, NotFound
+from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.settings import Settings
 
 # A search for a tracking number looks it up; anything else searches the words.
@@ -312,9 +312,14 @@ async def transition(
 ) -> Case:
     """A person's move of the case to ``target``: it records the decision that is the fact
     (``states.hand_move`` says which, and refuses what only the code may set)."""
-    await milestones.locked_case(session, case_id)  # the decision reads what it then changes
+    case = await milestones.locked_case(session, case_id)  # the decision reads what it changes
     reached = await milestones.reached(session, case_id=case_id)
     move = hand_move(reached, target, reason=reason)
+    if target is CaseState.NOTIFIED and case.customer_action_required:
+        raise Conflict(
+            "customers must act on this case: they are told by the advisory, whose sending "
+            "records the notification"
+        )
     return await milestones.apply(
         session,
         case_id=case_id,

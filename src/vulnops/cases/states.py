@@ -45,9 +45,6 @@ class Milestone(StrEnum):
 S = CaseState
 M = Milestone
 
-# The order a case reaches its milestones in, when nothing is skipped (pages list them so).
-ORDER = tuple(Milestone)
-
 # Who records each milestone: the answer to "why can I not set this by hand?".
 RECORDED_BY: dict[Milestone, str] = {
     M.REPORTED: "opening the case (the time of its first report)",
@@ -67,12 +64,7 @@ RECORDED_BY: dict[Milestone, str] = {
     M.REJECTED: "a person who rejects the case",
 }
 
-# The milestones a person may record (each is a human decision).
-BY_HAND = frozenset(
-    {M.ACKNOWLEDGED, M.TRIAGED, M.MITIGATED, M.CUSTOMERS_NOTIFIED, M.CLOSED, M.REJECTED}
-)
 ENDED = frozenset({M.CLOSED, M.REJECTED})
-OPEN_STATES = frozenset(set(CaseState) - {S.CLOSED, S.REJECTED})
 
 
 # The first line whose milestones the case has all reached gives its state.
@@ -96,24 +88,6 @@ def derive_state(reached: Collection[Milestone]) -> CaseState:
     """
     facts = frozenset(reached)
     return next((state for needed, state in PRECEDENCE if needed <= facts), S.NEW)
-
-
-# What each state says about the milestones: those it needs and those it rules out. The
-# property tests check every derived state against this table.
-IMPLIES: dict[CaseState, tuple[frozenset[Milestone], frozenset[Milestone]]] = {
-    S.NEW: (frozenset(), frozenset({M.ACKNOWLEDGED, *ENDED, M.PUBLIC})),
-    S.TRIAGING: (frozenset({M.ACKNOWLEDGED}), frozenset({M.TRIAGED, *ENDED, M.PUBLIC})),
-    S.REMEDIATING: (
-        frozenset({M.TRIAGED}),
-        frozenset({M.DEPLOYMENT_STARTED, M.MITIGATED, *ENDED, M.PUBLIC}),
-    ),
-    S.DEPLOYING: (frozenset({M.DEPLOYMENT_STARTED}), frozenset({M.MITIGATED, *ENDED, M.PUBLIC})),
-    S.MITIGATED: (frozenset({M.MITIGATED}), frozenset({M.CUSTOMERS_NOTIFIED, *ENDED, M.PUBLIC})),
-    S.NOTIFIED: (frozenset({M.MITIGATED, M.CUSTOMERS_NOTIFIED}), frozenset({*ENDED, M.PUBLIC})),
-    S.DISCLOSED: (frozenset({M.PUBLIC}), ENDED),
-    S.CLOSED: (frozenset({M.CLOSED}), frozenset({M.REJECTED})),
-    S.REJECTED: (frozenset({M.REJECTED}), frozenset()),
-}
 
 
 @dataclass(frozen=True)
@@ -195,7 +169,14 @@ def hand_move(reached: Collection[Milestone], target: CaseState, *, reason: str 
     if milestone is M.REJECTED:
         contradicting = [
             m.value
-            for m in (M.DEPLOYMENT_STARTED, M.MITIGATED, M.CUSTOMERS_NOTIFIED, M.PUBLIC)
+            for m in (
+                M.DEPLOYMENT_STARTED,
+                M.MITIGATED,
+                M.CUSTOMERS_NOTIFIED,
+                M.DISCLOSURE_APPROVED,
+                M.PUBLIC,
+                M.CVE_PUBLISHED,
+            )
             if m in reached
         ]
         if contradicting:
@@ -251,7 +232,7 @@ def reopen(reached: Collection[Milestone], *, reason: str | None) -> Move:
 def deployed(reached: Collection[Milestone]) -> Move:
     """What a rollout that runs the fix everywhere records, whatever the state was: mitigated,
     and the milestones the case skipped on the way, recorded as skipped."""
-    skipped = (M.ACKNOWLEDGED, M.TRIAGED, M.FIX_READY, M.DEPLOYMENT_STARTED)
+    skipped = (M.ACKNOWLEDGED, M.TRIAGED, M.FIX_READY)
     return Move(
         record=(
             *(Record(m, skipped=True) for m in skipped if m not in reached),

@@ -1,5 +1,6 @@
-"""Disclosure: the CVE decision of a case, its CVE record and CSAF advisory, publishing.
+"""Disclosure: the public text of a case, its CVE decision, CVE record and CSAF advisory,
+publishing, and the rules that guard what becomes public (``rules.py``).
 
 It sits above cases, fleet and notify: nothing about a case goes public before its customers were
-told (``notify.service.check_notified``).
+told (the ``customers_notified`` milestone).
 """

@@ -19,6 +19,7 @@ from vulnops.disclosure import disclosing, public_text, publishing, service
 from vulnops.disclosure.schemas import (
     DiscloseIn,
     DisclosureOut,
+    EndEmbargoIn,
     PublicTextIn,
     PublicTextOut,
     PublishCveIn,
@@ -275,6 +276,28 @@ async def reject_disclosure(
         settings=_settings(request),
     )
     return await _state(request, session, found.case_id)
+
+
+@router.post("/{case_id:int}/disclosure/end-embargo")
+async def end_embargo(
+    case_id: int,
+    body: EndEmbargoIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(MANAGE),
+) -> DisclosureOut:
+    """An administrator ends an approved disclosure's embargo now, with a reason (kept)."""
+    await disclosing.end_embargo(
+        session,
+        case_id=case_id,
+        actor=principal.actor,
+        is_admin=principal.role is Role.ADMIN,
+        reason=body.reason,
+        settings=_settings(request),
+        now=datetime.now(UTC),
+    )
+    await session.commit()
+    return await _state(request, session, case_id)
 
 
 @router.get("/{case_id:int}/csaf", dependencies=[require(READ)])

@@ -3,6 +3,7 @@ another (four eyes), public once its embargo ends. Callers commit."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
@@ -20,8 +21,10 @@ from vulnops.disclosure import guard, public_text, rules, service
 from vulnops.disclosure.models import Disclosure
 from vulnops.disclosure.publishing import disclosure_row, event, facts, reserve_cve
 from vulnops.disclosure.schemas import DisclosureOut, PublicTextOut
-from vulnops.errors import Conflict, Invalid
+from vulnops.errors import Conflict, Forbidden, Invalid
 from vulnops.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def approval_subject(case_id: int) -> str:
@@ -169,9 +172,37 @@ async def _went_public(session: AsyncSession, row: Disclosure, *, settings: Sett
     )
 
 
+async def end_embargo(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: str,
+    is_admin: bool,
+    reason: str,
+    settings: Settings,
+    now: datetime,
+) -> Disclosure:
+    """End an approved disclosure's embargo now (the issue became public elsewhere): an
+    administrator's override of the embargo, with a reason, on the case's timeline."""
+    if not reason.strip():
+        raise Invalid("reason: say why the embargo ends early")
+    if not is_admin:
+        raise Forbidden("only an administrator ends an embargo early")
+    row = await disclosure_row(session, case_id)
+    if row.disclosed_at is None or row.public_from is None:
+        raise Conflict("the case's disclosure is not approved: there is no embargo to end")
+    if row.public_from <= now:
+        raise Conflict(f"the case is public since {row.public_from:%Y-%m-%d %H:%M} UTC")
+    planned, row.public_from = row.public_from, now
+    await event(session, case_id, "embargo_ended", actor, planned=planned, reason=reason.strip())
+    await _went_public(session, row, settings=settings)
+    return row
+
+
 async def embargoes_ended(session: AsyncSession, *, settings: Settings, now: datetime) -> int:
     """Record ``public`` for every approved disclosure whose embargo has ended (the periodic
-    job; the public pages read ``public_from`` itself, so nothing waits for it)."""
+    job; the public pages read ``public_from`` itself, so nothing waits for it). Each case in a
+    savepoint of its own: one that fails (logged) does not hold the others back."""
     rows = await session.scalars(
         select(Disclosure)
         .where(
@@ -181,10 +212,16 @@ async def embargoes_ended(session: AsyncSession, *, settings: Settings, now: dat
         )
         .with_for_update(skip_locked=True)
     )
-    found = list(rows)
-    for row in found:
-        await _went_public(session, row, settings=settings)
-    return len(found)
+    recorded = 0
+    for row in list(rows):
+        try:
+            async with session.begin_nested():
+                await _went_public(session, row, settings=settings)
+        except Exception:
+            log.exception("case %s: recording the end of its embargo failed", row.case_id)
+            continue
+        recorded += 1
+    return recorded
 
 
 async def state(

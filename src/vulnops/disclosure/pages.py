@@ -257,6 +257,34 @@ async def request_disclosure(
     )
 
 
+@router.post("/cases/{case_id:int}/disclosure/end-embargo")
+async def end_embargo(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    async def work() -> None:
+        await disclosing.end_embargo(
+            session,
+            case_id=case_id,
+            actor=principal.actor,
+            is_admin=principal.role is Role.ADMIN,
+            reason=reason,
+            settings=_settings(request),
+            now=datetime.now(UTC),
+        )
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda _: "The embargo ended: the case is public.",
+        back=f"/cases/{case_id}#disclosure",
+    )
+
+
 @router.post("/cases/{case_id:int}/disclosure/approve")
 async def approve_disclosure(
     request: Request,

@@ -12,6 +12,7 @@ from vulnops.approvals import service as approvals
 from vulnops.approvals.service import Step
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
+from vulnops.db.writes import flush_unique
 from vulnops.disclosure.models import PublicText
 from vulnops.disclosure.schemas import PublicTextIn
 from vulnops.errors import Conflict
@@ -61,7 +62,7 @@ async def save_draft(
     for field, value in text.model_dump().items():
         setattr(draft, field, value)
     draft.status = "draft"
-    await session.flush()
+    await flush_unique(session, conflict="another draft of the public text was saved just now")
     await audit.record(
         session,
         subject=cases.subject(case_id),

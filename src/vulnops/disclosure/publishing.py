@@ -47,21 +47,16 @@ async def facts(
     row: Disclosure | None,
     settings: Settings,
     now: datetime,
-    with_record: bool = False,
+    record_problems: tuple[str, ...] = (),
 ) -> rules.Facts:
-    """What the rules read about the case now (``with_record``: also the CVE record's
-    problems, which needs the approved public text)."""
+    """What the rules read about the case now (``record_problems``: what keeps its CVE record
+    from validating, when the caller built one)."""
     reached = await milestones.reached(session, case_id=case_id)
     made = await service.decision(session, case_id=case_id, settings=settings)
     text = await public_text.approved(session, case_id=case_id)
-    problems: tuple[str, ...] = ()
-    if with_record and row is not None and row.cve_id is not None and text is not None:
-        _, found = await service.cve_record(
-            session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
-        )
-        problems = tuple(found)
     return rules.Facts(
         now=now,
+        rejected=Milestone.REJECTED in reached,
         customers_notified=Milestone.CUSTOMERS_NOTIFIED in reached,
         public_text_approved=text is not None,
         cve_needed=made.cve,
@@ -69,7 +64,7 @@ async def facts(
         without_cve_reason=row.without_cve_reason if row else None,
         disclosed_at=row.disclosed_at if row else None,
         public_from=row.public_from if row else None,
-        record_problems=problems,
+        record_problems=record_problems,
     )
 
 
@@ -138,16 +133,20 @@ async def publish_cve(
     if row.cve_published_at is not None:
         raise Conflict(f"{row.cve_id} was published on {row.cve_published_at:%Y-%m-%d}")
     await _needs_cve(session, case_id, settings)
+    document: dict[str, Any] | None = None
+    problems: tuple[str, ...] = ()
+    if await public_text.approved(session, case_id=case_id) is not None:
+        document, found = await service.cve_record(
+            session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
+        )
+        problems = tuple(found)
     known = await facts(
-        session, case_id=case_id, row=row, settings=settings, now=now, with_record=True
+        session, case_id=case_id, row=row, settings=settings, now=now, record_problems=problems
     )
     unmet = rules.to_publish_cve(known)
     if dry_run:
         request = None
-        if known.public_text_approved:
-            document, _ = await service.cve_record(
-                session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
-            )
+        if document is not None:
             request = cve_services.publish_request(
                 settings, cve_id=row.cve_id, container=document["containers"]["cna"]
             )
@@ -167,9 +166,7 @@ async def publish_cve(
         is_admin=is_admin,
         override_reason=override_reason,
     )
-    document, _ = await service.cve_record(
-        session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
-    )
+    assert document is not None  # the rules refuse without an approved public text
     await cve_services.CveServices(settings).publish(
         cve_id=row.cve_id, container=document["containers"]["cna"]
     )

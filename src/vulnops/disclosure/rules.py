@@ -15,6 +15,7 @@ from enum import StrEnum
 
 
 class Rule(StrEnum):
+    NOT_REJECTED = "not_rejected"
     DISCLOSURE_APPROVED = "disclosure_approved"
     EMBARGO_ENDED = "embargo_ended"
     CUSTOMERS_NOTIFIED = "customers_notified"
@@ -28,6 +29,7 @@ class Facts:
     """What the rules read about one case, at ``now``."""
 
     now: datetime
+    rejected: bool
     customers_notified: bool
     public_text_approved: bool
     cve_needed: bool
@@ -72,9 +74,21 @@ def _notified(facts: Facts) -> list[Unmet]:
     ]
 
 
+def _not_rejected(facts: Facts) -> list[Unmet]:
+    if not facts.rejected:
+        return []
+    return [
+        Unmet(
+            Rule.NOT_REJECTED,
+            "the case was rejected: nothing about it goes public (reopen it first)",
+            overridable=False,
+        )
+    ]
+
+
 def to_approve_disclosure(facts: Facts) -> list[Unmet]:
     """Asking for, or approving, the public disclosure of a case."""
-    unmet = [*_notified(facts), *_public_text(facts)]
+    unmet = [*_not_rejected(facts), *_notified(facts), *_public_text(facts)]
     without = (facts.without_cve_reason or "").strip()
     if facts.cve_needed and facts.cve_id is None and not without:
         unmet.append(
@@ -90,14 +104,17 @@ def to_approve_disclosure(facts: Facts) -> list[Unmet]:
 
 
 def to_publish_cve(facts: Facts) -> list[Unmet]:
-    """Publishing the case's CVE record to CVE Services."""
-    unmet: list[Unmet] = []
+    """Publishing the case's CVE record to CVE Services. A published CVE cannot be taken back:
+    no override publishes one for an undisclosed case or during its embargo (an administrator
+    ends an embargo early, with a reason, through ``disclosing.end_embargo``)."""
+    unmet: list[Unmet] = _not_rejected(facts)
     if facts.disclosed_at is None or facts.public_from is None:
         unmet.append(
             Unmet(
                 Rule.DISCLOSURE_APPROVED,
                 "the case's disclosure is not approved: a CVE is published only for a "
                 "disclosed case",
+                overridable=False,
             )
         )
     elif facts.public_from > facts.now:
@@ -106,6 +123,7 @@ def to_publish_cve(facts: Facts) -> list[Unmet]:
                 Rule.EMBARGO_ENDED,
                 f"the case is under embargo until {facts.public_from:%Y-%m-%d %H:%M} UTC: "
                 "publish then (ask for it to be published when the embargo ends)",
+                overridable=False,
             )
         )
     unmet += _notified(facts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class PublicTextIn(BaseModel):
@@ -46,8 +46,9 @@ class DiscloseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    public_from: datetime | None = Field(
-        default=None, description="The end of the embargo (default: when it is approved)."
+    public_from: AwareDatetime | None = Field(
+        default=None,
+        description="The end of the embargo, with its time zone (default: when it is approved).",
     )
     cve_choice: Literal["reserve", "without"] | None = Field(
         default=None,
@@ -60,6 +61,12 @@ class DiscloseIn(BaseModel):
         max_length=2000,
         description="An administrator's reason to override a rule (customers not notified).",
     )
+
+
+class EndEmbargoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why it ends early.")
 
 
 class PublishCveIn(BaseModel):

@@ -275,16 +275,6 @@ async def _context_for(
     )
 
 
-async def notification_sent_at(session: AsyncSession, *, case_id: int) -> datetime | None:
-    """When the case's customers were first told (None: not yet)."""
-    sent: datetime | None = await session.scalar(
-        select(func.min(AdvisoryVersion.sent_at))
-        .join(Advisory, Advisory.id == AdvisoryVersion.advisory_id)
-        .where(Advisory.case_id == case_id, AdvisoryVersion.status == "sent")
-    )
-    return sent
-
-
 async def preview(
     session: AsyncSession,
     *,

@@ -216,7 +216,8 @@ async def _sync_fix_ready(
     session: AsyncSession, case_id: int, *, now: datetime, actor: str, settings: Settings
 ) -> None:
     """The case has ``fix_ready`` while one of its fixes may roll out (level-triggered: a
-    newer failing report of the only ready fix clears it)."""
+    newer failing report of the only ready fix clears it); the case locked first."""
+    await milestones.locked_case(session, case_id)
     fixes = await fixes_of_case(session, case_id=case_id)
     latest = await latest_evidence(session, fix_ids=[f.id for f in fixes])
     ready = [fix for fix in fixes if readiness_of(fix, latest[fix.id]).ready]

@@ -35,7 +35,9 @@ async def sync_case(
     settings: Settings,
 ) -> None:
     """Record or clear the case's deployment milestones from its rollouts (``rollout_id``: the
-    rollout whose change this follows, named as the facts' source)."""
+    rollout whose change this follows, named as the facts' source). The case is locked first:
+    two rollouts of one case finishing at once see each other's outcome."""
+    await milestones.locked_case(session, case_id)
     failed = exists().where(
         RolloutStage.rollout_id == Rollout.id, RolloutStage.status == StageStatus.FAILED.value
     )

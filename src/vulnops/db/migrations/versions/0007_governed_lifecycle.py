@@ -4,8 +4,8 @@ case
 
 Existing cases get their milestones from what was recorded (the deadline columns, the event log,
 rollouts, sent advisories, disclosures), and their state is derived from them. A case that was
-disclosed already keeps its title and summary as its approved public text (they were public);
-drafts that waited for a sign-off (advisory versions, expedited rollouts) wait as approvals.
+public already keeps its title and summary as its approved public text (they were public); one
+under embargo gets them as a draft that a second person must approve; drafts that waited for a sign-off (advisory versions, expedited rollouts) wait as approvals.
 
 Revision ID: 0007
 Revises: 0006
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("single_person", sa.Boolean(), server_default="false", nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending', 'approved', 'rejected', 'withdrawn')",
+            "status IN ('pending', 'approved', 'rejected')",
             name=op.f("ck_approvals_known_status"),
         ),
         sa.CheckConstraint(
@@ -303,13 +303,26 @@ MIGRATE_DATA = (
         ELSE 'accepted' END
     WHERE r.case_id IS NOT NULL AND r.state = 'triaged'
     """,
-    # A disclosed case was public with its title and summary: they become its public text.
+    # A public case was public with its title and summary: they become its public text. A case
+    # under embargo was not: its title and summary become a draft that waits for approval (and
+    # until a second person approves it nothing about the case is public).
     """
     INSERT INTO public_texts (case_id, number, title, description, status, created_by,
                               approved_by, approved_at)
-    SELECT c.id, 1, c.title, coalesce(nullif(c.summary, ''), c.title), 'approved', 'migration',
-           coalesce(d.disclosed_by, 'migration'), d.disclosed_at
+    SELECT c.id, 1, c.title, coalesce(nullif(c.summary, ''), c.title),
+           CASE WHEN d.public_from <= now() THEN 'approved' ELSE 'draft' END, 'migration',
+           CASE WHEN d.public_from <= now() THEN coalesce(d.disclosed_by, 'migration') END,
+           CASE WHEN d.public_from <= now() THEN d.disclosed_at END
     FROM disclosures d JOIN cases c ON c.id = d.case_id WHERE d.disclosed_at IS NOT NULL
+    """,
+    """
+    INSERT INTO approvals (step, subject, case_id, summary, authors, status, requested_by,
+                           requested_at)
+    SELECT 'public_text', 'public_text:' || t.id, t.case_id,
+           left('Public text version 1 (from the case, before its embargo ends): ' || t.title,
+                300),
+           ARRAY['migration'], 'pending', 'migration', now()
+    FROM public_texts t WHERE t.status = 'draft'
     """,
     # What waited for a sign-off waits as an approval.
     """
