@@ -25,12 +25,14 @@ import pytest
 import uvicorn
 from aiosmtpd.smtp import Envelope
 from fastapi import FastAPI
+from typer.testing import CliRunner, Result
 
 from vulnops import jobs
 from vulnops.auth import service
 from vulnops.auth.models import User
+from vulnops.cli.main import app
 from vulnops.db.database import Database
-from vulnops.settings import Settings
+from vulnops.settings import Settings, get_settings
 
 PASSWORD = "correct horse battery staple"
 
@@ -158,8 +160,25 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+def cli(*args: str, env: dict[str, str]) -> Result:
+    """Run the ``vulnops`` command in this process (Typer's runner) with only ``env``'s
+    VULNOPS_ settings; its standard output and error apart, its exit code."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("VULNOPS_")}
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args), env={**unset, "COLUMNS": "200", **env})
+    finally:
+        get_settings.cache_clear()
+
+
+async def acli(*args: str, env: dict[str, str]) -> Result:
+    """:func:`cli` from an async test (the command runs its own event loop, in a thread)."""
+    return await asyncio.to_thread(cli, *args, env=env)
+
+
 def vulnops(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run the ``vulnops`` command in a child process with only ``env``'s VULNOPS_ settings."""
+    """Run the installed ``vulnops`` command in a child process with only ``env``'s VULNOPS_
+    settings (the tests of the command itself; the others use :func:`cli`)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("VULNOPS_")}
     return subprocess.run(
         [sys.executable, "-m", "vulnops", *args],

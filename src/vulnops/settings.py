@@ -23,7 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-CONFIG_FILE_ENV = "VULNOPS_CONFIG_FILE"
+from vulnops import CONFIG_FILE_ENV
+
 DEFAULT_PROMETHEUS_QUERIES = {
     "requests": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units"}'
     "[$window]))",

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from helpers import FixMaker, MakeUser, api_token, bearer, vulnops
+from helpers import FixMaker, MakeUser, acli, api_token, bearer
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.disclosure import cve_schema
@@ -132,8 +132,8 @@ async def test_an_invalid_record_lists_every_failing_field(
         "VULNOPS_DATA_DIR": str(tmp_path),
         "VULNOPS_CNA_ORG_ID": ORG,
     }
-    unwritten = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
-    assert unwritten.returncode == 1 and "no approved public text" in unwritten.stderr
+    unwritten = await acli("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert unwritten.exit_code == 1 and "no approved public text" in unwritten.stderr
     async with db.session() as session:
         # An approved text whose description is empty (the forms refuse one; the record's
         # validator must name it too).
@@ -144,11 +144,11 @@ async def test_an_invalid_record_lists_every_failing_field(
             )
         )
         await session.commit()
-    exported = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
-    assert exported.returncode == 1
+    exported = await acli("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert exported.exit_code == 1
     assert "containers/cna/descriptions" in exported.stderr
     assert '"cveId": "CVE-2026-9999"' in exported.stdout
-    no_org = vulnops(
+    no_org = await acli(
         "case",
         "export-cve",
         case,
@@ -156,14 +156,14 @@ async def test_an_invalid_record_lists_every_failing_field(
         "CVE-2026-9999",
         env={k: v for k, v in env.items() if k != "VULNOPS_CNA_ORG_ID"},
     )
-    assert no_org.returncode == 1 and "VULNOPS_CNA_ORG_ID" in no_org.stderr
+    assert no_org.exit_code == 1 and "VULNOPS_CNA_ORG_ID" in no_org.stderr
     async with db.session() as session:
         await session.execute(text("UPDATE public_texts SET description = 'What happened.'"))
         await session.commit()
-    fixed = vulnops("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
-    assert fixed.returncode == 0, fixed.stderr
-    undisclosed = vulnops("case", "export-csaf", case, env=env)
-    assert undisclosed.returncode == 1 and "not disclosed" in undisclosed.stderr
+    fixed = await acli("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert fixed.exit_code == 0, fixed.stderr
+    undisclosed = await acli("case", "export-csaf", case, env=env)
+    assert undisclosed.exit_code == 1 and "not disclosed" in undisclosed.stderr
     async with db.session() as session:
         await session.execute(
             text(
@@ -172,8 +172,8 @@ async def test_an_invalid_record_lists_every_failing_field(
             )
         )
         await session.commit()
-    vex = vulnops("case", "export-csaf", case, "--vex", env=env)
-    assert vex.returncode == 0 and '"category": "csaf_vex"' in vex.stdout, vex.stderr
+    vex = await acli("case", "export-csaf", case, "--vex", env=env)
+    assert vex.exit_code == 0 and '"category": "csaf_vex"' in vex.stdout, vex.stderr
 
 
 def test_problems_name_each_field() -> None:

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from disclosure.flows import approve_text, disclose
-from helpers import MakeUser, api_token, bearer, csrf, serving, sign_in, vulnops
+from helpers import MakeUser, acli, api_token, bearer, csrf, serving, sign_in
 from notify.notify_world import World, draft, world_maker
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
@@ -430,8 +430,8 @@ async def test_no_route_command_or_job_publishes_a_cve_during_the_embargo(
         tracking = await session.scalar(
             text("SELECT tracking_id FROM cases WHERE id = :c"), {"c": world.case_id}
         )
-    cli = vulnops("case", "publish-cve", str(tracking), env=env)
-    assert cli.returncode == 1 and "embargo" in cli.stderr
+    cli = await acli("case", "publish-cve", str(tracking), env=env)
+    assert cli.exit_code == 1 and "embargo" in cli.stderr
     async with db.session() as session:
         assert await publishing.due_publications(session, now=datetime.now(UTC)) == []
         outcome = await publishing.publish_scheduled(

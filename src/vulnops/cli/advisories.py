@@ -1,56 +1,74 @@
-"""``vulnops advisory …``: a case's confidential customer advisory and its deliveries."""
+"""``vulnops advisory …``: a case's confidential advisory, from draft to deliveries."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.roles import Permission
-from vulnops.cases import service as cases
-from vulnops.cli.common import acting_as, console, run_in_session
-from vulnops.errors import Invalid, NotFound
-from vulnops.notify import delivery_admin, service
-from vulnops.notify.rendering import DEFAULT_BODY
-from vulnops.notify.schemas import DraftIn
-from vulnops.settings import get_settings
+from vulnops.cli.common import (
+    JSON,
+    acting_as,
+    console,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+    settings,
+)
 
-app = typer.Typer(help="Confidential customer advisories.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+app = group("Confidential customer advisories.")
 AS = typer.Option(None, "--as", help="Act as this account (email).")
 
 
 async def _case_id(session: AsyncSession, tracking_id: str) -> int:
+    from vulnops.cases import service as cases
+
     return (await cases.get_case_by_tracking_id(session, tracking_id=tracking_id)).id
 
 
 @app.command("show")
-def show(case: str = typer.Argument(..., help="The case's tracking id.")) -> None:
+def show(
+    case: str = typer.Argument(..., help="The case's tracking id."), as_json: bool = JSON
+) -> None:
     """The advisory's versions and, per version, its deliveries by channel and status."""
 
-    async def work(session: AsyncSession) -> None:
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.errors import NotFound
+        from vulnops.notify import service
+
         shown = await service.overview(session, case_id=await _case_id(session, case))
         if shown is None:
             raise NotFound(f"{case} has no advisory yet")
-        table = Table("version", "title", "status", "sent", "portal", "email", "webhook", "acked")
-        for version in shown["versions"]:
-            channels = version["channels"]
-            table.add_row(
+        return shown
+
+    shown = run_in_session(work)
+    if as_json:
+        print_json(shown)
+        return
+    print_table(
+        ("version", "title", "status", "sent", "portal", "email", "webhook", "acked"),
+        [
+            (
                 str(version["number"]),
                 version["title"],
                 version["status"],
                 f"{version['sent_at']:%Y-%m-%d %H:%M}" if version["sent_at"] else "",
                 *(
-                    " ".join(f"{k} {v}" for k, v in sorted(channels.get(c, {}).items()))
+                    " ".join(f"{k} {v}" for k, v in sorted(version["channels"].get(c, {}).items()))
                     for c in ("portal", "email", "webhook")
                 ),
                 f"{version['acknowledged']}/{shown['recipients']}",
             )
-        console.print(table)
-
-    run_in_session(work)
+            for version in shown["versions"]
+        ],
+    )
 
 
 @app.command("draft")
@@ -68,9 +86,13 @@ def draft(
     as_user: str | None = AS,
 ) -> None:
     """Write the advisory's next version (a draft until a communications approver approves)."""
-    body = template.read_text() if template else DEFAULT_BODY
+    body = template.read_text() if template else None
 
     async def work(session: AsyncSession) -> int:
+        from vulnops.notify import service
+        from vulnops.notify.rendering import DEFAULT_BODY
+        from vulnops.notify.schemas import DraftIn
+
         actor = await acting_as(session, as_user, Permission.ADVISORIES_WRITE)
         given = DraftIn(
             title=title,
@@ -78,14 +100,14 @@ def draft(
             exposed_since=exposed_since.replace(tzinfo=exposed_since.tzinfo or UTC),
             action_required=bool(action_steps),
             action_steps=action_steps,
-            body=body,
+            body=body or DEFAULT_BODY,
         )
         version = await service.save_draft(
             session,
             case_id=await _case_id(session, case),
             draft=given,
             actor=actor,
-            settings=get_settings(),
+            settings=settings(),
         )
         return version.number
 
@@ -94,6 +116,9 @@ def draft(
 
 def _decide(case: str, as_user: str | None, *, approve: bool, comment: str | None) -> int:
     async def work(session: AsyncSession) -> int:
+        from vulnops.errors import Invalid
+        from vulnops.notify import service
+
         if as_user is None:
             raise Invalid("--as: name the communications approver (an account's email)")
         actor = await acting_as(session, as_user, Permission.ADVISORIES_APPROVE)
@@ -103,7 +128,7 @@ def _decide(case: str, as_user: str | None, *, approve: bool, comment: str | Non
             actor=actor,
             approve=approve,
             comment=comment,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
         )
         return version.number
@@ -138,21 +163,21 @@ def send(
 ) -> None:
     """Send the approved version to every affected tenant (portal, email, webhook)."""
 
-    async def work(session: AsyncSession) -> service.SendResult:
+    async def work(session: AsyncSession) -> tuple[int, int, int]:
+        from vulnops.notify import service
+
         actor = await acting_as(session, as_user, Permission.ADVISORIES_SEND)
-        return await service.send(
+        sent = await service.send(
             session,
             case_id=await _case_id(session, case),
             actor=actor,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
         )
+        return sent.version, sent.recipients, sent.deliveries
 
-    result = run_in_session(work)
-    console.print(
-        f"version {result.version} sent to {result.recipients:,} tenants "
-        f"({result.deliveries:,} deliveries)"
-    )
+    version, recipients, deliveries = run_in_session(work)
+    console.print(f"version {version} sent to {recipients:,} tenants ({deliveries:,} deliveries)")
 
 
 @app.command("resend-dead")
@@ -163,6 +188,9 @@ def resend_dead(
     """Queue every dead delivery of the case's advisory again."""
 
     async def work(session: AsyncSession) -> int:
+        from vulnops.errors import NotFound
+        from vulnops.notify import delivery_admin, service
+
         actor = await acting_as(session, as_user, Permission.DELIVERIES_MANAGE)
         advisory = await service.find(session, case_id=await _case_id(session, case))
         if advisory is None:

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.audit import service
-from vulnops.audit.schemas import VerifyResult
-from vulnops.cli.common import console, err_console, run_in_session
+from vulnops.cli.common import (
+    JSON,
+    console,
+    err_console,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+)
 
-app = typer.Typer(help="The hash-chained event log.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from vulnops.audit.schemas import VerifyResult
+
+app = group("The hash-chained event log.")
 
 
 @app.command("verify")
-def verify(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def verify(as_json: bool = JSON) -> None:
     """Check every event's hash and link; exit 1 at the first changed, inserted or deleted one."""
-    result: VerifyResult = run_in_session(service.verify)
+
+    async def work(session: AsyncSession) -> VerifyResult:
+        from vulnops.audit import service
+
+        return await service.verify(session)
+
+    result = run_in_session(work)
     if as_json:
-        console.print_json(result.model_dump_json())
+        print_json(result)
     elif result.ok:
         console.print(f"[green]ok[/green]: {result.events_checked} events, chain intact")
     else:
@@ -37,22 +53,38 @@ def log(
     subject: str | None = typer.Option(None, help="Only this subject, e.g. user:3."),
     kind: str | None = typer.Option(None, help="Only this kind, e.g. user.created."),
     page: int = typer.Option(1, min=1),
+    as_json: bool = JSON,
 ) -> None:
     """Show events, newest first."""
 
-    async def work(session: AsyncSession) -> None:
-        events = await service.list_events(session, subject=subject, kind=kind, page=page)
-        table = Table("#", "when", "subject", "kind", "actor", "data")
-        for event in events.items:
-            table.add_row(
-                str(event.seq),
-                f"{event.occurred_at:%Y-%m-%d %H:%M:%S}",
-                event.subject,
-                event.kind,
-                event.actor,
-                json.dumps(event.data),
-            )
-        console.print(table)
-        console.print(f"page {events.page} of {events.pages} · {events.total} events")
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.audit import service
+        from vulnops.audit.schemas import EventOut
 
-    run_in_session(work)
+        events = await service.list_events(session, subject=subject, kind=kind, page=page)
+        return {
+            "items": [EventOut.model_validate(event).model_dump() for event in events.items],
+            "total": events.total,
+            "page": events.page,
+            "pages": events.pages,
+        }
+
+    result = run_in_session(work)
+    if as_json:
+        print_json(result)
+        return
+    print_table(
+        ("#", "when", "subject", "kind", "actor", "data"),
+        [
+            (
+                str(e["seq"]),
+                f"{e['occurred_at']:%Y-%m-%d %H:%M:%S}",
+                e["subject"],
+                e["kind"],
+                e["actor"],
+                json.dumps(e["data"], default=str),
+            )
+            for e in result["items"]
+        ],
+        footer=f"page {result['page']} of {result['pages']} · {result['total']} events",
+    )

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from vulnops.cli.common import console
-from vulnops.sim import bench, report
+from vulnops.cli.common import console, group
 
-app = typer.Typer(help="Benchmarks that need no database.", no_args_is_help=True)
+app = group("Benchmarks that need no database.")
 
 
 @app.command("rollout")
@@ -19,6 +18,8 @@ def rollout(
     workers: int | None = typer.Option(None, "--workers", help="Processes (default: cores)."),
 ) -> None:
     """Run every policy on the simulated fleets; write rollout.json, rollout.md, rollout.svg."""
+    from vulnops.sim import bench, report
+
     counts = bench.QUICK if quick else bench.Counts()
     console.print(f"{len(bench.tasks(counts, ('small', 'large'))):,} simulated rollouts…")
     results = bench.run(counts, workers=workers)

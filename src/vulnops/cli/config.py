@@ -1,25 +1,30 @@
+"""``vulnops config …``."""
+
 from __future__ import annotations
 
-import json
+from vulnops.cli.common import JSON, group, print_json, print_table, settings
 
-import typer
-from rich.table import Table
-
-from vulnops.cli.common import console
-from vulnops.settings import Settings, get_settings
-
-app = typer.Typer(help="Configuration.", no_args_is_help=True)
+app = group("Configuration.")
 
 
 @app.command("show")
-def show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def show(as_json: bool = JSON) -> None:
     """Print the effective settings, secrets masked."""
-    values = get_settings().masked()
+    from vulnops.settings import Settings
+
+    values = settings().masked()
     if as_json:
-        console.print_json(json.dumps(values))
+        print_json(values)
         return
-    table = Table("setting", "environment variable", "value", "meaning")
-    for name, value in values.items():
-        field = Settings.model_fields[name]
-        table.add_row(name, f"VULNOPS_{name.upper()}", str(value), field.description or "")
-    console.print(table)
+    print_table(
+        ("setting", "environment variable", "value", "meaning"),
+        [
+            (
+                name,
+                f"VULNOPS_{name.upper()}",
+                str(value),
+                Settings.model_fields[name].description or "",
+            )
+            for name, value in values.items()
+        ],
+    )

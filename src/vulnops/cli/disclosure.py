@@ -4,19 +4,16 @@ on the ``case`` group). Publishing asks the same rules as the API and the pages.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import service as users
 from vulnops.auth.roles import Permission, Role
-from vulnops.cases import service as cases
-from vulnops.cli.common import acting_as, console, err_console, run_in_session
-from vulnops.disclosure import publishing, service
-from vulnops.settings import get_settings
+from vulnops.cli.common import acting_as, err_console, print_json, run_in_session, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def export_cve(
@@ -28,17 +25,20 @@ def export_cve(
     """Print the case's CVE record (CVE JSON 5); exit 1 naming every invalid field."""
 
     async def work(session: AsyncSession) -> tuple[dict[str, Any], list[str]]:
+        from vulnops.cases import service as cases
+        from vulnops.disclosure import service
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         return await service.cve_record(
             session,
             case_id=found.id,
             cve_id=cve_id,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
         )
 
     document, problems = run_in_session(work)
-    console.print_json(json.dumps(document))
+    print_json(document)
     if problems:
         for problem in problems:
             err_console.print(f"[red]invalid:[/red] {problem}")
@@ -52,15 +52,18 @@ def export_csaf(
     """Print the disclosed case's CSAF 2.0 document."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.cases import service as cases
+        from vulnops.disclosure import service
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         return await service.csaf_document(
             session,
             case_id=found.id,
             category="csaf_vex" if vex else "csaf_security_advisory",
-            settings=get_settings(),
+            settings=settings(),
         )
 
-    console.print_json(json.dumps(run_in_session(work)))
+    print_json(run_in_session(work))
 
 
 AS = typer.Option(None, "--as", help="Act as this account (email); default: the console.")
@@ -69,6 +72,8 @@ AS = typer.Option(None, "--as", help="Act as this account (email); default: the 
 async def _actor(session: AsyncSession, as_user: str | None) -> tuple[str, bool]:
     """Who acts, and whether they may override a rule: an administrator's account, or the
     operator at the console (who holds the database's keys)."""
+    from vulnops.auth import service as users
+
     actor = await acting_as(session, as_user, Permission.DISCLOSURE_MANAGE)
     if as_user is None:
         return actor, True
@@ -84,18 +89,21 @@ def reserve_cve(
     """Reserve a CVE id for the case in CVE Services."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.cases import service as cases
+        from vulnops.disclosure import publishing
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         actor, _ = await _actor(session, as_user)
         return await publishing.reserve_cve(
             session,
             case_id=found.id,
             actor=actor,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
             dry_run=dry_run,
         )
 
-    console.print_json(json.dumps(run_in_session(work), default=str))
+    print_json(run_in_session(work))
 
 
 def publish_cve(
@@ -114,13 +122,16 @@ def publish_cve(
     text, or for an invalid record."""
 
     async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.cases import service as cases
+        from vulnops.disclosure import publishing
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         actor, is_admin = await _actor(session, as_user)
         return await publishing.publish_cve(
             session,
             case_id=found.id,
             actor=actor,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
             is_admin=is_admin,
             dry_run=dry_run,
@@ -128,7 +139,7 @@ def publish_cve(
             override_reason=override_reason,
         )
 
-    console.print_json(json.dumps(run_in_session(work), default=str))
+    print_json(run_in_session(work))
 
 
 def record_cve(
@@ -143,6 +154,9 @@ def record_cve(
     """Record a CVE published for the case outside vulnops (an administrator's statement)."""
 
     async def work(session: AsyncSession) -> str:
+        from vulnops.cases import service as cases
+        from vulnops.disclosure import publishing
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         actor, is_admin = await _actor(session, as_user)
         when = published_at.replace(tzinfo=published_at.tzinfo or UTC) if published_at else None
@@ -154,8 +168,8 @@ def record_cve(
             actor=actor,
             is_admin=is_admin,
             reason=reason,
-            settings=get_settings(),
+            settings=settings(),
         )
         return f"{row.cve_id} recorded as published for {case}"
 
-    console.print(run_in_session(work))
+    err_console.print(run_in_session(work), highlight=False)

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.roles import Permission
-from vulnops.cases import service as cases
-from vulnops.cli.common import acting_as, console, run_in_session
-from vulnops.remediation import service
-from vulnops.remediation.schemas import FixOut
-from vulnops.settings import get_settings
+from vulnops.cli.common import (
+    JSON,
+    acting_as,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+    settings,
+)
 
-app = typer.Typer(help="Fixes and their test evidence.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from vulnops.remediation.schemas import FixOut
+
+app = group("Fixes and their test evidence.")
 AS = typer.Option(None, "--as", help="Act as this account (email).")
 
 
-def _show(fixes: list[FixOut]) -> None:
-    table = Table("fix", "service", "version", "ready", "compatibility", "data-integrity")
+def _show(fixes: list[FixOut], *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(fixes)
+        return
+    rows = []
     for fix in fixes:
         cells = []
         for suite in ("compatibility", "data_integrity"):
@@ -32,8 +43,8 @@ def _show(fixes: list[FixOut]) -> None:
                 else f"{'passed' if report.passed else 'FAILED'} ({report.tests} tests)"
             )
         ready = "yes" + (" (overridden)" if fix.override_reason else "") if fix.ready else "no"
-        table.add_row(str(fix.id), fix.service, fix.version, ready, *cells)
-    console.print(table)
+        rows.append((str(fix.id), fix.service, fix.version, ready, *cells))
+    print_table(("fix", "service", "version", "ready", "compatibility", "data-integrity"), rows)
 
 
 @app.command("create")
@@ -48,6 +59,9 @@ def create(
     """Add a fix to a case: the version of one service that carries it."""
 
     async def work(session: AsyncSession) -> list[FixOut]:
+        from vulnops.cases import service as cases
+        from vulnops.remediation import service
+
         actor = await acting_as(session, as_user, Permission.FIXES_MANAGE)
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         fix = await service.create_fix(
@@ -65,16 +79,21 @@ def create(
 
 
 @app.command("list")
-def list_fixes(case: str = typer.Argument(..., help="The case's tracking id.")) -> None:
+def list_fixes(
+    case: str = typer.Argument(..., help="The case's tracking id."), as_json: bool = JSON
+) -> None:
     """A case's fixes, with their evidence."""
 
     async def work(session: AsyncSession) -> list[FixOut]:
+        from vulnops.cases import service as cases
+        from vulnops.remediation import service
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         return await service.fix_views(
             session, await service.fixes_of_case(session, case_id=found.id)
         )
 
-    _show(run_in_session(work))
+    _show(run_in_session(work), as_json=as_json)
 
 
 @app.command("evidence")
@@ -88,6 +107,8 @@ def evidence(
     data = report.read_bytes()
 
     async def work(session: AsyncSession) -> list[FixOut]:
+        from vulnops.remediation import service
+
         actor = await acting_as(session, as_user, Permission.FIXES_MANAGE)
         await service.add_evidence(
             session,
@@ -97,7 +118,7 @@ def evidence(
             file_name=report.name,
             actor=actor,
             now=datetime.now(UTC),
-            settings=get_settings(),
+            settings=settings(),
         )
         return await service.fix_views(session, [await service.get_fix(session, fix_id=fix_id)])
 
@@ -113,6 +134,8 @@ def override(
     """Let a fix roll out without passing evidence (an emergency, on record)."""
 
     async def work(session: AsyncSession) -> list[FixOut]:
+        from vulnops.remediation import service
+
         actor = await acting_as(session, as_user, Permission.FIXES_OVERRIDE)
         fix = await service.override_evidence(
             session,
@@ -120,7 +143,7 @@ def override(
             reason=reason,
             actor=actor,
             now=datetime.now(UTC),
-            settings=get_settings(),
+            settings=settings(),
         )
         return await service.fix_views(session, [fix])
 

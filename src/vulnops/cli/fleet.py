@@ -3,25 +3,34 @@ question; a case's blast radius."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import typer
-import yaml
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.cases import service as cases
-from vulnops.cli.common import cli_actor, console, run_in_session
-from vulnops.fleet import blast, exporter, generator, importer, service
+from vulnops.cli.common import (
+    JSON,
+    cli_actor,
+    console,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+)
 
-app = typer.Typer(help="The fleet inventory.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from vulnops.fleet import importer, service
+
+app = group("The fleet inventory.")
 CHUNK = 1024 * 1024
 
 
 async def file_chunks(path: Path) -> AsyncIterator[bytes]:
+    import anyio
+
     async with await anyio.open_file(path, "rb") as handle:
         while chunk := await handle.read(CHUNK):
             yield chunk
@@ -47,6 +56,8 @@ def import_(
         sbom = (sbom or []) + sorted((directory / "sboms").glob("*.json"))
 
     async def work(session: AsyncSession) -> importer.ImportSummary:
+        from vulnops.fleet import importer
+
         sboms = []
         for path in sbom or []:
             target, version = importer.sbom_target(path.name)
@@ -81,6 +92,12 @@ def export(directory: Path = typer.Argument(..., file_okay=False)) -> None:
     (directory / "sboms").mkdir(exist_ok=True)
 
     async def work(session: AsyncSession) -> None:
+        import json
+
+        import yaml
+
+        from vulnops.fleet import exporter
+
         document = await exporter.topology(session)
         (directory / "topology.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
         for name, statement in (
@@ -107,6 +124,8 @@ def generate(
     load: bool = typer.Option(False, "--import", help="Also import what was written."),
 ) -> None:
     """Write a deterministic demo fleet (and import it with --import)."""
+    from vulnops.fleet import generator
+
     if scale not in generator.SCALES:
         raise typer.BadParameter(f"one of {', '.join(generator.SCALES)}", param_hint="--scale")
     counts = generator.write(directory, seed=seed, scale_name=scale)
@@ -121,31 +140,34 @@ def generate(
 def components(
     purl: str = typer.Argument(..., help="A package URL, e.g. pkg:npm/lodash"),
     version_range: str | None = typer.Option(None, "--range", help="A vers: range."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """Which services (and versions) contain this package in this range."""
 
     async def work(session: AsyncSession) -> service.ComponentMatch:
+        from vulnops.fleet import service
+
         return await service.services_with_component(
             session, purl=purl, version_range=version_range
         )
 
     match = run_in_session(work)
     if as_json:
-        console.print_json(json.dumps(match.__dict__, default=str))
+        print_json(match.__dict__)
         return
-    console.print(
-        f"{match.package} versions in range: {', '.join(match.versions_in_range) or 'none'}"
+    print_table(
+        ("service", "version", "component versions", "units running it"),
+        [
+            (
+                row["service"],
+                row["service_version"],
+                ", ".join(row["component_versions"]),
+                str(row["units"]),
+            )
+            for row in match.services
+        ],
+        footer=f"{match.package} versions in range: {', '.join(match.versions_in_range) or 'none'}",
     )
-    table = Table("service", "version", "component versions", "units running it")
-    for row in match.services:
-        table.add_row(
-            row["service"],
-            row["service_version"],
-            ", ".join(row["component_versions"]),
-            str(row["units"]),
-        )
-    console.print(table)
 
 
 @app.command("blast-radius")
@@ -157,11 +179,14 @@ def blast_radius(
     purl: str | None = typer.Option(None, "--component", help="A package URL."),
     version_range: str | None = typer.Option(None, "--range", help="A vers: range."),
     tags_all: list[str] | None = typer.Option(None, "--tag", help="Resources with this tag."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
 ) -> None:
     """Compute and keep a case's blast radius; print its counts by region and service."""
 
-    async def work(session: AsyncSession) -> dict[str, object]:
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.cases import service as cases
+        from vulnops.fleet import blast
+
         found = await cases.get_case_by_tracking_id(session, tracking_id=case)
         criteria = blast.BlastCriteria(
             services=service_keys or [],
@@ -184,7 +209,7 @@ def blast_radius(
 
     result = run_in_session(work)
     if as_json:
-        console.print_json(json.dumps(result))
+        print_json(result)
         return
     console.print(
         f"{result['case']}: {result['units']} units, {result['tenants']} tenants, "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from vulnops import __version__, wiring
+from vulnops import CONFIG_FILE_ENV, __version__
 from vulnops.cli import (
     advisories,
     audit,
@@ -25,11 +25,11 @@ from vulnops.cli import (
     tenants,
     users,
 )
-from vulnops.settings import CONFIG_FILE_ENV
 
 app = typer.Typer(
     help="vulnops: security response for cloud services.",
     no_args_is_help=True,
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
 
@@ -49,7 +49,6 @@ def main(
 ) -> None:
     if config_file is not None:
         os.environ[CONFIG_FILE_ENV] = str(config_file)
-    wiring.wire()
 
 
 app.command("serve")(serve.serve)

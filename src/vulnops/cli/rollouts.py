@@ -2,62 +2,83 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from fastapi.encoders import jsonable_encoder
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.roles import Permission
-from vulnops.cli.common import acting_as, console, database, err_console, run_in_session
-from vulnops.errors import DomainError
-from vulnops.rollout import operations, service
-from vulnops.rollout.api import plan_out
-from vulnops.rollout.decide import ACTIVE
-from vulnops.rollout.models import Rollout
-from vulnops.settings import get_settings
+from vulnops.cli.common import (
+    JSON,
+    acting_as,
+    console,
+    database,
+    group,
+    print_json,
+    print_table,
+    run,
+    run_in_session,
+    settings,
+)
 
-app = typer.Typer(help="Safe rollouts of fixes.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from rich.table import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from vulnops.rollout import service
+    from vulnops.rollout.models import Rollout
+
+app = group("Safe rollouts of fixes.")
 AS = typer.Option(None, "--as", help="Act as this account (email).")
 POLICY = typer.Option("standard", "--policy", help="standard, expedited, emergency, …")
+# How `watch` ends: 0 when every unit runs the fix, else the rollout did not get there.
+WATCH_EXIT = {"completed": 0, "halted": 3, "rolled_back": 4, "aborted": 5}
 
 
 @app.command("plan")
-def plan(fix_id: int = typer.Argument(..., help="The fix."), policy: str = POLICY) -> None:
+def plan(
+    fix_id: int = typer.Argument(..., help="The fix."), policy: str = POLICY, as_json: bool = JSON
+) -> None:
     """Print the stages a rollout of the fix would follow now; nothing starts."""
 
     async def work(session: AsyncSession) -> service.PlanPreview:
+        from vulnops.rollout import service
+
         return await service.preview(
-            session, fix_id=fix_id, policy_name=policy, settings=get_settings()
+            session, fix_id=fix_id, policy_name=policy, settings=settings()
         )
 
-    shown = plan_out(run_in_session(work))
+    from vulnops.rollout.schemas import PlanOut
+
+    shown = PlanOut.of(run_in_session(work))
+    if as_json:
+        print_json(shown)
+        return
     console.print(
         f"{shown.service} → {shown.target_version}, policy {shown.policy}"
-        + (" (needs an approver)" if shown.approval_required else "")
+        + (" (needs an approver)" if shown.approval_required else ""),
+        highlight=False,
     )
-    table = Table("stage", "kind", "regions", "units", "traffic", "cumulative", "bake", "gate")
-    for stage in shown.stages:
-        table.add_row(
-            str(stage.index),
-            stage.kind,
-            ", ".join(stage.regions),
-            str(stage.units),
-            f"{stage.traffic:.2%}",
-            f"{stage.cumulative_traffic:.2%}",
-            stage.bake,
-            stage.gate,
-        )
-    console.print(table)
-    if shown.already_on_target:
-        console.print(f"{shown.already_on_target} unit(s) already run {shown.target_version}")
+    print_table(
+        ("stage", "kind", "regions", "units", "traffic", "cumulative", "bake", "gate"),
+        [
+            (
+                str(stage.index),
+                stage.kind,
+                ", ".join(stage.regions),
+                str(stage.units),
+                f"{stage.traffic:.2%}",
+                f"{stage.cumulative_traffic:.2%}",
+                stage.bake,
+                stage.gate,
+            )
+            for stage in shown.stages
+        ],
+        footer=f"{shown.already_on_target} unit(s) already run {shown.target_version}"
+        if shown.already_on_target
+        else None,
+    )
 
 
 @app.command("start")
@@ -72,13 +93,15 @@ def start(
     """Start rolling a fix out (or wait for the approver, when the policy asks for one)."""
 
     async def work(session: AsyncSession) -> Rollout:
+        from vulnops.rollout import service
+
         actor = await acting_as(session, as_user, Permission.ROLLOUTS_MANAGE)
         return await service.start(
             session,
             fix_id=fix_id,
             policy_name=policy,
             actor=actor,
-            settings=get_settings(),
+            settings=settings(),
             now=datetime.now(UTC),
             approver=approver,
             backend=backend,
@@ -90,14 +113,15 @@ def start(
 
 
 def _operation(name: str) -> Callable[[int, str, str | None], None]:
-    operate, permission = operations.named(name)
-
     def command(
         rollout_id: int = typer.Argument(...),
         reason: str = typer.Option("", "--reason"),
         as_user: str | None = AS,
     ) -> None:
         async def work(session: AsyncSession) -> Rollout:
+            from vulnops.rollout import operations
+
+            operate, permission = operations.named(name)
             actor = await acting_as(session, as_user, permission)
             return await operate(
                 session,
@@ -105,7 +129,7 @@ def _operation(name: str) -> Callable[[int, str, str | None], None]:
                 actor=actor,
                 now=datetime.now(UTC),
                 reason=reason,
-                settings=get_settings(),
+                settings=settings(),
             )
 
         rollout = run_in_session(work)
@@ -128,47 +152,58 @@ for _name, _help in (
 @app.command("list")
 def list_rollouts(
     status: str | None = typer.Option(None, "--status", help="a status, or active"),
+    as_json: bool = JSON,
 ) -> None:
     """Rollouts, newest first."""
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        from vulnops.rollout import service
+
         return list((await service.list_rollouts(session, status=status, per_page=200)).items)
 
-    table = Table("rollout", "service", "version", "policy", "status", "units", "started by")
-    for item in run_in_session(work):
-        units = ", ".join(f"{count} {state}" for state, count in sorted(item["units"].items()))
-        table.add_row(
-            str(item["id"]),
-            item["service"],
-            item["target_version"],
-            item["policy"],
-            item["status"],
-            units,
-            item["started_by"],
-        )
-    console.print(table)
+    found = run_in_session(work)
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        ("rollout", "service", "version", "policy", "status", "units", "started by"),
+        [
+            (
+                str(item["id"]),
+                item["service"],
+                item["target_version"],
+                item["policy"],
+                item["status"],
+                ", ".join(f"{count} {state}" for state, count in sorted(item["units"].items())),
+                item["started_by"],
+            )
+            for item in found
+        ],
+    )
 
 
 def _snapshot(rollout_id: int) -> dict[str, Any]:
     async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.rollout import service
+
         return await service.snapshot(session, rollout_id=rollout_id)
 
     return run_in_session(work)
 
 
 @app.command("status")
-def status(
-    rollout_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")
-) -> None:
+def status(rollout_id: int = typer.Argument(...), as_json: bool = JSON) -> None:
     """A rollout's stages, their gates and units."""
     snapshot = _snapshot(rollout_id)
     if as_json:
-        console.print_json(json.dumps(jsonable_encoder(snapshot)))
+        print_json(snapshot)
         return
     console.print(_table(snapshot))
 
 
 def _table(snapshot: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     table = Table(
         "stage",
         "kind",
@@ -193,7 +228,7 @@ def _table(snapshot: dict[str, Any]) -> Table:
 
 def _settled(snapshot: dict[str, Any]) -> bool:
     """Finished, or halted with its failed stage rolled back: nothing moves without a person."""
-    if snapshot["status"] not in {state.value for state in ACTIVE}:
+    if snapshot["status"] in {"completed", "rolled_back", "aborted"}:
         return True
     if snapshot["status"] != "halted":
         return False
@@ -215,7 +250,15 @@ def watch(
     rollout_id: int = typer.Argument(...),
     every: float = typer.Option(1.0, "--every", help="Seconds between looks."),
 ) -> None:
-    """Follow a rollout live, a progress bar per stage, until it finishes (Ctrl-C to leave)."""
+    """Follow a rollout live, a progress bar per stage, until it settles (Ctrl-C to leave).
+    Exits 0 when every unit runs the fix; 3 halted, 4 rolled back, 5 aborted."""
+    import asyncio
+
+    from rich.live import Live
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    from vulnops.rollout import service
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -245,10 +288,7 @@ def watch(
                     return snapshot
                 await asyncio.sleep(every)
 
-    try:
-        with Live(progress, console=console, refresh_per_second=4):
-            final = asyncio.run(follow())
-    except DomainError as error:
-        err_console.print(f"[red]error:[/red] {error.detail}")
-        raise typer.Exit(1) from None
-    console.print(_line(final))
+    with Live(progress, console=console, refresh_per_second=4):
+        final = run(follow())
+    console.print(_line(final), highlight=False)
+    raise typer.Exit(WATCH_EXIT.get(final["status"], 1))

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 
 import typer
 
 from vulnops.cases.severity import score_cvss
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, SsvcInput, TechnicalImpact, decide
-from vulnops.cli.common import console, err_console
+from vulnops.cli.common import JSON, console, fail, group, print_json
 from vulnops.errors import Invalid
 
-app = typer.Typer(
-    help="Score a vulnerability: CVSS vectors and SSVC decisions.", no_args_is_help=True
-)
+app = group("Score a vulnerability: CVSS vectors and SSVC decisions.")
 
 
 class YesNo(StrEnum):
@@ -25,17 +22,16 @@ class YesNo(StrEnum):
 @app.command("cvss")
 def cvss(
     vector: str = typer.Argument(..., help="A CVSS:3.1/… or CVSS:4.0/… vector."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON,
 ) -> None:
     """Parse and score a CVSS 3.1 or 4.0 vector; a bad vector names the metric (exit 2)."""
     try:
         result = score_cvss(vector, field="vector")
     except Invalid as error:
         if as_json:
-            console.print_json(json.dumps({"error": error.detail, **error.extra}))
-        else:
-            err_console.print(f"[red]error:[/red] {error.detail}")
-        raise typer.Exit(2) from None
+            print_json({"error": error.detail, **error.extra})
+            raise typer.Exit(2) from None
+        raise fail(error.detail, 2) from None
     values = {
         "version": result.version,
         "vector": result.vector,
@@ -43,7 +39,7 @@ def cvss(
         "severity": result.severity,
     }
     if as_json:
-        console.print_json(json.dumps(values))
+        print_json(values)
     else:
         console.print(f"CVSS {result.version} base score {result.base_score} ({result.severity})")
         console.print(result.vector, highlight=False)
@@ -57,7 +53,7 @@ def ssvc(
     ),
     technical_impact: TechnicalImpact = typer.Option(..., help="Partial or total control."),
     mission_wellbeing: MissionWellbeing = typer.Option(..., help="Mission and well-being impact."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = JSON,
 ) -> None:
     """CISA's SSVC decision: Track, Track*, Attend or Act."""
     point = SsvcInput(
@@ -68,16 +64,14 @@ def ssvc(
     )
     decision = decide(point)
     if as_json:
-        console.print_json(
-            json.dumps(
-                {
-                    "exploitation": exploitation.value,
-                    "automatable": automatable.value,
-                    "technical_impact": technical_impact.value,
-                    "mission_wellbeing": mission_wellbeing.value,
-                    "decision": decision.value,
-                }
-            )
+        print_json(
+            {
+                "exploitation": exploitation.value,
+                "automatable": automatable.value,
+                "technical_impact": technical_impact.value,
+                "mission_wellbeing": mission_wellbeing.value,
+                "decision": decision.value,
+            }
         )
     else:
         console.print(f"SSVC decision: [bold]{decision.value}[/bold]")

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import os
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 
-from vulnops import demo, jobs, logs
 from vulnops.cli.common import console
-from vulnops.db import migrate
-from vulnops.db.database import Database, resolve_conninfo
-from vulnops.settings import Settings, get_settings
+from vulnops.cli.common import settings as cli_settings
+
+if TYPE_CHECKING:
+    from vulnops.demo import DemoContext
+    from vulnops.settings import Settings
 
 
 def _seed_demo(settings: Settings, conninfo: str) -> None:
-    async def main() -> demo.DemoContext:
+    import asyncio
+
+    from vulnops import demo, wiring
+    from vulnops.db.database import Database
+
+    wiring.wire()
+
+    async def main() -> DemoContext:
         database = Database(conninfo, pool_size=2)
         try:
             return await demo.seed(database)
@@ -47,10 +54,17 @@ def serve(
     ),
 ) -> None:
     """Run the web server: start the database if embedded, migrate, serve."""
+    import uvicorn
+
+    from vulnops import logs
+    from vulnops.db import migrate
+    from vulnops.db.database import resolve_conninfo
+    from vulnops.settings import get_settings
+
     if worker is not None:
         os.environ["VULNOPS_SERVE_RUNS_WORKER"] = "true" if worker else "false"
         get_settings.cache_clear()
-    settings = get_settings()
+    settings = cli_settings()
     logs.configure(settings.log_level)
     conninfo = resolve_conninfo(settings)
     migrate.upgrade(conninfo)
@@ -80,7 +94,13 @@ def worker(
     ),
 ) -> None:
     """Run a job worker until SIGINT/SIGTERM. Run as many as you like, on any machine."""
-    settings = get_settings()
+    import asyncio
+
+    from vulnops import jobs, logs, wiring
+    from vulnops.db.database import Database, resolve_conninfo
+
+    wiring.wire()
+    settings = cli_settings()
     logs.configure(settings.log_level)
     for module in import_module or []:
         importlib.import_module(module)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.cli.common import console, run_in_session
+from vulnops.cli.common import JSON, console, group, print_json, print_table, run_in_session
 from vulnops.durations import parse_duration
-from vulnops.sim import service
-from vulnops.sim.model import Fault
 
-app = typer.Typer(help="The simulated fleet (the demo's backend and health source).")
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+app = group("The simulated fleet (the demo's backend and health source).")
 
 
 @app.command("fault")
@@ -26,6 +25,9 @@ def fault(
     only_tag: str | None = typer.Option(None, "--only-tag", help="Only on units with this tag."),
 ) -> None:
     """Make a release of a service misbehave in the simulated fleet."""
+    from vulnops.sim import service
+    from vulnops.sim.model import Fault
+
     try:
         crash = parse_duration(crash_after, where="--crash-after") if crash_after else None
     except ValueError as error:
@@ -44,13 +46,19 @@ def fault(
 
 
 @app.command("faults")
-def faults() -> None:
+def faults(as_json: bool = JSON) -> None:
     """The misbehaving releases."""
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        from vulnops.sim import service
+
         return await service.all_faults(session)
 
-    table = Table("service", "version", "fault")
-    for row in run_in_session(work):
-        table.add_row(row["service"], row["version"], str(row["fault"]))
-    console.print(table)
+    found = run_in_session(work)
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        ("service", "version", "fault"),
+        [(row["service"], row["version"], str(row["fault"])) for row in found],
+    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.cli.common import cli_actor, console, run_in_session
-from vulnops.tenants import service
+from vulnops.cli.common import cli_actor, console, group, run_in_session
 
-app = typer.Typer(help="Customer organisations.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+app = group("Customer organisations.")
 
 
 @app.command("create")
@@ -16,6 +19,8 @@ def create(key: str, name: str = typer.Option(..., help="The organisation's name
     """Add a tenant (customers sign in bound to one)."""
 
     async def work(session: AsyncSession) -> None:
+        from vulnops.tenants import service
+
         await service.create_tenant(session, key=key, name=name, actor=cli_actor())
 
     run_in_session(work)

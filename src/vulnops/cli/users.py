@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import service
 from vulnops.auth.roles import Role
-from vulnops.cli.common import cli_actor, console, run_in_session
+from vulnops.cli.common import (
+    JSON,
+    cli_actor,
+    console,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+)
 
-users = typer.Typer(help="Users and roles.", no_args_is_help=True)
-tokens = typer.Typer(help="API tokens.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+users = group("Users and roles.")
+tokens = group("API tokens.")
+
+
+def _when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return f"{value:{pattern}}" if value else ""
 
 
 @users.command("create")
@@ -33,6 +46,8 @@ def create(
     chosen = password or secrets.token_urlsafe(12)
 
     async def work(session: AsyncSession) -> None:
+        from vulnops.auth import service
+
         await service.create_user(
             session,
             email=email,
@@ -44,9 +59,9 @@ def create(
         )
 
     run_in_session(work)
-    console.print(f"created {email} as {role.value}")
+    console.print(f"created {email} as {role.value}", highlight=False)
     if password is None:
-        console.print(f"password: [bold]{chosen}[/bold]")
+        console.print(f"password: [bold]{chosen}[/bold]", highlight=False)
 
 
 @users.command("list")
@@ -54,35 +69,53 @@ def list_users(
     role: Role | None = typer.Option(None, help="Only this role."),
     search: str | None = typer.Option(None, help="Part of an email or name."),
     page: int = typer.Option(1, min=1),
+    as_json: bool = JSON,
 ) -> None:
     """List users, a page at a time."""
 
-    async def work(session: AsyncSession) -> None:
-        result = await service.list_users(session, role=role, search=search, page=page)
-        table = Table("id", "email", "name", "role", "tenant", "state", "last sign-in")
-        for user in result.items:
-            table.add_row(
-                str(user.id),
-                user.email,
-                user.display_name,
-                user.role,
-                str(user.tenant_id or ""),
-                "disabled" if user.disabled else "active",
-                f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "",
-            )
-        console.print(table)
-        console.print(f"page {result.page} of {result.pages} · {result.total} users")
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        from vulnops.auth import service
+        from vulnops.auth.schemas import UserOut
 
-    run_in_session(work)
+        found = await service.list_users(session, role=role, search=search, page=page)
+        return {
+            "items": [UserOut.model_validate(user).model_dump() for user in found.items],
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+        }
+
+    result = run_in_session(work)
+    if as_json:
+        print_json(result)
+        return
+    print_table(
+        ("id", "email", "name", "role", "tenant", "state", "last sign-in"),
+        [
+            (
+                str(u["id"]),
+                u["email"],
+                u["display_name"],
+                u["role"],
+                str(u["tenant_id"] or ""),
+                "disabled" if u["disabled_at"] else "active",
+                _when(u["last_login_at"]),
+            )
+            for u in result["items"]
+        ],
+        footer=f"page {result['page']} of {result['pages']} · {result['total']} users",
+    )
 
 
 def _set_disabled(email: str, disabled: bool) -> None:
     async def work(session: AsyncSession) -> None:
+        from vulnops.auth import service
+
         user = await service.get_user_by_email(session, email=email)
         await service.update_user(session, user_id=user.id, actor=cli_actor(), disabled=disabled)
 
     run_in_session(work)
-    console.print(f"{email} {'disabled' if disabled else 'enabled'}")
+    console.print(f"{email} {'disabled' if disabled else 'enabled'}", highlight=False)
 
 
 @users.command("disable")
@@ -106,6 +139,8 @@ def create_token(
     """Create an API token for a user; the secret is printed once."""
 
     async def work(session: AsyncSession) -> str:
+        from vulnops.auth import service
+
         user = await service.get_user_by_email(session, email=email)
         _, secret = await service.create_token(
             session,
@@ -123,24 +158,37 @@ def create_token(
 
 
 @tokens.command("list")
-def list_tokens(email: str) -> None:
+def list_tokens(email: str, as_json: bool = JSON) -> None:
     """List a user's tokens."""
 
-    async def work(session: AsyncSession) -> None:
-        user = await service.get_user_by_email(session, email=email)
-        table = Table("id", "name", "prefix", "expires", "revoked", "last used")
-        for token in await service.list_tokens(session, user_id=user.id):
-            table.add_row(
-                str(token.id),
-                token.name,
-                token.prefix + "…",
-                f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "never",
-                f"{token.revoked_at:%Y-%m-%d}" if token.revoked_at else "",
-                f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "",
-            )
-        console.print(table)
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        from vulnops.auth import service
+        from vulnops.auth.schemas import TokenOut
 
-    run_in_session(work)
+        user = await service.get_user_by_email(session, email=email)
+        return [
+            TokenOut.model_validate(token).model_dump()
+            for token in await service.list_tokens(session, user_id=user.id)
+        ]
+
+    found = run_in_session(work)
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        ("id", "name", "prefix", "expires", "revoked", "last used"),
+        [
+            (
+                str(t["id"]),
+                t["name"],
+                t["prefix"] + "…",
+                _when(t["expires_at"], "%Y-%m-%d") or "never",
+                _when(t["revoked_at"], "%Y-%m-%d"),
+                _when(t["last_used_at"]),
+            )
+            for t in found
+        ],
+    )
 
 
 @tokens.command("revoke")
@@ -148,6 +196,8 @@ def revoke_token(email: str, token_id: int) -> None:
     """Revoke one of a user's tokens."""
 
     async def work(session: AsyncSession) -> None:
+        from vulnops.auth import service
+
         user = await service.get_user_by_email(session, email=email)
         await service.revoke_token(
             session, user_id=user.id, token_id=token_id, actor=cli_actor(), now=datetime.now(UTC)

@@ -18,11 +18,9 @@ from vulnops.auth.roles import Permission, allowed
 from vulnops.db.database import Database
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
-from vulnops.durations import format_duration
 from vulnops.rollout import operations, service
 from vulnops.rollout.schemas import (
     PlanIn,
-    PlannedStage,
     PlanOut,
     ReasonIn,
     RolloutOut,
@@ -42,35 +40,6 @@ STREAM_EVERY = 1.0  # seconds between looks at the database while streaming
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def plan_out(shown: service.PlanPreview) -> PlanOut:
-    cumulative = 0.0
-    stages = []
-    for stage in shown.plan.stages:
-        cumulative += stage.traffic
-        rules = shown.policy.stage_rules(stage.kind.value)
-        stages.append(
-            PlannedStage(
-                index=stage.index,
-                kind=stage.kind.value,
-                regions=list(stage.regions),
-                units=len(stage.unit_ids),
-                traffic=stage.traffic,
-                cumulative_traffic=cumulative,
-                bake=format_duration(rules.bake),
-                gate=rules.gate.value,
-            )
-        )
-    return PlanOut(
-        fix_id=shown.fix.id,
-        service=shown.service,
-        target_version=shown.fix.version,
-        policy=shown.policy.name,
-        approval_required=shown.policy.approval_required,
-        stages=stages,
-        already_on_target=len(shown.plan.already_on_target),
-    )
 
 
 @router.get("", dependencies=[require(READ)])
@@ -95,7 +64,7 @@ async def plan(body: PlanIn, request: Request, session: SessionDep) -> PlanOut:
     shown = await service.preview(
         session, fix_id=body.fix_id, policy_name=body.policy, settings=_settings(request)
     )
-    return plan_out(shown)
+    return PlanOut.of(shown)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

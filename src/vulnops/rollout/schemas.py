@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from vulnops.durations import format_duration
+
+if TYPE_CHECKING:
+    from vulnops.rollout.service import PlanPreview
 
 
 class PlanIn(BaseModel):
@@ -46,6 +51,36 @@ class PlanOut(BaseModel):
     approval_required: bool
     stages: list[PlannedStage]
     already_on_target: int
+
+    @classmethod
+    def of(cls, shown: PlanPreview) -> PlanOut:
+        """The plan a rollout would follow, as the API and the command line show it."""
+        cumulative = 0.0
+        stages = []
+        for stage in shown.plan.stages:
+            cumulative += stage.traffic
+            rules = shown.policy.stage_rules(stage.kind.value)
+            stages.append(
+                PlannedStage(
+                    index=stage.index,
+                    kind=stage.kind.value,
+                    regions=list(stage.regions),
+                    units=len(stage.unit_ids),
+                    traffic=stage.traffic,
+                    cumulative_traffic=cumulative,
+                    bake=format_duration(rules.bake),
+                    gate=rules.gate.value,
+                )
+            )
+        return cls(
+            fix_id=shown.fix.id,
+            service=shown.service,
+            target_version=shown.fix.version,
+            policy=shown.policy.name,
+            approval_required=shown.policy.approval_required,
+            stages=stages,
+            already_on_target=len(shown.plan.already_on_target),
+        )
 
 
 class RolloutSummary(BaseModel):
