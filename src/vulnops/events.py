@@ -9,6 +9,7 @@ researcher never told that their report is resolved) is worse than a loud failur
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,15 +21,24 @@ from vulnops.settings import Settings
 # process (a listener that sends email needs them).
 Handler = Callable[[AsyncSession, Any, Settings], Awaitable[None]]
 
-_handlers: dict[type, list[Handler]] = {}
+# Listeners by event type, each named "module:function" and imported when first needed: a
+# process that never publishes (a read-only command) never loads them.
+_handlers: dict[type, list[str]] = {}
 _wired = False
 
 
-def subscribe(event_type: type, handler: Handler) -> None:
-    """Have ``handler`` run for every ``event_type`` published (once, however often asked)."""
+def subscribe(event_type: type, handler: str) -> None:
+    """Have the listener ``handler`` ("module:function") run for every ``event_type``
+    published (once, however often asked)."""
     listeners = _handlers.setdefault(event_type, [])
     if handler not in listeners:
         listeners.append(handler)
+
+
+def _resolve(name: str) -> Handler:
+    module, _, function = name.partition(":")
+    found: Handler = getattr(importlib.import_module(module), function)
+    return found
 
 
 def mark_wired() -> None:
@@ -40,5 +50,5 @@ async def publish(session: AsyncSession, event: object, *, settings: Settings) -
     """Run every listener of ``event``'s type in the caller's transaction."""
     if not _wired:
         raise RuntimeError("the event listeners are not wired: call vulnops.wiring.wire() first")
-    for handler in _handlers.get(type(event), []):
-        await handler(session, event, settings)
+    for name in _handlers.get(type(event), []):
+        await _resolve(name)(session, event, settings)

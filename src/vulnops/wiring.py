@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from vulnops import events
 from vulnops.cases.milestones import CaseChanged
-from vulnops.intake import follow
 
 
 def wire() -> None:
-    """Join every listener (idempotent)."""
-    events.subscribe(CaseChanged, follow.follow_case)
+    """Join every listener (idempotent); each is imported when an event first needs it."""
+    events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
     events.mark_wired()

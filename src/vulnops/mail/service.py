@@ -8,7 +8,7 @@ from vulnops.db.database import raw_connection
 from vulnops.mail.models import OutboundEmail
 from vulnops.mail.tasks import send_email
 from vulnops.settings import Settings
-from vulnops.ui.templating import render_text
+from vulnops.ui.text import render_text
 
 
 async def queue(

@@ -19,7 +19,7 @@ from vulnops.mail import sender
 from vulnops.notify.rendering import TLP
 from vulnops.settings import Settings
 from vulnops.tenants import webhook_url
-from vulnops.ui.templating import render_text
+from vulnops.ui.text import render_text
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 
 class Unreachable(Exception):
@@ -26,6 +28,8 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 def parse(url: str) -> httpx.URL:
     """The URL if it is an absolute http(s) URL with a host, or :class:`Unreachable`."""
+    import httpx  # noqa: PLC0415 - only a webhook's owner needs it, not every reader of tenants
+
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as error:

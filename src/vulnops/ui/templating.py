@@ -1,39 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 
 from vulnops.ui import markdown
+from vulnops.ui.text import TEMPLATES_DIR, when
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-_text = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=False,  # noqa: S701 - plain-text email bodies, never HTML
-    keep_trailing_newline=True,
-)
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-templates.env.filters["when"] = _when
+templates.env.filters["when"] = when
 templates.env.filters["markdown"] = markdown.render
-_text.filters["when"] = _when
-
-
-def render_text(name: str, context: dict[str, Any]) -> str:
-    """A plain-text template (email bodies): nothing is escaped, nothing is HTML."""
-    return _text.get_template(name).render(context)
 
 
 def flash(request: Request, message: str, category: str = "info") -> None:
