@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from helpers import MakeUser, sign_in
+from helpers import MakeUser, csrf, sign_in
 from vulnops.auth.roles import Role
 from vulnops.db import embedded
 from vulnops.db.database import Database
@@ -121,3 +121,44 @@ async def test_the_landing_page_invites_researchers(client: httpx.AsyncClient) -
     page = await client.get("/")
     assert page.status_code == 200
     assert "Report a vulnerability" in page.text
+
+
+async def test_a_404_shows_a_signed_in_person_their_own_navigation(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    admin = await make_user(Role.ADMIN)
+    await sign_in(client, admin.email)
+    missing = await client.get("/no/such/page")
+    assert missing.status_code == 404
+    assert admin.display_name in missing.text and "Sign out" in missing.text
+    assert 'href="/cases"' in missing.text and "Register as a researcher" not in missing.text
+    # An administrator has every permission but no tenant: no customer pages in the bar.
+    assert 'href="/advisories"' not in missing.text
+    assert 'href="/fleet/my-tenant"' not in missing.text
+
+
+async def test_a_refused_form_goes_back_to_its_page_with_the_error_for_its_field(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    responder = await make_user(Role.RESPONDER)
+    await sign_in(client, responder.email)
+    token = await csrf(client, "/cases/new")
+    opened = await client.post("/cases/new", data={"title": "Quota bypass", "csrftoken": token})
+    case_page = opened.headers["location"]
+    refused = await client.post(
+        f"{case_page}/severity",
+        data={"cvss31_vector": "CVSS:3.1/AV:X", "reason": "triage", "csrftoken": token},
+        headers={"referer": f"http://testserver{case_page}"},
+    )
+    assert refused.status_code == 303 and refused.headers["location"] == case_page
+    shown = (await client.get(case_page)).text
+    assert f'data-form="{case_page}/severity"' in shown
+    assert 'data-field="cvss31_vector"' in shown and "AV:X" in shown
+    # A field over its limit is refused the same way, saying which field.
+    long = await client.post(
+        f"{case_page}/severity",
+        data={"reason": "x" * 2001, "csrftoken": token},
+        headers={"referer": f"http://testserver{case_page}"},
+    )
+    assert long.status_code == 303
+    assert 'data-field="reason"' in (await client.get(case_page)).text

@@ -66,7 +66,8 @@ class RuleCheck:
             if rule.hide:
                 raise NotFound("not found")
             raise Forbidden(
-                f"the {principal.role.value} role does not have the {rule.describe()} permission"
+                f"the {principal.role.value} role does not have the {rule.describe()} permission",
+                denied_by="route",
             )
         return principal
 

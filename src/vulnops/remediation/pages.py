@@ -11,10 +11,10 @@ from fastapi.responses import Response
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError
 from vulnops.remediation import service
 from vulnops.remediation.api import MANAGE, OVERRIDE
-from vulnops.ui.templating import flash, redirect
+from vulnops.remediation.models import Evidence, Fix
+from vulnops.ui.forms import form_action
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,8 +30,9 @@ async def create_fix(
     notes: Annotated[str, Form(max_length=20000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
-    try:
-        fix = await service.create_fix(
+
+    async def work() -> Fix:
+        return await service.create_fix(
             session,
             case_id=case_id,
             service_key=service_key,
@@ -40,12 +41,14 @@ async def create_fix(
             notes=notes,
             actor=principal.actor,
         )
-    except DomainError as error:
-        flash(request, error.detail, "error")
-    else:
-        await session.commit()
-        flash(request, f"Fix {fix.id}: {service_key} {fix.version}. Upload its test results.")
-    return redirect(f"/cases/{case_id}#fixes")
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda fix: f"Fix {fix.id}: {service_key} {fix.version}. Upload its test results.",
+        back=f"/cases/{case_id}#fixes",
+    )
 
 
 @router.post("/fixes/{fix_id:int}/evidence")
@@ -58,29 +61,25 @@ async def add_evidence(
     principal: Principal = require(MANAGE),
 ) -> Response:
     fix = await service.get_fix(session, fix_id=fix_id)
-    try:
-        evidence = await service.add_evidence(
+    data = await report.read()
+
+    async def work() -> Evidence:
+        return await service.add_evidence(
             session,
             fix_id=fix.id,
             suite=suite,
-            data=await report.read(),
+            data=data,
             file_name=report.filename or "report.xml",
             actor=principal.actor,
             now=datetime.now(UTC),
             settings=request.app.state.settings,
         )
-    except DomainError as error:
-        await session.rollback()
-        flash(request, error.detail, "error")
-    else:
-        await session.commit()
-        verdict = "passed" if evidence.passed else "did not pass"
-        flash(
-            request,
-            f"{evidence.suite.replace('_', '-')}: {evidence.tests} tests, {verdict}.",
-            "success" if evidence.passed else "error",
-        )
-    return redirect(f"/cases/{fix.case_id}#fixes")
+
+    def done(evidence: Evidence) -> str:
+        verdict = "passed" if evidence.passed else "did not pass: this fix cannot roll out yet"
+        return f"{evidence.suite.replace('_', '-')}: {evidence.tests} tests, {verdict}."
+
+    return await form_action(request, session, work, done=done, back=f"/cases/{fix.case_id}#fixes")
 
 
 @router.post("/fixes/{fix_id:int}/override")
@@ -92,8 +91,9 @@ async def override_evidence(
     principal: Principal = require(OVERRIDE),
 ) -> Response:
     fix = await service.get_fix(session, fix_id=fix_id)
-    try:
-        await service.override_evidence(
+
+    async def work() -> Fix:
+        return await service.override_evidence(
             session,
             fix_id=fix.id,
             reason=reason,
@@ -101,10 +101,11 @@ async def override_evidence(
             now=datetime.now(UTC),
             settings=request.app.state.settings,
         )
-    except DomainError as error:
-        await session.rollback()
-        flash(request, error.detail, "error")
-    else:
-        await session.commit()
-        flash(request, "The fix may roll out without passing evidence; the reason is on record.")
-    return redirect(f"/cases/{fix.case_id}#fixes")
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda _: "The fix may roll out without passing evidence; the reason is on record.",
+        back=f"/cases/{fix.case_id}#fixes",
+    )

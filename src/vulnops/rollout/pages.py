@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, Forbidden
+from vulnops.errors import Forbidden
 from vulnops.rollout import operations, service
 from vulnops.rollout.api import MANAGE, MANAGE_OR_APPROVE, READ
 from vulnops.rollout.models import Rollout
@@ -58,20 +58,18 @@ async def start(
     principal: Principal = require(MANAGE),
 ) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        rollout = await service.start(
-            session,
-            fix_id=fix_id,
-            policy_name=policy,
-            actor=principal.actor,
-            settings=settings,
-            now=datetime.now(UTC),
-            approver=approver or None,
-        )
-    except DomainError as error:
-        flash(request, error.detail, "error")
-        return redirect(request.headers.get("referer") or "/rollouts")
+
+    rollout = await service.start(
+        session,
+        fix_id=fix_id,
+        policy_name=policy,
+        actor=principal.actor,
+        settings=settings,
+        now=datetime.now(UTC),
+        approver=approver or None,
+    )
     await session.commit()
+    flash(request, f"Rollout {rollout.id} is {rollout.status.replace('_', ' ')}.", "success")
     return redirect(f"/rollouts/{rollout.id}")
 
 

@@ -1,5 +1,7 @@
-"""The one way a form's action ends: commit and say what was done, or roll back and say what is
-wrong — then back to the page (post/redirect/get)."""
+"""The one way a form's action ends: commit, say what was done, back to the page
+(post/redirect/get). When the work refuses, the error handler (``web/errors.py``) sends the
+person back to the page they were on with the error beside the field (``static/js/forms.js``
+gives the form back what was typed), and nothing is written."""
 
 from __future__ import annotations
 
@@ -16,11 +18,29 @@ from vulnops.ui.templating import flash, redirect
 T = TypeVar("T")
 
 
+def _where(error: dict[str, object]) -> str:
+    loc = error.get("loc")
+    return str(
+        error.get("field") or (".".join(str(p) for p in loc) if isinstance(loc, list) else "")
+    )
+
+
 def problem_text(problem: DomainError) -> str:
-    """A domain error as one sentence, with every field it names."""
+    """A domain error as one sentence, with every field it names (once)."""
     errors = problem.extra.get("errors") or []
-    details = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    details = "; ".join(
+        f"{_where(e)}: {e.get('message') or e.get('msg')}"
+        for e in errors
+        if str(e.get("message") or e.get("msg")) not in problem.detail
+    )
     return f"{problem.detail}{': ' + details if details else ''}"
+
+
+def problem_field(problem: DomainError) -> str | None:
+    """The form field a domain error is about, when it says."""
+    errors = problem.extra.get("errors") or []
+    named = problem.extra.get("field") or (_where(errors[0]) if errors else None)
+    return str(named) if named else None
 
 
 async def form_action(
@@ -31,13 +51,8 @@ async def form_action(
     done: Callable[[T], str],
     back: str,
 ) -> Response:
-    """Run ``work`` in the request's transaction and redirect to ``back``."""
-    try:
-        result = await work()
-    except DomainError as problem:
-        await session.rollback()
-        flash(request, problem_text(problem), "error")
-    else:
-        await session.commit()
-        flash(request, done(result), "success")
+    """Run ``work`` in the request's transaction, commit, and redirect to ``back``."""
+    result = await work()
+    await session.commit()
+    flash(request, done(result), "success", form=request.url.path)
     return redirect(back)

@@ -17,10 +17,20 @@ templates.env.filters["when"] = when
 templates.env.filters["markdown"] = markdown.render
 
 
-def flash(request: Request, message: str, category: str = "info") -> None:
-    """A message shown once, on the next page (after a redirect)."""
+def flash(
+    request: Request,
+    message: str,
+    category: str = "info",
+    *,
+    form: str | None = None,
+    field: str | None = None,
+) -> None:
+    """A message shown once, on the next page (after a redirect). ``form`` (the action of the
+    form it is about) and ``field`` let the page put an error beside the field and give the
+    form back what was typed (static/js/forms.js)."""
+    entry = {"category": category, "message": message, "form": form, "field": field}
     # Assigned, not appended in place: the session is saved only when a key is set.
-    request.session["_flash"] = [*request.session.get("_flash", []), [category, message]]
+    request.session["_flash"] = [*request.session.get("_flash", []), entry]
 
 
 def csrf_token(request: Request) -> str:

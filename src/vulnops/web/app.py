@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from importlib import resources
 
-import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -133,7 +133,7 @@ def create_app(
         app.include_router(router)
     app.mount(
         "/static/swagger",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=str(resources.files("fastapi_swagger") / "resources")),
         name="swagger",
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vulnops.errors import DomainError, RateLimited, Unauthenticated
-from vulnops.ui.templating import redirect, render
+from vulnops.auth import service as users
+from vulnops.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+)
+from vulnops.ui.forms import problem_field, problem_text
+from vulnops.ui.templating import flash, redirect, render
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +38,25 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def problem(
+async def _known_principal(request: Request) -> None:
+    """An error page shows a signed-in person their own navigation, even where no route ran
+    (a 404): the principal is looked up from the session when no route did."""
+    if hasattr(request.state, "principal") or "session" not in request.scope:
+        return
+    request.state.principal = None
+    if "uid" not in request.session:
+        return
+    database = request.app.state.db
+    async with database.session() as session:
+        user = await users.active_user(
+            session,
+            user_id=int(request.session["uid"]),
+            epoch=int(request.session.get("ep", -1)),
+        )
+    request.state.principal = users.principal_of(user, via="session") if user else None
+
+
+async def problem(
     request: Request,
     status: int,
     title: str,
@@ -37,6 +66,7 @@ def problem(
     **extra: Any,
 ) -> Response:
     if not wants_json(request):
+        await _known_principal(request)
         return render(
             request,
             "error.html",
@@ -56,8 +86,33 @@ def problem(
     )
 
 
+# A form a person sent that says something wrong, or that a rule of the domain refuses (four
+# eyes): back to their page, the error beside the field. A route's own permission rule stays
+# a 403 page.
+REFUSED_FORM = (Invalid, Conflict, TooLarge, Forbidden)
+FIELD = re.compile(r"^([a-z_][a-z0-9_]*): ")
+
+
+def _refused_form(request: Request) -> bool:
+    return request.method == "POST" and not wants_json(request)
+
+
+def back_to_form(request: Request, message: str, field: str | None) -> Response:
+    """The page the form was on (its Referer, when it is ours), with the error flashed for that
+    form and field; static/js/forms.js gives the form back what was typed."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    ours = referer.netloc == request.url.netloc and referer.path.startswith("/")
+    target = (referer.path + (f"?{referer.query}" if referer.query else "")) if ours else "/"
+    found = FIELD.match(message)
+    flash(request, message, "error", form=request.url.path, field=field or (found and found[1]))
+    return redirect(target)
+
+
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    by_route = exc.extra.get("denied_by") == "route"
+    if isinstance(exc, REFUSED_FORM) and not by_route and _refused_form(request):
+        return back_to_form(request, problem_text(exc), problem_field(exc))
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         if not wants_json(request):
@@ -66,7 +121,7 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
-    return problem(request, exc.status, exc.title, exc.detail, headers=headers, **exc.extra)
+    return await problem(request, exc.status, exc.title, exc.detail, headers=headers, **exc.extra)
 
 
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -82,14 +137,18 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     json_errors = [error for error in errors if error["type"] == "json_invalid"]
     if json_errors:
         ctx = exc.errors()[0].get("ctx", {})
-        return problem(
+        return await problem(
             request,
             400,
             "Malformed JSON",
             f"the request body is not valid JSON: {ctx.get('error', 'parse error')}",
         )
+    if _refused_form(request):
+        first = str(errors[0]["loc"][-1]) if errors and errors[0]["loc"] else None
+        message = "; ".join(f"{error['loc'][-1]}: {error['msg']}" for error in errors)
+        return back_to_form(request, message, first)
     detail = "; ".join(f"{_where(error['loc'])}: {error['msg']}" for error in errors)
-    return problem(request, 422, "Invalid input", detail, errors=errors)
+    return await problem(request, 422, "Invalid input", detail, errors=errors)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -98,7 +157,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     detail = str(exc.detail) if exc.detail else titles.get(exc.status_code, "Error")
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"nothing at {request.url.path}"
-    return problem(
+    if exc.status_code == 400 and "maximum size" in detail and _refused_form(request):
+        return back_to_form(
+            request,
+            "a field of the form is larger than the 1 MB a form field may hold: shorten it "
+            "(each field says how much it takes)",
+            None,
+        )
+    return await problem(
         request,
         exc.status_code,
         titles.get(exc.status_code, "Error"),
@@ -109,7 +175,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(request, 500, "Internal error", "something went wrong on our side")
+    return await problem(request, 500, "Internal error", "something went wrong on our side")
 
 
 def install(app: FastAPI) -> None:

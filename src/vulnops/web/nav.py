@@ -13,6 +13,9 @@ class NavItem:
     label: str
     href: str
     rule: Rule
+    # Only for someone bound to a tenant (a customer): an administrator has every permission
+    # but no tenant of their own, and these pages would be empty for them.
+    tenant: bool = False
 
 
 NAV: tuple[NavItem, ...] = (
@@ -23,8 +26,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Approvals", "/approvals", allowed(Permission.CASES_READ)),
     NavItem("Deliveries", "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
     NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),
-    NavItem("Advisories", "/advisories", allowed(Permission.TENANT_OWN)),
-    NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN)),
+    NavItem("Advisories", "/advisories", allowed(Permission.TENANT_OWN), tenant=True),
+    NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN), tenant=True),
     NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
     NavItem("Audit log", "/audit", allowed(Permission.AUDIT_READ)),
     NavItem("API tokens", "/account/tokens", SIGNED_IN),
@@ -34,4 +37,8 @@ NAV: tuple[NavItem, ...] = (
 def nav_for(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
-    return [item for item in NAV if item.rule.allows(principal.role)]
+    return [
+        item
+        for item in NAV
+        if item.rule.allows(principal.role) and (not item.tenant or principal.tenant_id)
+    ]

@@ -29,5 +29,6 @@ async def home(
 
 @router.get("/docs", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
 async def api_docs(request: Request) -> HTMLResponse:
-    """Swagger UI from the ``swagger-ui-bundle`` package, started by a static script."""
+    """Swagger UI 5 (it reads OpenAPI 3.1) from the ``fastapi-swagger`` package, started by a
+    static script."""
     return templates.TemplateResponse(request, "docs.html")
