@@ -9,7 +9,7 @@ import sys
 
 from vulnops import wiring
 
-BENCHMARKS = ("audit", "intake", "fleet", "notify", "lifecycle", "cli", "rollout")
+BENCHMARKS = ("audit", "intake", "fleet", "notify", "lifecycle", "workqueue", "cli", "rollout")
 
 
 def run(names: list[str]) -> None:

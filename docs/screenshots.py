@@ -34,6 +34,8 @@ class Shot(NamedTuple):
     wait: str | None = None  # text to wait for (the demo rollouts take a few minutes)
     element: str | None = None  # shoot only this element (a CSS selector)
     click: str | None = None  # then follow the link with this name
+    width: int = 1280  # the viewport's (390: a phone)
+    menu: bool = False  # open the collapsed navigation first (a phone)
 
 
 LOG4J = (
@@ -41,7 +43,12 @@ LOG4J = (
 )
 SHOTS = [
     Shot("landing", None, "/"),
-    Shot("dashboard-admin", "admin", "/"),
+    Shot("dashboard-admin", "admin", "/", full_page=True),
+    Shot("queue-responder", "responder", "/", full_page=True),
+    Shot("queue-release-manager", "release_manager", "/", wait="Live rollouts"),
+    Shot("queue-customer", "customer", "/"),
+    Shot("queue-researcher", "researcher", "/"),
+    Shot("phone-menu", "responder", "/", width=390, menu=True),
     Shot("users", "admin", "/admin/users"),
     Shot("audit-log", "admin", "/audit?verify=1"),
     Shot("tokens", "researcher", "/account/tokens"),
@@ -51,11 +58,20 @@ SHOTS = [
     Shot("report-triage", "responder", "/reports/2", full_page=True),
     Shot("cases", "responder", "/cases?sort=due"),
     Shot("case", "responder", "/cases/1", full_page=True),
+    Shot("case-severity", "responder", "/cases/1/severity", full_page=True),
+    Shot("case-timeline", "responder", "/cases?q=SSRF", follow="SSRF", click="Timeline"),
     Shot("fleet-services", "engineer", "/fleet/services"),
     Shot("fleet-regions", "engineer", "/fleet/regions"),
     Shot("fleet-tenant", "customer", "/fleet/my-tenant"),
     Shot("fleet-components", "responder", f"/fleet/components?{LOG4J}"),
-    Shot("case-blast-radius", "responder", "/cases?q=JNDI", follow="JNDI lookup", full_page=True),
+    Shot(
+        "case-blast-radius",
+        "responder",
+        "/cases?q=JNDI",
+        follow="JNDI lookup",
+        click="Blast radius",
+        full_page=True,
+    ),
     Shot(
         "rollout-halted",
         "release_manager",
@@ -73,17 +89,17 @@ SHOTS = [
         wait="storage",
     ),
     Shot("rollouts", "release_manager", "/rollouts"),
-    Shot("case-fixes", "responder", "/cases?q=SSRF", follow="SSRF", element="#fixes"),
-    Shot("case-notification", "responder", "/cases?q=SSRF", follow="SSRF", element="#notification"),
+    Shot("case-fixes", "responder", "/cases?q=SSRF", follow="SSRF", click="Fixes and rollouts"),
     Shot(
         "advisory-editor",
         "communications",
         "/cases?q=SSRF",
         follow="SSRF",
-        click="Open the advisory →",
+        click="Advisory",
         full_page=True,
     ),
     Shot("deliveries", "communications", "/notifications/deliveries?status="),
+    Shot("demo-inbox", "admin", "/inbox", wait="advisory.published"),
     Shot("portal-advisories", "customer", "/advisories"),
     Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),
     Shot(
@@ -91,13 +107,15 @@ SHOTS = [
         "communications",
         "/cases?q=Organisation+owner",
         follow="Organisation owner",
-        element="#disclosure",
+        click="Disclosure",
+        full_page=True,
     ),
     Shot(
         "case-public-text",
         "communications",
         "/cases?q=Organisation+owner",
         follow="Organisation owner",
+        click="Disclosure",
         element="#public-text",
     ),
     Shot("approvals", "admin", "/approvals"),
@@ -166,7 +184,7 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for shot in SHOTS:
-            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            context = await browser.new_context(viewport={"width": shot.width, "height": 800})
             page = await context.new_page()
             if shot.role is not None:
                 await _sign_in(page, base, *logins[shot.role])
@@ -178,8 +196,10 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
                 await row.get_by_role("link").first.click()
                 await page.wait_for_load_state("networkidle")
             if shot.click is not None:
-                await page.get_by_role("link", name=shot.click).click()
+                await page.get_by_role("link", name=shot.click, exact=True).first.click()
                 await page.wait_for_load_state("networkidle")
+            if shot.menu:
+                await page.get_by_role("button", name="Menu").click()
             path = str(OUT / f"{shot.name}.png")
             if shot.element is not None:
                 await page.locator(shot.element).screenshot(path=path)

@@ -160,6 +160,32 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def serving_app(settings: Settings) -> Iterator[str]:
+    """The whole app on a real socket, in a thread with its own event loop, its own connection
+    pool and its lifespan (what ``vulnops serve`` runs, without the worker)."""
+    from vulnops.web.app import create_app  # noqa: PLC0415 - the CLI tests time imports
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 def cli(*args: str, env: dict[str, str]) -> Result:
     """Run the ``vulnops`` command in this process (Typer's runner) with only ``env``'s
     VULNOPS_ settings; its standard output and error apart, its exit code."""

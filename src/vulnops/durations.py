@@ -1,10 +1,10 @@
-"""Durations written the way people write them in policy files: ``90s``, ``30m``, ``4h``, ``7d``
-(pure)."""
+"""Durations written the way people write them in policy files (``90s``, ``30m``, ``4h``,
+``7d``), and said the way people say them (``3 h 20 min``, ``in 2 d``) (pure)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _DURATION = re.compile(r"^\s*(-?\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -35,3 +35,25 @@ def format_duration(span: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def humanize(span: timedelta) -> str:
+    """``span`` the way a person says it, to two units at most: ``40 s``, ``42 min``,
+    ``3 h 20 min``, ``2 d 4 h``."""
+    seconds = abs(int(span.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes} min"
+    if days == 0:
+        rest = minutes % 60
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    rest = hours % 24
+    return f"{days} d {rest} h" if rest else f"{days} d"
+
+
+def relative(at: datetime, now: datetime) -> str:
+    """``in 3 h`` or ``3 h ago``."""
+    span = at - now
+    return f"in {humanize(span)}" if span.total_seconds() >= 0 else f"{humanize(span)} ago"

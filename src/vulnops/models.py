@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "vulnops.notify.models",
     "vulnops.disclosure.models",
     "vulnops.sim.models",
+    "vulnops.inbox.models",
     "vulnops.demo",
 )
 

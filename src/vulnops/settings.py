@@ -206,6 +206,15 @@ class Settings(BaseSettings):
         default=False,
         description="Allow webhook URLs on private, loopback or link-local addresses.",
     )
+    demo_inbox: bool = Field(
+        default=False,
+        description="Run the demo's inbox inside the server: a mail catcher on "
+        "`demo_smtp_port` and a webhook receiver at /inbox/webhooks/{tenant}, shown to "
+        "administrators at /inbox (`serve --demo` turns it on).",
+    )
+    demo_smtp_port: int = Field(
+        default=2525, ge=1, le=65535, description="The demo mail catcher's port (on 127.0.0.1)."
+    )
     notify_smtp_connections: int = Field(
         default=4, gt=0, le=100, description="SMTP connections a delivery job uses at once."
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from helpers import MakeUser, acli, bearer, cli, sample, vulnops
 from vulnops.auth.roles import Role
@@ -381,3 +382,22 @@ async def test_fixes_and_rollouts_from_the_command_line(
     assert "storage" in (await acli("sim", "faults", env=env)).stdout
     negative = await acli("sim", "fault", "storage", "x", "--crash-after", "-5m", env=env)
     assert negative.exit_code == 2 and "--crash-after" in negative.stderr
+
+
+async def test_a_command_that_defers_a_job_works_in_a_fresh_process(
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
+) -> None:
+    """Submitting a report queues its acknowledgment email: the tasks are bound to the job
+    application in a process that imported only what the command needs (the demo seeding,
+    ``serve --demo``, once failed this way)."""
+    researcher = await make_user(Role.RESEARCHER)
+    report_file = tmp_path / "report.yaml"
+    report_file.write_text("title: Open redirect on sign-out\ndescription: next= is followed.\n")
+    env = {**_env(conninfo, tmp_path), "VULNOPS_SMTP_HOST": "127.0.0.1"}
+    done = vulnops("report", "submit", str(report_file), "--as", researcher.email, env=env)
+    assert done.returncode == 0, done.stderr
+    async with db.session() as session:
+        queued = await session.scalar(
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'mail:send_email'")
+        )
+    assert queued == 1

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
+from helpers import serving_app
 from vulnops.db.database import Database
 from vulnops.settings import Settings
-from vulnops.web.app import create_app
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,29 +33,11 @@ def chromium_path() -> str | None:
     return candidate if os.path.exists(candidate) else shutil.which("chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(db: Database, settings: Settings) -> Iterator[str]:
-    """The app on a real socket, in a thread with its own event loop and connection pool."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    """The app on a real socket (``helpers.serving_app``)."""
+    with serving_app(settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

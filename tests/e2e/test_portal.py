@@ -41,7 +41,7 @@ async def test_a_script_in_a_report_shows_as_text_to_everyone(
     title = "<script>alert('title')</script> XSS in profile"
     await page.get_by_label("Title").fill(title)
     await page.get_by_label("Affected service").fill("profiles")
-    await page.get_by_label("Description (Markdown)").fill(
+    await page.get_by_label("Description (Markdown").fill(
         "The bio field runs <img src=x onerror=alert('desc')> for **every** visitor."
     )
     await page.get_by_role("button", name="Submit report").click()
@@ -80,14 +80,14 @@ async def test_the_researcher_and_the_team_talk_in_the_thread(
     await sign_in(page, live_server, researcher.email)
     await page.goto(f"{live_server}/reports/new")
     await page.get_by_label("Title").fill("Verbose errors leak stack traces")
-    await page.get_by_label("Description (Markdown)").fill("A 500 shows the stack.")
+    await page.get_by_label("Description (Markdown").fill("A 500 shows the stack.")
     await page.get_by_role("button", name="Submit report").click()
     report_url = page.url
     await sign_out(page)
 
     await sign_in(page, live_server, responder.email)
     await page.goto(report_url)
-    await page.get_by_label("Write a message (Markdown)").fill("Which endpoint returns it?")
+    await page.get_by_label("Write a message (Markdown").fill("Which endpoint returns it?")
     await page.get_by_role("button", name="Send").click()
     await expect(page.get_by_text("Message sent.")).to_be_visible()
     await sign_out(page)

@@ -35,7 +35,7 @@ async def test_the_rollout_page_follows_the_rollout_live(
     manager = await make_user(Role.RELEASE_MANAGER)
     await sign_in(page, live_server, manager.email)
 
-    await page.goto(f"{live_server}/cases/{case_id}")
+    await page.goto(f"{live_server}/cases/{case_id}/fixes")
     fixes = page.get_by_test_id("fixes")
     await expect(fixes).to_contain_text("ready to roll out")
     await fixes.get_by_label("Policy").select_option("demo")
@@ -66,6 +66,9 @@ async def test_the_rollout_page_follows_the_rollout_live(
     assert await stages.locator(".unit-deployed").count() > 0
     await expect(stages.locator(".stage-badge-passed").first).to_be_visible()
     await expect(stages).to_contain_text("no regression beyond the margins")
+    await expect(stages.get_by_test_id("explanation").first).to_contain_text("Passed after")
+    await expect(stages.locator("svg polyline.estimate").first).to_be_visible()
+    await expect(stages).not_to_contain_text("e-value")
     await expect(page.get_by_test_id("operations").get_by_role("button")).to_have_text(
         ["Roll back"]
     )

@@ -186,7 +186,7 @@ async def test_the_case_page_shows_the_blast_radius(
     client: httpx.AsyncClient, fleet: dict[str, Any]
 ) -> None:
     await _compute(client, fleet, services=["storage"])
-    page = await client.get(f"/cases/{fleet['case']['id']}", headers=fleet["headers"])
+    page = await client.get(f"/cases/{fleet['case']['id']}/blast-radius", headers=fleet["headers"])
     assert 'data-testid="blast-radius"' in page.text
     assert "eu-west-1" in page.text
 
@@ -196,7 +196,7 @@ async def test_the_affected_tenants_page_lists_them_most_affected_first(
 ) -> None:
     body = (await _compute(client, fleet, services=["storage"])).json()
     case_id = fleet["case"]["id"]
-    case_page = await client.get(f"/cases/{case_id}", headers=fleet["headers"])
+    case_page = await client.get(f"/cases/{case_id}/blast-radius", headers=fleet["headers"])
     assert f'href="/cases/{case_id}/tenants"' in case_page.text
     page = await client.get(f"/cases/{case_id}/tenants", headers=fleet["headers"])
     assert page.status_code == 200

@@ -100,7 +100,7 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
     async with db.session() as session:
         rollout = await session.get(Rollout, rollout_id)
         assert rollout is not None and rollout.status == "halted"
-        assert "stage 0 (canary) failed" in rollout.status_reason
+        assert "stage 1 (canary) failed" in rollout.status_reason
         stages = list(await session.scalars(select(RolloutStage).order_by(RolloutStage.index)))
         assert stages[0].status == "failed" and "errors" in stages[0].verdict_reason
         assert all(s.status == "pending" for s in stages[1:])

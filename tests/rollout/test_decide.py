@@ -57,7 +57,7 @@ def test_a_deployed_stage_bakes_then_passes_only_after_its_bake() -> None:
     ]
     baking = _stage(0, S.BAKING, baking_since=NOW, verdict=VerdictKind.PASS, verdict_reason="ok")
     actions = d.decide(_view([baking, _stage(1, S.PENDING)], units), NOW + timedelta(minutes=5))
-    assert actions == [d.Wait("stage 0 is baking", NOW + timedelta(minutes=30))]
+    assert actions == [d.Wait("stage 1 is baking", NOW + timedelta(minutes=30))]
     later = d.decide(_view([baking, _stage(1, S.PENDING)], units), NOW + timedelta(minutes=30))
     assert later == [d.PassStage(0, "ok")]
 
@@ -121,7 +121,7 @@ def test_watched_stages_let_the_next_one_begin_and_all_must_pass_to_complete() -
     ]
     assert d.decide(_view(stages, units, policy="emergency"), NOW) == [d.BeginStage(2)]
     assert d.decide(_view(stages, units, policy="standard"), NOW)[0] == d.Wait(
-        "stage 1 is baking", NOW + timedelta(minutes=30)
+        "stage 2 is baking", NOW + timedelta(minutes=30)
     )
     all_passed = [_stage(i, S.PASSED) for i in range(3)]
     assert d.decide(_view(all_passed, units, policy="emergency"), NOW) == [d.Complete()]

@@ -36,7 +36,7 @@ async def test_the_demo_rollouts_end_as_the_demo_says(db: Database, settings: Se
         bad = await session.get(Rollout, rollouts["2026.12.2"].id)
         assert good is not None and bad is not None
         assert good.status == "completed"
-        assert bad.status == "halted" and "stage 0 (canary) failed" in bad.status_reason
+        assert bad.status == "halted" and "stage 1 (canary) failed" in bad.status_reason
         canary = await session.scalar(
             select(RolloutStage).where(RolloutStage.rollout_id == bad.id, RolloutStage.index == 0)
         )

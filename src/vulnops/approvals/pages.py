@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from vulnops.approvals import service
 from vulnops.approvals.api import READ
-from vulnops.approvals.models import Approval
 from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
 from vulnops.settings import Settings
 from vulnops.ui.templating import render
@@ -20,39 +20,41 @@ from vulnops.ui.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def link(approval: Approval) -> str:
-    """Where the approval is decided."""
-    kind, _, number = approval.subject.partition(":")
-    if kind == "rollout":
-        return f"/rollouts/{number}"
-    anchors = {"advisory_version": "/advisory", "public_text": "#public-text"}
-    return f"/cases/{approval.case_id}{anchors.get(kind, '#disclosure')}"
-
-
-@router.get("/approvals", response_class=HTMLResponse, dependencies=[require(READ)])
+@router.get("/approvals", response_class=HTMLResponse)
 async def approvals_page(
     request: Request,
     session: SessionDep,
     status: Annotated[str, Query(max_length=16)] = "pending",
+    mine: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(READ),
 ) -> HTMLResponse:
+    """``mine``: what waits for the viewer's own decision."""
     chosen = service.Status(status) if status in set(service.Status) else service.Status.PENDING
-    found = await service.list_approvals(session, status=chosen, page=page)
     settings: Settings = request.app.state.settings
+    if mine:
+        chosen = service.Status.PENDING
+        found = await service.waiting_for(
+            session, actor=principal.actor, role=principal.role, settings=settings, page=page
+        )
+    else:
+        found = await service.list_approvals(session, status=chosen, page=page)
     return render(
         request,
         "approvals.html",
         {
             "page": found,
             "status": chosen.value,
+            "mine": mine,
             "statuses": [s.value for s in service.Status],
-            "link": link,
+            "link": service.page_of,
             "labels": service.LABELS,
             "single_person": [
                 step for step in service.Step if not service.needs_second_person(settings, step)
             ],
             "page_url": lambda number: (
-                "/approvals?" + urlencode({"status": chosen.value, "page": number})
+                "/approvals?"
+                + urlencode({"status": chosen.value, "mine": "1" if mine else "", "page": number})
             ),
         },
     )

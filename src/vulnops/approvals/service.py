@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.approvals.models import Approval
 from vulnops.audit import service as audit
+from vulnops.auth.roles import Permission, Role, has_permission
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Forbidden, Invalid
@@ -40,10 +41,29 @@ LABELS = {
 }
 
 
+# The permission whose routes decide each step (the routes live in each domain).
+DECIDED_WITH: dict[Step, Permission] = {
+    Step.ADVISORY: Permission.ADVISORIES_APPROVE,
+    Step.PUBLIC_TEXT: Permission.DISCLOSURE_MANAGE,
+    Step.DISCLOSURE: Permission.DISCLOSURE_MANAGE,
+    Step.EXPEDITED_ROLLOUT: Permission.ROLLOUTS_APPROVE,
+    Step.BOUNTY_AWARD: Permission.USERS_MANAGE,
+}
+
+
 class Status(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+def page_of(approval: Approval) -> str:
+    """The page where the approval is decided."""
+    kind, _, number = approval.subject.partition(":")
+    if kind == "rollout":
+        return f"/rollouts/{number}"
+    tabs = {"advisory_version": "/advisory", "public_text": "/disclosure#public-text"}
+    return f"/cases/{approval.case_id}{tabs.get(kind, '/disclosure')}"
 
 
 def needs_second_person(settings: Settings, step: Step) -> bool:
@@ -177,4 +197,35 @@ async def list_approvals(
     if case_id is not None:
         stmt = stmt.where(Approval.case_id == case_id)
     stmt = stmt.order_by(Approval.requested_at, Approval.id)
+    return await paginate_scalars(session, stmt, page=page, per_page=per_page)
+
+
+async def waiting_for(
+    session: AsyncSession,
+    *,
+    actor: str,
+    role: Role,
+    settings: Settings,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Approval]:
+    """What waits for this person's decision, oldest first: the steps their role decides,
+    not named for someone else, and not their own work where the step needs a second
+    person (the same rules :func:`decide` applies)."""
+    steps = [step.value for step in Step if has_permission(role, DECIDED_WITH[step])]
+    own_allowed = [step.value for step in Step if not needs_second_person(settings, step)]
+    me = actor.lower()
+    not_mine = text(
+        "NOT EXISTS (SELECT 1 FROM unnest(approvals.authors) AS author WHERE lower(author) = :me)"
+    ).bindparams(me=me)
+    stmt = (
+        select(Approval)
+        .where(
+            Approval.status == Status.PENDING.value,
+            Approval.step.in_(steps),
+            or_(Approval.approver.is_(None), Approval.approver == me),
+            or_(Approval.step.in_(own_allowed), not_mine),
+        )
+        .order_by(Approval.requested_at, Approval.id)
+    )
     return await paginate_scalars(session, stmt, page=page, per_page=per_page)

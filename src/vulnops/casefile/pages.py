@@ -1,4 +1,5 @@
-"""The case page and the new-case form."""
+"""The case page's overview, the new-case form, the blast radius form and the affected
+tenants (the other tabs are in ``tabs.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vulnops.approvals import service as approvals
-from vulnops.audit import service as audit
 from vulnops.auth import service as users
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role
+from vulnops.casefile.next_step import Facts, next_steps
+from vulnops.casefile.tabs import header
 from vulnops.cases import milestones
 from vulnops.cases import service as cases
 from vulnops.cases.api import MANAGE, READ
-from vulnops.cases.severity import DataSensitivity, Impact
-from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
 from vulnops.cases.states import (
     ENDED,
     HAND_LABELS,
@@ -52,57 +52,60 @@ async def _staff(session: SessionDep) -> list[User]:
 
 
 @router.get("/cases/{case_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
-async def case_page(
-    request: Request,
-    case_id: int,
-    session: SessionDep,
-    events_page: Annotated[int, Query(alias="events", ge=1)] = 1,
-) -> HTMLResponse:
+async def case_page(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+    """The case's overview: what it needs next, each area at a glance, its deadlines,
+    milestones and the decisions open to a person."""
     now = datetime.now(UTC)
+    settings: Settings = request.app.state.settings
     case = await cases.get_case(session, case_id=case_id)
     reports = await intake.reports_of_case(session, case_id=case.id)
-    original = await intake.original_report_id(session, case_id=case.id)
-    subjects = [cases.subject(case), *(intake.subject(report) for report in reports)]
-    timeline = await audit.list_events(
-        session, subjects=subjects, page=events_page, per_page=100, oldest_first=True
-    )
     staff = await _staff(session)
-    settings: Settings = request.app.state.settings
     reached = await milestones.reached(session, case_id=case.id)
+    radius = await blast.find(session, case_id=case.id)
+    fixes = await remediation.fix_views(
+        session, await remediation.fixes_of_case(session, case_id=case.id)
+    )
+    case_rollouts = (await rollouts.list_rollouts(session, case_id=case.id, per_page=5)).items
+    advisory = await notify.overview(session, case_id=case.id)
+    disclosed = await disclosure.state(session, case_id=case.id, settings=settings, now=now)
+    facts = Facts(
+        case_id=case.id,
+        reached=reached,
+        rated=case.rating is not None,
+        blast_computed=radius is not None,
+        tenants_affected=radius.tenants if radius else 0,
+        fixes=len(fixes),
+        fixes_ready=sum(fix.ready for fix in fixes),
+        rollout_id=case_rollouts[0]["id"] if case_rollouts else None,
+        rollout_status=case_rollouts[0]["status"] if case_rollouts else None,
+        advisory_status=advisory["versions"][-1]["status"] if advisory else None,
+        public_text=disclosed.public_text is not None,
+        public_text_waiting=disclosed.public_text_draft is not None,
+        disclosure_asked=disclosed.requested_by is not None,
+        disclosure_approved=disclosed.disclosed_at is not None,
+    )
     return render(
         request,
-        "cases/detail.html",
+        "cases/overview.html",
         {
-            "case": case,
-            "blast": await blast.find(session, case_id=case.id),
-            "fixes": await remediation.fix_views(
-                session, await remediation.fixes_of_case(session, case_id=case.id)
-            ),
-            "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
-            "policies": list(rollouts.policies(settings).values()),
-            "advisory": await notify.overview(session, case_id=case.id),
-            "disclosure": await disclosure.state(
-                session, case_id=case.id, settings=settings, now=now
-            ),
+            **header(case, "overview", now),
+            "steps": next_steps(facts),
+            "blast": radius,
+            "fixes": fixes,
+            "rollouts": case_rollouts,
+            "advisory": advisory,
+            "disclosure": disclosed,
             "approvals": (await approvals.list_approvals(session, case_id=case.id)).items,
+            "approval_page": approvals.page_of,
             "milestones": reached,
             "all_milestones": list(Milestone),
             "recorded_by": RECORDED_BY,
             "moves": [(state, HAND_LABELS[state]) for state in moves_open(reached)],
             "ended": reached_any(reached, ENDED),
-            "advisory_totals": notify.totals,
             "reports": reports,
-            "original": original,
-            "timeline": timeline,
-            "events_url": lambda number: f"/cases/{case.id}?events={number}#timeline",
+            "original": await intake.original_report_id(session, case_id=case.id),
             "staff": staff,
             "names": {user.id: user.display_name or user.email for user in staff},
-            "now": now,
-            "impacts": list(Impact),
-            "sensitivities": list(DataSensitivity),
-            "exploitations": list(Exploitation),
-            "technical_impacts": list(TechnicalImpact),
-            "missions": list(MissionWellbeing),
         },
     )
 
@@ -239,4 +242,4 @@ async def compute_blast_radius(
         f"{radius.resources} resources.",
         "success",
     )
-    return redirect(f"/cases/{case_id}#blast")
+    return redirect(f"/cases/{case_id}/blast-radius")

@@ -11,12 +11,13 @@ from vulnops.audit.schemas import EventOut
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.cases import deadlines, milestones, service
+from vulnops.cases import deadlines, milestones, service, severity
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.models import Case
 from vulnops.cases.schemas import (
     CaseOut,
     CasePatch,
+    CvssOut,
     MilestoneOut,
     ReasonIn,
     SeverityIn,
@@ -68,6 +69,8 @@ async def list_cases(
     rating: Rating | None = None,
     service_name: Annotated[str | None, Query(alias="service", max_length=100)] = None,
     owner_id: int | None = None,
+    assigned_to: int | None = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
     overdue: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "opened",
@@ -75,7 +78,8 @@ async def list_cases(
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> PageOut[CaseOut]:
     """Cases, filtered, searched (words, or a tracking id) and paged; ``overdue`` lists the
-    cases with a deadline passed and unmet; ``sort=due`` puts the nearest deadline first."""
+    cases with a deadline passed and unmet; ``assigned_to`` those a user owns or responds to;
+    ``open`` those not closed or rejected; ``sort=due`` puts the nearest deadline first."""
     now = datetime.now(UTC)
     cases = await service.list_cases(
         session,
@@ -84,6 +88,8 @@ async def list_cases(
         rating=rating,
         service=service_name,
         owner_id=owner_id,
+        assigned_to=assigned_to,
+        open_only=open_only,
         overdue=overdue,
         search=q,
         sort=sort,
@@ -91,6 +97,19 @@ async def list_cases(
         per_page=per_page,
     )
     return PageOut[CaseOut].of(cases, lambda case: case_out(case, now=now))
+
+
+@router.get("/cvss", dependencies=[require(READ)])
+async def score_cvss(vector: Annotated[str, Query(min_length=1, max_length=300)]) -> CvssOut:
+    """Score a CVSS 3.1, 3.0 or 4.0 vector (what the case page's calculator shows as its metrics
+    are chosen); a vector that is not valid is a 422 naming the metric."""
+    found = severity.score_cvss(vector, field="vector")
+    return CvssOut(
+        version=found.version,
+        vector=found.vector,
+        base_score=found.base_score,
+        severity=found.severity,
+    )
 
 
 @router.get("/{case_id:int}", dependencies=[require(READ)])

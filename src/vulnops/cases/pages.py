@@ -28,7 +28,7 @@ from vulnops.ui.templating import flash, redirect, render
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/cases", response_class=HTMLResponse, dependencies=[require(READ)])
+@router.get("/cases", response_class=HTMLResponse)
 async def cases_page(
     request: Request,
     session: SessionDep,
@@ -36,10 +36,13 @@ async def cases_page(
     rating: str = "",
     service_name: Annotated[str, Query(alias="service", max_length=100)] = "",
     overdue: bool = False,
+    mine: bool = False,
     q: Annotated[str, Query(max_length=200)] = "",
     sort: str = "opened",
     page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(READ),
 ) -> HTMLResponse:
+    """``mine``: the open cases the viewer owns or responds to (their work queue's list)."""
     now = datetime.now(UTC)
     cases = await service.list_cases(
         session,
@@ -47,6 +50,8 @@ async def cases_page(
         state=CaseState(state) if state in set(CaseState) else None,
         rating=Rating(rating) if rating in set(Rating) else None,
         service=service_name or None,
+        assigned_to=principal.user_id if mine else None,
+        open_only=mine,
         overdue=overdue,
         search=q or None,
         sort=sort if sort in service.SORTS else "opened",
@@ -59,6 +64,7 @@ async def cases_page(
         "q": q,
         "sort": sort,
         "overdue": "1" if overdue else "",
+        "mine": "1" if mine else "",
     }
 
     def page_url(number: int) -> str:
@@ -101,41 +107,45 @@ async def assess(
     customer_action_required: Annotated[bool, Form()] = False,
     principal: Principal = require(MANAGE),
 ) -> Response:
-    try:
-        body = SeverityIn.model_validate(
-            {
-                "reason": reason,
-                "cvss31_vector": cvss31_vector or None,
-                "cvss40_vector": cvss40_vector or None,
-                "impact": impact or None,
-                "data_sensitivity": data_sensitivity or None,
-                "exploitation": exploitation,
-                "automatable": _form_bool(automatable),
-                "technical_impact": technical_impact or None,
-                "mission_wellbeing": mission_wellbeing or None,
-                "cwe_id": cwe_id or None,
-                "publicly_disclosed": publicly_disclosed,
-                "customer_action_required": customer_action_required,
-            }
+    async def work() -> Case:
+        try:
+            body = SeverityIn.model_validate(
+                {
+                    "reason": reason,
+                    "cvss31_vector": cvss31_vector or None,
+                    "cvss40_vector": cvss40_vector or None,
+                    "impact": impact or None,
+                    "data_sensitivity": data_sensitivity or None,
+                    "exploitation": exploitation,
+                    "automatable": _form_bool(automatable),
+                    "technical_impact": technical_impact or None,
+                    "mission_wellbeing": mission_wellbeing or None,
+                    "cwe_id": cwe_id or None,
+                    "publicly_disclosed": publicly_disclosed,
+                    "customer_action_required": customer_action_required,
+                }
+            )
+        except ValidationError as error:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+            )
+            raise Invalid(detail) from None
+        return await service.assess_severity(
+            session,
+            case_id=case_id,
+            given=AssessmentInput(**body.model_dump(exclude={"reason"})),
+            reason=body.reason,
+            actor=principal.actor,
+            policy=policy_of(request),
         )
-    except ValidationError as error:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
-        )
-        raise Invalid(detail) from None
-    case = await service.assess_severity(
+
+    return await form_action(
+        request,
         session,
-        case_id=case_id,
-        given=AssessmentInput(**body.model_dump(exclude={"reason"})),
-        reason=body.reason,
-        actor=principal.actor,
-        policy=policy_of(request),
+        work,
+        done=lambda case: f"Severity of {case.tracking_id} assessed: {case.rating or 'unrated'}.",
+        back=f"/cases/{case_id}/severity",
     )
-    await session.commit()
-    flash(
-        request, f"Severity of {case.tracking_id} assessed: {case.rating or 'unrated'}.", "success"
-    )
-    return redirect(f"/cases/{case_id}")
 
 
 @router.post("/cases/{case_id:int}/acknowledge")

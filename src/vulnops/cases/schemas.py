@@ -126,3 +126,10 @@ class CaseOut(BaseModel):
     next_due: datetime | None
     overdue: bool = False
     updated_at: datetime
+
+
+class CvssOut(BaseModel):
+    version: str
+    vector: str = Field(description="The vector as the library writes it back.")
+    base_score: float
+    severity: str

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy import Select, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -19,7 +19,7 @@ from vulnops.cases import deadlines, milestones, sla
 from vulnops.cases.assessment import Assessment, AssessmentInput, assess
 from vulnops.cases.models import Case
 from vulnops.cases.severity import Rating
-from vulnops.cases.states import CaseState, Milestone, hand_move, reopen
+from vulnops.cases.states import FINISHED, CaseState, Milestone, hand_move, reopen
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.settings import Settings
@@ -132,11 +132,17 @@ def _filtered(
     rating: Rating | None,
     service: str | None,
     owner_id: int | None,
+    assigned_to: int | None,
+    open_only: bool,
     overdue: bool,
     search: str | None,
     now: datetime,
 ) -> Select[Case]:
     stmt = select(Case)
+    if open_only:
+        stmt = stmt.where(Case.state.not_in([s.value for s in FINISHED]))
+    if assigned_to is not None:
+        stmt = stmt.where(or_(Case.owner_id == assigned_to, Case.responder_id == assigned_to))
     if state is not None:
         stmt = stmt.where(Case.state == state.value)
     if rating is not None:
@@ -165,12 +171,16 @@ async def list_cases(
     rating: Rating | None = None,
     service: str | None = None,
     owner_id: int | None = None,
+    assigned_to: int | None = None,
+    open_only: bool = False,
     overdue: bool = False,
     search: str | None = None,
     sort: str = "opened",
     page: int = 1,
     per_page: int = 50,
 ) -> Page[Case]:
+    """``assigned_to``: the cases a person owns or is the responder of; ``open_only``: not
+    closed or rejected."""
     if sort not in SORTS:
         raise Invalid(f"sort: one of {', '.join(SORTS)}")
     stmt = _filtered(
@@ -178,6 +188,8 @@ async def list_cases(
         rating=rating,
         service=service,
         owner_id=owner_id,
+        assigned_to=assigned_to,
+        open_only=open_only,
         overdue=overdue,
         search=search,
         now=now,

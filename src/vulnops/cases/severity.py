@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cvss import CVSS3, CVSS4, CVSSError
+from cvss import CVSS3, CVSS4, CVSSError, constants3, constants4
 
 from vulnops.errors import Invalid
 
@@ -103,3 +103,30 @@ _SENSITIVITY_COLUMN = {
 
 def rate(impact: Impact, sensitivity: DataSensitivity) -> Rating:
     return RATING_TABLE[impact][_SENSITIVITY_COLUMN[sensitivity]]
+
+
+@dataclass(frozen=True)
+class CvssMetric:
+    """One base metric of a CVSS version, as the ``cvss`` library names it and its values."""
+
+    key: str
+    name: str
+    values: tuple[tuple[str, str], ...]  # (code, name)
+
+
+def cvss_base_metrics(version: str) -> list[CvssMetric]:
+    """The base metrics of CVSS ``3.1`` or ``4.0`` in vector order, for the calculator that
+    builds a vector as they are chosen."""
+    constants = constants4 if version == "4.0" else constants3
+    return [
+        CvssMetric(
+            key=key,
+            name=str(constants.METRICS_ABBREVIATIONS[key]),
+            values=tuple(
+                (str(code), str(name))
+                for code, name in constants.METRICS_VALUE_NAMES[key].items()
+                if code != "X"
+            ),
+        )
+        for key in constants.METRICS_MANDATORY
+    ]

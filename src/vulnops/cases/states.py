@@ -44,6 +44,8 @@ class Milestone(StrEnum):
 
 S = CaseState
 M = Milestone
+# A case in these states is over: no deadline runs, no queue lists it.
+FINISHED = frozenset({S.CLOSED, S.REJECTED})
 
 # Who records each milestone: the answer to "why can I not set this by hand?".
 RECORDED_BY: dict[Milestone, str] = {

@@ -105,11 +105,11 @@ def list_reports(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         from vulnops.auth import service as users
-        from vulnops.intake import service
+        from vulnops.intake import listing
         from vulnops.intake.schemas import ReportSummary
 
         user = await users.get_user_by_email(session, email=as_user)
-        found = await service.list_reports(
+        found = await listing.list_reports(
             session,
             principal=users.principal_of(user, via="session"),
             state=state,

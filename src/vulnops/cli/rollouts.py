@@ -184,9 +184,9 @@ def list_rollouts(
 
 def _snapshot(rollout_id: int) -> dict[str, Any]:
     async def work(session: AsyncSession) -> dict[str, Any]:
-        from vulnops.rollout import service
+        from vulnops.rollout import snapshots
 
-        return await service.snapshot(session, rollout_id=rollout_id)
+        return await snapshots.snapshot(session, rollout_id=rollout_id)
 
     return run_in_session(work)
 
@@ -216,7 +216,7 @@ def _table(snapshot: dict[str, Any]) -> Table:
     for stage in snapshot["stages"]:
         deployed = sum(1 for unit in stage["units"] if unit[2] == "deployed")
         table.add_row(
-            str(stage["index"]),
+            str(stage["index"] + 1),
             stage["kind"],
             ", ".join(stage["regions"]),
             stage["status"],
@@ -257,7 +257,7 @@ def watch(
     from rich.live import Live
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-    from vulnops.rollout import service
+    from vulnops.rollout import snapshots
 
     progress = Progress(
         TextColumn("{task.description}"),
@@ -272,7 +272,7 @@ def watch(
             deployed = sum(1 for unit in stage["units"] if unit[2] == "deployed")
             note = f"{stage['status']} {stage['verdict'] or ''}".strip()
             if stage["index"] not in tasks:
-                label = f"stage {stage['index']} {stage['kind']:<6}"
+                label = f"stage {stage['index'] + 1} {stage['kind']:<6}"
                 tasks[stage["index"]] = progress.add_task(
                     label, total=len(stage["units"]), note=note
                 )
@@ -282,7 +282,7 @@ def watch(
         async with database() as db:
             while True:
                 async with db.session() as session:
-                    snapshot = await service.snapshot(session, rollout_id=rollout_id)
+                    snapshot = await snapshots.snapshot(session, rollout_id=rollout_id)
                 draw(snapshot)
                 if _settled(snapshot):
                     return snapshot

@@ -16,22 +16,42 @@ if TYPE_CHECKING:
     from vulnops.settings import Settings
 
 
-def _seed_demo(settings: Settings, conninfo: str) -> None:
+def _demo_environment() -> None:
+    """What ``--demo`` turns on unless it is set already: the inbox (a mail catcher and a
+    webhook receiver inside the server), email sent to that catcher, and webhooks allowed to
+    reach this machine (the receiver is on 127.0.0.1)."""
+    os.environ.setdefault("VULNOPS_DEMO_INBOX", "true")
+    if "VULNOPS_SMTP_HOST" not in os.environ:
+        os.environ["VULNOPS_SMTP_HOST"] = "127.0.0.1"
+        os.environ["VULNOPS_SMTP_PORT"] = os.environ.get("VULNOPS_DEMO_SMTP_PORT", "2525")
+    os.environ.setdefault("VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
+def _seed_demo(settings: Settings, conninfo: str, *, port: int) -> None:
     import asyncio
 
     from vulnops import demo, wiring
     from vulnops.db.database import Database
+    from vulnops.inbox import service as inbox
 
     wiring.wire()
 
-    async def main() -> DemoContext:
+    async def main() -> tuple[DemoContext, int]:
         database = Database(conninfo, pool_size=2)
         try:
-            return await demo.seed(database)
+            context = await demo.seed(database)
+            async with database.session() as session:
+                pointed = await inbox.point_demo_webhooks(
+                    session, base_url=f"http://127.0.0.1:{port}"
+                )
+                await session.commit()
+            return context, pointed
         finally:
             await database.dispose()
 
-    context = asyncio.run(main())
+    context, pointed = asyncio.run(main())
+    if pointed:
+        console.print(f"{pointed} demo webhooks point at this server's inbox (/inbox).")
     path = settings.data_dir / "demo-credentials.txt"
     if context.credentials:
         demo.write_credentials(path, context.credentials)
@@ -63,14 +83,16 @@ def serve(
 
     if worker is not None:
         os.environ["VULNOPS_SERVE_RUNS_WORKER"] = "true" if worker else "false"
-        get_settings.cache_clear()
+    if demo_data:
+        _demo_environment()
+    get_settings.cache_clear()
     settings = cli_settings()
     logs.configure(settings.log_level)
     conninfo = resolve_conninfo(settings)
     migrate.upgrade(conninfo)
-    if demo_data:
-        _seed_demo(settings, conninfo)
     host, port = host or settings.host, port or settings.port
+    if demo_data:
+        _seed_demo(settings, conninfo, port=port)
     console.print(f"vulnops listening on [bold]http://{host}:{port}[/bold]")
     uvicorn.run(
         "vulnops.web.app:serving_app",

@@ -74,7 +74,7 @@ async def save_public_text(
         session,
         work,
         done=lambda number: f"Public text version {number} saved; it waits for approval.",
-        back=f"/cases/{case_id}#public-text",
+        back=f"/cases/{case_id}/disclosure#public-text",
     )
 
 
@@ -168,7 +168,7 @@ async def mark_no_cve(
 
     message = "Marked as no CVE." if reason.strip() else "The policy decides."
     return await form_action(
-        request, session, work, done=lambda _: message, back=f"/cases/{case_id}#disclosure"
+        request, session, work, done=lambda _: message, back=f"/cases/{case_id}/disclosure"
     )
 
 
@@ -190,7 +190,7 @@ async def reserve_cve(
         session,
         work,
         done=lambda done: f"{done['cve_id']} reserved.",
-        back=f"/cases/{case_id}#disclosure",
+        back=f"/cases/{case_id}/disclosure",
     )
 
 
@@ -220,7 +220,7 @@ async def publish_cve(
             return f"{result['cve_id']} will be published when the embargo ends."
         return f"{result['cve_id']} published."
 
-    return await form_action(request, session, work, done=done, back=f"/cases/{case_id}#disclosure")
+    return await form_action(request, session, work, done=done, back=f"/cases/{case_id}/disclosure")
 
 
 @router.post("/cases/{case_id:int}/disclosure/disclose")
@@ -253,7 +253,7 @@ async def request_disclosure(
         session,
         work,
         done=lambda _: "Disclosure asked for: it waits for a second person's approval.",
-        back=f"/cases/{case_id}#disclosure",
+        back=f"/cases/{case_id}/disclosure",
     )
 
 
@@ -281,7 +281,7 @@ async def end_embargo(
         session,
         work,
         done=lambda _: "The embargo ended: the case is public.",
-        back=f"/cases/{case_id}#disclosure",
+        back=f"/cases/{case_id}/disclosure",
     )
 
 

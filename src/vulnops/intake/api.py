@@ -18,7 +18,7 @@ from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import Invalid, TooLarge
 from vulnops.intake import attachments as files
-from vulnops.intake import duplicates, messages, scans, service
+from vulnops.intake import duplicates, listing, messages, scans, service
 from vulnops.intake.models import Attachment, Report
 from vulnops.intake.sarif import findings
 from vulnops.intake.schemas import (
@@ -92,20 +92,23 @@ async def list_reports(
     source: Source | None = None,
     service_name: Annotated[str | None, Query(alias="service", max_length=100)] = None,
     case_id: int | None = None,
+    awaiting_team: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "received",
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(VIEW),
 ) -> PageOut[ReportSummary]:
-    """Reports one may see (researchers and partners: their own), filtered and paged."""
-    reports = await service.list_reports(
+    """Reports one may see (researchers and partners: their own), filtered and paged;
+    ``awaiting_team``: those whose reporter wrote last, waiting for the team's answer."""
+    reports = await listing.list_reports(
         session,
         principal=principal,
         state=state,
         source=source,
         service=service_name,
         case_id=case_id,
+        awaiting_team=awaiting_team,
         search=q,
         sort=sort,
         page=page,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,6 +20,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.tracking import tracking_default
 from vulnops.intake.states import CloseReason, ReportState, Source
+
+# The reporter wrote after the team last did (a message, or the team's question): the team owes
+# an answer. One text for the partial index and the queries, so that the planner matches them.
+REPORTER_SPOKE_LAST = (
+    "state <> 'closed' AND last_reporter_message_at IS NOT NULL AND "
+    "(last_staff_message_at IS NULL OR last_reporter_message_at > last_staff_message_at)"
+)
+
+# The team asked and the reporter has not answered since: the reporter owes an answer.
+TEAM_ASKED = (
+    "state = 'needs_info' AND NOT (last_reporter_message_at IS NOT NULL AND "
+    "(last_staff_message_at IS NULL OR last_reporter_message_at > last_staff_message_at))"
+)
 
 
 def _values(enum: type[ReportState] | type[Source] | type[CloseReason]) -> str:
@@ -94,6 +108,21 @@ class Report(Base):
         Index("ix_reports_service_endpoint", "service", "endpoint"),
         Index("ix_reports_state_received", "state", "received_at"),
         Index("ix_reports_reporter_received", "reporter_id", "received_at"),
+        Index("ix_reports_reporter_updated", "reporter_id", "updated_at", "id"),
+        # The work queues: reports whose reporter wrote last, and a reporter's questions to
+        # answer.
+        Index(
+            "ix_reports_reporter_spoke_last",
+            "last_reporter_message_at",
+            postgresql_where=text(REPORTER_SPOKE_LAST),
+        ),
+        Index(
+            "ix_reports_team_asked",
+            "reporter_id",
+            "updated_at",
+            "id",
+            postgresql_where=text(TEAM_ASKED),
+        ),
         Index("ix_reports_received", "received_at"),
         Index(
             "uq_reports_scanner_fingerprint",

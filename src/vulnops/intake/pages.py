@@ -17,7 +17,7 @@ from vulnops.cases import service as cases
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.intake import attachments as files
-from vulnops.intake import duplicates, messages, scans, service
+from vulnops.intake import duplicates, listing, messages, scans, service
 from vulnops.intake.api import SUBMIT, TRIAGE, VIEW, download, read_sarif
 from vulnops.intake.sarif import findings
 from vulnops.intake.schemas import ReportIn
@@ -47,22 +47,36 @@ async def reports_page(
     state: str = "",
     source: str = "",
     service_name: Annotated[str, Query(alias="service", max_length=100)] = "",
+    waiting: bool = False,
+    asked: bool = False,
     q: Annotated[str, Query(max_length=200)] = "",
     sort: str = "received",
     page: Annotated[int, Query(ge=1)] = 1,
     principal: Principal = require(VIEW),
 ) -> HTMLResponse:
-    reports = await service.list_reports(
+    """``waiting``: the reports whose reporter wrote last (the team owes an answer);
+    ``asked``: those where the team asked for more and the reporter has not answered."""
+    reports = await listing.list_reports(
         session,
         principal=principal,
         state=ReportState(state) if state in set(ReportState) else None,
         source=Source(source) if source in set(Source) else None,
         service=service_name or None,
+        awaiting_team=waiting,
+        awaiting_reporter=asked,
         search=q or None,
-        sort=sort if sort in service.SORTS else "received",
+        sort=sort if sort in listing.SORTS else "received",
         page=page,
     )
-    filters = {"state": state, "source": source, "service": service_name, "q": q, "sort": sort}
+    filters = {
+        "state": state,
+        "source": source,
+        "service": service_name,
+        "q": q,
+        "sort": sort,
+        "waiting": "1" if waiting else "",
+        "asked": "1" if asked else "",
+    }
 
     def page_url(number: int) -> str:
         return "/reports?" + urlencode({**filters, "page": number})
@@ -77,6 +91,7 @@ async def reports_page(
             "sources": list(Source),
             "page_url": page_url,
             "staff_view": service.can_see_all(principal),
+            "waiting_of": listing.waiting_of,
         },
     )
 

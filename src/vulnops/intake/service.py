@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
-from sqlalchemy import Select, UnaryExpression, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -15,7 +13,6 @@ from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
-from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.intake import follow, notices
 from vulnops.intake.attachments import StoredFile
@@ -29,14 +26,6 @@ from vulnops.intake.states import (
     check_transition,
 )
 from vulnops.settings import Settings
-
-# A search for a tracking number looks it up; anything else searches the words.
-TRACKING_ID = re.compile(r"^VULN-\d{4}-\d{1,9}$", re.IGNORECASE)
-SORTS: dict[str, UnaryExpression[Any]] = {
-    "received": Report.received_at.desc(),
-    "-received": Report.received_at.asc(),
-    "updated": Report.updated_at.desc(),
-}
 
 
 def subject(report: Report | int) -> str:
@@ -131,57 +120,6 @@ async def visible_by_tracking_id(
     return await visible_report(session, principal=principal, report_id=report_id)
 
 
-def _filtered(
-    principal: Principal,
-    *,
-    state: ReportState | None,
-    source: Source | None,
-    service: str | None,
-    case_id: int | None,
-    search: str | None,
-) -> Select[Report]:
-    stmt = select(Report)
-    if not can_see_all(principal):
-        stmt = stmt.where(Report.reporter_id == principal.user_id)
-    if state is not None:
-        stmt = stmt.where(Report.state == state.value)
-    if source is not None:
-        stmt = stmt.where(Report.source == source.value)
-    if service:
-        stmt = stmt.where(Report.service == service.strip().lower())
-    if case_id is not None:
-        stmt = stmt.where(Report.case_id == case_id)
-    if search and search.strip():
-        if TRACKING_ID.match(search.strip()):
-            stmt = stmt.where(Report.tracking_id == search.strip().upper())
-        else:
-            stmt = stmt.where(
-                Report.search.op("@@")(func.websearch_to_tsquery("english", search.strip()))
-            )
-    return stmt
-
-
-async def list_reports(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    state: ReportState | None = None,
-    source: Source | None = None,
-    service: str | None = None,
-    case_id: int | None = None,
-    search: str | None = None,
-    sort: str = "received",
-    page: int = 1,
-    per_page: int = 50,
-) -> Page[Report]:
-    if sort not in SORTS:
-        raise Invalid(f"sort: one of {', '.join(SORTS)}")
-    stmt = _filtered(
-        principal, state=state, source=source, service=service, case_id=case_id, search=search
-    ).order_by(SORTS[sort], Report.id.desc())
-    return await paginate_scalars(session, stmt, page=page, per_page=per_page)
-
-
 async def reports_of_case(session: AsyncSession, *, case_id: int) -> list[Report]:
     """Every report of a case, oldest first (whoever may read the case sees its reports)."""
     rows = await session.scalars(
@@ -263,6 +201,9 @@ async def transition(
     report.close_reason = close_reason.value if close_reason else None
     if target in {ReportState.CLOSED, ReportState.NEEDS_INFO}:
         report.resolution = resolution
+    if target is ReportState.NEEDS_INFO:
+        # The question is the team's turn in the conversation: now the reporter owes an answer.
+        report.last_staff_message_at = datetime.now(UTC)
     if current is ReportState.CLOSED:
         report.resolution = None
     await session.flush()

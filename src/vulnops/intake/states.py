@@ -1,7 +1,9 @@
-"""Report sources and states (pure)."""
+"""Report sources and states, and what a report waits for (pure)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from vulnops.errors import Conflict, Invalid
@@ -89,3 +91,56 @@ def check_transition(
         raise Invalid("a close_reason only goes with closing the report")
     if target is R.NEEDS_INFO and not (resolution and resolution.strip()):
         raise Invalid("asking for information needs a message saying what is missing")
+
+
+CLOSE_LABELS: dict[CloseReason, str] = {
+    CloseReason.DUPLICATE: "a duplicate",
+    CloseReason.NOT_APPLICABLE: "not applicable",
+    CloseReason.OUT_OF_SCOPE: "out of scope",
+    CloseReason.SPAM: "spam",
+    CloseReason.WONT_FIX: "won't fix",
+}
+
+
+class Turn(StrEnum):
+    """Whose move a report waits for."""
+
+    REPORTER = "reporter"
+    TEAM = "team"
+    NOBODY = "nobody"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    on: Turn
+    sentence: str  # addressed to the reporter
+
+
+_WAITING: dict[ReportState, Waiting] = {
+    R.NEW: Waiting(Turn.TEAM, "Received; waiting for the security team to triage it."),
+    R.NEEDS_INFO: Waiting(Turn.REPORTER, "Waiting for your answer: the team asked for more."),
+    R.TRIAGED: Waiting(Turn.TEAM, "Confirmed; waiting for the team to open a case."),
+    R.ACCEPTED: Waiting(Turn.TEAM, "Accepted into a case; waiting for the fix to roll out."),
+    R.RESOLVED: Waiting(Turn.TEAM, "Fixed everywhere; waiting for the public disclosure."),
+    R.PUBLISHED: Waiting(Turn.NOBODY, "Public: the advisory is published."),
+}
+
+
+def waiting_on(
+    state: ReportState,
+    *,
+    close_reason: CloseReason | None,
+    team_spoke_at: datetime | None,
+    reporter_spoke_at: datetime | None,
+) -> Waiting:
+    """What a report waits for, and from whom: the reporter's answer when the team spoke last
+    (a question, a message), the team's when the reporter did, else what its state waits for."""
+    if state is R.CLOSED:
+        reason = CLOSE_LABELS[close_reason] if close_reason else "closed"
+        return Waiting(Turn.NOBODY, f"Closed ({reason}).")
+    reporter_last = reporter_spoke_at is not None and (
+        team_spoke_at is None or reporter_spoke_at > team_spoke_at
+    )
+    if reporter_last:
+        return Waiting(Turn.TEAM, "Waiting for the team to answer your message.")
+    return _WAITING[state]

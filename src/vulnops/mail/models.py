@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Identity, String, Text
+from sqlalchemy import BigInteger, Identity, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
@@ -25,3 +25,10 @@ class OutboundEmail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        # What still waits to be sent (the administrator's health view counts the old ones).
+        Index(
+            "ix_outbound_emails_queued", "created_at", postgresql_where=text("status = 'queued'")
+        ),
+    )

@@ -195,13 +195,19 @@ async def resend(
 @router.get("/api/advisories")
 async def my_advisories(
     session: SessionDep,
+    unacknowledged: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(CUSTOMER),
 ) -> PageOut[dict[str, Any]]:
-    """Your tenant's advisories, newest first."""
+    """Your tenant's advisories, newest first; ``unacknowledged``: only those nobody of your
+    tenant acknowledged yet (at their latest version)."""
     found = await portal.tenant_advisories(
-        session, tenant_id=tenant_of(principal), page=page, per_page=per_page
+        session,
+        tenant_id=tenant_of(principal),
+        unacknowledged=unacknowledged,
+        page=page,
+        per_page=per_page,
     )
     return PageOut[dict[str, Any]].of(found, dict)
 

@@ -58,6 +58,11 @@ class AdvisoryVersion(Base):
     __table_args__ = (
         UniqueConstraint("advisory_id", "number"),
         CheckConstraint("status IN ('draft', 'approved', 'sent')", name="known_status"),
+        Index(
+            "ix_advisory_versions_unsent",
+            "created_at",
+            postgresql_where=text("status IN ('draft', 'approved')"),
+        ),
     )
 
 

@@ -86,6 +86,8 @@ async def _editor(
         "notify/editor.html",
         {
             "case": case,
+            "tab": "advisory",  # the advisory tab of the case page
+            "now": datetime.now(UTC),
             "advisory": shown,
             "latest": latest,
             "values": values,

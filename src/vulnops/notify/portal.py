@@ -27,30 +27,52 @@ from vulnops.notify.service import subject
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 
-_LIST = """
-FROM advisory_recipients r
-JOIN advisories a ON a.id = r.advisory_id
+# The tenant's advisories at their latest sent version, gathered first (materialized: the
+# planner then joins the few rows it found, rather than misjudge the anti-join of the
+# acknowledgments and scan every advisory for each).
+_LATEST = """
+WITH latest AS MATERIALIZED (
+    SELECT r.advisory_id, v.id AS version_id, v.number, v.title, v.sent_at, v.action_required
+    FROM advisory_recipients r
+    JOIN LATERAL (
+        SELECT v.id, v.number, v.title, v.sent_at, v.action_required FROM advisory_versions v
+        WHERE v.advisory_id = r.advisory_id AND v.status = 'sent'
+        ORDER BY v.number DESC LIMIT 1
+    ) v ON true
+    WHERE r.tenant_id = :tenant_id
+)
+"""
+_FROM = """
+FROM latest l
+JOIN advisories a ON a.id = l.advisory_id
 JOIN cases c ON c.id = a.case_id
-JOIN LATERAL (
-    SELECT v.id, v.number, v.title, v.sent_at, v.action_required FROM advisory_versions v
-    WHERE v.advisory_id = a.id AND v.status = 'sent' ORDER BY v.number DESC LIMIT 1
-) v ON true
-WHERE r.tenant_id = :tenant_id
+"""
+_UNACKNOWLEDGED = """
+WHERE NOT EXISTS (SELECT 1 FROM advisory_acknowledgments k
+                  WHERE k.version_id = l.version_id AND k.tenant_id = :tenant_id)
 """
 
 
 async def tenant_advisories(
-    session: AsyncSession, *, tenant_id: int, page: int = 1, per_page: int = 50
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    unacknowledged: bool = False,
+    page: int = 1,
+    per_page: int = 50,
 ) -> Page[dict[str, Any]]:
+    """The advisories the tenant received, newest first (each at its latest sent version);
+    ``unacknowledged``: only those whose latest version nobody of the tenant acknowledged."""
     per_page, page = min(max(per_page, 1), 200), max(page, 1)
     params = {"tenant_id": tenant_id}
-    total = await session.scalar(text(f"SELECT count(*) {_LIST}"), params)
+    where = _FROM + (_UNACKNOWLEDGED if unacknowledged else "")
+    total = await session.scalar(text(f"{_LATEST} SELECT count(*) {where}"), params)
     rows = await session.execute(
         text(
-            "SELECT a.id, c.tracking_id, v.number, v.title, v.sent_at, v.action_required, "  # noqa: S608
-            "(SELECT k.acknowledged_at FROM advisory_acknowledgments k "
-            " WHERE k.version_id = v.id AND k.tenant_id = :tenant_id) AS acknowledged_at "
-            f"{_LIST} ORDER BY v.sent_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
+            f"{_LATEST} SELECT a.id, c.tracking_id, l.number, l.title, l.sent_at, "  # noqa: S608
+            "l.action_required, (SELECT k.acknowledged_at FROM advisory_acknowledgments k "
+            " WHERE k.version_id = l.version_id AND k.tenant_id = :tenant_id) AS acknowledged_at "
+            f"{where} ORDER BY l.sent_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
         ),
         {**params, "limit": per_page, "offset": (page - 1) * per_page},
     )

@@ -31,18 +31,24 @@ def _settings(request: Request) -> Settings:
 async def my_advisories(
     request: Request,
     session: SessionDep,
+    unacknowledged: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
     principal: Principal = require(CUSTOMER),
 ) -> HTMLResponse:
     tenant_id = tenant_of(principal)
-    found = await portal.tenant_advisories(session, tenant_id=tenant_id, page=page)
+    found = await portal.tenant_advisories(
+        session, tenant_id=tenant_id, unacknowledged=unacknowledged, page=page
+    )
     return render(
         request,
         "notify/portal_list.html",
         {
             "page": found,
             "tenant": await tenants.get_tenant(session, tenant_id=tenant_id),
-            "page_url": lambda number: f"/advisories?page={number}",
+            "unacknowledged": unacknowledged,
+            "page_url": lambda number: (
+                f"/advisories?page={number}{'&unacknowledged=1' if unacknowledged else ''}"
+            ),
         },
     )
 

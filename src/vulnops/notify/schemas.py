@@ -113,3 +113,29 @@ class DeliveryOut(BaseModel):
     advisory_id: int
     tracking_id: str
     case_id: int
+
+
+class UnsentVersion(BaseModel):
+    """An advisory version written but not sent: a draft waiting for approval, or approved."""
+
+    advisory_id: int
+    case_id: int
+    tracking_id: str
+    number: int
+    title: str
+    status: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+
+
+class DeadOfAdvisory(BaseModel):
+    """An advisory's dead deliveries: each retried until it gave up."""
+
+    advisory_id: int
+    case_id: int
+    tracking_id: str
+    dead: int
+    tenants: int
+    last_error: str | None
+    since: datetime

@@ -49,7 +49,7 @@ def parse(data: bytes, *, source: str) -> Summary:
     except DefusedXmlException as error:
         raise Invalid(f"{source}: declares DTDs or entities, which are refused ({error})") from None
     except ParseError as error:
-        raise Invalid(f"{source}: not well-formed XML: {error}") from None
+        raise Invalid(f"{source} is not a JUnit XML report: not well-formed XML: {error}") from None
     if root.tag not in {"testsuites", "testsuite"}:
         raise Invalid(
             f"{source}: not a JUnit XML report (the root is <{root.tag}>, "

@@ -39,7 +39,10 @@ class Fix(Base):
     override_by: Mapped[str | None] = mapped_column(String(320))
     override_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("case_id", "service_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "service_id", "version"),
+        Index("ix_fixes_created_by", "created_by", "id"),
+    )
 
 
 class Evidence(Base):

@@ -47,7 +47,7 @@ async def create_fix(
         session,
         work,
         done=lambda fix: f"Fix {fix.id}: {service_key} {fix.version}. Upload its test results.",
-        back=f"/cases/{case_id}#fixes",
+        back=f"/cases/{case_id}/fixes",
     )
 
 
@@ -79,7 +79,7 @@ async def add_evidence(
         verdict = "passed" if evidence.passed else "did not pass: this fix cannot roll out yet"
         return f"{evidence.suite.replace('_', '-')}: {evidence.tests} tests, {verdict}."
 
-    return await form_action(request, session, work, done=done, back=f"/cases/{fix.case_id}#fixes")
+    return await form_action(request, session, work, done=done, back=f"/cases/{fix.case_id}/fixes")
 
 
 @router.post("/fixes/{fix_id:int}/override")
@@ -107,5 +107,5 @@ async def override_evidence(
         session,
         work,
         done=lambda _: "The fix may roll out without passing evidence; the reason is on record.",
-        back=f"/cases/{fix.case_id}#fixes",
+        back=f"/cases/{fix.case_id}/fixes",
     )

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.audit import service as audit
 from vulnops.cases import milestones
 from vulnops.cases import service as cases
-from vulnops.cases.states import Milestone
+from vulnops.cases.models import Case
+from vulnops.cases.states import FINISHED, Milestone
+from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.fleet import service as fleet
 from vulnops.remediation import junit
@@ -87,6 +89,20 @@ async def get_fix(session: AsyncSession, *, fix_id: int) -> Fix:
 
 async def fixes_of_case(session: AsyncSession, *, case_id: int) -> list[Fix]:
     return list(await session.scalars(select(Fix).where(Fix.case_id == case_id).order_by(Fix.id)))
+
+
+async def fixes_by(session: AsyncSession, *, created_by: str, per_page: int = 50) -> Page[Fix]:
+    """The fixes a person made for cases still open, newest first."""
+    stmt = (
+        select(Fix)
+        .join(Case, Case.id == Fix.case_id)
+        .where(
+            Fix.created_by == created_by,
+            Case.state.not_in([state.value for state in FINISHED]),
+        )
+        .order_by(Fix.id.desc())
+    )
+    return await paginate_scalars(session, stmt, page=1, per_page=per_page)
 
 
 async def add_evidence(

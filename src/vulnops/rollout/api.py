@@ -18,7 +18,7 @@ from vulnops.auth.roles import Permission, allowed
 from vulnops.db.database import Database
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
-from vulnops.rollout import operations, service
+from vulnops.rollout import operations, service, snapshots
 from vulnops.rollout.schemas import (
     PlanIn,
     PlanOut,
@@ -84,12 +84,12 @@ async def start(
         health_source=body.health_source,
     )
     await session.commit()
-    return RolloutOut.model_validate(await service.snapshot(session, rollout_id=rollout.id))
+    return RolloutOut.model_validate(await snapshots.snapshot(session, rollout_id=rollout.id))
 
 
 @router.get("/{rollout_id:int}", dependencies=[require(READ)])
 async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
-    return RolloutOut.model_validate(await service.snapshot(session, rollout_id=rollout_id))
+    return RolloutOut.model_validate(await snapshots.snapshot(session, rollout_id=rollout_id))
 
 
 async def _operate(
@@ -183,12 +183,12 @@ async def rollback(
     return await _operate("rollback", rollout_id, body, request, session, principal)
 
 
-async def snapshots(database: Database, rollout_id: int) -> AsyncIterator[dict[str, Any]]:
+async def changes(database: Database, rollout_id: int) -> AsyncIterator[dict[str, Any]]:
     """The rollout's snapshot now, then each time it changes, until it is finished and shown."""
     last = None
     while True:
         async with database.session() as session:
-            current = jsonable_encoder(await service.snapshot(session, rollout_id=rollout_id))
+            current = jsonable_encoder(await snapshots.snapshot(session, rollout_id=rollout_id))
         text = json.dumps(current, sort_keys=True)
         if text != last:
             last = text
@@ -217,7 +217,7 @@ async def stream(
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: a ``rollout`` event with the whole snapshot whenever it changes."""
     database: Database = request.app.state.db
-    async for snapshot in snapshots(database, rollout_id):
+    async for snapshot in changes(database, rollout_id):
         if await request.is_disconnected():
             return
         yield ServerSentEvent(event="rollout", data=snapshot)

@@ -231,7 +231,7 @@ def _stage(view: RolloutView, stage: StageView, now: datetime) -> tuple[list[Act
     if stage.status == StageStatus.DEPLOYING:
         return _deploying(view, stage, now), True
     if stage.status == StageStatus.FAILED:
-        return [Halt(f"stage {stage.index} failed")], True
+        return [Halt(f"stage {stage.index + 1} failed")], True
     actions = _baking(view, stage, now)
     if any(isinstance(a, FailStage | PassStage) for a in actions):
         return actions, True
@@ -241,7 +241,10 @@ def _stage(view: RolloutView, stage: StageView, now: datetime) -> tuple[list[Act
         return actions, False  # watched only: the next stage may begin while this one bakes
     assert stage.baking_since is not None
     until = stage.baking_since + bake
-    return [*actions, Wait(f"stage {stage.index} is baking", until if until > now else None)], True
+    return [
+        *actions,
+        Wait(f"stage {stage.index + 1} is baking", until if until > now else None),
+    ], True
 
 
 def _running(view: RolloutView, now: datetime) -> list[Action]:
@@ -303,3 +306,27 @@ def decide(view: RolloutView, now: datetime) -> list[Action]:
     }
     step = steps.get(view.status)
     return step(view, now) if step else []
+
+
+def possible_operations(status: str, *, gate_failed: bool, service_busy: bool) -> list[str]:
+    """The operations that can succeed on a rollout now, in the order the page offers them: a
+    halted rollout whose gate failed cannot resume (roll it back or abort it), and a completed
+    one cannot roll back while another rollout of its service is active. ``operations``
+    refuses the same cases with the reason."""
+    offered: dict[str, bool] = {
+        "approve": status == RolloutStatus.AWAITING_APPROVAL,
+        "reject": status == RolloutStatus.AWAITING_APPROVAL,
+        "pause": status == RolloutStatus.RUNNING,
+        "resume": status == RolloutStatus.PAUSED
+        or (status == RolloutStatus.HALTED and not gate_failed),
+        "rollback": status
+        in {
+            RolloutStatus.RUNNING,
+            RolloutStatus.PAUSED,
+            RolloutStatus.HALTED,
+            RolloutStatus.ROLLING_BACK,
+        }
+        or (status == RolloutStatus.COMPLETED and not service_busy),
+        "abort": status in ACTIVE,
+    }
+    return [name for name, allowed in offered.items() if allowed]

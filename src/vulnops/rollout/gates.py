@@ -273,14 +273,26 @@ def _evidence(state: GateState, rules: GateRules) -> dict[str, Any]:
 
 
 def _failure(evidence: dict[str, Any], rules: GateRules) -> str | None:
+    """Why the stage fails, in words: which measure is worse, and by how much."""
     fail_at = 6 / rules.alpha  # alpha/3 per metric, half of it for the baseline's estimate
-    for metric, label in (
-        ("errors_fail_e", "errors"),
-        ("crashes_fail_e", "crashes"),
-        ("latency_fail_e", "latency"),
-    ):
-        if evidence[metric] >= fail_at:
-            return f"{label}: the updated units are worse (e-value {evidence[metric]:.3g})"
+    if evidence["errors_fail_e"] >= fail_at:
+        low, high = evidence["error_ratio_95"]
+        return (
+            f"errors: the updated units fail {evidence['error_ratio']:.2f} times as often as "
+            f"before (95% interval {low:.2f} to {high:.2f})"
+        )
+    if evidence["crashes_fail_e"] >= fail_at:
+        return (
+            f"crashes: {evidence['crashes_updated']:,.0f} on the updated units against "
+            f"{evidence['crashes_control']:,.0f} on the old version, more than traffic explains"
+        )
+    if evidence["latency_fail_e"] >= fail_at:
+        low, high = evidence["latency_change_95"]
+        return (
+            f"latency: the updated units are {evidence['latency_change']:.1%} slower "
+            f"(95% interval {low:+.1%} to {high:+.1%}), beyond the {rules.latency_tolerance:.0%} "
+            "tolerated"
+        )
     return None
 
 
@@ -313,7 +325,11 @@ def verdict(state: GateState, rules: GateRules, *, baked: bool, has_control: boo
         return Verdict(VerdictKind.HOLD, "no data from the health source lately", evidence)
     missing = _still_missing(state, evidence, rules, baked=baked, compare=has_control)
     if missing:
-        return Verdict(VerdictKind.PENDING, "waiting for " + ", ".join(missing), evidence)
+        return Verdict(
+            VerdictKind.PENDING,
+            "waiting for " + ", ".join(missing),
+            {**evidence, "missing": missing},
+        )
     if not has_control:
         return Verdict(
             VerdictKind.PASS, "no unit left on the old version to compare with: watched", evidence

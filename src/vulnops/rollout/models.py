@@ -74,6 +74,10 @@ class RolloutStage(Base):
     alerted: Mapped[bool] = mapped_column(default=False, server_default="false")
     gate: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # gates.GateState
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the latest statistics
+    # The estimates after each look, for the page's chart (rollout/chart.py).
+    history: Mapped[list[list[float | None]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
     observed_until: Mapped[datetime | None]
 
     __table_args__ = (CheckConstraint(f"status IN ({_values(StageStatus)})", name="known_status"),)

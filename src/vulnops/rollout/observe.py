@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from vulnops.rollout import gates
+from vulnops.rollout import chart, gates
 from vulnops.rollout.decide import StageStatus, UnitStatus
 from vulnops.rollout.interfaces import HealthSource, HealthUnavailable, Target
 from vulnops.rollout.models import RolloutStage, RolloutUnit
@@ -98,6 +98,7 @@ async def look(
     if stage.gate is None or stage.observed_until is None:
         return
     state = gates.GateState.from_json(stage.gate)
+    before = state.intervals
     unavailable = None
     start = stage.observed_until
     for _ in range(CATCH_UP):
@@ -112,6 +113,7 @@ async def look(
             break
         state = gates.update(state, observed, rules)
         start = end
+    looked = state.intervals > before
     stage.gate, stage.observed_until = state.to_json(), start
     has_control = any(u.stage >= stage.index and u.status == UnitStatus.PENDING for u in units)
     verdict = gates.verdict(state, rules, baked=bake_over, has_control=has_control)
@@ -119,6 +121,9 @@ async def look(
     if unavailable is not None and kind != gates.VerdictKind.FAIL:
         kind, reason = gates.VerdictKind.HOLD, f"the health source is unavailable: {unavailable}"
     stage.verdict, stage.verdict_reason, stage.evidence = kind.value, reason, verdict.stats
+    if looked and stage.begun_at is not None:
+        seconds = (start - stage.begun_at).total_seconds()
+        stage.history = chart.appended(stage.history or [], chart.point(seconds, verdict.stats))
     undecided = kind in {gates.VerdictKind.HOLD, gates.VerdictKind.PENDING}
     if not undecided:
         stage.holding_since = None

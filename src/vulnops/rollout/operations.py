@@ -135,7 +135,7 @@ async def resume(
     )
     if failed_stage is not None:
         raise Conflict(
-            f"stage {failed_stage} failed its health gate: roll the rollout back or abort it"
+            f"stage {failed_stage + 1} failed its health gate: roll the rollout back or abort it"
         )
     units = await session.scalars(
         select(RolloutUnit).where(

@@ -4,7 +4,7 @@ operate rollouts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,9 +13,10 @@ from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.deps import SessionDep
 from vulnops.errors import Forbidden
-from vulnops.rollout import operations, service
+from vulnops.rollout import chart, operations, service, snapshots
 from vulnops.rollout.api import MANAGE, MANAGE_OR_APPROVE, READ
 from vulnops.rollout.models import Rollout
+from vulnops.rollout.policy import GateRules
 from vulnops.settings import Settings
 from vulnops.ui.forms import form_action
 from vulnops.ui.templating import flash, redirect, render
@@ -42,10 +43,33 @@ async def rollouts_page(
     )
 
 
+def _shown(snapshot: dict[str, Any], rules: GateRules) -> dict[str, Any]:
+    return {
+        "rollout": snapshot,
+        "charts": {
+            stage["index"]: chart.charts(
+                stage["history"],
+                error_margin=rules.error_margin,
+                latency_margin=rules.latency_margin,
+            )
+            for stage in snapshot["stages"]
+        },
+    }
+
+
 @router.get("/rollouts/{rollout_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
 async def rollout_page(request: Request, rollout_id: int, session: SessionDep) -> HTMLResponse:
-    snapshot = await service.snapshot(session, rollout_id=rollout_id)
-    return render(request, "rollouts/detail.html", {"rollout": snapshot})
+    snapshot, rules = await snapshots.shown(session, rollout_id=rollout_id)
+    return render(request, "rollouts/detail.html", _shown(snapshot, rules))
+
+
+@router.get(
+    "/rollouts/{rollout_id:int}/live", response_class=HTMLResponse, dependencies=[require(READ)]
+)
+async def rollout_live(request: Request, rollout_id: int, session: SessionDep) -> HTMLResponse:
+    """The part of the rollout page that changes, for the page's script to swap in."""
+    snapshot, rules = await snapshots.shown(session, rollout_id=rollout_id)
+    return render(request, "rollouts/live.html", _shown(snapshot, rules))
 
 
 @router.post("/rollouts")

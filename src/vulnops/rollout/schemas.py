@@ -115,10 +115,54 @@ class StageOut(BaseModel):
     finished_at: datetime | None
     verdict: str | None
     verdict_reason: str
+    explanation: list[str] = Field(description="The gate in plain words, a sentence each.")
     alerted: bool
     evidence: dict[str, Any] | None
+    history: list[list[float | None]] = Field(
+        description="After each look: [seconds since the stage began, error ratio, its 95% low "
+        "and high, latency change, its low and high]."
+    )
     units: list[list[Any]] = Field(description="[unit id, name, status, last error] each.")
 
 
 class RolloutOut(RolloutSummary):
+    operations: list[str] = Field(description="The operations that can succeed now.")
     stages: list[StageOut]
+
+
+class LiveRollout(BaseModel):
+    """A rollout that is not finished, with the stage it is at."""
+
+    id: int
+    case_id: int
+    tracking_id: str
+    service: str
+    target_version: str
+    status: str
+    status_reason: str
+    stages: int
+    stage: int | None = Field(description="The first stage that has not passed.")
+    stage_kind: str | None
+    stage_regions: list[str]
+    stage_status: str | None
+    units: int
+    deployed: int
+
+
+class StageAttention(BaseModel):
+    """A stage someone should look at: failed, or its gate without a verdict for too long
+    (alerted), or holding because its health source does not answer."""
+
+    rollout_id: int
+    case_id: int
+    tracking_id: str
+    service: str
+    rollout_status: str
+    index: int
+    kind: str
+    regions: list[str]
+    status: str
+    verdict: str | None
+    verdict_reason: str
+    alerted: bool
+    since: datetime | None

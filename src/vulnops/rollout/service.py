@@ -316,58 +316,6 @@ def summary(rollout: Rollout) -> dict[str, Any]:
     }
 
 
-async def snapshot(session: AsyncSession, *, rollout_id: int) -> dict[str, Any]:
-    """Everything the rollout page shows: the rollout, each stage with its gate's statistics,
-    and every unit's state (compactly: the page draws thousands of them)."""
-    rollout = await get(session, rollout_id=rollout_id)
-    stages = list(
-        await session.scalars(
-            select(RolloutStage)
-            .where(RolloutStage.rollout_id == rollout.id)
-            .order_by(RolloutStage.index)
-        )
-    )
-    units = list(
-        await session.scalars(
-            select(RolloutUnit)
-            .where(RolloutUnit.rollout_id == rollout.id)
-            .order_by(RolloutUnit.stage, RolloutUnit.unit_id)
-        )
-    )
-    labels = await fleet.unit_labels(session, unit_ids={u.unit_id for u in units})
-    keys = await fleet.service_keys(session, ids=[rollout.service_id])
-    counts: dict[str, int] = {}
-    for unit in units:
-        counts[unit.status] = counts.get(unit.status, 0) + 1
-    return {
-        **summary(rollout),
-        "service": keys.get(rollout.service_id, ""),
-        "units": counts,
-        "stages": [
-            {
-                "index": s.index,
-                "kind": s.kind,
-                "regions": s.regions,
-                "traffic": s.traffic,
-                "status": s.status,
-                "begun_at": s.begun_at,
-                "baking_since": s.baking_since,
-                "finished_at": s.finished_at,
-                "verdict": s.verdict,
-                "verdict_reason": s.verdict_reason,
-                "alerted": s.alerted,
-                "evidence": s.evidence,
-                "units": [
-                    [u.unit_id, labels.get(u.unit_id, ""), u.status, u.last_error[:200]]
-                    for u in units
-                    if u.stage == s.index
-                ],
-            }
-            for s in stages
-        ],
-    }
-
-
 async def fixed_since(
     session: AsyncSession, *, case_id: int, unit_ids: Sequence[int]
 ) -> dict[int, datetime]:

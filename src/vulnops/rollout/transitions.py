@@ -207,7 +207,7 @@ async def apply(
             session,
             rollout,
             "stage_passed",
-            {"stage": stage.index, "reason": action.reason, "evidence": _brief(stage)},
+            {**_where(stage), "reason": action.reason, "evidence": _brief(stage)},
         )
     elif isinstance(action, d.FailStage):
         await _fail_stage(session, rows, action, now=now, settings=settings)
@@ -240,15 +240,27 @@ async def _fail_stage(
         if unit.stage == stage.index:
             unit.attempts, unit.retry_at = 0, None  # counting rollback attempts from here
     rollout.status = d.RolloutStatus.HALTED.value
-    rollout.status_reason = f"stage {stage.index} ({stage.kind}) failed its gate: {action.reason}"
+    rollout.status_reason = (
+        f"stage {stage.index + 1} ({stage.kind}) failed its gate: {action.reason}"
+    )
     await record(
         session,
         rollout,
         "stage_failed",
-        {"stage": stage.index, "reason": action.reason, "evidence": _brief(stage)},
+        {**_where(stage), "reason": action.reason, "evidence": _brief(stage)},
     )
     await alert(session, rollout, rollout.status_reason, settings=settings)
     await tell_case(session, rollout, now=now, settings=settings)
+
+
+def _where(stage: RolloutStage) -> dict[str, Any]:
+    """Which stage, where, and since when (the timeline says how long it took)."""
+    return {
+        "stage": stage.index,
+        "kind": stage.kind,
+        "regions": stage.regions,
+        "began": stage.begun_at.isoformat() if stage.begun_at else None,
+    }
 
 
 def _brief(stage: RolloutStage) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from importlib import resources
 
 from fastapi import FastAPI
@@ -18,6 +19,7 @@ from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
 from vulnops.casefile import pages as casefile_pages
+from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
 from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
@@ -27,6 +29,8 @@ from vulnops.disclosure import pages as disclosure_pages
 from vulnops.disclosure import public_pages
 from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
+from vulnops.inbox import pages as inbox_pages
+from vulnops.inbox import smtp as inbox_smtp
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
@@ -43,11 +47,15 @@ from vulnops.web.csrf import CSRFMiddleware
 from vulnops.web.nav import nav_for
 from vulnops.web.routes import check_rules
 from vulnops.web.security import SecurityHeadersMiddleware
+from vulnops.workqueue import api as workqueue_api
+from vulnops.workqueue import pages as workqueue_pages
 
 log = logging.getLogger(__name__)
 
 ROUTERS = (
     health.router,
+    workqueue_pages.router,
+    workqueue_api.router,
     pages.router,
     auth_api.router,
     auth_pages.router,
@@ -60,6 +68,7 @@ ROUTERS = (
     cases_api.router,
     cases_pages.router,
     casefile_pages.router,
+    casefile_tabs.router,
     fleet_api.router,
     fleet_pages.router,
     remediation_api.router,
@@ -72,7 +81,20 @@ ROUTERS = (
     disclosure_api.router,
     disclosure_pages.router,
     public_pages.router,
+    inbox_pages.router,
 )
+
+
+async def _start_catcher(settings: Settings, database: Database) -> asyncio.Server | None:
+    """The demo's mail catcher, when the demo inbox is on. With several web processes only the
+    first binds the port; the others say so and go on (one catcher is enough)."""
+    if not settings.demo_inbox:
+        return None
+    try:
+        return await inbox_smtp.start(database, host="127.0.0.1", port=settings.demo_smtp_port)
+    except OSError as error:
+        log.warning("the demo mail catcher is not started here: %s", error)
+        return None
 
 
 def create_app(
@@ -97,6 +119,7 @@ def create_app(
                 pool_size=settings.db_pool_size,
             )
         db: Database = app.state.db
+        catcher = await _start_catcher(settings, db)
         worker: asyncio.Task[None] | None = None
         if run_worker:
             worker = asyncio.create_task(
@@ -110,6 +133,9 @@ def create_app(
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            if catcher is not None:
+                catcher.close()
+                await catcher.wait_closed()
             if database is None:
                 await db.dispose()
                 if settings.database_url is None:
@@ -126,7 +152,7 @@ def create_app(
         max_body_size=max(settings.max_attachment_bytes, settings.max_sarif_bytes) + 2**20,
     )
     app.state.settings = settings
-    app.state.navigation = nav_for
+    app.state.navigation = partial(nav_for, demo_inbox=settings.demo_inbox)
     if database is not None:
         app.state.db = database
     for router in ROUTERS:

@@ -16,6 +16,8 @@ class NavItem:
     # Only for someone bound to a tenant (a customer): an administrator has every permission
     # but no tenant of their own, and these pages would be empty for them.
     tenant: bool = False
+    # Only when the demo's inbox runs (VULNOPS_DEMO_INBOX).
+    demo: bool = False
 
 
 NAV: tuple[NavItem, ...] = (
@@ -30,15 +32,18 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN), tenant=True),
     NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
     NavItem("Audit log", "/audit", allowed(Permission.AUDIT_READ)),
+    NavItem("Demo inbox", "/inbox", allowed(Permission.USERS_MANAGE), demo=True),
     NavItem("API tokens", "/account/tokens", SIGNED_IN),
 )
 
 
-def nav_for(principal: Principal | None) -> list[NavItem]:
+def nav_for(principal: Principal | None, *, demo_inbox: bool = False) -> list[NavItem]:
     if principal is None:
         return []
     return [
         item
         for item in NAV
-        if item.rule.allows(principal.role) and (not item.tenant or principal.tenant_id)
+        if item.rule.allows(principal.role)
+        and (not item.tenant or principal.tenant_id)
+        and (not item.demo or demo_inbox)
     ]
