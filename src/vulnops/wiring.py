@@ -3,14 +3,17 @@ follow. Every entry point — the web app, the command line, the tests — calls
 
 from __future__ import annotations
 
-from vulnops import events
+from vulnops import events, jobcontext
 from vulnops.cases.milestones import CaseChanged
 
 
-def wire() -> None:
-    """Join every listener (idempotent); each is imported when an event first needs it. Bind
-    every domain's tasks to the job application, so that any entry point may defer a job."""
+def _bind_tasks() -> None:
     import vulnops.jobs  # noqa: F401, PLC0415 - binding the tasks is the import's effect
 
+
+def wire() -> None:
+    """Join every listener (idempotent); each is imported when an event first needs it (and
+    the job application when a job is first deferred: ``jobcontext.bound``)."""
+    jobcontext.bind_with(_bind_tasks)
     events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
     events.mark_wired()

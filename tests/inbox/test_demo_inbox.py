@@ -194,18 +194,17 @@ async def test_only_demo_webhooks_are_pointed_at_the_inbox(db: Database) -> None
     assert addresses == {"http://127.0.0.1:10/inbox/webhooks/a", "https://hooks.b.com/in"}
 
 
-def test_serve_demo_turns_the_inbox_on_but_keeps_a_configured_mail_server(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for name in ("VULNOPS_DEMO_INBOX", "VULNOPS_SMTP_HOST", "VULNOPS_SMTP_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE", raising=False)
-    _demo_environment()
-    demo_on = Settings()
+def test_serve_demo_turns_the_inbox_on_but_keeps_a_configured_mail_server() -> None:
+    environ: dict[str, str] = {}
+    _demo_environment(environ)
+    demo_on = Settings.model_validate(
+        {key.removeprefix("VULNOPS_").lower(): value for key, value in environ.items()}
+    )
     assert demo_on.demo_inbox and demo_on.notify_webhook_allow_private
     assert (demo_on.smtp_host, demo_on.smtp_port) == ("127.0.0.1", demo_on.demo_smtp_port)
 
-    monkeypatch.setenv("VULNOPS_SMTP_HOST", "mail.internal")
-    monkeypatch.setenv("VULNOPS_SMTP_PORT", "587")
-    _demo_environment()
-    assert (Settings().smtp_host, Settings().smtp_port) == ("mail.internal", 587)
+    configured = {"VULNOPS_SMTP_HOST": "mail.internal", "VULNOPS_SMTP_PORT": "587"}
+    _demo_environment(configured)
+    assert configured["VULNOPS_SMTP_HOST"] == "mail.internal"
+    assert configured["VULNOPS_SMTP_PORT"] == "587"
+    assert configured["VULNOPS_DEMO_INBOX"] == "true"

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from helpers import Clock, FixMaker
 from vulnops.db.database import Database
 from vulnops.fleet.models import DeploymentUnit
+from vulnops.mail.models import OutboundEmail
 from vulnops.rollout import service
 from vulnops.rollout.controller import Controller
 from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
@@ -122,3 +123,30 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
             text("SELECT state FROM cases WHERE id = :id"), {"id": rollout.case_id}
         )
     assert case == "remediating", "a fix that failed its gate sends the case back to work"
+
+
+async def test_a_halted_rollout_alerts_its_starter_by_email(
+    db: Database, fleet: object, make_fix: FixMaker, sim_settings: Settings, clock: Clock
+) -> None:
+    mailing = sim_settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": 2, "triage_email": "triage@example.com"}
+    )
+    fix_id = await make_fix("2026.12.2")
+    async with db.session() as session:
+        await sim.set_fault(
+            session, service_key="storage", version="2026.12.2", fault=Fault(error_multiplier=5)
+        )
+        await session.commit()
+    rollout_id = await _start(db, mailing, fix_id)
+    await _drive(Controller(database=db, settings=mailing, clock=clock), clock, rollout_id)
+    async with db.session() as session:
+        alerts = list(
+            await session.scalars(
+                select(OutboundEmail).where(OutboundEmail.about == f"rollout:{rollout_id}")
+            )
+        )
+    assert {a.to_address for a in alerts} >= {"triage@example.com"}
+    [first, *_] = alerts
+    assert first.subject == f"Rollout #{rollout_id} (2026.12.2) needs you: halted"
+    assert "stage 1 (canary) failed its gate: errors: the updated units fail" in first.body
+    assert f"/rollouts/{rollout_id}" in first.body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 
 import typer
@@ -16,15 +17,15 @@ if TYPE_CHECKING:
     from vulnops.settings import Settings
 
 
-def _demo_environment() -> None:
-    """What ``--demo`` turns on unless it is set already: the inbox (a mail catcher and a
-    webhook receiver inside the server), email sent to that catcher, and webhooks allowed to
-    reach this machine (the receiver is on 127.0.0.1)."""
-    os.environ.setdefault("VULNOPS_DEMO_INBOX", "true")
-    if "VULNOPS_SMTP_HOST" not in os.environ:
-        os.environ["VULNOPS_SMTP_HOST"] = "127.0.0.1"
-        os.environ["VULNOPS_SMTP_PORT"] = os.environ.get("VULNOPS_DEMO_SMTP_PORT", "2525")
-    os.environ.setdefault("VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE", "true")
+def _demo_environment(environ: MutableMapping[str, str]) -> None:
+    """What ``--demo`` turns on in ``environ`` unless it is set already: the inbox (a mail
+    catcher and a webhook receiver inside the server), email sent to that catcher, and
+    webhooks allowed to reach this machine (the receiver is on 127.0.0.1)."""
+    environ.setdefault("VULNOPS_DEMO_INBOX", "true")
+    if "VULNOPS_SMTP_HOST" not in environ:
+        environ["VULNOPS_SMTP_HOST"] = "127.0.0.1"
+        environ["VULNOPS_SMTP_PORT"] = environ.get("VULNOPS_DEMO_SMTP_PORT", "2525")
+    environ.setdefault("VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE", "true")
 
 
 def _seed_demo(settings: Settings, conninfo: str, *, port: int) -> None:
@@ -84,7 +85,7 @@ def serve(
     if worker is not None:
         os.environ["VULNOPS_SERVE_RUNS_WORKER"] = "true" if worker else "false"
     if demo_data:
-        _demo_environment()
+        _demo_environment(os.environ)
     get_settings.cache_clear()
     settings = cli_settings()
     logs.configure(settings.log_level)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.db.database import raw_connection
+from vulnops.jobcontext import bound
 from vulnops.mail.models import OutboundEmail
 from vulnops.mail.tasks import send_email
 from vulnops.settings import Settings
@@ -36,5 +37,5 @@ async def queue(
     session.add(email)
     await session.flush()
     connection = await raw_connection(session)
-    await send_email.configure(connection=connection).defer_async(email_id=email.id)
+    await bound(send_email).configure(connection=connection).defer_async(email_id=email.id)
     return email

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.db.database import raw_connection
-from vulnops.jobcontext import job_database, job_settings
+from vulnops.jobcontext import bound, job_database, job_settings
 from vulnops.notify import deliveries, sending
 from vulnops.settings import Settings
 
@@ -37,7 +37,7 @@ async def queue_delivery_jobs(session: AsyncSession, *, settings: Settings, chan
     missing = max(settings.notify_parallel_jobs - int(waiting or 0), 0)
     connection = await raw_connection(session)
     for _ in range(missing):
-        await deliver.configure(connection=connection).defer_async(channel=channel)
+        await bound(deliver).configure(connection=connection).defer_async(channel=channel)
     return missing
 
 

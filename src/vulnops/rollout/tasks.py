@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.db.database import raw_connection
-from vulnops.jobcontext import job_database, job_settings
+from vulnops.jobcontext import bound, job_database, job_settings
 from vulnops.rollout.controller import Controller
 
 blueprint = procrastinate.Blueprint()
@@ -57,9 +57,13 @@ async def _defer_in_savepoint(session: AsyncSession, rollout_id: int) -> None:
         # Asking for the connection emits the SAVEPOINT (SQLAlchemy emits it lazily, and the
         # job is inserted on the raw connection, which SQLAlchemy does not see).
         connection = await raw_connection(session)
-        await tick.configure(
-            connection=connection, lock=_lock(rollout_id), queueing_lock=_lock(rollout_id)
-        ).defer_async(rollout_id=rollout_id)
+        await (
+            bound(tick)
+            .configure(
+                connection=connection, lock=_lock(rollout_id), queueing_lock=_lock(rollout_id)
+            )
+            .defer_async(rollout_id=rollout_id)
+        )
 
 
 @blueprint.periodic(cron="* * * * *")
