@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import procrastinate
+if TYPE_CHECKING:  # wiring imports this module: it must not load procrastinate for every command
+    import procrastinate
 
-from vulnops.db.database import Database
-from vulnops.settings import Settings
+    from vulnops.db.database import Database
+    from vulnops.settings import Settings
 
 T = TypeVar("T")
 # What binds every domain's tasks to the job application; set by ``wiring.wire``.
