@@ -85,7 +85,7 @@ def test_a_finished_stage_says_how_it_ended_and_after_how_long() -> None:
     assert said[0] == (
         "Failed after 42 min: errors: the updated units fail 2.90 times as often as before."
     )
-    assert len(said) == 2 and said[1].startswith("Measured so far: errors at 0.97")
+    assert len(said) == 2 and said[1].startswith("Measured: errors at 0.97")
     assert explain.sentences(_baking(status="pending", evidence=None), RULES) == [
         "Waits for the stages before it; then 4 units get the fix."
     ]
@@ -134,6 +134,9 @@ def test_the_charts_draw_the_band_the_estimate_and_the_margins() -> None:
     assert margin.y < no_change.y  # a higher ratio is drawn higher
     assert errors.last == "1.00x (95%: 0.95 to 1.10)"
     assert latency.title == "Latency change" and latency.references[1].label == "+10%"
+    assert errors.x_label == "minutes since the stage began (0 to 9)"
+    [short, _] = chart.charts(history[:2], error_margin=1.5, latency_margin=0.1)
+    assert short.x_label == "seconds since the stage began (0 to 60)"
     every_y = [float(xy.split(",")[1]) for xy in errors.band.split() + latency.band.split()]
     assert all(0 <= y <= errors.height for y in every_y)
 

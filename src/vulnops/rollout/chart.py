@@ -89,6 +89,8 @@ def _geometry(
 
 
 def _minutes(span: float) -> str:
+    if span < 120:  # under two minutes: in seconds
+        return f"seconds since the stage began (0 to {span:.0f})"
     return f"minutes since the stage began (0 to {span / 60:.0f})"
 
 

@@ -73,7 +73,9 @@ def _compared(evidence: Mapping[str, Any]) -> bool:
     return bool(evidence.get("errors_updated", 0) + evidence.get("errors_control", 0) > 0)
 
 
-def _measured(evidence: Mapping[str, Any], rules: GateRules) -> str:
+def _measured(evidence: Mapping[str, Any], rules: GateRules, *, final: bool) -> str:
+    """What the gate measured (``final``: the stage is decided, nothing more comes)."""
+    lead = "Measured" if final else "Measured so far"
     parts = []
     if _compared(evidence):
         parts.append(f"errors at {_ratio(evidence)}")
@@ -83,8 +85,8 @@ def _measured(evidence: Mapping[str, Any], rules: GateRules) -> str:
     watched = humanize(timedelta(seconds=rules.interval.total_seconds() * evidence["intervals"]))
     served = f"{evidence['requests_updated']:,.0f} requests on the fix over {watched}"
     if not parts:
-        return f"Measured so far: {served}; no errors yet to compare."
-    return "Measured so far: " + "; ".join(parts) + f", from {served}."
+        return f"{lead}: {served}; no errors {'' if final else 'yet '}to compare."
+    return f"{lead}: " + "; ".join(parts) + f", from {served}."
 
 
 def _towards(evidence: Mapping[str, Any], rules: GateRules, *, lat: bool) -> str:
@@ -136,7 +138,8 @@ def sentences(stage: StageView, rules: GateRules) -> list[str]:
         if stage.verdict_reason and stage.status not in {StageStatus.PASSED, StageStatus.FAILED}:
             said.append(f"It holds: {stage.verdict_reason}.")
         return said
-    said.append(_measured(evidence, rules))
+    final = stage.status in {StageStatus.PASSED, StageStatus.FAILED}
+    said.append(_measured(evidence, rules, final=final))
     if stage.status in {StageStatus.DEPLOYING, StageStatus.BAKING}:
         said.append(_towards(evidence, rules, lat=evidence.get("latency_change") is not None))
         missing = evidence.get("missing") or []
