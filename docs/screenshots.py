@@ -99,7 +99,7 @@ SHOTS = [
         full_page=True,
     ),
     Shot("deliveries", "communications", "/notifications/deliveries?status="),
-    Shot("demo-inbox", "admin", "/inbox", wait="advisory.published"),
+    Shot("demo-inbox", "admin", "/inbox", wait="Security advisory"),
     Shot("portal-advisories", "customer", "/advisories"),
     Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),
     Shot(
@@ -179,11 +179,13 @@ async def _wait_for_text(page: Page, text: str) -> None:
         await page.reload()
 
 
-async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
+async def shoot(base: str, logins: dict[str, tuple[str, str]], names: list[str]) -> None:
     OUT.mkdir(exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for shot in SHOTS:
+            if names and shot.name not in names:
+                continue
             context = await browser.new_context(viewport={"width": shot.width, "height": 800})
             page = await context.new_page()
             if shot.role is not None:
@@ -211,6 +213,11 @@ async def shoot(base: str, logins: dict[str, tuple[str, str]]) -> None:
 
 
 def main() -> None:
+    """Every picture, or only those named on the command line."""
+    names = sys.argv[1:]
+    unknown = set(names) - {shot.name for shot in SHOTS}
+    if unknown:
+        raise SystemExit(f"no such screenshot: {', '.join(sorted(unknown))}")
     data_dir = Path(tempfile.mkdtemp(prefix="vulnops-shots-"))
     port = _free_port()
     env = {**os.environ, "VULNOPS_DATA_DIR": str(data_dir), "VULNOPS_LOG_LEVEL": "warning"}
@@ -221,7 +228,7 @@ def main() -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         _wait(base, 120)
-        asyncio.run(shoot(base, _credentials(data_dir)))
+        asyncio.run(shoot(base, _credentials(data_dir), names))
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
+
 from helpers import Clock, FixMaker, MakeUser
 from vulnops.auth import service as users
 from vulnops.auth.roles import Role
@@ -79,3 +81,44 @@ async def test_a_halted_rollout_is_in_the_queues_of_who_ships_it(
     assert live.count == 1
     assert live.items[0].detail.startswith("halted: stage 1 of ")
     assert live.items[0].tone == "bad"
+
+
+async def test_a_gate_waiting_for_data_needs_nobody_until_it_has_held_too_long(
+    db: Database,
+    fleet: object,
+    make_fix: FixMaker,
+    make_user: MakeUser,
+    sim_settings: Settings,
+    clock: Clock,
+) -> None:
+    release = await make_user(Role.RELEASE_MANAGER)
+    good = await make_fix("2026.12.5")
+    async with db.session() as session:
+        rollout = await service.start(
+            session,
+            fix_id=good,
+            policy_name="demo",
+            actor=release.email,
+            settings=sim_settings,
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+    controller = Controller(database=db, settings=sim_settings, clock=clock)
+    await controller.tick(rollout.id)  # the canary deployed: its gate's first look
+    async with db.session() as session:
+        verdict = await session.scalar(
+            text("SELECT verdict FROM rollout_stages WHERE rollout_id = :r AND index = 0"),
+            {"r": rollout.id},
+        )
+    assert verdict in {"hold", "pending"}
+    assert (await _queue(db, sim_settings, release))[SectionKey.STAGES].count == 0
+
+    async with db.session() as session:  # what the controller records past hold_alert_after
+        await session.execute(
+            text("UPDATE rollout_stages SET alerted = true WHERE rollout_id = :r AND index = 0"),
+            {"r": rollout.id},
+        )
+        await session.commit()
+    stages = (await _queue(db, sim_settings, release))[SectionKey.STAGES]
+    assert stages.count == 1 and stages.alarm
+    assert stages.items[0].detail.startswith("has had no verdict for too long")

@@ -41,7 +41,7 @@ JOIN rollouts r ON r.id = s.rollout_id
 JOIN services sv ON sv.id = r.service_id
 JOIN cases c ON c.id = r.case_id
 WHERE r.status IN ({ACTIVE_VALUES})
-  AND (s.status = 'failed' OR s.alerted OR s.verdict = 'hold')
+  AND (s.status = 'failed' OR s.alerted)
 """
 
 
@@ -56,7 +56,9 @@ async def live_rollouts(session: AsyncSession, *, per_page: int = 50) -> Page[Li
 async def stages_needing_attention(
     session: AsyncSession, *, per_page: int = 50
 ) -> Page[StageAttention]:
-    """Failed and holding stages of active rollouts, the longest waiting first."""
+    """Failed stages of active rollouts, and those whose gate has held past the policy's
+    ``hold_alert_after`` (alerted): a hold at a stage's first looks is the gate waiting for
+    data, not a person's business. The longest waiting first."""
     total = await session.scalar(text(f"SELECT count(*) {_ATTENTION}"))
     rows = await session.execute(
         text(

@@ -150,8 +150,8 @@ class LiveRollout(BaseModel):
 
 
 class StageAttention(BaseModel):
-    """A stage someone should look at: failed, or its gate without a verdict for too long
-    (alerted), or holding because its health source does not answer."""
+    """A stage someone should look at: failed, or its gate without a verdict (holding or
+    pending) past the policy's ``hold_alert_after`` (alerted)."""
 
     rollout_id: int
     case_id: int

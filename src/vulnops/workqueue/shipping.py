@@ -75,12 +75,7 @@ async def stages(ctx: Context) -> QueueSection:
     found = await attention.stages_needing_attention(ctx.session, per_page=SHOWN)
     items = []
     for s in found.items:
-        if s.status == "failed":
-            what = "failed"
-        elif s.alerted:
-            what = "has had no verdict for too long"
-        else:
-            what = "is holding"
+        what = "failed" if s.status == "failed" else "has had no verdict for too long"
         since = f" since {relative(s.since, ctx.now)}" if s.since else ""
         items.append(
             QueueItem(
@@ -98,7 +93,7 @@ async def stages(ctx: Context) -> QueueSection:
         found.total,
         items,
         more="/rollouts?status=active",
-        empty="No stage is failed or holding.",
+        empty="No stage has failed or held too long.",
     )
 
 
