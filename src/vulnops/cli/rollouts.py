@@ -186,7 +186,8 @@ def _snapshot(rollout_id: int) -> dict[str, Any]:
     async def work(session: AsyncSession) -> dict[str, Any]:
         from vulnops.rollout import snapshots
 
-        return await snapshots.snapshot(session, rollout_id=rollout_id)
+        found = await snapshots.snapshot(session, rollout_id=rollout_id)
+        return found.model_dump(mode="json")
 
     return run_in_session(work)
 
@@ -282,7 +283,8 @@ def watch(
         async with database() as db:
             while True:
                 async with db.session() as session:
-                    snapshot = await snapshots.snapshot(session, rollout_id=rollout_id)
+                    found = await snapshots.snapshot(session, rollout_id=rollout_id)
+                    snapshot = found.model_dump(mode="json")
                 draw(snapshot)
                 if _settled(snapshot):
                     return snapshot

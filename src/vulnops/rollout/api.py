@@ -84,12 +84,12 @@ async def start(
         health_source=body.health_source,
     )
     await session.commit()
-    return RolloutOut.model_validate(await snapshots.snapshot(session, rollout_id=rollout.id))
+    return await snapshots.snapshot(session, rollout_id=rollout.id)
 
 
 @router.get("/{rollout_id:int}", dependencies=[require(READ)])
 async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
-    return RolloutOut.model_validate(await snapshots.snapshot(session, rollout_id=rollout_id))
+    return await snapshots.snapshot(session, rollout_id=rollout_id)
 
 
 async def _operate(

@@ -17,6 +17,7 @@ from vulnops.rollout import chart, operations, service, snapshots
 from vulnops.rollout.api import MANAGE, MANAGE_OR_APPROVE, READ
 from vulnops.rollout.models import Rollout
 from vulnops.rollout.policy import GateRules
+from vulnops.rollout.schemas import RolloutOut
 from vulnops.settings import Settings
 from vulnops.ui.forms import form_action
 from vulnops.ui.templating import flash, redirect, render
@@ -43,16 +44,16 @@ async def rollouts_page(
     )
 
 
-def _shown(snapshot: dict[str, Any], rules: GateRules) -> dict[str, Any]:
+def _shown(snapshot: RolloutOut, rules: GateRules) -> dict[str, Any]:
     return {
         "rollout": snapshot,
         "charts": {
-            stage["index"]: chart.charts(
-                stage["history"],
+            stage.index: chart.charts(
+                stage.history,
                 error_margin=rules.error_margin,
                 latency_margin=rules.latency_margin,
             )
-            for stage in snapshot["stages"]
+            for stage in snapshot.stages
         },
     }
 

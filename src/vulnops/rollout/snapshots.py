@@ -5,7 +5,6 @@ the page draws thousands of them), and the operations that can succeed now."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,17 +14,18 @@ from vulnops.rollout import explain
 from vulnops.rollout.decide import RolloutStatus, StageStatus, UnitStatus, possible_operations
 from vulnops.rollout.models import RolloutStage, RolloutUnit
 from vulnops.rollout.policy import GateRules, Policy
+from vulnops.rollout.schemas import RolloutOut, StageOut
 from vulnops.rollout.service import active_for, get, summary
 
 
-async def snapshot(session: AsyncSession, *, rollout_id: int) -> dict[str, Any]:
+async def snapshot(session: AsyncSession, *, rollout_id: int) -> RolloutOut:
     """Everything the rollout page shows: the rollout, each stage with its gate's statistics,
     and every unit's state (compactly: the page draws thousands of them)."""
     found, _ = await shown(session, rollout_id=rollout_id)
     return found
 
 
-async def shown(session: AsyncSession, *, rollout_id: int) -> tuple[dict[str, Any], GateRules]:
+async def shown(session: AsyncSession, *, rollout_id: int) -> tuple[RolloutOut, GateRules]:
     """The snapshot and the gate rules its rollout runs under (for the charts' margins)."""
     rollout = await get(session, rollout_id=rollout_id)
     stages = list(
@@ -51,17 +51,19 @@ async def shown(session: AsyncSession, *, rollout_id: int) -> tuple[dict[str, An
     busy = rollout.status == RolloutStatus.COMPLETED and await active_for(
         session, rollout.service_id
     )
-    found = {
-        **summary(rollout),
-        "service": keys.get(rollout.service_id, ""),
-        "units": counts,
-        "operations": possible_operations(
-            rollout.status,
-            gate_failed=any(s.status == StageStatus.FAILED for s in stages),
-            service_busy=bool(busy),
-        ),
-        "stages": [_stage(s, units, labels, rules) for s in stages],
-    }
+    found = RolloutOut.model_validate(
+        {
+            **summary(rollout),
+            "service": keys.get(rollout.service_id, ""),
+            "units": counts,
+            "operations": possible_operations(
+                rollout.status,
+                gate_failed=any(s.status == StageStatus.FAILED for s in stages),
+                service_busy=bool(busy),
+            ),
+            "stages": [_stage(s, units, labels, rules) for s in stages],
+        }
+    )
     return found, rules
 
 
@@ -70,7 +72,7 @@ def _stage(
     units: Sequence[RolloutUnit],
     labels: Mapping[int, str],
     rules: GateRules,
-) -> dict[str, Any]:
+) -> StageOut:
     members = [u for u in units if u.stage == stage.index]
     view = explain.StageView(
         index=stage.index,
@@ -86,22 +88,22 @@ def _stage(
             1 for u in units if u.stage > stage.index and u.status == UnitStatus.PENDING
         ),
     )
-    return {
-        "index": stage.index,
-        "kind": stage.kind,
-        "regions": stage.regions,
-        "traffic": stage.traffic,
-        "status": stage.status,
-        "begun_at": stage.begun_at,
-        "baking_since": stage.baking_since,
-        "finished_at": stage.finished_at,
-        "verdict": stage.verdict,
-        "verdict_reason": stage.verdict_reason,
-        "explanation": explain.sentences(view, rules),
-        "alerted": stage.alerted,
-        "evidence": stage.evidence,
-        "history": stage.history or [],
-        "units": [
+    return StageOut(
+        index=stage.index,
+        kind=stage.kind,
+        regions=stage.regions,
+        traffic=stage.traffic,
+        status=stage.status,
+        begun_at=stage.begun_at,
+        baking_since=stage.baking_since,
+        finished_at=stage.finished_at,
+        verdict=stage.verdict,
+        verdict_reason=stage.verdict_reason,
+        explanation=explain.sentences(view, rules),
+        alerted=stage.alerted,
+        evidence=stage.evidence,
+        history=stage.history or [],
+        units=[
             [u.unit_id, labels.get(u.unit_id, ""), u.status, u.last_error[:200]] for u in members
         ],
-    }
+    )
