@@ -141,6 +141,15 @@ def test_the_charts_draw_the_band_the_estimate_and_the_margins() -> None:
     assert all(0 <= y <= errors.height for y in every_y)
 
 
+def test_a_stage_that_compared_nothing_charts_no_error_ratio() -> None:
+    watched = {**EVIDENCE, "errors_updated": 0, "errors_control": 0, "latency_change": None}
+    points = [chart.point(60.0 * i, watched) for i in range(5)]
+    assert all(p[1:4] == [None, None, None] for p in points)
+    assert chart.charts(points, error_margin=1.5, latency_margin=0.1) == []
+    compared = chart.point(30.0, EVIDENCE)
+    assert compared[1:4] == [0.97, 0.8, 1.21] and compared[4] == 0.012
+
+
 def test_only_the_operations_that_can_succeed_are_offered() -> None:
     def offered(status: RolloutStatus, **facts: bool) -> list[str]:
         return possible_operations(

@@ -24,13 +24,15 @@ Point = list[float | None]
 
 
 def point(seconds: float, evidence: Mapping[str, Any]) -> Point:
-    """The point of one look, from the statistics the gate computed."""
-    ratio_low, ratio_high = evidence["error_ratio_95"]
+    """The point of one look, from the statistics the gate computed. Without errors on either
+    side nothing was compared (the ratio would only be the prior): its three are ``None``."""
+    compared = evidence.get("errors_updated", 0) + evidence.get("errors_control", 0) > 0
+    ratio_low, ratio_high = evidence["error_ratio_95"] if compared else (None, None)
     latency = evidence.get("latency_change")
     latency_low, latency_high = evidence.get("latency_change_95") or (None, None)
     return [
         round(seconds, 1),
-        evidence["error_ratio"],
+        evidence["error_ratio"] if compared else None,
         ratio_low,
         ratio_high,
         latency,
@@ -94,39 +96,47 @@ def _minutes(span: float) -> str:
     return f"minutes since the stage began (0 to {span / 60:.0f})"
 
 
+def _rows(points: Sequence[Point], first: int) -> list[tuple[float, float, float, float]]:
+    """(time, estimate, low, high) of the points, from the estimate at index ``first``."""
+    return [
+        (float(p[0] or 0), float(p[first] or 0), float(p[first + 1] or 0), float(p[first + 2] or 0))
+        for p in points
+    ]
+
+
 def charts(history: Sequence[Point], *, error_margin: float, latency_margin: float) -> list[Chart]:
-    """The error-ratio chart, and the latency chart once latency is measured (none without
-    at least two points: one look is not a line)."""
-    if len(history) < 2:
+    """The error-ratio chart once errors were compared, and the latency chart once latency was
+    measured (each needs two points: one look is not a line)."""
+    if not history:
         return []
     span = float(history[-1][0] or 0.0)
-    low, high = (math.log(v) for v in RATIO_RANGE)
+    found = []
+    compared = [p for p in history if p[1] is not None]
+    if len(compared) >= 2:
+        low, high = (math.log(v) for v in RATIO_RANGE)
 
-    def ratio_y(value: float) -> float:
-        return _scaled(math.log(max(value, 1e-9)), low, high)
+        def ratio_y(value: float) -> float:
+            return _scaled(math.log(max(value, 1e-9)), low, high)
 
-    errors = [
-        (float(p[0] or 0), float(p[1] or 0), float(p[2] or 0), float(p[3] or 0)) for p in history
-    ]
-    band, line = _geometry(errors, ratio_y, span)
-    last = history[-1]
-    found = [
-        Chart(
-            title="Error rate, updated ÷ old version",
-            width=WIDTH,
-            height=HEIGHT,
-            left=LEFT,
-            right=WIDTH - RIGHT,
-            band=band,
-            line=line,
-            references=[
-                Line(ratio_y(1.0), "1x", dashed=False),
-                Line(ratio_y(error_margin), f"{error_margin:g}x", dashed=True),
-            ],
-            x_label=_minutes(span),
-            last=f"{last[1]:.2f}x (95%: {last[2]:.2f} to {last[3]:.2f})",
+        band, line = _geometry(_rows(compared, 1), ratio_y, span)
+        last = compared[-1]
+        found.append(
+            Chart(
+                title="Error rate, updated ÷ old version",
+                width=WIDTH,
+                height=HEIGHT,
+                left=LEFT,
+                right=WIDTH - RIGHT,
+                band=band,
+                line=line,
+                references=[
+                    Line(ratio_y(1.0), "1x", dashed=False),
+                    Line(ratio_y(error_margin), f"{error_margin:g}x", dashed=True),
+                ],
+                x_label=_minutes(span),
+                last=f"{last[1]:.2f}x (95%: {last[2]:.2f} to {last[3]:.2f})",
+            )
         )
-    ]
     measured = [p for p in history if p[4] is not None]
     if len(measured) >= 2:
         bound = 3 * latency_margin
@@ -134,11 +144,7 @@ def charts(history: Sequence[Point], *, error_margin: float, latency_margin: flo
         def latency_y(value: float) -> float:
             return _scaled(value, -bound, bound)
 
-        latencies = [
-            (float(p[0] or 0), float(p[4] or 0), float(p[5] or 0), float(p[6] or 0))
-            for p in measured
-        ]
-        band, line = _geometry(latencies, latency_y, span)
+        band, line = _geometry(_rows(measured, 4), latency_y, span)
         latest = measured[-1]
         found.append(
             Chart(
