@@ -85,6 +85,7 @@ async def api_token(db: Database, user: User) -> str:
             user_id=user.id,
             name="test",
             expires_in_days=1,
+            max_days=90,
             actor="test",
             now=datetime.now(UTC),
         )
@@ -164,13 +165,19 @@ def serving(app: FastAPI) -> Iterator[str]:
 def serving_app(settings: Settings) -> Iterator[str]:
     """The whole app on a real socket, in a thread with its own event loop, its own connection
     pool and its lifespan (what ``vulnops serve`` runs, without the worker)."""
-    from vulnops.web.app import create_app  # noqa: PLC0415 - the CLI tests time imports
+    from vulnops.web.app import UVICORN_PROXY_HEADERS, create_app  # noqa: PLC0415 - the CLI tests time imports
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            proxy_headers=UVICORN_PROXY_HEADERS,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -69,10 +69,20 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL used in links sent to people."
     )
     cookie_secure: bool = Field(
-        default=False, description="Mark cookies Secure (set when served over HTTPS)."
+        default=False,
+        description="Mark cookies Secure and send Strict-Transport-Security (set when served "
+        "over HTTPS).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto count; none by default, so a client cannot name its own address.",
     )
     session_max_age_seconds: int = Field(
         default=8 * 3600, gt=0, description="How long a login session lasts."
+    )
+    token_max_days: int = Field(
+        default=90, ge=1, le=3650, description="The longest an API token may live, in days."
     )
     login_max_failures_per_account: int = Field(
         default=5, gt=0, description="Failed logins per account within the window before 429."

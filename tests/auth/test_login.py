@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlalchemy import func, select, update
 
@@ -8,6 +10,7 @@ from vulnops.audit.models import AuditEvent
 from vulnops.auth.models import LoginFailure, User
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 
 async def _failures(db: Database) -> int:
@@ -225,3 +228,21 @@ async def test_a_wrong_current_password_changes_nothing(
         stored = await session.get(User, user.id)
         assert stored is not None
         assert stored.password_hash == user.password_hash
+
+
+async def test_concurrent_wrong_passwords_get_exactly_the_limit_of_password_checks(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, settings: Settings
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    token = await csrf(client)
+
+    async def attempt() -> int:
+        response = await client.post(
+            "/login", data={"email": user.email, "password": "wrong password!", "csrftoken": token}
+        )
+        return response.status_code
+
+    statuses = await asyncio.gather(*(attempt() for _ in range(40)))
+    limit = settings.login_max_failures_per_account
+    assert sorted(statuses) == [401] * limit + [429] * (40 - limit)
+    assert await _failures(db) == limit

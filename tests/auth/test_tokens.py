@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from helpers import MakeUser, api_token, bearer, csrf, sign_in
 from vulnops.auth.models import ApiToken
@@ -142,3 +142,26 @@ async def test_a_token_with_an_invalid_expiry_is_refused(
     )
     assert response.status_code == 422
     assert "expires_in_days" in response.json()["detail"]
+
+
+async def test_no_token_lives_for_ever_nor_past_the_maximum(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.ENGINEER)
+    headers = bearer(await api_token(db, user))
+    never = await client.post(
+        "/api/tokens", json={"name": "x", "expires_in_days": None}, headers=headers
+    )
+    assert never.status_code == 422
+    too_long = await client.post(
+        "/api/tokens", json={"name": "x", "expires_in_days": 91}, headers=headers
+    )
+    assert too_long.status_code == 422
+    assert "from 1 to 90 days (VULNOPS_TOKEN_MAX_DAYS)" in too_long.json()["detail"]
+    default = await client.post("/api/tokens", json={"name": "ci"}, headers=headers)
+    assert default.status_code == 201
+    lives = datetime.fromisoformat(default.json()["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=89, hours=23) < lives <= timedelta(days=90)
+    async with db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(ApiToken))
+    assert count == 2  # the helper's and the default one: nothing half-created

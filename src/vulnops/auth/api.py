@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from vulnops.auth import service
 from vulnops.auth.deps import require
@@ -63,13 +63,17 @@ async def list_tokens(
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED)
 async def create_token(
-    body: TokenCreate, session: SessionDep, principal: Principal = require(SIGNED_IN)
+    body: TokenCreate,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(SIGNED_IN),
 ) -> TokenCreated:
     token, secret = await service.create_token(
         session,
         user_id=principal.user_id,
         name=body.name,
         expires_in_days=body.expires_in_days,
+        max_days=request.app.state.settings.token_max_days,
         actor=principal.actor,
         now=datetime.now(UTC),
     )

@@ -177,7 +177,13 @@ async def _tokens_page(
     return render(
         request,
         "tokens.html",
-        {"tokens": tokens, "new_secret": new_secret, "error": error, "now": datetime.now(UTC)},
+        {
+            "tokens": tokens,
+            "new_secret": new_secret,
+            "error": error,
+            "now": datetime.now(UTC),
+            "max_days": request.app.state.settings.token_max_days,
+        },
         status_code=status_code,
     )
 
@@ -194,7 +200,7 @@ async def create_token(
     request: Request,
     session: SessionDep,
     name: Annotated[str, Form(min_length=1, max_length=100)],
-    expires_in_days: Annotated[int | None, Form(ge=1, le=3650)] = 90,
+    expires_in_days: Annotated[int, Form(ge=1, le=3650)] = 90,
     principal: Principal = require(SIGNED_IN),
 ) -> HTMLResponse:
     _, secret = await service.create_token(
@@ -202,6 +208,7 @@ async def create_token(
         user_id=principal.user_id,
         name=name,
         expires_in_days=expires_in_days,
+        max_days=request.app.state.settings.token_max_days,
         actor=principal.actor,
         now=datetime.now(UTC),
     )

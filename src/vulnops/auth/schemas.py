@@ -62,7 +62,9 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+    expires_in_days: int = Field(
+        default=90, ge=1, le=3650, description="At most VULNOPS_TOKEN_MAX_DAYS (90 by default)."
+    )
 
 
 class TokenOut(BaseModel):
@@ -71,7 +73,7 @@ class TokenOut(BaseModel):
     id: int
     name: str
     prefix: str
-    expires_at: datetime | None
+    expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime

@@ -229,11 +229,18 @@ async def create_token(
     *,
     user_id: int,
     name: str,
-    expires_in_days: int | None,
+    expires_in_days: int,
+    max_days: int,
     actor: str,
     now: datetime,
 ) -> tuple[ApiToken, str]:
-    """Create a token; the secret is returned here once and never stored."""
+    """Create a token that expires within ``max_days``; the secret is returned here once and
+    never stored."""
+    if not 1 <= expires_in_days <= max_days:
+        raise Invalid(
+            f"expires_in_days: a token lives from 1 to {max_days} days "
+            "(VULNOPS_TOKEN_MAX_DAYS); none lives for ever"
+        )
     user = await get_user(session, user_id=user_id)
     if user.disabled:
         raise Conflict("a disabled user cannot get a token")
@@ -243,7 +250,7 @@ async def create_token(
         name=name.strip(),
         prefix=tokens.display_prefix(secret),
         secret_hash=tokens.secret_hash(secret),
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=now + timedelta(days=expires_in_days),
     )
     session.add(token)
     await session.flush()
@@ -297,7 +304,7 @@ async def user_for_token(session: AsyncSession, *, secret: str, now: datetime) -
     token, user = row
     if token.revoked_at is not None:
         raise Unauthenticated("this API token was revoked")
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at <= now:
         raise Unauthenticated("this API token has expired")
     if user.disabled:
         raise Unauthenticated("the account of this API token is disabled")

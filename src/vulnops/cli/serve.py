@@ -81,6 +81,7 @@ def serve(
     from vulnops.db import migrate
     from vulnops.db.database import resolve_conninfo
     from vulnops.settings import get_settings
+    from vulnops.web.app import UVICORN_PROXY_HEADERS
 
     if worker is not None:
         os.environ["VULNOPS_SERVE_RUNS_WORKER"] = "true" if worker else "false"
@@ -102,7 +103,7 @@ def serve(
         port=port,
         workers=workers or settings.web_workers,
         log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        proxy_headers=UVICORN_PROXY_HEADERS,
     )
 
 

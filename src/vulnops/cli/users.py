@@ -18,6 +18,7 @@ from vulnops.cli.common import (
     print_table,
     run_in_session,
 )
+from vulnops.cli.common import settings as cli_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,7 +135,9 @@ def enable(email: str) -> None:
 def create_token(
     email: str,
     name: str = typer.Option(..., help="What the token is for."),
-    expires_in_days: int = typer.Option(90, min=0, help="0: never expires."),
+    expires_in_days: int = typer.Option(
+        90, min=1, help="Days it lives (at most VULNOPS_TOKEN_MAX_DAYS)."
+    ),
 ) -> None:
     """Create an API token for a user; the secret is printed once."""
 
@@ -146,7 +149,8 @@ def create_token(
             session,
             user_id=user.id,
             name=name,
-            expires_in_days=expires_in_days or None,
+            expires_in_days=expires_in_days,
+            max_days=cli_settings().token_max_days,
             actor=cli_actor(),
             now=datetime.now(UTC),
         )

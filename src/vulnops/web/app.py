@@ -12,6 +12,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from vulnops import __version__, jobs, wiring
 from vulnops.approvals import api as approvals_api
@@ -51,6 +52,9 @@ from vulnops.workqueue import api as workqueue_api
 from vulnops.workqueue import pages as workqueue_pages
 
 log = logging.getLogger(__name__)
+# How uvicorn must serve the app: its own X-Forwarded-* handling trusts 127.0.0.1 by default
+# (a local client could name any address); the app trusts VULNOPS_TRUSTED_PROXIES instead.
+UVICORN_PROXY_HEADERS = False
 
 ROUTERS = (
     health.router,
@@ -175,7 +179,10 @@ def create_app(
         https_only=settings.cookie_secure,
     )
     app.add_middleware(CSRFMiddleware, secret=secret, secure=settings.cookie_secure)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    if settings.trusted_proxies:
+        # Outermost: every layer below sees the client the trusted proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     check_rules(app.routes)
     return app
 

@@ -21,9 +21,14 @@ HEADERS = {
 }
 
 
+# A year, subdomains included: sent only when the installation says it is served over HTTPS.
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = {**HEADERS, **({b"strict-transport-security": HSTS} if hsts else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,9 +45,9 @@ class SecurityHeadersMiddleware:
                 headers = [
                     (k, v)
                     for k, v in original
-                    if k not in HEADERS and k != b"content-security-policy"
+                    if k not in self.headers and k != b"content-security-policy"
                 ]
-                headers.extend(HEADERS.items())
+                headers.extend(self.headers.items())
                 headers.append((b"content-security-policy", policy))
                 message = {**message, "headers": headers}
             await send(message)
