@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from helpers import PASSWORD, MakeUser, csrf, sign_in
 from vulnops.audit.models import AuditEvent
-from vulnops.auth.models import LoginFailure, User
+from vulnops.auth.models import LoginFailure, User, UserSession
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.settings import Settings
@@ -158,6 +158,24 @@ async def test_signing_out_ends_the_session(client: httpx.AsyncClient, make_user
     response = await client.post("/logout", data={"csrftoken": await csrf(client, "/")})
     assert response.status_code == 303
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_a_cookie_copied_before_sign_out_is_worth_nothing_after_it(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    await sign_in(client, user.email)
+    copied = client.cookies.get("vulnops_session")
+    assert copied and (await client.get("/api/me")).status_code == 200
+    await client.post("/logout", data={"csrftoken": await csrf(client, "/")})
+    thief = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with thief:
+        thief.cookies.set("vulnops_session", copied)
+        stolen = await thief.get("/api/me")
+    assert stolen.status_code == 401
+    async with db.session() as session:
+        row = await session.scalar(select(UserSession).where(UserSession.user_id == user.id))
+    assert row is not None and row.ended_at is not None and row.secret_hash not in copied
 
 
 async def test_next_never_redirects_off_site(

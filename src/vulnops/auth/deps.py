@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vulnops.auth import service
+from vulnops.auth import service, sessions
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Rule
 from vulnops.db.deps import SessionDep
@@ -34,12 +34,12 @@ async def get_principal(
         if touched:
             await session.commit()
         principal = service.principal_of(token_user, via="token")
-    elif "uid" in request.session:
-        user = await service.active_user(
-            session,
-            user_id=int(request.session["uid"]),
-            epoch=int(request.session.get("ep", -1)),
+    elif "sid" in request.session:
+        user, touched = await sessions.user_of(
+            session, secret=str(request.session["sid"]), now=datetime.now(UTC)
         )
+        if touched:
+            await session.commit()
         if user is None:
             request.session.clear()
         else:

@@ -58,6 +58,24 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random secret; only its SHA-256 is kept, and a
+    session ends when its row says so (sign-out), whatever the cookie says."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    epoch: Mapped[int]  # the user's session_epoch when it began: a password change ends it
+    address: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    created_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class LoginFailure(Base):
     """A failed sign-in, counted per account and per client address for rate limiting."""
 

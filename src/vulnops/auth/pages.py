@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import ratelimit, service
+from vulnops.auth import ratelimit, service, sessions
 from vulnops.auth.deps import require
+from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, Permission, Role, allowed
 from vulnops.db.deps import SessionDep
@@ -48,9 +50,19 @@ def _limits(request: Request) -> ratelimit.LoginLimits:
     )
 
 
-def _start_session(request: Request, user_id: int, epoch: int) -> None:
+async def _start_session(request: Request, session: AsyncSession, user: User) -> None:
+    """A new server-side session for ``user``, named by the cookie (the caller commits)."""
+    settings: Settings = request.app.state.settings
+    secret = await sessions.start(
+        session,
+        user=user,
+        address=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", ""),
+        now=datetime.now(UTC),
+        max_age_seconds=settings.session_max_age_seconds,
+    )
     request.session.clear()
-    request.session.update(uid=user_id, ep=epoch)
+    request.session["sid"] = secret
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
@@ -88,13 +100,18 @@ async def login(
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
         return response
+    await _start_session(request, session, user)
     await session.commit()
-    _start_session(request, user.id, user.session_epoch)
     return redirect(_safe_next(next))
 
 
 @router.post("/logout", dependencies=[require(PUBLIC)])
-async def logout(request: Request) -> Response:
+async def logout(request: Request, session: SessionDep) -> Response:
+    """End the session on the server too: a copy of the cookie is worth nothing after this."""
+    secret = request.session.get("sid")
+    if secret:
+        await sessions.end(session, secret=str(secret), now=datetime.now(UTC))
+        await session.commit()
     request.session.clear()
     flash(request, "You are signed out.")
     return redirect("/login")
@@ -124,8 +141,8 @@ async def register(
             {"error": error.detail, "email": email, "display_name": display_name},
             status_code=error.status,
         )
+    await _start_session(request, session, user)
     await session.commit()
-    _start_session(request, user.id, user.session_epoch)
     flash(request, "Welcome! Your researcher account is ready.", "success")
     return redirect("/")
 
@@ -158,8 +175,8 @@ async def change_password(
         return render(
             request, "account.html", {"user": user, "error": error.detail}, status_code=error.status
         )
+    await _start_session(request, session, user)
     await session.commit()
-    _start_session(request, user.id, user.session_epoch)
     flash(request, "Password changed; other sessions are signed out.", "success")
     return redirect("/account")
 

@@ -216,14 +216,6 @@ async def change_password(
     return user
 
 
-async def active_user(session: AsyncSession, *, user_id: int, epoch: int) -> User | None:
-    """The user behind a session cookie, unless disabled or signed out everywhere since."""
-    user = await session.get(User, user_id)
-    if user is None or user.disabled or user.session_epoch != epoch:
-        return None
-    return user
-
-
 async def create_token(
     session: AsyncSession,
     *,

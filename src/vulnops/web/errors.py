@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vulnops.auth import service as users
+from vulnops.auth import sessions
 from vulnops.errors import (
     Conflict,
     DomainError,
@@ -44,14 +46,12 @@ async def _known_principal(request: Request) -> None:
     if hasattr(request.state, "principal") or "session" not in request.scope:
         return
     request.state.principal = None
-    if "uid" not in request.session:
+    if "sid" not in request.session:
         return
     database = request.app.state.db
     async with database.session() as session:
-        user = await users.active_user(
-            session,
-            user_id=int(request.session["uid"]),
-            epoch=int(request.session.get("ep", -1)),
+        user, _ = await sessions.user_of(
+            session, secret=str(request.session["sid"]), now=datetime.now(UTC), touch=False
         )
     request.state.principal = users.principal_of(user, via="session") if user else None
 
