@@ -198,7 +198,7 @@ async def test_a_private_webhook_address_is_undeliverable_when_forbidden(
         found = await delivery_admin.list_deliveries(session, status="undeliverable")
     errors = {item["last_error"] for item in found.items if item["channel"] == "webhook"}
     assert errors == {
-        "127.0.0.1 is a private or local address (127.0.0.1); "
+        "127.0.0.1 is a private, local or cloud-internal address (127.0.0.1); "
         "VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE allows it"
     }
 

@@ -94,7 +94,7 @@ async def test_the_customer_settings_page_saves_a_webhook_and_refuses_a_private_
         "/advisories/settings/webhook", data={"url": "http://192.168.1.4/x", "csrftoken": token}
     )
     page = await client.get("/advisories/settings")
-    assert "private or local address" in page.text
+    assert "private, local or cloud-internal address" in page.text
     assert "security@acme.test" in page.text
     await client.post(
         "/advisories/settings/webhook",

@@ -15,14 +15,28 @@ class Unreachable(Exception):
     """The URL can never be delivered to (a different URL is needed)."""
 
 
+# Addresses that are globally routable by the registry's tables yet answer inside a cloud: the
+# metadata and DNS endpoints of the large providers (Alibaba's 100.100.100.200 is shared address
+# space already; Azure's wire server 168.63.129.16 is a public address).
+CLOUD_INTERNAL = frozenset(
+    ipaddress.ip_address(a) for a in ("168.63.129.16", "100.100.100.200", "fd00:ec2::254")
+)
+# IETF protocol assignments (RFC 6890; Oracle Cloud's metadata is 192.0.0.192): not global in
+# the registry, but Python before 3.12.4 calls most of it global.
+PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
+
+
 def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Anything not globally routable (private, loopback, link-local, shared address space
+    100.64.0.0/10, IETF protocol assignments 192.0.0.0/24, documentation, reserved…), and the
+    clouds' own internal endpoints. An IPv4-mapped IPv6 address is judged as its IPv4 one."""
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    judged = mapped or address
     return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
+        not judged.is_global
+        or judged.is_multicast
+        or judged in CLOUD_INTERNAL
+        or judged in PROTOCOL_ASSIGNMENTS
     )
 
 
@@ -61,6 +75,6 @@ async def check(url: str, *, allow_private: bool) -> None:
     bad = sorted({str(address) for address in found if _forbidden(address)})
     if bad:
         raise Unreachable(
-            f"{host} is a private or local address ({', '.join(bad)}); "
+            f"{host} is a private, local or cloud-internal address ({', '.join(bad)}); "
             "VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE allows it"
         )
