@@ -25,6 +25,7 @@ PURE = [
     "durations.py",
     "workqueue/sections.py",
     "casefile/narrate.py",
+    "casefile/kinds.py",
     "casefile/next_step.py",
     "rollout/explain.py",
     "rollout/chart.py",

@@ -139,6 +139,7 @@ async def test_on_a_phone_the_menu_opens_and_wide_tables_scroll_inside_their_car
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page is {width} px wide"
         table = page.locator("table").first
-        assert await table.evaluate("t => t.scrollWidth > t.clientWidth || t.scrollWidth <= 390")
+        # The table scrolls inside its card: its box ends on the screen.
+        assert await table.evaluate("t => t.getBoundingClientRect().right") <= 390
     finally:
         await context.close()

@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from vulnops.audit import service as audit
 from vulnops.auth.deps import require
-from vulnops.casefile.narrate import GROUP_LABELS, Group, kinds_shown, narrate
+from vulnops.casefile.kinds import GROUP_LABELS, Group
+from vulnops.casefile.narrate import kinds_shown, narrate
 from vulnops.cases import service as cases
 from vulnops.cases.api import READ
 from vulnops.cases.models import Case

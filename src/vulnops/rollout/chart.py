@@ -10,7 +10,7 @@ that holds for days still has a chart of its whole life and a row of bounded siz
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ def _scaled(value: float, low: float, high: float) -> float:
 
 
 def _geometry(
-    rows: Sequence[tuple[float, float, float, float]], scale: Any, span: float
+    rows: Sequence[tuple[float, float, float, float]], scale: Callable[[float], float], span: float
 ) -> tuple[str, str]:
     upper = [f"{_x(t, span):.1f},{scale(high):.1f}" for t, _, _, high in rows]
     lower = [f"{_x(t, span):.1f},{scale(low):.1f}" for t, _, low, _ in reversed(rows)]
@@ -104,6 +104,30 @@ def _rows(points: Sequence[Point], first: int) -> list[tuple[float, float, float
     ]
 
 
+def _panel(
+    title: str,
+    rows: Sequence[tuple[float, float, float, float]],
+    scale: Callable[[float], float],
+    span: float,
+    references: Sequence[tuple[float, str, bool]],
+    last: str,
+) -> Chart:
+    """One panel from its (time, estimate, low, high) rows and its y scale."""
+    band, line = _geometry(rows, scale, span)
+    return Chart(
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        band=band,
+        line=line,
+        references=[Line(scale(value), label, dashed) for value, label, dashed in references],
+        x_label=_minutes(span),
+        last=last,
+    )
+
+
 def charts(history: Sequence[Point], *, error_margin: float, latency_margin: float) -> list[Chart]:
     """The error-ratio chart once errors were compared, and the latency chart once latency was
     measured (each needs two points: one look is not a line)."""
@@ -114,53 +138,29 @@ def charts(history: Sequence[Point], *, error_margin: float, latency_margin: flo
     compared = [p for p in history if p[1] is not None]
     if len(compared) >= 2:
         low, high = (math.log(v) for v in RATIO_RANGE)
-
-        def ratio_y(value: float) -> float:
-            return _scaled(math.log(max(value, 1e-9)), low, high)
-
-        band, line = _geometry(_rows(compared, 1), ratio_y, span)
         last = compared[-1]
         found.append(
-            Chart(
-                title="Error rate, updated ÷ old version",
-                width=WIDTH,
-                height=HEIGHT,
-                left=LEFT,
-                right=WIDTH - RIGHT,
-                band=band,
-                line=line,
-                references=[
-                    Line(ratio_y(1.0), "1x", dashed=False),
-                    Line(ratio_y(error_margin), f"{error_margin:g}x", dashed=True),
-                ],
-                x_label=_minutes(span),
-                last=f"{last[1]:.2f}x (95%: {last[2]:.2f} to {last[3]:.2f})",
+            _panel(
+                "Error rate, updated ÷ old version",
+                _rows(compared, 1),
+                lambda value: _scaled(math.log(max(value, 1e-9)), low, high),
+                span,
+                [(1.0, "1x", False), (error_margin, f"{error_margin:g}x", True)],
+                f"{last[1]:.2f}x (95%: {last[2]:.2f} to {last[3]:.2f})",
             )
         )
     measured = [p for p in history if p[4] is not None]
     if len(measured) >= 2:
         bound = 3 * latency_margin
-
-        def latency_y(value: float) -> float:
-            return _scaled(value, -bound, bound)
-
-        band, line = _geometry(_rows(measured, 4), latency_y, span)
         latest = measured[-1]
         found.append(
-            Chart(
-                title="Latency change",
-                width=WIDTH,
-                height=HEIGHT,
-                left=LEFT,
-                right=WIDTH - RIGHT,
-                band=band,
-                line=line,
-                references=[
-                    Line(latency_y(0.0), "0%", dashed=False),
-                    Line(latency_y(latency_margin), f"+{latency_margin:.0%}", dashed=True),
-                ],
-                x_label=_minutes(span),
-                last=f"{latest[4]:+.1%} (95%: {latest[5]:+.1%} to {latest[6]:+.1%})",
+            _panel(
+                "Latency change",
+                _rows(measured, 4),
+                lambda value: _scaled(value, -bound, bound),
+                span,
+                [(0.0, "0%", False), (latency_margin, f"+{latency_margin:.0%}", True)],
+                f"{latest[4]:+.1%} (95%: {latest[5]:+.1%} to {latest[6]:+.1%})",
             )
         )
     return found

@@ -1,0 +1,353 @@
+"""What each kind of event in a case's log says (pure): its group (what it is about, for the
+timeline's filter), its weight (a key event of the story, or a detail one click away) and the
+sentence it tells. ``narrate`` reads this table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from vulnops.durations import humanize
+
+
+class Group(StrEnum):
+    CASE = "case"
+    REPORTS = "reports"
+    FIXES = "fixes"
+    ROLLOUTS = "rollouts"
+    ADVISORY = "advisory"
+    DISCLOSURE = "disclosure"
+
+
+GROUP_LABELS = {
+    Group.CASE: "Case",
+    Group.REPORTS: "Reports",
+    Group.FIXES: "Fixes",
+    Group.ROLLOUTS: "Rollouts",
+    Group.ADVISORY: "Advisory",
+    Group.DISCLOSURE: "Disclosure",
+}
+
+
+@dataclass(frozen=True)
+class Told:
+    sentence: str
+    tone: str = ""
+
+
+Teller = Callable[[dict[str, Any], str, str], Told]  # data, actor, the subject's name
+
+
+@dataclass(frozen=True)
+class Kind:
+    group: Group
+    key: bool
+    tell: Teller
+
+
+def _stage(data: dict[str, Any]) -> str:
+    """``stage 2 (pilot, ap-west-2)``: numbered from 1, as people count."""
+    number = int(data.get("stage", 0)) + 1
+    where = ", ".join([str(data["kind"]), *data.get("regions", [])]) if data.get("kind") else ""
+    return f"stage {number}" + (f" ({where})" if where else "")
+
+
+def _after(data: dict[str, Any], at_key: str = "began", end_key: str = "at") -> str:
+    began, ended = data.get(at_key), data.get(end_key)
+    if not began or not ended:
+        return ""
+    span = datetime.fromisoformat(str(ended)) - datetime.fromisoformat(str(began))
+    return f" after {humanize(span)}"
+
+
+def _reason(data: dict[str, Any], key: str = "reason") -> str:
+    text = data.get(key)
+    return f": {text}" if text else ""
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def _rollout(data: dict[str, Any]) -> str:
+    return f"Rollout #{data.get('rollout', '?')}"
+
+
+def _units(data: dict[str, Any]) -> str:
+    done, failed = len(data.get("units", [])), len(data.get("failed", {}))
+    return f"{done} unit{'s' if done != 1 else ''}" + (f", {failed} failed" if failed else "")
+
+
+def _severity(data: dict[str, Any], actor: str, _: str) -> Told:
+    parts = [str(data.get("rating") or "unrated")]
+    if data.get("cvss31_score") is not None:
+        parts.append(f"CVSS 3.1 {data['cvss31_score']}")
+    if data.get("cvss40_score") is not None:
+        parts.append(f"CVSS 4.0 {data['cvss40_score']}")
+    if data.get("ssvc"):
+        parts.append(f"SSVC {data['ssvc']}")
+    return Told(f"{actor} assessed the severity: {', '.join(parts)}{_reason(data)}")
+
+
+def _evidence(data: dict[str, Any], actor: str, _: str) -> Told:
+    suite = _words(str(data.get("suite", ""))).replace(" ", "-")
+    if data.get("passed"):
+        return Told(f"{actor} uploaded {suite} results for fix {data.get('fix')}: passed", "good")
+    failed = int(data.get("failures", 0)) + int(data.get("errors", 0))
+    return Told(
+        f"{actor} uploaded {suite} results for fix {data.get('fix')}: {failed} of "
+        f"{data.get('tests', '?')} tests failed",
+        "bad",
+    )
+
+
+def _operation(verb: str) -> Teller:
+    return lambda d, a, _: Told(f"{a} {verb} {_rollout(d).lower()}{_reason(d)}")
+
+
+def _k(group: Group, tell: Teller, *, key: bool = True) -> Kind:
+    return Kind(group, key, tell)
+
+
+G = Group
+KINDS: dict[str, Kind] = {
+    "case.opened": _k(G.CASE, lambda d, a, _: Told(f"{a} opened the case")),
+    "case.updated": _k(
+        G.CASE,
+        lambda d, a, _: Told(
+            f"{a} changed the case's {', '.join(_words(k) for k in d if k != 'reason')}{_reason(d)}"
+        ),
+    ),
+    "case.severity_assessed": _k(G.CASE, _severity),
+    "case.milestone_recorded": _k(
+        G.CASE,
+        lambda d, a, _: Told(
+            f"{_words(str(d.get('milestone'))).capitalize()}"
+            f"{' (skipped)' if d.get('skipped') else ''}, recorded by {a}{_reason(d)}",
+            "good",
+        ),
+    ),
+    "case.milestone_cleared": _k(
+        G.CASE,
+        lambda d, a, _: Told(
+            f"{_words(str(d.get('milestone'))).capitalize()} no longer holds{_reason(d)}", "warn"
+        ),
+    ),
+    "case.state_changed": _k(
+        G.CASE, lambda d, a, _: Told(f"The case became {_words(str(d.get('to')))}")
+    ),
+    "case.sla_breached": _k(
+        G.CASE,
+        lambda d, a, _: Told(f"The {d.get('milestone')} deadline passed before it was met", "bad"),
+    ),
+    "case.report_added": _k(
+        G.REPORTS, lambda d, a, _: Told(f"{a} added report {d.get('report')} to the case")
+    ),
+    "case.blast_radius_computed": _k(
+        G.CASE,
+        lambda d, a, _: Told(
+            f"{a} computed the blast radius: {d.get('units', 0):,} units, "
+            f"{d.get('tenants', 0):,} tenants, {d.get('resources', 0):,} resources"
+        ),
+    ),
+    "report.submitted": _k(
+        G.REPORTS,
+        lambda d, a, name: Told(f"Report {name} received from a {d.get('source', 'reporter')}"),
+    ),
+    "report.state_changed": _k(
+        G.REPORTS,
+        lambda d, a, name: Told(f"Report {name} became {_words(str(d.get('to')))}"),
+        key=False,
+    ),
+    "report.message": _k(
+        G.REPORTS,
+        lambda d, a, name: Told(
+            f"{a if d.get('from_staff') else 'The reporter'} wrote in the thread of {name}"
+        ),
+    ),
+    "report.merged": _k(
+        G.REPORTS, lambda d, a, name: Told(f"{a} merged report {name} into the case"), key=False
+    ),
+    "report.attachments_added": _k(
+        G.REPORTS,
+        lambda d, a, name: Told(f"{a} attached {len(d.get('files', []))} files to {name}"),
+        key=False,
+    ),
+    "fix.created": _k(
+        G.FIXES,
+        lambda d, a, _: Told(
+            f"{a} added fix {d.get('fix')}: {d.get('service')} {d.get('version')}"
+        ),
+    ),
+    "fix.evidence_added": _k(G.FIXES, _evidence),
+    "fix.evidence_overridden": _k(
+        G.FIXES,
+        lambda d, a, _: Told(
+            f"{a} let fix {d.get('fix')} roll out without passing evidence{_reason(d)}", "warn"
+        ),
+    ),
+    "rollout.started": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(
+            f"{a} started {_rollout(d).lower()} of {d.get('service')} {d.get('version')} "
+            f"({d.get('policy')} policy, {d.get('stages')} stages, {d.get('units')} units)"
+        ),
+    ),
+    "rollout.approved": _k(G.ROLLOUTS, _operation("approved")),
+    "rollout.rejected": _k(G.ROLLOUTS, _operation("rejected")),
+    "rollout.paused": _k(G.ROLLOUTS, _operation("paused")),
+    "rollout.resumed": _k(G.ROLLOUTS, _operation("resumed")),
+    "rollout.aborted": _k(G.ROLLOUTS, _operation("aborted")),
+    "rollout.rollback_requested": _k(G.ROLLOUTS, _operation("asked to roll back")),
+    "rollout.stage_begun": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(f"{_rollout(d)} began {_stage(d)} on {len(d.get('units', []))} units"),
+        key=False,
+    ),
+    "rollout.stage_deployed": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(f"{_rollout(d)} deployed {_stage(d)}; its health is watched"),
+        key=False,
+    ),
+    "rollout.deployed": _k(
+        G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} updated {_units(d)}"), key=False
+    ),
+    "rollout.rolled_back_units": _k(
+        G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} rolled back {_units(d)}"), key=False
+    ),
+    "rollout.reconciled": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(f"{_rollout(d)} settled {_units(d)} left mid-change"),
+        key=False,
+    ),
+    "rollout.stage_passed": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(f"{_rollout(d)} passed {_stage(d)}{_after(d)}", "good"),
+    ),
+    "rollout.stage_failed": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(f"{_rollout(d)} failed {_stage(d)}{_after(d)}{_reason(d)}", "bad"),
+    ),
+    "rollout.halted": _k(
+        G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} halted{_reason(d)}", "bad")
+    ),
+    "rollout.alert": _k(
+        G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} called for a person{_reason(d)}", "warn")
+    ),
+    "rollout.completed": _k(
+        G.ROLLOUTS,
+        lambda d, a, _: Told(
+            f"{_rollout(d)} completed: the fix runs on all {d.get('units')} units", "good"
+        ),
+    ),
+    "rollout.rolled_back": _k(
+        G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} finished rolling back", "warn")
+    ),
+    "advisory.drafted": _k(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} drafted advisory version {d.get('version')}: {d.get('title')}"),
+    ),
+    "advisory.approved": _k(
+        G.ADVISORY, lambda d, a, _: Told(f"{a} approved advisory version {d.get('version')}")
+    ),
+    "advisory.rejected": _k(
+        G.ADVISORY,
+        lambda d, a, _: Told(
+            f"{a} sent advisory version {d.get('version')} back{_reason(d, 'comment')}", "warn"
+        ),
+    ),
+    "advisory.sent": _k(
+        G.ADVISORY,
+        lambda d, a, _: Told(
+            f"{a} sent advisory version {d.get('version')} to {d.get('recipients', 0):,} tenants",
+            "good",
+        ),
+    ),
+    "advisory.acknowledged": _k(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} acknowledged advisory version {d.get('version')}"),
+        key=False,
+    ),
+    "advisory.feedback": _k(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} rated how we told them: {d.get('rating')} of 5"),
+        key=False,
+    ),
+    "public_text.drafted": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(f"{a} wrote public text version {d.get('version')}: {d.get('title')}"),
+    ),
+    "public_text.approved": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} approved public text version {d.get('version')}")
+    ),
+    "public_text.rejected": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(
+            f"{a} sent public text version {d.get('version')} back{_reason(d, 'comment')}", "warn"
+        ),
+    ),
+    "disclosure.requested": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} asked for the case to be disclosed")
+    ),
+    "disclosure.approved": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(
+            f"{a} approved the disclosure"
+            + (
+                f", public from {str(d['public_from'])[:16].replace('T', ' ')} UTC"
+                if d.get("public_from")
+                else ""
+            ),
+            "good",
+        ),
+    ),
+    "disclosure.rejected": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(f"{a} refused the disclosure{_reason(d, 'comment')}", "warn"),
+    ),
+    "disclosure.embargo_ended": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} ended the embargo early{_reason(d)}", "warn")
+    ),
+    "disclosure.no_cve": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} decided the case needs no CVE{_reason(d)}")
+    ),
+    "disclosure.cve_reserved": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} reserved {d.get('cve_id')}")
+    ),
+    "disclosure.cve_publish_scheduled": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(f"{a} asked for {d.get('cve_id')} to be published when public"),
+    ),
+    "disclosure.cve_published": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{d.get('cve_id')} was published", "good")
+    ),
+    "disclosure.cve_recorded": _k(
+        G.DISCLOSURE, lambda d, a, _: Told(f"{a} recorded {d.get('cve_id')} as published")
+    ),
+    "disclosure.cve_publish_cancelled": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(f"Publishing the CVE was called off{_reason(d)}", "bad"),
+    ),
+    "disclosure.rule_overridden": _k(
+        G.DISCLOSURE,
+        lambda d, a, _: Told(
+            f"{a} overrode {', '.join(d.get('rules', []))} to {d.get('doing')}{_reason(d)}", "bad"
+        ),
+    ),
+    "approval.requested": _k(
+        G.CASE,
+        lambda d, a, _: Told(f"{a} asked for a second person: {d.get('summary')}"),
+        key=False,
+    ),
+    "approval.approved": _k(
+        G.CASE, lambda d, a, _: Told(f"{a} approved {d.get('about')}"), key=False
+    ),
+    "approval.rejected": _k(
+        G.CASE,
+        lambda d, a, _: Told(f"{a} rejected {d.get('about')}{_reason(d, 'comment')}"),
+        key=False,
+    ),
+}
