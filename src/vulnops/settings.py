@@ -85,10 +85,20 @@ class Settings(BaseSettings):
         default=90, ge=1, le=3650, description="The longest an API token may live, in days."
     )
     login_max_failures_per_account: int = Field(
-        default=5, gt=0, description="Failed logins per account within the window before 429."
+        default=5,
+        gt=0,
+        description="Failed sign-ins on an account within the window after which each further "
+        "attempt must wait (1 s, doubling up to VULNOPS_LOGIN_MAX_DELAY_SECONDS); the account is "
+        "never locked.",
+    )
+    login_max_delay_seconds: int = Field(
+        default=60, gt=0, description="The longest wait between sign-in attempts on one account."
     )
     login_max_failures_per_address: int = Field(
-        default=20, gt=0, description="Failed logins per client address within the window."
+        default=20,
+        gt=0,
+        description="Failed sign-ins per client address within the window before that address "
+        "gets 429 until the window has passed.",
     )
     login_failure_window_seconds: int = Field(
         default=900, gt=0, description="Window for the login rate limits."

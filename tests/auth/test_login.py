@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select, update
 
 from helpers import PASSWORD, MakeUser, csrf, sign_in
 from vulnops.audit.models import AuditEvent
+from vulnops.auth import ratelimit, service
 from vulnops.auth.models import LoginFailure, User, UserSession
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.errors import RateLimited
 from vulnops.settings import Settings
 
 
@@ -94,16 +98,67 @@ async def test_disabling_a_user_ends_their_session(
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_the_account_is_locked_after_repeated_failures(
+async def test_after_repeated_failures_the_owner_waits_a_moment_and_is_never_locked_out(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
     user = await make_user(Role.RESPONDER)
-    for _ in range(3):  # the test settings allow 3 failures per account
+    for _ in range(3):  # the test settings slow an account down after 3 failures
         assert (await sign_in(client, user.email, "wrong password!")).status_code == 401
-    locked = await sign_in(client, user.email)  # even the right password is refused now
-    assert locked.status_code == 429
-    assert int(locked.headers["retry-after"]) > 0
-    assert "this account" in locked.text
+    slowed = await sign_in(client, user.email)
+    assert slowed.status_code == 429
+    assert slowed.headers["retry-after"] == "1"
+    assert "the next attempt is possible in 1 s" in slowed.text
+    await asyncio.sleep(1.05)
+    assert (await sign_in(client, user.email)).status_code == 303
+
+
+async def test_an_attackers_failures_from_many_addresses_delay_the_owner_by_at_most_the_cap(
+    db: Database, make_user: MakeUser, settings: Settings
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    async with db.session() as session:
+        session.add_all(LoginFailure(email=user.email, address=f"203.0.113.{n}") for n in range(40))
+        await session.commit()
+        latest = await session.scalar(select(func.max(LoginFailure.at)))
+    assert latest is not None
+    limits = ratelimit.LoginLimits(
+        per_account=settings.login_max_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
+        max_delay_seconds=settings.login_max_delay_seconds,
+    )
+    cap = timedelta(seconds=settings.login_max_delay_seconds)
+    async with db.session() as session:
+        with pytest.raises(RateLimited):
+            await service.authenticate(
+                session,
+                email=user.email,
+                password=PASSWORD,
+                address="198.51.100.7",
+                limits=limits,
+                now=latest + cap - timedelta(seconds=1),
+            )
+    async with db.session() as session:
+        signed_in = await service.authenticate(
+            session,
+            email=user.email,
+            password=PASSWORD,
+            address="198.51.100.7",
+            limits=limits,
+            now=latest + cap,
+        )
+        await session.commit()
+    assert signed_in.id == user.id
+    assert await _failures(db) == 0
+
+
+def test_the_delay_doubles_per_failure_up_to_the_cap() -> None:
+    limits = ratelimit.LoginLimits(
+        per_account=5, per_address=20, window_seconds=900, max_delay_seconds=60
+    )
+    delays = [limits.account_delay(n).total_seconds() for n in range(4, 13)]
+    assert delays == [0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert limits.account_delay(10_000).total_seconds() == 60
 
 
 async def test_an_address_is_limited_across_accounts(

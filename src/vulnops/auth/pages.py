@@ -47,6 +47,7 @@ def _limits(request: Request) -> ratelimit.LoginLimits:
         per_account=settings.login_max_failures_per_account,
         per_address=settings.login_max_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
+        max_delay_seconds=settings.login_max_delay_seconds,
     )
 
 

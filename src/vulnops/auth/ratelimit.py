@@ -1,4 +1,10 @@
-"""Login rate limits per account and per client address, counted in PostgreSQL.
+"""Sign-in limits per account and per client address, counted in PostgreSQL.
+
+An address that fails too often is refused until its window has passed: it is the attacker's.
+An account is never locked, because anyone can fail on anyone's account: after
+``per_account`` failures each further attempt waits (1 s, doubling per failure, at most
+``max_delay_seconds``) after the latest failure. An attacker with many addresses gets one guess
+per delay; the owner signs in at the next free moment, and the success clears the count.
 
 Kept in the database rather than in memory (or a library such as ``limits``, which has no
 PostgreSQL storage) because several web processes on several machines share one limit.
@@ -6,6 +12,7 @@ PostgreSQL storage) because several web processes on several machines share one 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,13 +28,21 @@ class LoginLimits:
     per_account: int
     per_address: int
     window_seconds: int
+    max_delay_seconds: int = 60
+
+    def account_delay(self, failures: int) -> timedelta:
+        """How long after the latest failure the next attempt may come."""
+        if failures < self.per_account:
+            return timedelta(0)
+        exponent = min(failures - self.per_account, 30)
+        return timedelta(seconds=min(2**exponent, self.max_delay_seconds))
 
 
 _COUNTS = text(
     """
     SELECT
         (SELECT count(*) FROM login_failures WHERE email = :email AND at > :since) AS by_email,
-        (SELECT min(at) FROM login_failures WHERE email = :email AND at > :since) AS email_oldest,
+        (SELECT max(at) FROM login_failures WHERE email = :email AND at > :since) AS email_latest,
         (SELECT count(*) FROM login_failures WHERE address = :address AND at > :since)
             AS by_address,
         (SELECT min(at) FROM login_failures WHERE address = :address AND at > :since)
@@ -47,7 +62,8 @@ _SERIALIZE = text(
 async def check(
     session: AsyncSession, *, email: str, address: str, limits: LoginLimits, now: datetime
 ) -> None:
-    """Raise 429 when either counter is full; the password is then not even checked.
+    """Raise 429 when the address's counter is full or the account's delay has not passed;
+    the password is then not even checked.
 
     Attempts on one account, or from one address, take their turn: the count, the password
     check and the failure it records happen under a lock held until the attempt commits, so
@@ -60,20 +76,23 @@ async def check(
     row = (
         await session.execute(_COUNTS, {"email": email, "address": address, "since": now - window})
     ).one()
-    if row.by_email >= limits.per_account:
-        raise RateLimited(
-            "too many failed sign-ins for this account; try again later",
-            retry_after=_retry_after(row.email_oldest, window, now),
-        )
     if row.by_address >= limits.per_address:
         raise RateLimited(
             "too many failed sign-ins from this address; try again later",
-            retry_after=_retry_after(row.address_oldest, window, now),
+            retry_after=_seconds_until(row.address_oldest + window, now),
+        )
+    delay = limits.account_delay(row.by_email)
+    if delay and now < (free := row.email_latest + delay):
+        wait = _seconds_until(free, now)
+        raise RateLimited(
+            f"this account had {row.by_email} failed sign-ins recently; "
+            f"the next attempt is possible in {wait} s",
+            retry_after=wait,
         )
 
 
-def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
-    return max(1, int((oldest + window - now).total_seconds()) + 1)
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 async def record_failure(session: AsyncSession, *, email: str, address: str) -> None:
