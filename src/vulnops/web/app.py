@@ -170,6 +170,8 @@ def create_app(
     errors.install(app)
 
     secret = settings.session_secret()
+    # The session wraps the CSRF check, which binds its token to the signed-in session.
+    app.add_middleware(CSRFMiddleware, secret=secret, secure=settings.cookie_secure)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -178,7 +180,6 @@ def create_app(
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(CSRFMiddleware, secret=secret, secure=settings.cookie_secure)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     if settings.trusted_proxies:
         # Outermost: every layer below sees the client the trusted proxy names.

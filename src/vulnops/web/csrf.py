@@ -4,7 +4,9 @@ We started with ``asgi-csrf``, but its multipart check breaks against python-mul
 later (simonw/asgi-csrf#38, open), and pinning the older parser would bring back its CVEs. This
 module keeps asgi-csrf's rules with the current parser API:
 
-- a ``csrftoken`` cookie holds a signed random token; pages put it in a hidden ``csrftoken`` field
+- a ``csrftoken`` cookie holds a signed random token bound to the sign-in session (a hash of the
+  session's id, empty before sign-in): a token from before sign-in or from another session —
+  say one an attacker planted — is worth nothing, and a new one is issued; pages put it in a hidden ``csrftoken`` field
   (``request.scope["csrftoken"]()`` returns it and makes sure the cookie is set);
 - a POST, PUT, PATCH or DELETE passes when the ``x-csrftoken`` header or the form's ``csrftoken``
   field matches the cookie (for multipart forms the field must come before any file);
@@ -14,6 +16,7 @@ module keeps asgi-csrf's rules with the current parser API:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -132,25 +135,27 @@ class CSRFMiddleware:
         self.signer = URLSafeSerializer(secret, salt="vulnops-csrf")
         self.secure = secure
 
-    def _cookie_token(self, scope: Scope) -> str | None:
+    def _cookie_token(self, scope: Scope, binding: str) -> str | None:
         for name, value in scope.get("headers", []):
             if name == b"cookie":
                 token = cookie_parser(value.decode("latin-1")).get(COOKIE)
                 if token is None:
                     continue
                 try:
-                    self.signer.loads(token)
+                    payload = self.signer.loads(token)
                 except BadSignature:
                     return None
-                return token
+                bound = isinstance(payload, list) and len(payload) == 2 and payload[1] == binding
+                return token if bound else None
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        existing = self._cookie_token(scope)
-        token = existing or self.signer.dumps(secrets.token_urlsafe(24))
+        binding = _session_binding(scope)
+        existing = self._cookie_token(scope, binding)
+        token = existing or self.signer.dumps([secrets.token_urlsafe(24), binding])
         needs_cookie = False
 
         def get_token() -> str:
@@ -202,6 +207,12 @@ class CSRFMiddleware:
             sent = None
         passed = sent is not None and secrets.compare_digest(sent, cookie_token)
         return passed, replay.receive
+
+
+def _session_binding(scope: Scope) -> str:
+    """A hash of the session's id (the session middleware runs first), or "" before sign-in."""
+    sid = scope.get("session", {}).get("sid")
+    return hashlib.sha256(str(sid).encode()).hexdigest()[:32] if sid else ""
 
 
 async def _refuse(scope: Scope, send: Send) -> None:
