@@ -6,8 +6,9 @@ module keeps asgi-csrf's rules with the current parser API:
 
 - a ``csrftoken`` cookie holds a signed random token bound to the sign-in session (a hash of the
   session's id, empty before sign-in): a token from before sign-in or from another session —
-  say one an attacker planted — is worth nothing, and a new one is issued; pages put it in a hidden ``csrftoken`` field
-  (``request.scope["csrftoken"]()`` returns it and makes sure the cookie is set);
+  say one an attacker planted — is worth nothing, and a new one is issued; pages put it in a
+  hidden ``csrftoken`` field (``request.scope["csrftoken"]()`` returns it and makes sure the
+  cookie is set);
 - a POST, PUT, PATCH or DELETE passes when the ``x-csrftoken`` header or the form's ``csrftoken``
   field matches the cookie (for multipart forms the field must come before any file);
 - requests with a bearer token, and requests carrying no cookie at all, cannot be forged by a
