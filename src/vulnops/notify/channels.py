@@ -108,6 +108,24 @@ class WebhookChannel:
             separators=(",", ":"),
         )
 
+    async def _post(self, url: str, item: Outgoing) -> int:
+        """The receiver's status. A name is checked by the connection's own resolver
+        (:class:`webhook_url.GuardedResolver`); no redirects, which could lead past it."""
+        webhook_url.check_literal(url, allow_private=self.settings.notify_webhook_allow_private)
+        now = datetime.now(UTC)
+        body = self.payload(item, now)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": item.message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(item.webhook_secret).sign(item.message_id, now, body),
+            "idempotency-key": item.message_id,
+        }
+        async with self.client.post(
+            url, data=body.encode(), headers=headers, allow_redirects=False
+        ) as response:
+            return response.status
+
     async def _one(self, item: Outgoing) -> Outcome:
         if not item.addresses:
             return Outcome(
@@ -116,28 +134,11 @@ class WebhookChannel:
         url = item.addresses[0]
         async with self.limit:
             try:
-                await webhook_url.check(
-                    url, allow_private=self.settings.notify_webhook_allow_private
-                )
+                status = await self._post(url, item)
             except webhook_url.Unreachable as error:
                 return Outcome(item.delivery_id, False, str(error), "undeliverable")
-            except OSError as error:
+            except aiohttp.ClientConnectorDNSError as error:
                 return Outcome(item.delivery_id, False, f"cannot resolve: {_error(error)}")
-            now = datetime.now(UTC)
-            body = self.payload(item, now)
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": item.message_id,
-                "webhook-timestamp": str(int(now.timestamp())),
-                "webhook-signature": Webhook(item.webhook_secret).sign(item.message_id, now, body),
-                "idempotency-key": item.message_id,
-            }
-            try:
-                # No redirects: a redirect could lead past the address check.
-                async with self.client.post(
-                    url, data=body.encode(), headers=headers, allow_redirects=False
-                ) as response:
-                    status = response.status
             except (aiohttp.ClientError, TimeoutError) as error:
                 return Outcome(item.delivery_id, False, _error(error))
         if 200 <= status < 300:

@@ -11,12 +11,15 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
 
 from vulnops.db.database import Database
 from vulnops.notify import deliveries
 from vulnops.notify.channels import Channel, EmailChannel, Outgoing, WebhookChannel
 from vulnops.notify.retry import RetryPolicy
 from vulnops.settings import Settings
+from vulnops.tenants import webhook_url
 
 # A job with nothing to take waits this long at most for a retry coming due, rather than leave
 # it to the next periodic kick.
@@ -31,12 +34,29 @@ def retry_policy(settings: Settings) -> RetryPolicy:
     )
 
 
+def webhook_connector(
+    settings: Settings, resolver: AbstractResolver | None = None
+) -> aiohttp.TCPConnector:
+    """Connections for customers' webhooks: unless private addresses are allowed, every name is
+    resolved by the guard, and the connection goes to the addresses it checked."""
+    inner = resolver or DefaultResolver()
+    return aiohttp.TCPConnector(
+        limit=settings.notify_webhook_concurrency,
+        resolver=inner
+        if settings.notify_webhook_allow_private
+        else webhook_url.GuardedResolver(inner),
+    )
+
+
 @asynccontextmanager
-async def open_channel(settings: Settings, name: str) -> AsyncIterator[tuple[Channel, int]]:
-    """The channel and the chunk size it sends at once."""
+async def open_channel(
+    settings: Settings, name: str, *, resolver: AbstractResolver | None = None
+) -> AsyncIterator[tuple[Channel, int]]:
+    """The channel and the chunk size it sends at once (``resolver``: the name resolution the
+    webhook guard checks, the system's by default)."""
     if name == "webhook":
         async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=settings.notify_webhook_concurrency),
+            connector=webhook_connector(settings, resolver),
             timeout=aiohttp.ClientTimeout(total=settings.notify_webhook_timeout_seconds),
             trust_env=False,
         ) as client:
