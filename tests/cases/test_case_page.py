@@ -77,6 +77,7 @@ def _facts(**changed: Any) -> Facts:
         "rollout_id": None,
         "rollout_status": None,
         "advisory_status": None,
+        "advisory_readable": True,
         "public_text": False,
         "public_text_waiting": False,
         "disclosure_asked": False,

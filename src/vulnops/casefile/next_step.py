@@ -21,6 +21,7 @@ class Facts:
     rollout_id: int | None  # the newest rollout
     rollout_status: str | None
     advisory_status: str | None  # the latest version's: draft, approved, sent
+    advisory_readable: bool  # the caller may read the advisory (else its steps are not theirs)
     public_text: bool
     public_text_waiting: bool
     disclosure_asked: bool
@@ -102,7 +103,11 @@ def _remediation(facts: Facts, reached: set[Milestone], base: str) -> list[Step]
 
 def _telling(facts: Facts, reached: set[Milestone], base: str) -> list[Step]:
     steps: list[Step] = []
-    if Milestone.CUSTOMERS_NOTIFIED not in reached and facts.tenants_affected:
+    if (
+        facts.advisory_readable
+        and Milestone.CUSTOMERS_NOTIFIED not in reached
+        and facts.tenants_affected
+    ):
         status = facts.advisory_status
         if status is None:
             steps.append(

@@ -3,6 +3,7 @@ tenants (the other tabs are in ``tabs.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,10 +17,12 @@ from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role
 from vulnops.casefile.next_step import Facts, next_steps
+from vulnops.casefile.sections import CaseSections, readable_sections
 from vulnops.casefile.tabs import header
 from vulnops.cases import milestones
 from vulnops.cases import service as cases
 from vulnops.cases.api import MANAGE, READ
+from vulnops.cases.models import Case
 from vulnops.cases.states import (
     ENDED,
     HAND_LABELS,
@@ -29,13 +32,9 @@ from vulnops.cases.states import (
     reached_any,
 )
 from vulnops.db.deps import SessionDep
-from vulnops.disclosure import disclosing as disclosure
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
-from vulnops.notify import service as notify
-from vulnops.remediation import service as remediation
-from vulnops.rollout import service as rollouts
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -51,24 +50,48 @@ async def _staff(session: SessionDep) -> list[User]:
     return people
 
 
-@router.get("/cases/{case_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
-async def case_page(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
-    """The case's overview: what it needs next, each area at a glance, its deadlines,
-    milestones and the decisions open to a person."""
+@router.get("/cases/{case_id:int}", response_class=HTMLResponse)
+async def case_page(
+    request: Request, case_id: int, session: SessionDep, principal: Principal = require(READ)
+) -> HTMLResponse:
+    """The case's overview: what it needs next, each area the caller may read at a glance, its
+    deadlines, milestones and the decisions open to a person."""
     now = datetime.now(UTC)
     settings: Settings = request.app.state.settings
     case = await cases.get_case(session, case_id=case_id)
-    reports = await intake.reports_of_case(session, case_id=case.id)
+    found = await readable_sections(
+        session, principal=principal, case_id=case.id, settings=settings, now=now
+    )
     staff = await _staff(session)
     reached = await milestones.reached(session, case_id=case.id)
-    radius = await blast.find(session, case_id=case.id)
-    fixes = await remediation.fix_views(
-        session, await remediation.fixes_of_case(session, case_id=case.id)
+    return render(
+        request,
+        "cases/overview.html",
+        {
+            **header(case, "overview", now),
+            "steps": next_steps(_facts(case, reached, found)),
+            "sections": found,
+            "approval_page": approvals.page_of,
+            "milestones": reached,
+            "all_milestones": list(Milestone),
+            "recorded_by": RECORDED_BY,
+            "moves": [(state, HAND_LABELS[state]) for state in moves_open(reached)],
+            "ended": reached_any(reached, ENDED),
+            "staff": staff,
+            "names": {user.id: user.display_name or user.email for user in staff},
+        },
     )
-    case_rollouts = (await rollouts.list_rollouts(session, case_id=case.id, per_page=5)).items
-    advisory = await notify.overview(session, case_id=case.id)
-    disclosed = await disclosure.state(session, case_id=case.id, settings=settings, now=now)
-    facts = Facts(
+
+
+def _facts(case: Case, reached: Collection[Milestone], found: CaseSections) -> Facts:
+    """What the next step is decided from; a section the caller may not read counts as absent
+    (its steps are someone else's)."""
+    radius = found.blast.radius if found.blast else None
+    fixes = found.fixes.fixes if found.fixes else []
+    newest = found.rollouts.newest if found.rollouts else []
+    overview = found.advisory.overview if found.advisory else None
+    disclosed = found.disclosure.state if found.disclosure else None
+    return Facts(
         case_id=case.id,
         reached=reached,
         rated=case.rating is not None,
@@ -76,37 +99,14 @@ async def case_page(request: Request, case_id: int, session: SessionDep) -> HTML
         tenants_affected=radius.tenants if radius else 0,
         fixes=len(fixes),
         fixes_ready=sum(fix.ready for fix in fixes),
-        rollout_id=case_rollouts[0]["id"] if case_rollouts else None,
-        rollout_status=case_rollouts[0]["status"] if case_rollouts else None,
-        advisory_status=advisory["versions"][-1]["status"] if advisory else None,
-        public_text=disclosed.public_text is not None,
-        public_text_waiting=disclosed.public_text_draft is not None,
-        disclosure_asked=disclosed.requested_by is not None,
-        disclosure_approved=disclosed.disclosed_at is not None,
-    )
-    return render(
-        request,
-        "cases/overview.html",
-        {
-            **header(case, "overview", now),
-            "steps": next_steps(facts),
-            "blast": radius,
-            "fixes": fixes,
-            "rollouts": case_rollouts,
-            "advisory": advisory,
-            "disclosure": disclosed,
-            "approvals": (await approvals.list_approvals(session, case_id=case.id)).items,
-            "approval_page": approvals.page_of,
-            "milestones": reached,
-            "all_milestones": list(Milestone),
-            "recorded_by": RECORDED_BY,
-            "moves": [(state, HAND_LABELS[state]) for state in moves_open(reached)],
-            "ended": reached_any(reached, ENDED),
-            "reports": reports,
-            "original": await intake.original_report_id(session, case_id=case.id),
-            "staff": staff,
-            "names": {user.id: user.display_name or user.email for user in staff},
-        },
+        rollout_id=newest[0]["id"] if newest else None,
+        rollout_status=newest[0]["status"] if newest else None,
+        advisory_status=overview["versions"][-1]["status"] if overview else None,
+        advisory_readable=found.advisory is not None,
+        public_text=disclosed is not None and disclosed.public_text is not None,
+        public_text_waiting=disclosed is not None and disclosed.public_text_draft is not None,
+        disclosure_asked=disclosed is not None and disclosed.requested_by is not None,
+        disclosure_approved=disclosed is not None and disclosed.disclosed_at is not None,
     )
 
 

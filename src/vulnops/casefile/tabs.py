@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse
 
 from vulnops.audit import service as audit
 from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
 from vulnops.casefile.kinds import GROUP_LABELS, Group
 from vulnops.casefile.narrate import kinds_shown, narrate
+from vulnops.casefile.sections import may_read
 from vulnops.cases import service as cases
 from vulnops.cases.api import READ
 from vulnops.cases.models import Case
@@ -73,8 +75,10 @@ async def blast_tab(request: Request, case_id: int, session: SessionDep) -> HTML
     )
 
 
-@router.get("/cases/{case_id:int}/fixes", response_class=HTMLResponse, dependencies=[require(READ)])
-async def fixes_tab(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+@router.get("/cases/{case_id:int}/fixes", response_class=HTMLResponse)
+async def fixes_tab(
+    request: Request, case_id: int, session: SessionDep, principal: Principal = require(READ)
+) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
     settings: Settings = request.app.state.settings
     return render(
@@ -85,7 +89,9 @@ async def fixes_tab(request: Request, case_id: int, session: SessionDep) -> HTML
             "fixes": await remediation.fix_views(
                 session, await remediation.fixes_of_case(session, case_id=case.id)
             ),
-            "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items,
+            "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items
+            if may_read(principal, "rollouts")
+            else [],
             "policies": list(rollouts.policies(settings).values()),
         },
     )

@@ -25,6 +25,7 @@ from vulnops.tenants.models import Tenant
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 READ = allowed(Permission.FLEET_READ)
+CASE_BLAST = allowed(Permission.CASES_READ)  # a case's blast radius is the case's to read
 MANAGE = allowed(Permission.FLEET_MANAGE)
 TENANT = allowed(Permission.FLEET_READ, Permission.TENANT_OWN)
 CHUNK = 1024 * 1024
@@ -318,7 +319,7 @@ async def compute_blast_radius(
 @router.get(
     "/cases/{case_id:int}/blast-radius",
     tags=["cases"],
-    dependencies=[require(allowed(Permission.CASES_READ))],
+    dependencies=[require(CASE_BLAST)],
 )
 async def get_blast_radius(case_id: int, session: SessionDep) -> BlastOut:
     return BlastOut.model_validate(await blast.get(session, case_id=case_id))
@@ -327,7 +328,7 @@ async def get_blast_radius(case_id: int, session: SessionDep) -> BlastOut:
 @router.get(
     "/cases/{case_id:int}/blast-radius/tenants",
     tags=["cases"],
-    dependencies=[require(allowed(Permission.CASES_READ))],
+    dependencies=[require(CASE_BLAST)],
 )
 async def affected_tenants(
     case_id: int,

@@ -40,6 +40,7 @@ router = APIRouter(prefix="/api", tags=["reports"])
 VIEW = allowed(Permission.REPORTS_VIEW)
 SUBMIT = allowed(Permission.REPORTS_SUBMIT, Permission.REPORTS_SUBMIT_INTERNAL)
 TRIAGE = allowed(Permission.REPORTS_TRIAGE)
+CASE_REPORTS = allowed(Permission.CASES_READ)  # a case's reports are the case's to read
 
 
 def _settings(request: Request) -> Settings:
@@ -325,7 +326,7 @@ async def open_case(
 async def case_reports(
     case_id: int,
     session: SessionDep,
-    _: Principal = require(allowed(Permission.CASES_READ)),
+    _: Principal = require(CASE_REPORTS),
 ) -> list[ReportSummary]:
     """The case's reports, oldest first."""
     await cases.get_case(session, case_id=case_id)
