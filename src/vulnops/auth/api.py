@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query, Request, status
 
-from vulnops.auth import service
+from vulnops.auth import registration, service
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, ROLE_PERMISSIONS, SIGNED_IN, Permission, Role, allowed
 from vulnops.auth.schemas import (
+    Accepted,
     MeOut,
     Registration,
     TokenCreate,
@@ -29,16 +30,23 @@ MANAGE_USERS = allowed(Permission.USERS_MANAGE)
 
 @router.post(
     "/register",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     dependencies=[require(PUBLIC)],
-    summary="Register as a researcher",
+    summary="Ask to register as a researcher",
 )
-async def register(body: Registration, session: SessionDep) -> UserOut:
-    user = await service.register_researcher(
-        session, email=body.email, password=body.password, display_name=body.display_name
+async def register(body: Registration, request: Request, session: SessionDep) -> Accepted:
+    """The same answer for a new and a taken address: the account is usable once its owner
+    follows the link emailed to it (the owner of a taken address is told instead)."""
+    answer = await registration.register_researcher(
+        session,
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        settings=request.app.state.settings,
+        now=datetime.now(UTC),
     )
     await session.commit()
-    return UserOut.model_validate(user)
+    return Accepted(detail=answer)
 
 
 @router.get("/me")

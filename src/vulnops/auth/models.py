@@ -23,6 +23,10 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    # None for a self-registered account whose owner has not yet followed the emailed link.
+    email_confirmed_at: Mapped[datetime | None]
+    confirmation_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    confirmation_sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -40,6 +44,11 @@ class User(Base):
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Self-registered, and the emailed link not yet followed."""
+        return self.confirmation_hash is not None and self.email_confirmed_at is None
 
 
 class ApiToken(Base):

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import ratelimit, service, sessions
+from vulnops.auth import ratelimit, registration, service, sessions
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
@@ -132,14 +132,44 @@ async def register(
     display_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
-        user = await service.register_researcher(
-            session, email=_valid_email(email), password=password, display_name=display_name
+        answer = await registration.register_researcher(
+            session,
+            email=_valid_email(email),
+            password=password,
+            display_name=display_name,
+            settings=request.app.state.settings,
+            now=datetime.now(UTC),
         )
     except DomainError as error:
         return render(
             request,
             "register.html",
             {"error": error.detail, "email": email, "display_name": display_name},
+            status_code=error.status,
+        )
+    await session.commit()
+    return render(request, "register_sent.html", {"answer": answer})
+
+
+@router.get("/register/confirm", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
+async def confirm_form(
+    request: Request, token: Annotated[str, Query(max_length=100)] = ""
+) -> HTMLResponse:
+    """A button rather than confirming on GET: a mail scanner that opens links confirms nothing."""
+    return render(request, "register_confirm.html", {"token": token, "error": None})
+
+
+@router.post("/register/confirm", dependencies=[require(PUBLIC)], response_model=None)
+async def confirm(
+    request: Request, session: SessionDep, token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    try:
+        user = await registration.confirm(session, secret=token, now=datetime.now(UTC))
+    except DomainError as error:
+        return render(
+            request,
+            "register_confirm.html",
+            {"token": "", "error": error.detail},
             status_code=error.status,
         )
     await _start_session(request, session, user)

@@ -19,6 +19,10 @@ class UserCreate(BaseModel):
     )
 
 
+class Accepted(BaseModel):
+    detail: str
+
+
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

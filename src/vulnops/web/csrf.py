@@ -32,7 +32,7 @@ COOKIE = "csrftoken"
 FIELD = b"csrftoken"
 HEADER = b"x-csrftoken"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-ALWAYS_PROTECT = frozenset({"/login", "/register"})
+ALWAYS_PROTECT = frozenset({"/login", "/register", "/register/confirm"})
 
 
 class _TokenFound(Exception):
