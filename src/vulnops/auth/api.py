@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 
-from vulnops.auth import registration, service
+from vulnops.auth import registration, service, sessions
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, ROLE_PERMISSIONS, SIGNED_IN, Permission, Role, allowed
@@ -14,6 +15,7 @@ from vulnops.auth.schemas import (
     Accepted,
     MeOut,
     Registration,
+    SessionOut,
     TokenCreate,
     TokenCreated,
     TokenOut,
@@ -102,6 +104,34 @@ async def revoke_token(
     )
     await session.commit()
     return TokenOut.model_validate(token)
+
+
+@router.get("/sessions")
+async def list_sessions(
+    request: Request, session: SessionDep, principal: Principal = require(SIGNED_IN)
+) -> list[SessionOut]:
+    """Where you are signed in (browsers; API tokens are under ``/api/tokens``)."""
+    user = await service.get_user(session, user_id=principal.user_id)
+    current = request.session.get("sid")
+    return [
+        SessionOut.model_validate(row).model_copy(
+            update={"current": sessions.is_current(row, current)}
+        )
+        for row in await sessions.live(session, user=user, now=datetime.now(UTC))
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(
+    session_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    session: SessionDep,
+    principal: Principal = require(SIGNED_IN),
+) -> None:
+    """Sign one of your sessions out (a lost laptop's, say); it answers 401 from then on."""
+    await sessions.end_one(
+        session, user_id=principal.user_id, session_id=session_id, now=datetime.now(UTC)
+    )
+    await session.commit()
 
 
 @router.get("/users", dependencies=[require(MANAGE_USERS)])

@@ -178,12 +178,49 @@ async def confirm(
     return redirect("/")
 
 
+async def _account_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    user = await service.get_user(session, user_id=principal.user_id)
+    current = request.session.get("sid")
+    rows = await sessions.live(session, user=user, now=datetime.now(UTC))
+    return render(
+        request,
+        "account.html",
+        {
+            "user": user,
+            "error": error,
+            "sessions": [(row, sessions.is_current(row, current)) for row in rows],
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/account", response_class=HTMLResponse)
 async def account(
     request: Request, session: SessionDep, principal: Principal = require(SIGNED_IN)
 ) -> HTMLResponse:
-    user = await service.get_user(session, user_id=principal.user_id)
-    return render(request, "account.html", {"user": user})
+    return await _account_page(request, session, principal)
+
+
+@router.post("/account/sessions/{session_id:int}/end", response_model=None)
+async def end_session(
+    request: Request,
+    session_id: int,
+    session: SessionDep,
+    principal: Principal = require(SIGNED_IN),
+) -> Response:
+    await sessions.end_one(
+        session, user_id=principal.user_id, session_id=session_id, now=datetime.now(UTC)
+    )
+    await session.commit()
+    flash(request, "That session is signed out.", "success")
+    return redirect("/account")
 
 
 @router.post("/account/password", response_model=None)
@@ -202,9 +239,8 @@ async def change_password(
             new_password=new_password,
         )
     except DomainError as error:
-        user = await service.get_user(session, user_id=principal.user_id)
-        return render(
-            request, "account.html", {"user": user, "error": error.detail}, status_code=error.status
+        return await _account_page(
+            request, session, principal, error=error.detail, status_code=error.status
         )
     await _start_session(request, session, user)
     await session.commit()

@@ -83,6 +83,20 @@ class TokenOut(BaseModel):
     created_at: datetime
 
 
+class SessionOut(BaseModel):
+    """A sign-in that still lets its browser in."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    address: str
+    user_agent: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool = Field(default=False, description="The session of this very request.")
+
+
 class TokenCreated(TokenOut):
     token: str = Field(description="The secret; shown this once and never again.")
 

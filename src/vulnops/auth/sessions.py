@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth import tokens
 from vulnops.auth.models import User, UserSession
+from vulnops.errors import NotFound
 
 SEEN_INTERVAL = timedelta(minutes=5)  # how often a session's last use is written
 
@@ -81,3 +82,37 @@ async def end(session: AsyncSession, *, secret: str, now: datetime) -> None:
         )
         .values(ended_at=now)
     )
+
+
+async def live(session: AsyncSession, *, user: User, now: datetime) -> list[UserSession]:
+    """The user's sessions that still sign them in, most recently used first."""
+    rows = await session.scalars(
+        select(UserSession)
+        .where(
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+            UserSession.expires_at > now,
+            UserSession.epoch == user.session_epoch,
+        )
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
+    return list(rows)
+
+
+async def end_one(session: AsyncSession, *, user_id: int, session_id: int, now: datetime) -> None:
+    """End one of the user's own sessions; another user's looks like none at all."""
+    result = await session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.user_id == user_id,
+            UserSession.ended_at.is_(None),
+        )
+        .values(ended_at=now)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"you have no live session {session_id}")
+
+
+def is_current(row: UserSession, secret: str | None) -> bool:
+    return secret is not None and row.secret_hash == tokens.secret_hash(secret)
