@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(
         default=8 * 3600, gt=0, description="How long a login session lasts."
     )
+    restrict_critical_cases: bool = Field(
+        default=True,
+        description="A case rated critical is restricted to its team unless someone chose.",
+    )
     token_max_days: int = Field(
         default=90, ge=1, le=3650, description="The longest an API token may live, in days."
     )

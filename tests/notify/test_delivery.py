@@ -168,7 +168,7 @@ async def test_a_delivery_is_dead_after_its_last_attempt_and_can_be_resent(
     statuses = await _statuses(db)
     assert statuses[("acme", "webhook")] == ("dead", 4)
     async with db.session() as session:
-        dead = await delivery_admin.list_deliveries(session, status="dead")
+        dead = await delivery_admin.list_deliveries(session, viewer=None, status="dead")
         assert dead.total == 2 and "gave up after 4 attempts" in dead.items[0]["last_error"]
         advisory = await service.find(session, case_id=world.case_id)
         assert advisory is not None
@@ -195,7 +195,7 @@ async def test_a_private_webhook_address_is_undeliverable_when_forbidden(
     assert statuses[("acme", "webhook")] == ("undeliverable", 1)
     assert hook.requests == []
     async with db.session() as session:
-        found = await delivery_admin.list_deliveries(session, status="undeliverable")
+        found = await delivery_admin.list_deliveries(session, viewer=None, status="undeliverable")
     errors = {item["last_error"] for item in found.items if item["channel"] == "webhook"}
     assert errors == {
         "127.0.0.1 is a private, local or cloud-internal address (127.0.0.1); "

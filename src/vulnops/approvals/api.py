@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from vulnops.approvals import service
 from vulnops.approvals.schemas import ApprovalOut
 from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 READ = allowed(Permission.CASES_READ)
 
 
-@router.get("", dependencies=[require(READ)])
+@router.get("")
 async def list_approvals(
     session: SessionDep,
     status: service.Status | None = service.Status.PENDING,
@@ -25,9 +26,16 @@ async def list_approvals(
     case_id: int | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    principal: Principal = require(READ),
 ) -> PageOut[ApprovalOut]:
     """Approval requests (default: those waiting), oldest first."""
     found = await service.list_approvals(
-        session, status=status, step=step, case_id=case_id, page=page, per_page=per_page
+        session,
+        viewer=principal,
+        status=status,
+        step=step,
+        case_id=case_id,
+        page=page,
+        per_page=per_page,
     )
     return PageOut[ApprovalOut].of(found, ApprovalOut.model_validate)

@@ -38,7 +38,7 @@ async def approvals_page(
             session, actor=principal.actor, role=principal.role, settings=settings, page=page
         )
     else:
-        found = await service.list_approvals(session, status=chosen, page=page)
+        found = await service.list_approvals(session, viewer=principal, status=chosen, page=page)
     return render(
         request,
         "approvals.html",

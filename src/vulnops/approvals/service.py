@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.approvals.models import Approval
 from vulnops.audit import service as audit
+from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role, has_permission
+from vulnops.cases import access
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Forbidden, Invalid
@@ -182,6 +184,7 @@ async def decide(
 async def list_approvals(
     session: AsyncSession,
     *,
+    viewer: Principal | None,
     status: Status | None = Status.PENDING,
     step: Step | None = None,
     case_id: int | None = None,
@@ -196,6 +199,8 @@ async def list_approvals(
         stmt = stmt.where(Approval.step == step.value)
     if case_id is not None:
         stmt = stmt.where(Approval.case_id == case_id)
+    if (hidden := access.hidden_case_ids(viewer)) is not None:
+        stmt = stmt.where(or_(Approval.case_id.is_(None), Approval.case_id.not_in(hidden)))
     stmt = stmt.order_by(Approval.requested_at, Approval.id)
     return await paginate_scalars(session, stmt, page=page, per_page=per_page)
 

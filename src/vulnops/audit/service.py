@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit.models import AuditChainHead, AuditEvent
@@ -92,11 +92,15 @@ async def list_events(
     kinds: Sequence[str] | None = None,
     subjects: Sequence[str] | None = None,
     actor: str | None = None,
+    exclude_subjects: Select[Any] | None = None,
     page: int = 1,
     per_page: int = 50,
     oldest_first: bool = False,
 ) -> Page[AuditEvent]:
+    """``exclude_subjects``: a query of subjects left out (what the reader may not know of)."""
     stmt = select(AuditEvent)
+    if exclude_subjects is not None:
+        stmt = stmt.where(AuditEvent.subject.not_in(exclude_subjects))
     if subject is not None:
         stmt = stmt.where(AuditEvent.subject == subject)
     if subject_prefix is not None:

@@ -15,11 +15,11 @@ from vulnops.auth import service as users
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import Permission, Role
+from vulnops.auth.roles import Permission, Role, allowed
 from vulnops.casefile.next_step import Facts, next_steps
 from vulnops.casefile.sections import CaseSections, readable_sections
 from vulnops.casefile.tabs import header
-from vulnops.cases import milestones
+from vulnops.cases import milestones, team
 from vulnops.cases import service as cases
 from vulnops.cases.api import MANAGE, READ
 from vulnops.cases.models import Case
@@ -39,6 +39,7 @@ from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
+BREAK_GLASS = allowed(Permission.USERS_MANAGE)  # administrators
 
 
 async def _staff(session: SessionDep) -> list[User]:
@@ -71,6 +72,7 @@ async def case_page(
             **header(case, "overview", now),
             "steps": next_steps(_facts(case, reached, found)),
             "sections": found,
+            "team": await team.members(session, case=case),
             "approval_page": approvals.page_of,
             "milestones": reached,
             "all_milestones": list(Milestone),
@@ -160,10 +162,17 @@ async def open_case(
     services: Annotated[str, Form(max_length=5000)] = "",
     owner_id: Annotated[str, Form()] = "",
     reports: Annotated[str, Form(max_length=5000)] = "",
+    restricted: Annotated[str, Form(max_length=1)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     settings: Settings = request.app.state.settings
-    values = {"title": title, "summary": summary, "services": services, "reports": reports}
+    values = {
+        "title": title,
+        "summary": summary,
+        "services": services,
+        "reports": reports,
+        "restricted": restricted,
+    }
     try:
         report_ids = [
             (
@@ -182,6 +191,7 @@ async def open_case(
             report_ids=report_ids,
             owner_id=int(owner_id) if owner_id.isdigit() else None,
             responder_id=principal.user_id if principal.can(Permission.CASES_MANAGE) else None,
+            restricted=True if restricted else None,
             settings=settings,
             now=datetime.now(UTC),
         )
@@ -243,3 +253,66 @@ async def compute_blast_radius(
         "success",
     )
     return redirect(f"/cases/{case_id}/blast-radius")
+
+
+@router.post("/cases/{case_id:int}/team")
+async def set_team(
+    request: Request,
+    case_id: int,
+    session: SessionDep,
+    members: Annotated[list[int] | None, Form()] = None,
+    restricted: Annotated[str, Form(max_length=1)] = "",
+    principal: Principal = require(MANAGE),
+) -> Response:
+    case = await cases.get_case(session, case_id=case_id)
+    try:
+        await team.set_team(
+            session,
+            case=case,
+            restricted=bool(restricted),
+            member_ids=members or [],
+            principal=principal,
+        )
+    except DomainError as error:
+        await session.rollback()
+        flash(request, error.detail, "error")
+        return redirect(f"/cases/{case_id}#team")
+    await session.commit()
+    flash(request, "The team is saved.", "success")
+    return redirect(f"/cases/{case_id}#team")
+
+
+@router.get("/cases/break-glass", response_class=HTMLResponse)
+async def break_glass_form(
+    request: Request, principal: Principal = require(BREAK_GLASS)
+) -> HTMLResponse:
+    return render(request, "cases/break_glass.html", {"error": None, "values": {}})
+
+
+@router.post("/cases/break-glass", response_model=None)
+async def break_glass(
+    request: Request,
+    session: SessionDep,
+    tracking_id: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    principal: Principal = require(BREAK_GLASS),
+) -> Response:
+    try:
+        case = await team.break_glass(
+            session,
+            tracking_id=tracking_id.strip(),
+            reason=reason,
+            principal=principal,
+            settings=request.app.state.settings,
+        )
+    except DomainError as error:
+        await session.rollback()
+        return render(
+            request,
+            "cases/break_glass.html",
+            {"error": error.detail, "values": {"tracking_id": tracking_id, "reason": reason}},
+            status_code=error.status,
+        )
+    await session.commit()
+    flash(request, f"You opened {case.tracking_id}; its owner is told.", "warn")
+    return redirect(f"/cases/{case.id}")

@@ -148,7 +148,11 @@ async def readable_sections(
         else None
     )
     newest = (
-        (await rollouts.list_rollouts(session, case_id=case_id, per_page=rollouts_shown)).items
+        (
+            await rollouts.list_rollouts(
+                session, viewer=principal, case_id=case_id, per_page=rollouts_shown
+            )
+        ).items
         if may("rollouts")
         else None
     )
@@ -158,7 +162,7 @@ async def readable_sections(
         else None
     )
     pending = (
-        (await approvals.list_approvals(session, case_id=case_id)).items
+        (await approvals.list_approvals(session, viewer=principal, case_id=case_id)).items
         if may("approvals")
         else None
     )

@@ -89,7 +89,11 @@ async def fixes_tab(
             "fixes": await remediation.fix_views(
                 session, await remediation.fixes_of_case(session, case_id=case.id)
             ),
-            "rollouts": (await rollouts.list_rollouts(session, case_id=case.id, per_page=50)).items
+            "rollouts": (
+                await rollouts.list_rollouts(
+                    session, viewer=principal, case_id=case.id, per_page=50
+                )
+            ).items
             if may_read(principal, "rollouts")
             else [],
             "policies": list(rollouts.policies(settings).values()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -11,16 +12,20 @@ from vulnops.audit.schemas import EventOut
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.cases import deadlines, milestones, service, severity
+from vulnops.cases import deadlines, milestones, service, severity, team
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.models import Case
 from vulnops.cases.schemas import (
+    BreakGlassIn,
     CaseOut,
     CasePatch,
     CvssOut,
+    MemberOut,
     MilestoneOut,
     ReasonIn,
     SeverityIn,
+    TeamIn,
+    TeamOut,
     TransitionIn,
 )
 from vulnops.cases.severity import Rating
@@ -62,7 +67,7 @@ def policy_of(request: Request) -> SlaPolicy:
     return deadlines.sla_policy(settings.sla_policy_file)
 
 
-@router.get("", dependencies=[require(READ)])
+@router.get("")
 async def list_cases(
     session: SessionDep,
     state: CaseState | None = None,
@@ -76,6 +81,7 @@ async def list_cases(
     sort: str = "opened",
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    principal: Principal = require(READ),
 ) -> PageOut[CaseOut]:
     """Cases, filtered, searched (words, or a tracking id) and paged; ``overdue`` lists the
     cases with a deadline passed and unmet; ``assigned_to`` those a user owns or responds to;
@@ -83,6 +89,7 @@ async def list_cases(
     now = datetime.now(UTC)
     cases = await service.list_cases(
         session,
+        viewer=principal,
         now=now,
         state=state,
         rating=rating,
@@ -156,6 +163,7 @@ async def assess_severity(
         reason=body.reason,
         actor=principal.actor,
         policy=policy_of(request),
+        settings=request.app.state.settings,
     )
     await session.commit()
     return case_out(case, now=datetime.now(UTC))
@@ -246,3 +254,54 @@ async def case_events(
     await service.get_case(session, case_id=case_id)
     events = await service.events(session, case_id=case_id, page=page, per_page=per_page)
     return PageOut[EventOut].of(events, EventOut.model_validate)
+
+
+async def _team_out(session: SessionDep, case: Case) -> TeamOut:
+    people = await team.members(session, case=case)
+    return TeamOut(
+        restricted=case.restricted,
+        members=[MemberOut(**asdict(member)) for member in people],
+    )
+
+
+@router.get("/{case_id:int}/team", dependencies=[require(READ)])
+async def get_team(case_id: int, session: SessionDep) -> TeamOut:
+    """Who is on the case's team, and whether only they see it."""
+    return await _team_out(session, await service.get_case(session, case_id=case_id))
+
+
+@router.put("/{case_id:int}/team")
+async def set_team(
+    case_id: int, body: TeamIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> TeamOut:
+    """Restrict the case to its team (or open it to all staff) and name the members."""
+    case = await service.get_case(session, case_id=case_id)
+    await team.set_team(
+        session,
+        case=case,
+        restricted=body.restricted,
+        member_ids=body.members,
+        principal=principal,
+    )
+    await session.commit()
+    return await _team_out(session, case)
+
+
+@router.post("/break-glass")
+async def break_glass(
+    body: BreakGlassIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(allowed(Permission.USERS_MANAGE)),
+) -> CaseOut:
+    """An administrator opens a restricted case they are not on the team of, with a reason:
+    recorded on the case, and its owner is emailed."""
+    case = await team.break_glass(
+        session,
+        tracking_id=body.tracking_id,
+        reason=body.reason,
+        principal=principal,
+        settings=request.app.state.settings,
+    )
+    await session.commit()
+    return case_out(case, now=datetime.now(UTC))

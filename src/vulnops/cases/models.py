@@ -60,6 +60,10 @@ class Case(Base):
     cwe_id: Mapped[int | None]
     publicly_disclosed: Mapped[bool] = mapped_column(default=False, server_default="false")
     customer_action_required: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Need to know: only the team (owner, responder, case_members) sees a restricted case.
+    # ``restriction_chosen``: a person decided, so a critical rating no longer restricts it.
+    restricted: Mapped[bool] = mapped_column(default=False, server_default="false", index=True)
+    restriction_chosen: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     opened_at: Mapped[datetime] = created_at_column()
@@ -143,3 +147,19 @@ class CaseMilestone(Base):
         CheckConstraint(f"milestone IN ({MILESTONE_VALUES})", name="known_milestone"),
         Index("ix_case_milestones_milestone_at", "milestone", "at"),
     )
+
+
+class CaseMember(Base):
+    """A member of a case's team besides its owner and responder. ``kind`` ``break_glass``: an
+    administrator who opened the restricted case with a reason (the owner was emailed)."""
+
+    __tablename__ = "case_members"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    reason: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(320))
+    added_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("kind IN ('member', 'break_glass')", name="known_kind"),)

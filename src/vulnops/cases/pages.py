@@ -46,6 +46,7 @@ async def cases_page(
     now = datetime.now(UTC)
     cases = await service.list_cases(
         session,
+        viewer=principal,
         now=now,
         state=CaseState(state) if state in set(CaseState) else None,
         rating=Rating(rating) if rating in set(Rating) else None,
@@ -137,6 +138,7 @@ async def assess(
             reason=body.reason,
             actor=principal.actor,
             policy=policy_of(request),
+            settings=request.app.state.settings,
         )
 
     return await form_action(

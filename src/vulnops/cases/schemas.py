@@ -22,6 +22,11 @@ class CaseIn(BaseModel):
     report_ids: list[int] = Field(
         default_factory=list, max_length=500, description="Reports this case is opened from."
     )
+    restricted: bool | None = Field(
+        default=None,
+        description="Only its team (owner, responder, members, its creator) sees it; unset: "
+        "not chosen, and a critical rating restricts it (VULNOPS_RESTRICT_CRITICAL_CASES).",
+    )
 
 
 class CasePatch(BaseModel):
@@ -114,6 +119,7 @@ class CaseOut(BaseModel):
     cwe_id: int | None
     publicly_disclosed: bool
     customer_action_required: bool
+    restricted: bool = Field(description="Only its team sees it (need to know).")
     started_at: datetime
     opened_at: datetime
     acknowledged_at: datetime | None
@@ -133,3 +139,31 @@ class CvssOut(BaseModel):
     vector: str = Field(description="The vector as the library writes it back.")
     base_score: float
     severity: str
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    restricted: bool = Field(description="Only the team sees the case.")
+    members: list[int] = Field(
+        default_factory=list, max_length=200, description="User ids besides owner and responder."
+    )
+
+
+class MemberOut(BaseModel):
+    user_id: int
+    name: str
+    role: str = Field(description="owner, responder, member or break_glass")
+    reason: str | None = None
+
+
+class TeamOut(BaseModel):
+    restricted: bool
+    members: list[MemberOut]
+
+
+class BreakGlassIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    tracking_id: str = Field(max_length=40)
+    reason: str = Field(min_length=10, max_length=2000)

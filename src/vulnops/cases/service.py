@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.audit import service as audit
 from vulnops.audit.models import AuditEvent
 from vulnops.auth import service as users
+from vulnops.auth.principal import Principal
 from vulnops.auth.roles import STAFF_ROLES
-from vulnops.cases import deadlines, milestones, sla
+from vulnops.cases import access, deadlines, milestones, sla, team
 from vulnops.cases.assessment import Assessment, AssessmentInput, assess
 from vulnops.cases.models import Case
 from vulnops.cases.severity import Rating
@@ -68,10 +69,12 @@ async def open_case(
     started_at: datetime | None = None,
     owner_id: int | None = None,
     responder_id: int | None = None,
+    restricted: bool | None = None,
     now: datetime,
 ) -> Case:
     """Open a case; its deadlines (the SLA policy of ``settings``) run from ``started_at`` (the
-    first report), else from now."""
+    first report), else from now. ``restricted``: only its team sees it (None: not chosen; a
+    critical rating will restrict it)."""
     await _check_user(session, owner_id, field="owner_id")
     await _check_user(session, responder_id, field="responder_id")
     case = Case(
@@ -83,6 +86,8 @@ async def open_case(
         started_at=started_at or now,
         state=CaseState.NEW.value,
         breaches_recorded=[],
+        restricted=bool(restricted),
+        restriction_chosen=restricted is not None,
     )
     deadlines.apply(case, deadlines.sla_policy(settings.sla_policy_file))
     session.add(case)
@@ -92,7 +97,12 @@ async def open_case(
         subject=subject(case),
         kind="case.opened",
         actor=actor,
-        data={"tracking_id": case.tracking_id, "title": case.title, "services": case.services},
+        data={
+            "tracking_id": case.tracking_id,
+            "title": case.title,
+            "services": case.services,
+            "restricted": case.restricted,
+        },
     )
     return await milestones.record(
         session,
@@ -166,6 +176,7 @@ def _filtered(
 async def list_cases(
     session: AsyncSession,
     *,
+    viewer: Principal | None,
     now: datetime,
     state: CaseState | None = None,
     rating: Rating | None = None,
@@ -179,21 +190,26 @@ async def list_cases(
     page: int = 1,
     per_page: int = 50,
 ) -> Page[Case]:
-    """``assigned_to``: the cases a person owns or is the responder of; ``open_only``: not
-    closed or rejected."""
+    """``viewer``: whose list (a restricted case is in it only for its team; None: the system's,
+    everything); ``assigned_to``: the cases a person owns or is the responder of;
+    ``open_only``: not closed or rejected."""
     if sort not in SORTS:
         raise Invalid(f"sort: one of {', '.join(SORTS)}")
-    stmt = _filtered(
-        state=state,
-        rating=rating,
-        service=service,
-        owner_id=owner_id,
-        assigned_to=assigned_to,
-        open_only=open_only,
-        overdue=overdue,
-        search=search,
-        now=now,
-    ).order_by(SORTS[sort], Case.id.desc())
+    stmt = (
+        _filtered(
+            state=state,
+            rating=rating,
+            service=service,
+            owner_id=owner_id,
+            assigned_to=assigned_to,
+            open_only=open_only,
+            overdue=overdue,
+            search=search,
+            now=now,
+        )
+        .where(access.visible(viewer))
+        .order_by(SORTS[sort], Case.id.desc())
+    )
     return await paginate_scalars(session, stmt, page=page, per_page=per_page)
 
 
@@ -268,6 +284,7 @@ async def assess_severity(
     reason: str,
     actor: str,
     policy: sla.SlaPolicy,
+    settings: Settings,
 ) -> Case:
     case = await get_case(session, case_id=case_id)
     result: Assessment = assess(given)
@@ -309,6 +326,7 @@ async def assess_severity(
             "reason": reason,
         },
     )
+    await team.restrict_if_critical(session, case=case, settings=settings, actor=actor)
     return case
 
 

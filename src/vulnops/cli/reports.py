@@ -161,6 +161,7 @@ def list_cases(
 
         found = await cases.list_cases(
             session,
+            viewer=None,  # the operator's CLI: every case
             now=datetime.now(UTC),
             state=state,
             rating=rating,

@@ -159,7 +159,9 @@ def list_rollouts(
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
         from vulnops.rollout import service
 
-        return list((await service.list_rollouts(session, status=status, per_page=200)).items)
+        return list(
+            (await service.list_rollouts(session, viewer=None, status=status, per_page=200)).items
+        )
 
     found = run_in_session(work)
     if as_json:

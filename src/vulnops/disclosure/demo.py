@@ -136,7 +136,9 @@ async def _disclose(
 
 
 async def _find(session: AsyncSession, context: DemoContext, search: str) -> int:
-    return (await cases.list_cases(session, now=context.now, search=search)).items[0].id
+    return (
+        (await cases.list_cases(session, viewer=None, now=context.now, search=search)).items[0].id
+    )
 
 
 async def seed_disclosures(session: AsyncSession, context: DemoContext) -> None:

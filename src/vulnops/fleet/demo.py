@@ -80,7 +80,9 @@ async def seed_blast_radii(session: AsyncSession, context: DemoContext) -> None:
         ),
         actor="demo",
     )
-    ssrf = await cases.list_cases(session, now=datetime.now(UTC), search="SSRF image importer")
+    ssrf = await cases.list_cases(
+        session, viewer=None, now=datetime.now(UTC), search="SSRF image importer"
+    )
     if ssrf.items:
         await blast.compute(
             session,

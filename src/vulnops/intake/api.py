@@ -220,7 +220,7 @@ async def duplicate_candidates(
 ) -> list[Candidate]:
     """Earlier reports and cases that look like this report, most alike first."""
     report = await service.visible_report(session, principal=principal, report_id=report_id)
-    return await duplicates.candidates(session, report=report, limit=limit)
+    return await duplicates.candidates(session, report=report, viewer=principal, limit=limit)
 
 
 @router.post("/reports/{report_id:int}/transition")
@@ -315,6 +315,7 @@ async def open_case(
         report_ids=body.report_ids,
         owner_id=body.owner_id,
         responder_id=body.responder_id,
+        restricted=body.restricted,
         settings=_settings(request),
         now=datetime.now(UTC),
     )

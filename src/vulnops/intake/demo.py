@@ -159,6 +159,7 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
             reason="Assessed at triage.",
             actor=responder.actor,
             policy=policy,
+            settings=settings,
         )
         # Cases far along were handled in good time; the newest ones are still running.
         step = timedelta(hours=1 + number)

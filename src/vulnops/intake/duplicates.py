@@ -7,9 +7,13 @@ then scored; the same service and endpoint weigh more than words in common.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.auth.models import User
+from vulnops.auth.principal import Principal
+from vulnops.cases import access
+from vulnops.cases.models import Case
 from vulnops.cases.similar import similar_cases
 from vulnops.intake.models import Report
 from vulnops.intake.schemas import Candidate
@@ -45,7 +49,7 @@ _REPORTS_SQL = """
            AND r.service = CAST(:service AS varchar) AND r.endpoint = CAST(:endpoint AS varchar)
          ORDER BY r.received_at DESC LIMIT 30)
     )
-    SELECT r.id, r.tracking_id, r.title, r.state,
+    SELECT r.id, r.tracking_id, r.title, r.state, r.case_id,
            similarity(r.title, CAST(:title AS varchar)) AS title_similarity,
            ts_rank_cd(r.search, q.query) AS text_rank,
            coalesce(r.service = CAST(:service AS varchar), false) AS same_service,
@@ -68,7 +72,12 @@ def _text_score(rank: float) -> float:
     return rank / (rank + 0.1) if rank else 0.0
 
 
-async def candidates(session: AsyncSession, *, report: Report, limit: int = 10) -> list[Candidate]:
+async def candidates(
+    session: AsyncSession, *, report: Report, viewer: Principal, limit: int = 10
+) -> list[Candidate]:
+    """Earlier reports and cases like ``report``, most alike first. A restricted case the viewer
+    is not on the team of (or a report of it) is named only as that: a restricted case matched,
+    and who owns it, so they can ask; nothing of its content."""
     words = (await session.execute(_WORDS, {"text": report.title})).one()
     every_word, any_word = words.every_word or "''", words.any_word or "''"
     ranked: list[Candidate] = []
@@ -104,6 +113,7 @@ async def candidates(session: AsyncSession, *, report: Report, limit: int = 10) 
         ranked.append(
             Candidate(
                 kind="report",
+                case_id=row.case_id,
                 id=row.id,
                 tracking_id=row.tracking_id,
                 title=row.title,
@@ -123,6 +133,7 @@ async def candidates(session: AsyncSession, *, report: Report, limit: int = 10) 
         ranked.append(
             Candidate(
                 kind="case",
+                case_id=case.id,
                 id=case.id,
                 tracking_id=case.tracking_id,
                 title=case.title,
@@ -132,4 +143,48 @@ async def candidates(session: AsyncSession, *, report: Report, limit: int = 10) 
             )
         )
     ranked.sort(key=lambda candidate: candidate.score, reverse=True)
-    return [candidate for candidate in ranked if candidate.score >= MIN_SCORE][:limit]
+    shown = [candidate for candidate in ranked if candidate.score >= MIN_SCORE][:limit]
+    return await _without_restricted(session, shown, viewer=viewer)
+
+
+async def _without_restricted(
+    session: AsyncSession, shown: list[Candidate], *, viewer: Principal
+) -> list[Candidate]:
+    hidden_query = access.hidden_case_ids(viewer)
+    ids = {c.case_id for c in shown if c.case_id is not None}
+    if hidden_query is None or not ids:
+        return shown
+    hidden = set(await session.scalars(hidden_query.where(Case.id.in_(ids))))
+    if not hidden:
+        return shown
+    owners = dict(
+        (
+            await session.execute(
+                select(Case.id, func.coalesce(func.nullif(User.display_name, ""), User.email))
+                .outerjoin(User, User.id == Case.owner_id)
+                .where(Case.id.in_(hidden))
+            )
+        ).all()
+    )
+    result: list[Candidate] = []
+    named: set[int] = set()
+    for candidate in shown:
+        case_id = candidate.case_id
+        if case_id not in hidden:
+            result.append(candidate)
+        elif case_id not in named:
+            named.add(case_id)
+            owner = owners.get(case_id) or "nobody yet"
+            result.append(
+                Candidate(
+                    kind="restricted",
+                    id=0,
+                    tracking_id="",
+                    title=f"A restricted case matched; its owner is {owner}",
+                    state="",
+                    score=candidate.score,
+                    reasons=["restricted: only its team sees it"],
+                    restricted_owner=owner,
+                )
+            )
+    return result

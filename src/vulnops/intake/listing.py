@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, UnaryExpression, func, select, text
+from sqlalchemy import Select, UnaryExpression, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.principal import Principal
+from vulnops.cases import access
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Invalid
 from vulnops.intake.models import REPORTER_SPOKE_LAST, TEAM_ASKED, Report
@@ -48,6 +49,8 @@ def _filtered(
     stmt = select(Report)
     if not can_see_all(principal):
         stmt = stmt.where(Report.reporter_id == principal.user_id)
+    elif (hidden := access.hidden_case_ids(principal)) is not None:
+        stmt = stmt.where(or_(Report.case_id.is_(None), Report.case_id.not_in(hidden)))
     if state is not None:
         stmt = stmt.where(Report.state == state.value)
     if source is not None:

@@ -199,7 +199,11 @@ async def report_page(
             "thread": await messages.thread(session, principal=principal, report_id=report.id),
             "triage": triage,
             "is_reporter": report.reporter_id == principal.user_id,
-            "candidates": (await duplicates.candidates(session, report=report) if triage else []),
+            "candidates": (
+                await duplicates.candidates(session, report=report, viewer=principal)
+                if triage
+                else []
+            ),
             "close_reasons": list(CloseReason),
             "can_open_case": principal.can(Permission.CASES_MANAGE),
         },

@@ -106,13 +106,17 @@ class MergeIn(BaseModel):
 
 
 class Candidate(BaseModel):
-    kind: str = Field(description="report or case")
+    kind: str = Field(description="report, case, or restricted (a case only its team sees)")
     id: int
+    case_id: int | None = Field(default=None, exclude=True)
     tracking_id: str
     title: str
     state: str
     score: float = Field(description="0..1; higher is more alike.")
     reasons: list[str]
+    restricted_owner: str | None = Field(
+        default=None, description="For a restricted case: who owns it, to ask."
+    )
 
 
 class ScanImportOut(BaseModel):

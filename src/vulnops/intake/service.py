@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.audit import service as audit
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role
+from vulnops.cases import access, team
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
@@ -249,6 +250,8 @@ async def merge_into_case(
     case (accepted, resolved, published); a later one is closed as a duplicate of it (its
     reporter reads the original's tracking number, not its content)."""
     report = await visible_report(session, principal=principal, report_id=report_id)
+    if not await access.may_see(session, viewer=principal, case_id=case_id):
+        raise NotFound(f"no case {case_id}")
     case = await cases.get_case(session, case_id=case_id)
     if report.case_id == case.id:
         return report
@@ -306,6 +309,7 @@ async def open_case_from_reports(
     responder_id: int | None,
     settings: Settings,
     now: datetime,
+    restricted: bool | None = None,
 ) -> tuple[Case, list[Report]]:
     """Open a case (directly, or from reports: its clock starts at the first of them)."""
     reports = []
@@ -323,11 +327,13 @@ async def open_case_from_reports(
         services=services,
         owner_id=owner_id,
         responder_id=responder_id,
+        restricted=restricted,
         started_at=reports[0].received_at if reports else None,
         actor=principal.actor,
         settings=settings,
         now=now,
     )
+    await team.add_creator(session, case=case, principal=principal)
     merged = [
         await merge_into_case(
             session, principal=principal, report_id=report.id, case_id=case.id, settings=settings

@@ -164,16 +164,22 @@ async def feedback(
     return PageOut[dict[str, Any]].of(found, dict)
 
 
-@router.get("/api/deliveries", dependencies=[require(READ)])
+@router.get("/api/deliveries")
 async def list_deliveries(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=16)] = None,
     advisory_id: int | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    principal: Principal = require(READ),
 ) -> PageOut[DeliveryOut]:
     found = await delivery_admin.list_deliveries(
-        session, status=status, advisory_id=advisory_id, page=page, per_page=per_page
+        session,
+        viewer=principal,
+        status=status,
+        advisory_id=advisory_id,
+        page=page,
+        per_page=per_page,
     )
     return PageOut[DeliveryOut].of(found, DeliveryOut.model_validate)
 

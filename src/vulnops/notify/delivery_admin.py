@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.auth.principal import Principal
+from vulnops.cases import access
 from vulnops.db.pagination import Page
 from vulnops.errors import Conflict, NotFound
 
@@ -53,19 +55,27 @@ JOIN advisories a ON a.id = v.advisory_id
 JOIN cases c ON c.id = a.case_id
 WHERE (CAST(:status AS text) IS NULL OR d.status = :status)
   AND (CAST(:advisory_id AS bigint) IS NULL OR v.advisory_id = :advisory_id)
+  AND NOT (a.case_id = ANY(CAST(:hidden AS bigint[])))
 """
 
 
 async def list_deliveries(
     session: AsyncSession,
     *,
+    viewer: Principal | None,
     status: str | None = None,
     advisory_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> Page[dict[str, Any]]:
+    """``viewer``: whose list (the deliveries of restricted cases only for their teams)."""
     per_page, page = min(max(per_page, 1), 200), max(page, 1)
-    params = {"status": status, "advisory_id": advisory_id}
+    hidden = access.hidden_case_ids(viewer)
+    params = {
+        "status": status,
+        "advisory_id": advisory_id,
+        "hidden": list(await session.scalars(hidden)) if hidden is not None else [],
+    }
     total = await session.scalar(text(f"SELECT count(*) FROM ({_LIST}) x"), params)  # noqa: S608
     rows = await session.execute(
         text(_LIST + " ORDER BY d.id DESC LIMIT :limit OFFSET :offset"),

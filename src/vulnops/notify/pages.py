@@ -246,16 +246,17 @@ async def send(
     return redirect(f"/cases/{case_id}/advisory")
 
 
-@router.get("/notifications/deliveries", response_class=HTMLResponse, dependencies=[require(READ)])
+@router.get("/notifications/deliveries", response_class=HTMLResponse)
 async def deliveries_page(
     request: Request,
     session: SessionDep,
     status: Annotated[str, Query(max_length=16)] = "dead",
     advisory: Annotated[int | None, Query()] = None,
     page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(READ),
 ) -> HTMLResponse:
     found = await delivery_admin.list_deliveries(
-        session, status=status or None, advisory_id=advisory, page=page
+        session, viewer=principal, status=status or None, advisory_id=advisory, page=page
     )
     suffix = f"&advisory={advisory}" if advisory else ""
     return render(

@@ -42,7 +42,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-@router.get("", dependencies=[require(READ)])
+@router.get("")
 async def list_rollouts(
     session: SessionDep,
     status_filter: Annotated[
@@ -51,9 +51,15 @@ async def list_rollouts(
     case_id: int | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+    principal: Principal = require(READ),
 ) -> PageOut[RolloutSummary]:
     found = await service.list_rollouts(
-        session, status=status_filter, case_id=case_id, page=page, per_page=per_page
+        session,
+        viewer=principal,
+        status=status_filter,
+        case_id=case_id,
+        page=page,
+        per_page=per_page,
     )
     return PageOut[RolloutSummary].of(found, RolloutSummary.model_validate)
 

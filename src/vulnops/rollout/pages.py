@@ -25,14 +25,15 @@ from vulnops.ui.templating import flash, redirect, render
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/rollouts", response_class=HTMLResponse, dependencies=[require(READ)])
+@router.get("/rollouts", response_class=HTMLResponse)
 async def rollouts_page(
     request: Request,
     session: SessionDep,
     status: Annotated[str, Query(max_length=24)] = "",
     page: Annotated[int, Query(ge=1)] = 1,
+    principal: Principal = require(READ),
 ) -> HTMLResponse:
-    found = await service.list_rollouts(session, status=status or None, page=page)
+    found = await service.list_rollouts(session, viewer=principal, status=status or None, page=page)
     return render(
         request,
         "rollouts/list.html",

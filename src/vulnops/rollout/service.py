@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.approvals import service as approvals
 from vulnops.approvals.service import Step
 from vulnops.auth import service as users
+from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role, has_permission
+from vulnops.cases import access
 from vulnops.db.pagination import Page
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.fleet import deployment
@@ -247,6 +249,7 @@ async def get(session: AsyncSession, *, rollout_id: int, lock: bool = False) -> 
 async def list_rollouts(
     session: AsyncSession,
     *,
+    viewer: Principal | None,
     status: str | None = None,
     case_id: int | None = None,
     page: int = 1,
@@ -260,6 +263,8 @@ async def list_rollouts(
         query = query.where(Rollout.status == status)
     if case_id is not None:
         query = query.where(Rollout.case_id == case_id)
+    if (hidden := access.hidden_case_ids(viewer)) is not None:
+        query = query.where(Rollout.case_id.not_in(hidden))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rollouts = list(
         await session.scalars(

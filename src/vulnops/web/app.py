@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -46,6 +46,7 @@ from vulnops.ui.templating import STATIC_DIR
 from vulnops.web import audit_api, audit_pages, errors, health, pages
 from vulnops.web.csrf import CSRFMiddleware
 from vulnops.web.nav import nav_for
+from vulnops.web.need_to_know import need_to_know
 from vulnops.web.routes import check_rules
 from vulnops.web.security import SecurityHeadersMiddleware
 from vulnops.workqueue import api as workqueue_api
@@ -152,6 +153,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Need to know, on every route: a restricted case is not there for staff off its team.
+        dependencies=[Depends(need_to_know)],
         # The largest body a route takes (an upload), plus room for the form around it.
         max_body_size=max(settings.max_attachment_bytes, settings.max_sarif_bytes) + 2**20,
     )

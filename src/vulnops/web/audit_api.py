@@ -7,14 +7,16 @@ from fastapi import APIRouter, Query
 from vulnops.audit import service
 from vulnops.audit.schemas import EventOut, VerifyResult
 from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.web import need_to_know
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 
-@router.get("/events", dependencies=[require(allowed(Permission.AUDIT_READ))])
+@router.get("/events")
 async def list_events(
     session: SessionDep,
     subject: str | None = Query(default=None, max_length=200),
@@ -22,9 +24,16 @@ async def list_events(
     actor: str | None = Query(default=None, max_length=320),
     page: int = Query(default=1, ge=1),
     per_page: int = Query(default=50, ge=1, le=MAX_PER_PAGE),
+    principal: Principal = require(allowed(Permission.AUDIT_READ)),
 ) -> PageOut[EventOut]:
     events = await service.list_events(
-        session, subject=subject, kind=kind, actor=actor, page=page, per_page=per_page
+        session,
+        subject=subject,
+        kind=kind,
+        actor=actor,
+        exclude_subjects=need_to_know.hidden_subjects(principal),
+        page=page,
+        per_page=per_page,
     )
     return PageOut[EventOut].of(events, EventOut.model_validate)
 

@@ -14,6 +14,7 @@ from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.db.deps import SessionDep
 from vulnops.ui.templating import render
+from vulnops.web import need_to_know
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +30,11 @@ async def audit_page(
     principal: Principal = require(allowed(Permission.AUDIT_READ)),
 ) -> HTMLResponse:
     events = await service.list_events(
-        session, subject=subject or None, kind=kind or None, page=page
+        session,
+        subject=subject or None,
+        kind=kind or None,
+        exclude_subjects=need_to_know.hidden_subjects(principal),
+        page=page,
     )
     can_verify = principal.can(Permission.AUDIT_VERIFY)
     result = await service.verify(session) if verify and can_verify else None

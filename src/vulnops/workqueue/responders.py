@@ -48,7 +48,12 @@ def _case_item(case: Case, now: datetime) -> QueueItem:
 
 async def breaches(ctx: Context) -> QueueSection:
     found = await cases.list_cases(
-        ctx.session, now=ctx.now, overdue=True, sort="due", per_page=SHOWN
+        ctx.session,
+        viewer=ctx.principal,
+        now=ctx.now,
+        overdue=True,
+        sort="due",
+        per_page=SHOWN,
     )
     return section(
         SectionKey.BREACHES,
@@ -63,6 +68,7 @@ async def breaches(ctx: Context) -> QueueSection:
 async def my_cases(ctx: Context) -> QueueSection:
     found = await cases.list_cases(
         ctx.session,
+        viewer=ctx.principal,
         now=ctx.now,
         assigned_to=ctx.principal.user_id,
         open_only=True,

@@ -1,0 +1,67 @@
+"""Need to know: a restricted case exists only for its team.
+
+The team is the case's owner and responder and its named members (``case_members``). For
+anyone else on the staff a restricted case is not there at all: every route that names it (or
+a report, fix, rollout, advisory or delivery of it) answers 404 through :func:`guard_path`, and
+every list leaves it out through :func:`hidden_case_ids`. An administrator may open one with a
+reason ("break the glass"): an event, an email to the owner, and a place on the team marked as
+such. Outside researchers and customers are not staff: their own reports and advisories are
+theirs whatever the case's restriction (they never see the case itself).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vulnops.auth.principal import Principal
+from vulnops.cases.models import Case, CaseMember
+
+
+def _on_team(user_id: int) -> ColumnElement[bool]:
+    member = exists().where(CaseMember.case_id == Case.id, CaseMember.user_id == user_id)
+    # IS NOT DISTINCT FROM, not =: a case without a responder must not make the whole
+    # condition NULL (NOT NULL is NULL, and the case would vanish from "hidden").
+    return or_(
+        Case.owner_id.is_not_distinct_from(user_id),
+        Case.responder_id.is_not_distinct_from(user_id),
+        member,
+    )
+
+
+def sees_all(viewer: Principal | None) -> bool:
+    """None is the system itself (jobs, the operator's CLI); non-staff never list cases."""
+    return viewer is None
+
+
+def visible(viewer: Principal | None) -> ColumnElement[bool]:
+    """A condition on ``Case``: the viewer may see it."""
+    if sees_all(viewer):
+        return true()
+    assert viewer is not None
+    if not viewer.is_staff:
+        return false()
+    return or_(Case.restricted.is_(False), _on_team(viewer.user_id))
+
+
+def hidden_case_ids(viewer: Principal | None) -> Select[int] | None:
+    """The ids of the restricted cases the viewer is not on the team of, for lists of other
+    things that belong to a case (``.where(X.case_id.not_in(hidden))``); None: none hidden."""
+    if viewer is None or not viewer.is_staff:
+        return None
+    return select(Case.id).where(and_(Case.restricted.is_(True), ~_on_team(viewer.user_id)))
+
+
+async def may_see(session: AsyncSession, *, viewer: Principal | None, case_id: int) -> bool:
+    """Whether the case is there for the viewer (a case that does not exist is not)."""
+    found = await session.scalar(select(Case.id).where(Case.id == case_id, visible(viewer)))
+    return found is not None
