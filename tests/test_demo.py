@@ -8,7 +8,9 @@ from sqlalchemy import func, select, text
 
 from vulnops import demo
 from vulnops.audit import service as audit
+from vulnops.auth import service
 from vulnops.auth.models import User
+from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone, derive_state
 from vulnops.db.database import Database
@@ -124,3 +126,25 @@ async def test_every_demo_case_has_the_state_its_milestones_give(db: Database) -
         "disclosure_approved",
     } <= ssrf
     assert "public" not in ssrf
+
+
+async def test_the_demo_has_one_restricted_case_its_team_sees_and_nobody_else(
+    db: Database,
+) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        restricted = list(await session.scalars(select(Case).where(Case.restricted)))
+        assert [case.rating for case in restricted] == ["critical"]
+        people = {
+            user.email: service.principal_of(user, via="session")
+            for user in await session.scalars(select(User))
+        }
+        seen = {
+            email: (await cases.list_cases(session, viewer=principal, now=datetime.now(UTC))).total
+            for email, principal in people.items()
+            if principal.is_staff
+        }
+    total = max(seen.values())
+    inside = {"responder@vulnops.example", "engineer@vulnops.example", "comms@vulnops.example"}
+    assert {email for email, count in seen.items() if count == total} == inside
+    assert {email for email, count in seen.items() if count == total - 1} == set(seen) - inside

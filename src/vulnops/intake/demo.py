@@ -137,6 +137,7 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
             report_ids=[reports[key].id for key in plan["reports"]],
             owner_id=engineer.user_id,
             responder_id=responder.user_id,
+            restricted=False,  # the tour shows these to every role; one restricted case follows
             settings=settings,
             now=context.now,
         )
