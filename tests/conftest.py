@@ -143,6 +143,7 @@ def settings(tmp_path: Path, conninfo: str) -> Settings:
         secret_key="test-secret-key",
         login_max_failures_per_account=3,
         login_max_failures_per_address=6,
+        second_factor_roles=[],  # the second-factor tests ask for it
         worker_heartbeat_seconds=1,
         worker_stalled_seconds=3,
     )

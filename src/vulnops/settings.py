@@ -81,6 +81,17 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(
         default=8 * 3600, gt=0, description="How long a login session lasts."
     )
+    second_factor_roles: list[str] = Field(
+        default_factory=lambda: [
+            "admin",
+            "communications",
+            "engineer",
+            "release_manager",
+            "responder",
+        ],
+        description="Roles that must sign in with a second factor (TOTP or a passkey); by "
+        "default every staff role. Others may add one.",
+    )
     restrict_critical_cases: bool = Field(
         default=True,
         description="A case rated critical is restricted to its team unless someone chose.",

@@ -62,9 +62,14 @@ async def test_assessing_severity_scores_rates_and_decides(
     assert body["triage_due"] < unrated_triage_due
     assert body["mitigate_due"] is not None
 
+    # Rated critical, the case is restricted to its team; whoever rated it stays on it.
+    assert body["restricted"] is True
     events = (await client.get(f"/api/cases/{case['id']}/events", headers=headers)).json()
-    assessed_event = events["items"][-1]
-    assert assessed_event["kind"] == "case.severity_assessed"
+    assert [e["kind"] for e in events["items"][-2:]] == [
+        "case.severity_assessed",
+        "case.restricted",
+    ]
+    assessed_event = events["items"][-2]
     assert assessed_event["data"]["reason"] == SEVERITY["reason"]
     assert assessed_event["data"]["rating"] == "critical"
 

@@ -194,13 +194,16 @@ async def test_only_demo_webhooks_are_pointed_at_the_inbox(db: Database) -> None
     assert addresses == {"http://127.0.0.1:10/inbox/webhooks/a", "https://hooks.b.com/in"}
 
 
-def test_serve_demo_turns_the_inbox_on_but_keeps_a_configured_mail_server() -> None:
+def test_serve_demo_turns_the_inbox_on_but_keeps_a_configured_mail_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     environ: dict[str, str] = {}
     _demo_environment(environ)
-    demo_on = Settings.model_validate(
-        {key.removeprefix("VULNOPS_").lower(): value for key, value in environ.items()}
-    )
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    demo_on = Settings()
     assert demo_on.demo_inbox and demo_on.notify_webhook_allow_private
+    assert demo_on.second_factor_roles == []
     assert (demo_on.smtp_host, demo_on.smtp_port) == ("127.0.0.1", demo_on.demo_smtp_port)
 
     configured = {"VULNOPS_SMTP_HOST": "mail.internal", "VULNOPS_SMTP_PORT": "587"}

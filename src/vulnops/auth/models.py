@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.auth.roles import Role
@@ -99,3 +99,44 @@ class LoginFailure(Base):
         Index("ix_login_failures_email_at", "email", "at"),
         Index("ix_login_failures_address_at", "address", "at"),
     )
+
+
+class SecondFactor(Base):
+    """A TOTP app or a passkey of a user. TOTP: ``totp_secret`` and ``last_step`` (the newest
+    30-second step accepted: a code is good once). Passkey: the WebAuthn credential, its public
+    key and its signature counter (a counter that does not grow means a cloned key)."""
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    credential_id: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('totp', 'passkey')", name="known_kind"),
+        CheckConstraint("(kind = 'totp') = (totp_secret IS NOT NULL)", name="totp_has_secret"),
+        CheckConstraint(
+            "(kind = 'passkey') = (credential_id IS NOT NULL AND public_key IS NOT NULL)",
+            name="passkey_has_key",
+        ),
+    )
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the second factor is lost (stored as SHA-256)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()

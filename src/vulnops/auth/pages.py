@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import ratelimit, registration, service, sessions
+from vulnops.auth import ratelimit, registration, second_factor, service, sessions
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
@@ -101,6 +101,13 @@ async def login(
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
         return response
+    second_step = await second_factor.begin(request, session, user=user, next_url=_safe_next(next))
+    if second_step is not None:
+        await session.commit()
+        return redirect(second_step)
+    await service.signed_in(
+        session, user=user, address=address, how="password", now=datetime.now(UTC)
+    )
     await _start_session(request, session, user)
     await session.commit()
     return redirect(_safe_next(next))

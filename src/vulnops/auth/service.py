@@ -161,8 +161,8 @@ async def authenticate(
     limits: ratelimit.LoginLimits,
     now: datetime,
 ) -> User:
-    """Check a sign-in. A failure is written (for the rate limit) before the error is raised:
-    commit in every case."""
+    """Check an email and password (the first step of a sign-in; :func:`signed_in` ends it). A
+    failure is written (for the rate limit) before the error is raised: commit in every case."""
     email = normalize_email(email)
     await ratelimit.check(session, email=email, address=address, limits=limits, now=now)
     user = await session.scalar(select(User).where(User.email == email))
@@ -179,18 +179,25 @@ async def authenticate(
             f"confirm your email address first: follow the link we sent to {email} "
             "(register again for a new one)"
         )
-    await ratelimit.clear_account(session, email=email)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
+    return user
+
+
+async def signed_in(
+    session: AsyncSession, *, user: User, address: str, how: str, now: datetime
+) -> None:
+    """The whole sign-in passed (the password, and the second factor when there is one): the
+    account's failure count is cleared, and the sign-in recorded."""
+    await ratelimit.clear_account(session, email=user.email)
     user.last_login_at = now
     await audit.record(
         session,
         subject=f"user:{user.id}",
         kind="user.signed_in",
-        actor=email,
-        data={"address": address},
+        actor=user.email,
+        data={"address": address, "how": how},
     )
-    return user
 
 
 async def change_password(

@@ -138,7 +138,7 @@ async def restrict_if_critical(
     session: AsyncSession, *, case: Case, settings: Settings, actor: str
 ) -> None:
     """A case rated critical is restricted by default (``VULNOPS_RESTRICT_CRITICAL_CASES``),
-    unless a person has chosen its restriction already."""
+    unless a person has chosen its restriction already. Whoever rated it stays on its team."""
     if (
         settings.restrict_critical_cases
         and case.rating == "critical"
@@ -146,6 +146,13 @@ async def restrict_if_critical(
         and not case.restriction_chosen
     ):
         case.restricted = True
+        assessor = await session.scalar(select(User.id).where(User.email == actor))
+        if assessor is not None and assessor not in (case.owner_id, case.responder_id):
+            await session.execute(
+                insert(CaseMember)
+                .values(case_id=case.id, user_id=assessor, added_by=actor)
+                .on_conflict_do_nothing()
+            )
         await audit.record(
             session,
             subject=_subject(case.id),

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 
 def _demo_environment(environ: MutableMapping[str, str]) -> None:
     """What ``--demo`` turns on in ``environ`` unless it is set already: the inbox (a mail
-    catcher and a webhook receiver inside the server), email sent to that catcher, and
-    webhooks allowed to reach this machine (the receiver is on 127.0.0.1)."""
+    catcher and a webhook receiver inside the server), email sent to that catcher, webhooks
+    allowed to reach this machine (the receiver is on 127.0.0.1), and no second factor
+    required, so the demo's printed passwords are enough to walk through it."""
     environ.setdefault("VULNOPS_DEMO_INBOX", "true")
     if "VULNOPS_SMTP_HOST" not in environ:
         environ["VULNOPS_SMTP_HOST"] = "127.0.0.1"
         environ["VULNOPS_SMTP_PORT"] = environ.get("VULNOPS_DEMO_SMTP_PORT", "2525")
     environ.setdefault("VULNOPS_NOTIFY_WEBHOOK_ALLOW_PRIVATE", "true")
+    environ.setdefault("VULNOPS_SECOND_FACTOR_ROLES", "[]")
 
 
 def _seed_demo(settings: Settings, conninfo: str, *, port: int) -> None:

@@ -19,6 +19,7 @@ from vulnops.approvals import api as approvals_api
 from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
+from vulnops.auth import second_factor
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -64,6 +65,7 @@ ROUTERS = (
     pages.router,
     auth_api.router,
     auth_pages.router,
+    second_factor.router,
     audit_api.router,
     audit_pages.router,
     approvals_api.router,
@@ -187,6 +189,7 @@ def create_app(
     if settings.trusted_proxies:
         # Outermost: every layer below sees the client the trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    second_factor.required_roles(settings)  # an unknown role name stops the start
     check_rules(app.routes)
     return app
 

@@ -32,7 +32,15 @@ COOKIE = "csrftoken"
 FIELD = b"csrftoken"
 HEADER = b"x-csrftoken"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-ALWAYS_PROTECT = frozenset({"/login", "/register", "/register/confirm"})
+ALWAYS_PROTECT = frozenset(
+    {
+        "/login",
+        "/login/second-factor",
+        "/login/second-factor/setup",
+        "/register",
+        "/register/confirm",
+    }
+)
 
 
 class _TokenFound(Exception):
