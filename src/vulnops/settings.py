@@ -81,6 +81,27 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(
         default=8 * 3600, gt=0, description="How long a login session lasts."
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its "
+        "/.well-known/openid-configuration is read); unset, there is no single sign-on.",
+    )
+    oidc_client_id: str = Field(default="vulnops", description="This app's client id there.")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Its client secret.")
+    oidc_scopes: str = Field(default="openid email profile groups", description="Scopes asked.")
+    oidc_roles_claim: str = Field(
+        default="groups", description="The claim (a list of names) the roles are read from."
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Claim value to vulnops role, e.g. {"sec-responders": "responder"}; the '
+        "first listed role a user's claim names wins; none: no access.",
+    )
+    oidc_required_for_staff: bool = Field(
+        default=False,
+        description="Staff may sign in only through single sign-on (researchers, partners and "
+        "customers keep passwords).",
+    )
     second_factor_roles: list[str] = Field(
         default_factory=lambda: [
             "admin",

@@ -27,6 +27,8 @@ class User(Base):
     email_confirmed_at: Mapped[datetime | None]
     confirmation_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     confirmation_sent_at: Mapped[datetime | None]
+    # Single sign-on: "<issuer>|<sub>" of the provider's account this user signs in with.
+    sso_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (

@@ -15,7 +15,7 @@ from vulnops.auth import ratelimit, registration, second_factor, service, sessio
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import PUBLIC, SIGNED_IN, Permission, Role, allowed
+from vulnops.auth.roles import PUBLIC, SIGNED_IN, STAFF_ROLES, Permission, Role, allowed
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.settings import Settings
@@ -101,6 +101,18 @@ async def login(
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
         return response
+    settings: Settings = request.app.state.settings
+    if settings.oidc_required_for_staff and settings.oidc_issuer and user.role_enum in STAFF_ROLES:
+        return render(
+            request,
+            "login.html",
+            {
+                "error": "staff sign in with single sign-on: use the button below",
+                "email": email,
+                "next": _safe_next(next),
+            },
+            status_code=403,
+        )
     second_step = await second_factor.begin(request, session, user=user, next_url=_safe_next(next))
     if second_step is not None:
         await session.commit()

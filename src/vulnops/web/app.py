@@ -19,7 +19,7 @@ from vulnops.approvals import api as approvals_api
 from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
-from vulnops.auth import second_factor
+from vulnops.auth import second_factor, sso
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -66,6 +66,7 @@ ROUTERS = (
     auth_api.router,
     auth_pages.router,
     second_factor.router,
+    sso.router,
     audit_api.router,
     audit_pages.router,
     approvals_api.router,
@@ -161,6 +162,7 @@ def create_app(
         max_body_size=max(settings.max_attachment_bytes, settings.max_sarif_bytes) + 2**20,
     )
     app.state.settings = settings
+    app.state.sso = sso.client(settings)  # None without single sign-on
     app.state.navigation = partial(nav_for, demo_inbox=settings.demo_inbox)
     if database is not None:
         app.state.db = database
