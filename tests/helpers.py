@@ -161,15 +161,20 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@contextmanager
-def serving_app(settings: Settings) -> Iterator[str]:
-    """The whole app on a real socket, in a thread with its own event loop, its own connection
-    pool and its lifespan (what ``vulnops serve`` runs, without the worker)."""
-    from vulnops.web.app import UVICORN_PROXY_HEADERS, create_app  # noqa: PLC0415 - the CLI tests time imports
-
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving_app(settings: Settings, *, port: int | None = None) -> Iterator[str]:
+    """The whole app on a real socket, in a thread with its own event loop, its own connection
+    pool and its lifespan (what ``vulnops serve`` runs, without the worker); ``port``: a port
+    chosen beforehand (see :func:`free_port`)."""
+    from vulnops.web.app import UVICORN_PROXY_HEADERS, create_app  # noqa: PLC0415 - the CLI tests time imports
+
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings),

@@ -147,6 +147,9 @@ async def test_an_attackers_failures_from_many_addresses_delay_the_owner_by_at_m
             limits=limits,
             now=latest + cap,
         )
+        await service.signed_in(
+            session, user=signed_in, address="198.51.100.7", how="password", now=latest + cap
+        )
         await session.commit()
     assert signed_in.id == user.id
     assert await _failures(db) == 0

@@ -103,7 +103,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _limits(settings: Settings) -> ratelimit.LoginLimits:
+def limits(settings: Settings) -> ratelimit.LoginLimits:
     return ratelimit.LoginLimits(
         per_account=settings.login_max_failures_per_account,
         per_address=settings.login_max_failures_per_address,
@@ -152,7 +152,7 @@ async def second_factor(
             session,
             email=user.email,
             address=address,
-            limits=_limits(_settings(request)),
+            limits=limits(_settings(request)),
             now=_now(),
         )
         how = await factors.verify(session, user=user, code=code, now=_now())
@@ -257,7 +257,7 @@ async def security(
     return await _security_page(request, session, principal)
 
 
-async def _restart_session(request: Request, session: AsyncSession, user: User) -> None:
+async def restart_session(request: Request, session: AsyncSession, user: User) -> None:
     """A factor changed and ended every session: this browser gets a new one."""
     secret = await sessions.start(
         session,
@@ -291,7 +291,7 @@ async def add_totp(
         return await _security_page(
             request, session, principal, error=error.detail, status_code=error.status
         )
-    await _restart_session(request, session, user)
+    await restart_session(request, session, user)
     await session.commit()
     if codes:
         return render(request, "recovery_codes.html", {"codes": codes, "next": "/account/security"})
@@ -318,7 +318,7 @@ async def remove_factor(
 ) -> Response:
     user = await service.get_user(session, user_id=principal.user_id)
     await factors.remove(session, user=user, factor_id=factor_id)
-    await _restart_session(request, session, user)
+    await restart_session(request, session, user)
     await session.commit()
     flash(request, "Second factor removed; your other sessions are signed out.", "success")
     return redirect("/account/security")

@@ -19,7 +19,7 @@ from vulnops.approvals import api as approvals_api
 from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
-from vulnops.auth import second_factor, sso
+from vulnops.auth import passkey_pages, second_factor, sso
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -66,6 +66,7 @@ ROUTERS = (
     auth_api.router,
     auth_pages.router,
     second_factor.router,
+    passkey_pages.router,
     sso.router,
     audit_api.router,
     audit_pages.router,
