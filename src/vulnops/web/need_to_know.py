@@ -89,7 +89,8 @@ async def _hidden(session: AsyncSession, *, viewer: Principal, case_id: int) -> 
 
 def hidden_subjects(viewer: Principal | None) -> Select[str] | None:
     """The event log subjects of the restricted cases hidden from the viewer and of their
-    reports, rollouts and advisories (for the event log's lists); None: none hidden."""
+    reports, rollouts, advisories (and their versions) and disclosure (for the event log's
+    lists); None: none hidden."""
     hidden = access.hidden_case_ids(viewer)
     if hidden is None:
         return None
@@ -99,5 +100,9 @@ def hidden_subjects(viewer: Principal | None) -> Select[str] | None:
         select(func.concat("report:", Report.id)).where(Report.case_id.in_(select(ids.c.id))),
         select(func.concat("rollout:", Rollout.id)).where(Rollout.case_id.in_(select(ids.c.id))),
         select(func.concat("advisory:", Advisory.id)).where(Advisory.case_id.in_(select(ids.c.id))),
+        select(func.concat("advisory_version:", AdvisoryVersion.id))
+        .join(Advisory, Advisory.id == AdvisoryVersion.advisory_id)
+        .where(Advisory.case_id.in_(select(ids.c.id))),
+        select(func.concat("disclosure:", ids.c.id)),
     ]
     return union_all(*parts)  # type: ignore[return-value]
