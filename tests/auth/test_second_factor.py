@@ -214,3 +214,27 @@ async def test_a_role_without_the_requirement_signs_in_with_its_password_and_may
     assert (await sign_in(browser, user.email, PASSWORD)).headers["location"] == (
         "/login/second-factor"
     )
+
+
+async def test_removing_a_factor_or_new_recovery_codes_need_the_password(
+    browser: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    user = await make_user(Role.RESPONDER)
+    await _enrolled(browser, user)
+    async with db.session() as session:
+        [factor] = list(await session.scalars(select(SecondFactor)))
+    action = f"/account/security/factors/{factor.id}/remove"
+    without = await _post(browser, "/account/security", action, password="not it")
+    assert without.status_code == 401 and "the password is wrong" in without.text
+    codes = await _post(
+        browser, "/account/security", "/account/security/recovery-codes", password="not it"
+    )
+    assert codes.status_code == 401
+    last = await _post(browser, "/account/security", action, password=PASSWORD)
+    assert last.status_code == 422 and "add another before this one" in last.text
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(SecondFactor)) == 1
+    fresh = await _post(
+        browser, "/account/security", "/account/security/recovery-codes", password=PASSWORD
+    )
+    assert fresh.status_code == 200 and "Keep these recovery codes" in fresh.text

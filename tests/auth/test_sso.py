@@ -282,3 +282,24 @@ def test_the_first_mapped_role_wins_and_no_match_is_refused() -> None:
     assert sso.role_from_claims({"roles": "r"}, claim="roles", mapping=mapping) is Role.RESPONDER
     with pytest.raises(Forbidden, match="none of its groups"):
         sso.role_from_claims({"groups": ["x"]}, claim="groups", mapping=mapping)
+
+
+async def test_an_unconfirmed_registration_of_the_address_is_taken_over_by_the_provider(
+    app_client: httpx.AsyncClient, db: Database, mail_settings: Settings
+) -> None:
+    """Someone registered riley's address and never confirmed it: signing in through the
+    provider links the account, and that someone's password and link stop working."""
+    transport = httpx.ASGITransport(app=create_app(mail_settings, database=db))
+    async with httpx.AsyncClient(transport=transport, base_url=APP) as squatter:
+        asked = await squatter.post(
+            "/api/register", json={"email": "riley@corp.example", "password": "squatters pass!"}
+        )
+        assert asked.status_code == 202
+    assert (await _sso(app_client, "riley")).status_code == 303
+    async with db.session() as session:
+        user = await session.scalar(select(User).where(User.email == "riley@corp.example"))
+        assert user is not None
+        assert (user.role, user.confirmation_hash) == ("responder", None)
+        assert user.email_confirmed_at is not None
+    async with httpx.AsyncClient(transport=transport, base_url=APP) as squatter:
+        assert (await sign_in(squatter, "riley@corp.example", "squatters pass!")).status_code == 401

@@ -73,6 +73,12 @@ async def world(
         headers=team,
     )
     assert fix.status_code == 201, fix.text
+    drafted = await client.put(  # waits for a second person's approval: an approval row
+        f"/api/cases/{opened.json()['id']}/public-text",
+        json={"title": TITLE, "description": "Forged tokens passed the quota check."},
+        headers=team,
+    )
+    assert drafted.status_code == 200, drafted.text
     admin_user = await make_user(Role.ADMIN)
     return World(
         case=opened.json(),
@@ -304,3 +310,27 @@ async def test_the_case_page_shows_the_team_and_the_break_glass_form_works(
     assert page.status_code == 200
     assert 'data-testid="restricted"' in page.text
     assert "break glass" in page.text and "Incident commander asked for it." in page.text
+
+
+async def test_an_outsider_cannot_plan_or_start_a_rollout_of_its_fix_by_its_id(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    for path in ("/api/rollouts/plan", "/api/rollouts"):
+        response = await client.post(path, json={"fix_id": world.fix_id}, headers=world.outsider)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["detail"] == f"no fix {world.fix_id}"
+
+
+async def test_its_report_cannot_be_named_to_open_another_case(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    response = await client.post(
+        "/api/cases",
+        json={"title": "Probe", "report_ids": [world.report_id]},
+        headers=world.outsider,
+    )
+    assert response.status_code == 404  # not 409 "already in a case", which would confirm it
+    listed = await client.get("/api/approvals", headers=world.outsider)
+    assert listed.json()["total"] == 0
+    mine = await client.get("/api/approvals", headers=world.team)
+    assert mine.json()["total"] == 1

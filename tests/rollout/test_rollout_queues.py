@@ -51,6 +51,7 @@ async def test_a_halted_rollout_is_in_the_queues_of_who_ships_it(
         )
         rollout = await service.start(
             session,
+            viewer=None,
             fix_id=bad,
             policy_name="demo",
             actor=release.email,
@@ -96,6 +97,7 @@ async def test_a_gate_waiting_for_data_needs_nobody_until_it_has_held_too_long(
     async with db.session() as session:
         rollout = await service.start(
             session,
+            viewer=None,
             fix_id=good,
             policy_name="demo",
             actor=release.email,

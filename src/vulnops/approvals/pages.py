@@ -34,9 +34,7 @@ async def approvals_page(
     settings: Settings = request.app.state.settings
     if mine:
         chosen = service.Status.PENDING
-        found = await service.waiting_for(
-            session, actor=principal.actor, role=principal.role, settings=settings, page=page
-        )
+        found = await service.waiting_for(session, viewer=principal, settings=settings, page=page)
     else:
         found = await service.list_approvals(session, viewer=principal, status=chosen, page=page)
     return render(

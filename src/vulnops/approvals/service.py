@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.approvals.models import Approval
 from vulnops.audit import service as audit
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import Permission, Role, has_permission
+from vulnops.auth.roles import Permission, has_permission
 from vulnops.cases import access
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
@@ -208,15 +208,15 @@ async def list_approvals(
 async def waiting_for(
     session: AsyncSession,
     *,
-    actor: str,
-    role: Role,
+    viewer: Principal,
     settings: Settings,
     page: int = 1,
     per_page: int = 50,
 ) -> Page[Approval]:
     """What waits for this person's decision, oldest first: the steps their role decides,
     not named for someone else, and not their own work where the step needs a second
-    person (the same rules :func:`decide` applies)."""
+    person (the same rules :func:`decide` applies), in cases they may see."""
+    actor, role = viewer.actor, viewer.role
     steps = [step.value for step in Step if has_permission(role, DECIDED_WITH[step])]
     own_allowed = [step.value for step in Step if not needs_second_person(settings, step)]
     me = actor.lower()
@@ -233,4 +233,6 @@ async def waiting_for(
         )
         .order_by(Approval.requested_at, Approval.id)
     )
+    if (hidden := access.hidden_case_ids(viewer)) is not None:
+        stmt = stmt.where(or_(Approval.case_id.is_(None), Approval.case_id.not_in(hidden)))
     return await paginate_scalars(session, stmt, page=page, per_page=per_page)

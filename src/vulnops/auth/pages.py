@@ -191,6 +191,10 @@ async def confirm(
             {"token": "", "error": error.detail},
             status_code=error.status,
         )
+    second_step = await second_factor.begin(request, session, user=user, next_url="/")
+    if second_step is not None:
+        await session.commit()
+        return redirect(second_step)
     await _start_session(request, session, user)
     await session.commit()
     flash(request, "Welcome! Your researcher account is ready.", "success")

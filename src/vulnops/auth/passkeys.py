@@ -164,8 +164,11 @@ async def verify(
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise Unauthenticated(f"the passkey's answer was refused: {error}") from None
-    await session.execute(
+    moved = await session.scalar(
         update(SecondFactor)
-        .where(SecondFactor.id == factor.id)
+        .where(SecondFactor.id == factor.id, SecondFactor.sign_count == factor.sign_count)
         .values(sign_count=verified.new_sign_count, last_used_at=now)
+        .returning(SecondFactor.id)
     )
+    if moved is None:  # the same answer twice at once: only the first counts
+        raise Unauthenticated("that passkey answer was used already")

@@ -18,13 +18,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import factors, ratelimit, service, sessions
+from vulnops.auth import factors, passwords, ratelimit, service, sessions
 from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, Role
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, Invalid
+from vulnops.errors import DomainError, Invalid, Unauthenticated
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -299,11 +299,27 @@ async def add_totp(
     return redirect("/account/security")
 
 
+async def _proven(session: AsyncSession, *, user: User, password: str) -> None:
+    """Fresh proof before a change that weakens or outlasts the factors: the password (a
+    borrowed session alone cannot remove a factor or mint recovery codes)."""
+    if not await passwords.verify_password(user.password_hash, password):
+        raise Unauthenticated("the password is wrong: nothing changed")
+
+
 @router.post("/account/security/recovery-codes", response_class=HTMLResponse)
 async def new_recovery_codes(
-    request: Request, session: SessionDep, principal: Principal = require(SIGNED_IN)
+    request: Request,
+    session: SessionDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    principal: Principal = require(SIGNED_IN),
 ) -> HTMLResponse:
     user = await service.get_user(session, user_id=principal.user_id)
+    try:
+        await _proven(session, user=user, password=password)
+    except DomainError as error:
+        return await _security_page(
+            request, session, principal, error=error.detail, status_code=error.status
+        )
     codes = await factors.new_recovery_codes(session, user=user)
     await session.commit()
     return render(request, "recovery_codes.html", {"codes": codes, "next": "/account/security"})
@@ -314,10 +330,21 @@ async def remove_factor(
     request: Request,
     factor_id: int,
     session: SessionDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
     principal: Principal = require(SIGNED_IN),
 ) -> Response:
     user = await service.get_user(session, user_id=principal.user_id)
-    await factors.remove(session, user=user, factor_id=factor_id)
+    try:
+        await _proven(session, user=user, password=password)
+        mine = await factors.factors_of(session, user_id=user.id)
+        required = user.role_enum in required_roles(_settings(request))
+        if required and [f.id for f in mine] == [factor_id]:
+            raise Invalid("your role signs in with a second factor: add another before this one")
+        await factors.remove(session, user=user, factor_id=factor_id)
+    except DomainError as error:
+        return await _security_page(
+            request, session, principal, error=error.detail, status_code=error.status
+        )
     await restart_session(request, session, user)
     await session.commit()
     flash(request, "Second factor removed; your other sessions are signed out.", "success")

@@ -18,6 +18,10 @@ from vulnops.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticat
 from vulnops.tenants import service as tenants
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+WRONG = (
+    "wrong email or password (a new researcher account signs in once its address is "
+    "confirmed: follow the link we emailed)"
+)
 
 
 def normalize_email(email: str) -> str:
@@ -169,16 +173,13 @@ async def authenticate(
     ok = await passwords.verify_password(
         user.password_hash if user else passwords.dummy_hash(), password
     )
-    if user is None or not ok:
+    if user is None or not ok or user.awaiting_confirmation:
+        # An account waiting for its emailed link answers like a wrong password: otherwise
+        # registering an address and signing in would tell whether it was taken.
         await ratelimit.record_failure(session, email=email, address=address)
-        raise Unauthenticated("wrong email or password")
+        raise Unauthenticated(WRONG)
     if user.disabled:
         raise Forbidden("this account is disabled; ask an administrator")
-    if user.awaiting_confirmation:
-        raise Forbidden(
-            f"confirm your email address first: follow the link we sent to {email} "
-            "(register again for a new one)"
-        )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
     return user

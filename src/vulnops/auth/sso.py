@@ -106,8 +106,18 @@ async def account_for(
     if user is None and email:
         if not claims.get("email_verified"):
             raise Forbidden("the provider has not verified this account's email address")
-        user = await session.scalar(select(User).where(User.email == email))
+        user = await session.scalar(select(User).where(User.email == email).with_for_update())
         if user is not None:
+            if user.sso_subject is not None:
+                raise Forbidden(
+                    "this email address belongs to another single sign-on account; ask an "
+                    "administrator"
+                )
+            if user.awaiting_confirmation:
+                # Someone registered the address and never confirmed it: the provider vouches
+                # for the address now, and whatever password they chose stops working.
+                user.email_confirmed_at, user.confirmation_hash = datetime.now(UTC), None
+                user.password_hash = await passwords.hash_password(secrets.token_urlsafe(32))
             user.sso_subject = subject
     if user is None:
         if not email:

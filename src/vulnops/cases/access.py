@@ -65,3 +65,10 @@ async def may_see(session: AsyncSession, *, viewer: Principal | None, case_id: i
     """Whether the case is there for the viewer (a case that does not exist is not)."""
     found = await session.scalar(select(Case.id).where(Case.id == case_id, visible(viewer)))
     return found is not None
+
+
+async def hidden_ids(session: AsyncSession, *, viewer: Principal | None) -> list[int]:
+    """:func:`hidden_case_ids` as a list, for raw SQL (``NOT (x.case_id = ANY(:hidden))``);
+    restricted cases are few."""
+    hidden = hidden_case_ids(viewer)
+    return [] if hidden is None else list(await session.scalars(hidden))

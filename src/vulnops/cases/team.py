@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,12 +139,16 @@ async def restrict_if_critical(
 ) -> None:
     """A case rated critical is restricted by default (``VULNOPS_RESTRICT_CRITICAL_CASES``),
     unless a person has chosen its restriction already. Whoever rated it stays on its team."""
-    if (
-        settings.restrict_critical_cases
-        and case.rating == "critical"
-        and not case.restricted
-        and not case.restriction_chosen
-    ):
+    if not (settings.restrict_critical_cases and case.rating == "critical"):
+        return
+    # Conditional, so a person's choice saved at the same moment is not overridden.
+    restricted = await session.scalar(
+        update(Case)
+        .where(Case.id == case.id, Case.restricted.is_(False), Case.restriction_chosen.is_(False))
+        .values(restricted=True)
+        .returning(Case.id)
+    )
+    if restricted is not None:
         case.restricted = True
         assessor = await session.scalar(select(User.id).where(User.email == actor))
         if assessor is not None and assessor not in (case.owner_id, case.responder_id):
@@ -181,7 +185,7 @@ async def break_glass(
         raise NotFound(f"no restricted case {tracking_id}")
     if await access.may_see(session, viewer=principal, case_id=case.id):
         return case
-    await session.execute(
+    added = await session.scalar(
         insert(CaseMember)
         .values(
             case_id=case.id,
@@ -191,7 +195,10 @@ async def break_glass(
             added_by=principal.actor,
         )
         .on_conflict_do_nothing()
+        .returning(CaseMember.user_id)
     )
+    if added is None:  # the same request twice at once: recorded and told once
+        return case
     await audit.record(
         session,
         subject=_subject(case.id),

@@ -46,7 +46,7 @@ def plan(
         from vulnops.rollout import service
 
         return await service.preview(
-            session, fix_id=fix_id, policy_name=policy, settings=settings()
+            session, viewer=None, fix_id=fix_id, policy_name=policy, settings=settings()
         )
 
     from vulnops.rollout.schemas import PlanOut
@@ -98,6 +98,7 @@ def start(
         actor = await acting_as(session, as_user, Permission.ROLLOUTS_MANAGE)
         return await service.start(
             session,
+            viewer=None,  # the operator's CLI
             fix_id=fix_id,
             policy_name=policy,
             actor=actor,

@@ -103,9 +103,18 @@ def can_see_all(principal: Principal) -> bool:
 
 
 async def visible_report(session: AsyncSession, *, principal: Principal, report_id: int) -> Report:
-    """The report, if this principal may see it; otherwise 404, whether or not it exists."""
+    """The report, if this principal may see it (its reporter; staff who read all reports,
+    unless its case is hidden from them); otherwise 404, whether or not it exists."""
     report = await session.get(Report, report_id)
-    if report is None or not (can_see_all(principal) or report.reporter_id == principal.user_id):
+    mine = report is not None and report.reporter_id == principal.user_id
+    if report is None or not (mine or can_see_all(principal)):
+        raise NotFound(f"no report {report_id}")
+    hidden = (
+        not mine
+        and report.case_id is not None
+        and not await access.may_see(session, viewer=principal, case_id=report.case_id)
+    )
+    if hidden:
         raise NotFound(f"no report {report_id}")
     return report
 

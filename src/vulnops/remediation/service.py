@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
-from vulnops.cases import milestones
+from vulnops.auth.principal import Principal
+from vulnops.cases import access, milestones
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.cases.states import FINISHED, Milestone
@@ -91,14 +92,15 @@ async def fixes_of_case(session: AsyncSession, *, case_id: int) -> list[Fix]:
     return list(await session.scalars(select(Fix).where(Fix.case_id == case_id).order_by(Fix.id)))
 
 
-async def fixes_by(session: AsyncSession, *, created_by: str, per_page: int = 50) -> Page[Fix]:
-    """The fixes a person made for cases still open, newest first."""
+async def fixes_by(session: AsyncSession, *, viewer: Principal, per_page: int = 50) -> Page[Fix]:
+    """The fixes the viewer made for cases still open that they may still see, newest first."""
     stmt = (
         select(Fix)
         .join(Case, Case.id == Fix.case_id)
         .where(
-            Fix.created_by == created_by,
+            Fix.created_by == viewer.actor,
             Case.state.not_in([state.value for state in FINISHED]),
+            access.visible(viewer),
         )
         .order_by(Fix.id.desc())
     )

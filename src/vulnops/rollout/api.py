@@ -64,11 +64,17 @@ async def list_rollouts(
     return PageOut[RolloutSummary].of(found, RolloutSummary.model_validate)
 
 
-@router.post("/plan", dependencies=[require(READ)])
-async def plan(body: PlanIn, request: Request, session: SessionDep) -> PlanOut:
+@router.post("/plan")
+async def plan(
+    body: PlanIn, request: Request, session: SessionDep, principal: Principal = require(READ)
+) -> PlanOut:
     """The stages a rollout of this fix would follow now; nothing is started."""
     shown = await service.preview(
-        session, fix_id=body.fix_id, policy_name=body.policy, settings=_settings(request)
+        session,
+        viewer=principal,
+        fix_id=body.fix_id,
+        policy_name=body.policy,
+        settings=_settings(request),
     )
     return PlanOut.of(shown)
 
@@ -80,6 +86,7 @@ async def start(
     """Start rolling the fix out (or wait for the named approver, when the policy asks)."""
     rollout = await service.start(
         session,
+        viewer=principal,
         fix_id=body.fix_id,
         policy_name=body.policy,
         actor=principal.actor,

@@ -87,6 +87,7 @@ async def start(
 
     rollout = await service.start(
         session,
+        viewer=principal,
         fix_id=fix_id,
         policy_name=policy,
         actor=principal.actor,

@@ -61,10 +61,18 @@ class PlanPreview:
 
 
 async def preview(
-    session: AsyncSession, *, fix_id: int, policy_name: str, settings: Settings
+    session: AsyncSession,
+    *,
+    viewer: Principal | None,
+    fix_id: int,
+    policy_name: str,
+    settings: Settings,
 ) -> PlanPreview:
-    """The plan a rollout of this fix would follow now; nothing is written."""
+    """The plan a rollout of this fix would follow now; nothing is written. A fix of a case
+    hidden from ``viewer`` (need to know) is not there for them."""
     fix = await remediation.get_fix(session, fix_id=fix_id)
+    if not await access.may_see(session, viewer=viewer, case_id=fix.case_id):
+        raise NotFound(f"no fix {fix_id}")
     policy = policy_named(settings, policy_name)
     placements = await deployment.service_units(session, service_id=fix.service_id)
     regions = {
@@ -104,6 +112,7 @@ async def active_for(session: AsyncSession, service_id: int) -> int | None:
 async def start(
     session: AsyncSession,
     *,
+    viewer: Principal | None,
     fix_id: int,
     policy_name: str,
     actor: str,
@@ -114,7 +123,9 @@ async def start(
     health_source: str | None = None,
 ) -> Rollout:
     """Start rolling a fix out (or wait for the named approver, when the policy asks for one)."""
-    shown = await preview(session, fix_id=fix_id, policy_name=policy_name, settings=settings)
+    shown = await preview(
+        session, viewer=viewer, fix_id=fix_id, policy_name=policy_name, settings=settings
+    )
     fix, policy = shown.fix, shown.policy
     ready = await remediation.readiness(session, fix=fix)
     if not ready.ready:

@@ -111,6 +111,7 @@ async def seed_rollouts(session: AsyncSession, context: DemoContext) -> None:
     for fix_id in (good, bad):
         await rollouts.start(
             session,
+            viewer=None,
             fix_id=fix_id,
             policy_name=POLICY,
             actor=RELEASE_MANAGER,

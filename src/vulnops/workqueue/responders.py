@@ -88,8 +88,7 @@ async def my_cases(ctx: Context) -> QueueSection:
 async def my_approvals(ctx: Context) -> QueueSection:
     found = await approvals.waiting_for(
         ctx.session,
-        actor=ctx.principal.actor,
-        role=ctx.principal.role,
+        viewer=ctx.principal,
         settings=ctx.settings,
         per_page=SHOWN,
     )

@@ -14,7 +14,7 @@ from vulnops.workqueue.sections import SectionKey
 
 
 async def my_fixes(ctx: Context) -> QueueSection:
-    found = await remediation.fixes_by(ctx.session, created_by=ctx.principal.actor, per_page=SHOWN)
+    found = await remediation.fixes_by(ctx.session, viewer=ctx.principal, per_page=SHOWN)
     views = await remediation.fix_views(ctx.session, list(found.items))
     ids = await cases.tracking_ids(ctx.session, case_ids={f.case_id for f in views})
     items = [
@@ -42,7 +42,7 @@ async def my_fixes(ctx: Context) -> QueueSection:
 
 
 async def live_rollouts(ctx: Context) -> QueueSection:
-    found = await attention.live_rollouts(ctx.session, per_page=SHOWN)
+    found = await attention.live_rollouts(ctx.session, viewer=ctx.principal, per_page=SHOWN)
     items = []
     for r in found.items:
         where = (
@@ -72,7 +72,9 @@ async def live_rollouts(ctx: Context) -> QueueSection:
 
 
 async def stages(ctx: Context) -> QueueSection:
-    found = await attention.stages_needing_attention(ctx.session, per_page=SHOWN)
+    found = await attention.stages_needing_attention(
+        ctx.session, viewer=ctx.principal, per_page=SHOWN
+    )
     items = []
     for s in found.items:
         what = "failed" if s.status == "failed" else "has had no verdict for too long"
@@ -98,7 +100,7 @@ async def stages(ctx: Context) -> QueueSection:
 
 
 async def unsent_advisories(ctx: Context) -> QueueSection:
-    found = await waiting.unsent_versions(ctx.session, per_page=SHOWN)
+    found = await waiting.unsent_versions(ctx.session, viewer=ctx.principal, per_page=SHOWN)
     items = [
         QueueItem(
             label=v.tracking_id,
@@ -125,7 +127,9 @@ async def unsent_advisories(ctx: Context) -> QueueSection:
 
 
 async def dead_deliveries(ctx: Context) -> QueueSection:
-    total, advisories = await waiting.dead_deliveries(ctx.session, per_page=SHOWN)
+    total, advisories = await waiting.dead_deliveries(
+        ctx.session, viewer=ctx.principal, per_page=SHOWN
+    )
     items = [
         QueueItem(
             label=d.tracking_id,
