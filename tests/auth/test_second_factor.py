@@ -225,11 +225,11 @@ async def test_removing_a_factor_or_new_recovery_codes_need_the_password(
         [factor] = list(await session.scalars(select(SecondFactor)))
     action = f"/account/security/factors/{factor.id}/remove"
     without = await _post(browser, "/account/security", action, password="not it")
-    assert without.status_code == 401 and "the password is wrong" in without.text
+    assert without.status_code == 422 and "the password is wrong" in without.text
     codes = await _post(
         browser, "/account/security", "/account/security/recovery-codes", password="not it"
     )
-    assert codes.status_code == 401
+    assert codes.status_code == 422
     last = await _post(browser, "/account/security", action, password=PASSWORD)
     assert last.status_code == 422 and "add another before this one" in last.text
     async with db.session() as session:

@@ -81,6 +81,7 @@ async def _case_with_a_ready_fix(
             )
         rollout = await service.start(
             session,
+            viewer=None,
             fix_id=fix.id,
             policy_name="demo",
             actor="release@example.com",

@@ -32,6 +32,7 @@ async def _start(db: Database, settings: Settings, fix_id: int, policy: str = "d
     async with db.session() as session:
         rollout = await service.start(
             session,
+            viewer=None,
             fix_id=fix_id,
             policy_name=policy,
             actor="starter@example.com",

@@ -112,6 +112,7 @@ async def test_killing_the_controller_never_deploys_a_unit_twice_nor_skips_one(
     async with db.session() as session:
         rollout = await service.start(
             session,
+            viewer=None,
             fix_id=fix_id,
             policy_name="quick",
             actor="release@example.com",

@@ -24,7 +24,7 @@ from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, Role
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, Invalid, Unauthenticated
+from vulnops.errors import DomainError, Invalid
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -303,7 +303,7 @@ async def _proven(session: AsyncSession, *, user: User, password: str) -> None:
     """Fresh proof before a change that weakens or outlasts the factors: the password (a
     borrowed session alone cannot remove a factor or mint recovery codes)."""
     if not await passwords.verify_password(user.password_hash, password):
-        raise Unauthenticated("the password is wrong: nothing changed")
+        raise Invalid("the password is wrong: nothing changed")
 
 
 @router.post("/account/security/recovery-codes", response_class=HTMLResponse)
