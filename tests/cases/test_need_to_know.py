@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from helpers import MakeUser, api_token, bearer, csrf
+from helpers import MakeUser, api_token, bearer, csrf, sign_in
 from vulnops.audit.models import AuditEvent
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
@@ -292,8 +292,6 @@ async def test_a_critical_rating_restricts_a_case_unless_someone_chose(
 async def test_the_case_page_shows_the_team_and_the_break_glass_form_works(
     mail_client: httpx.AsyncClient, world: World, make_user: MakeUser
 ) -> None:
-    from helpers import sign_in  # noqa: PLC0415
-
     await sign_in(mail_client, world.admin_user.email)
     assert (await mail_client.get(f"/cases/{world.case['id']}")).status_code == 404
     token = await csrf(mail_client, "/cases/break-glass")

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth import ratelimit, registration, second_factor, service, sessions
+from vulnops.auth import registration, second_factor, service, sessions
 from vulnops.auth.deps import require
-from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import PUBLIC, SIGNED_IN, STAFF_ROLES, Permission, Role, allowed
+from vulnops.auth.roles import PUBLIC, SIGNED_IN, STAFF_ROLES
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.settings import Settings
-from vulnops.tenants import service as tenants
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
-MANAGE_USERS = allowed(Permission.USERS_MANAGE)
 _email = TypeAdapter(EmailStr)
 
 
@@ -34,36 +30,11 @@ def _safe_next(target: str) -> str:
     return "/"
 
 
-def _valid_email(value: str) -> str:
+def valid_email(value: str) -> str:
     try:
         return _email.validate_python(value.strip())
     except ValidationError:
         raise Invalid(f"{value!r} is not a valid email address") from None
-
-
-def _limits(request: Request) -> ratelimit.LoginLimits:
-    settings: Settings = request.app.state.settings
-    return ratelimit.LoginLimits(
-        per_account=settings.login_max_failures_per_account,
-        per_address=settings.login_max_failures_per_address,
-        window_seconds=settings.login_failure_window_seconds,
-        max_delay_seconds=settings.login_max_delay_seconds,
-    )
-
-
-async def _start_session(request: Request, session: AsyncSession, user: User) -> None:
-    """A new server-side session for ``user``, named by the cookie (the caller commits)."""
-    settings: Settings = request.app.state.settings
-    secret = await sessions.start(
-        session,
-        user=user,
-        address=request.client.host if request.client else "",
-        user_agent=request.headers.get("user-agent", ""),
-        now=datetime.now(UTC),
-        max_age_seconds=settings.session_max_age_seconds,
-    )
-    request.session.clear()
-    request.session["sid"] = secret
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
@@ -86,7 +57,7 @@ async def login(
             email=email,
             password=password,
             address=address,
-            limits=_limits(request),
+            limits=second_factor.limits(request.app.state.settings),
             now=datetime.now(UTC),
         )
     except DomainError as error:
@@ -120,7 +91,7 @@ async def login(
     await service.signed_in(
         session, user=user, address=address, how="password", now=datetime.now(UTC)
     )
-    await _start_session(request, session, user)
+    await second_factor.start_session(request, session, user)
     await session.commit()
     return redirect(_safe_next(next))
 
@@ -153,7 +124,7 @@ async def register(
     try:
         answer = await registration.register_researcher(
             session,
-            email=_valid_email(email),
+            email=valid_email(email),
             password=password,
             display_name=display_name,
             settings=request.app.state.settings,
@@ -195,7 +166,7 @@ async def confirm(
     if second_step is not None:
         await session.commit()
         return redirect(second_step)
-    await _start_session(request, session, user)
+    await second_factor.start_session(request, session, user)
     await session.commit()
     flash(request, "Welcome! Your researcher account is ready.", "success")
     return redirect("/")
@@ -265,7 +236,7 @@ async def change_password(
         return await _account_page(
             request, session, principal, error=error.detail, status_code=error.status
         )
-    await _start_session(request, session, user)
+    await second_factor.start_session(request, session, user)
     await session.commit()
     flash(request, "Password changed; other sessions are signed out.", "success")
     return redirect("/account")
@@ -340,107 +311,3 @@ async def revoke_token(
     await session.commit()
     flash(request, f"Token {token.name!r} revoked.", "success")
     return redirect("/account/tokens")
-
-
-async def _users_page(
-    request: Request,
-    session: SessionDep,
-    *,
-    q: str = "",
-    role: str = "",
-    page: int = 1,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    role_filter = Role(role) if role in Role.__members__.values() else None
-    users = await service.list_users(session, role=role_filter, search=q or None, page=page)
-    tenant_names = await tenants.tenant_names(
-        session, tenant_ids={user.tenant_id for user in users.items if user.tenant_id}
-    )
-
-    def page_url(number: int) -> str:
-        return "/admin/users?" + urlencode({"q": q, "role": role, "page": number})
-
-    return render(
-        request,
-        "users.html",
-        {
-            "page": users,
-            "q": q,
-            "role": role,
-            "roles": list(Role),
-            "tenants": tenant_names,
-            "page_url": page_url,
-            "error": error,
-        },
-        status_code=status_code,
-    )
-
-
-@router.get("/admin/users", response_class=HTMLResponse, dependencies=[require(MANAGE_USERS)])
-async def users_page(
-    request: Request,
-    session: SessionDep,
-    q: Annotated[str, Query(max_length=200)] = "",
-    role: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-) -> HTMLResponse:
-    return await _users_page(request, session, q=q, role=role, page=page)
-
-
-@router.post("/admin/users", response_model=None)
-async def create_user(
-    request: Request,
-    session: SessionDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
-    role: Annotated[Role, Form()],
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    tenant_key: Annotated[str, Form(max_length=100)] = "",
-    principal: Principal = require(MANAGE_USERS),
-) -> Response:
-    try:
-        user = await service.create_user(
-            session,
-            email=_valid_email(email),
-            password=password,
-            role=role,
-            display_name=display_name,
-            tenant_key=tenant_key or None,
-            actor=principal.actor,
-        )
-    except DomainError as error:
-        await session.rollback()
-        return await _users_page(request, session, error=error.detail, status_code=error.status)
-    await session.commit()
-    flash(request, f"User {user.email} added as {role.value}.", "success")
-    return redirect("/admin/users")
-
-
-async def _set_disabled(
-    request: Request, session: SessionDep, principal: Principal, user_id: int, disabled: bool
-) -> Response:
-    user = await service.update_user(session, user_id=user_id, actor=principal, disabled=disabled)
-    await session.commit()
-    flash(request, f"{user.email} {'disabled' if disabled else 'enabled'}.", "success")
-    return redirect("/admin/users")
-
-
-@router.post("/admin/users/{user_id}/disable")
-async def disable_user(
-    request: Request,
-    user_id: int,
-    session: SessionDep,
-    principal: Principal = require(MANAGE_USERS),
-) -> Response:
-    return await _set_disabled(request, session, principal, user_id, True)
-
-
-@router.post("/admin/users/{user_id}/enable")
-async def enable_user(
-    request: Request,
-    user_id: int,
-    session: SessionDep,
-    principal: Principal = require(MANAGE_USERS),
-) -> Response:
-    return await _set_disabled(request, session, principal, user_id, False)

@@ -11,12 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vulnops.auth import passkeys, ratelimit, second_factor, service
+from vulnops.auth import passkeys, second_factor, service
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError
 from vulnops.settings import Settings
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +66,7 @@ async def add_passkey(
         settings=_settings(request),
         state=request.session,
     )
-    await second_factor.restart_session(request, session, user)
+    await second_factor.start_session(request, session, user)
     await session.commit()
     return JSONResponse({"added": True, "recovery_codes": codes})
 
@@ -87,29 +86,19 @@ async def sign_in_with_passkey(
     body: PasskeyIn, request: Request, session: SessionDep
 ) -> JSONResponse:
     user, pending = await second_factor.pending_user(request, session)
-    address = request.client.host if request.client else "unknown"
-    now = datetime.now(UTC)
-    try:
-        await ratelimit.check(
-            session,
-            email=user.email,
-            address=address,
-            limits=second_factor.limits(_settings(request)),
-            now=now,
-        )
-        await passkeys.verify(
+    await second_factor.counted(
+        request,
+        session,
+        user,
+        lambda: passkeys.verify(
             session,
             user=user,
             credential=body.credential,
             settings=_settings(request),
             state=request.session,
-            now=now,
-        )
-    except DomainError as error:
-        if error.status == 401:  # a wrong answer counts like a wrong password
-            await ratelimit.record_failure(session, email=user.email, address=address)
-        await session.commit()
-        raise
+            now=datetime.now(UTC),
+        ),
+    )
     await second_factor.finish(request, session, user=user, how="passkey")
     await session.commit()
     return JSONResponse({"next": str(pending["next"])})

@@ -40,6 +40,14 @@ def relying_party(settings: Settings) -> tuple[str, str]:
     return str(parts.hostname), f"{parts.scheme}://{parts.netloc}"
 
 
+async def _credentials(session: AsyncSession, *, user: User) -> list[PublicKeyCredentialDescriptor]:
+    return [
+        PublicKeyCredentialDescriptor(id=f.credential_id)
+        for f in await factors.factors_of(session, user_id=user.id)
+        if f.credential_id is not None
+    ]
+
+
 def _take(state: dict[str, Any], key: str) -> bytes:
     challenge = state.pop(key, None)
     if not isinstance(challenge, str):
@@ -52,11 +60,7 @@ async def registration_options(
 ) -> str:
     """The options for ``navigator.credentials.create`` (JSON); the challenge kept in ``state``."""
     rp_id, _ = relying_party(settings)
-    existing = [
-        PublicKeyCredentialDescriptor(id=f.credential_id)
-        for f in await factors.factors_of(session, user_id=user.id)
-        if f.credential_id is not None
-    ]
+    existing = await _credentials(session, user=user)
     options = webauthn.generate_registration_options(
         rp_id=rp_id,
         rp_name="vulnops",
@@ -114,11 +118,7 @@ async def assertion_options(
 ) -> str:
     """The options for ``navigator.credentials.get`` with the user's passkeys (JSON)."""
     rp_id, _ = relying_party(settings)
-    allowed = [
-        PublicKeyCredentialDescriptor(id=f.credential_id)
-        for f in await factors.factors_of(session, user_id=user.id)
-        if f.credential_id is not None
-    ]
+    allowed = await _credentials(session, user=user)
     if not allowed:
         raise Invalid("this account has no passkey: use a code")
     options = webauthn.generate_authentication_options(

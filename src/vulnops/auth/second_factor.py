@@ -11,8 +11,9 @@ count.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -31,6 +32,7 @@ from vulnops.ui.templating import flash, redirect, render
 router = APIRouter(include_in_schema=False)
 PENDING = "pending_sign_in"
 PENDING_SECONDS = 300
+T = TypeVar("T")
 
 
 def required_roles(settings: Settings) -> frozenset[Role]:
@@ -83,20 +85,26 @@ async def pending_user(request: Request, session: AsyncSession) -> tuple[User, d
     return user, pending
 
 
-async def finish(request: Request, session: AsyncSession, *, user: User, how: str) -> None:
-    """The second step passed: a real session (the caller commits)."""
-    await service.signed_in(session, user=user, address=_address(request), how=how, now=_now())
-    settings = _settings(request)
+async def start_session(request: Request, session: AsyncSession, user: User) -> None:
+    """A new server-side session for ``user``, named by the cookie, in place of whatever the
+    cookie held (the caller commits)."""
     secret = await sessions.start(
         session,
         user=user,
         address=_address(request),
         user_agent=request.headers.get("user-agent", ""),
         now=_now(),
-        max_age_seconds=settings.session_max_age_seconds,
+        max_age_seconds=_settings(request).session_max_age_seconds,
     )
     request.session.clear()
     request.session["sid"] = secret
+
+
+async def finish(request: Request, session: AsyncSession, *, user: User, how: str) -> None:
+    """The whole sign-in passed: recorded, the count cleared, a real session (the caller
+    commits)."""
+    await service.signed_in(session, user=user, address=_address(request), how=how, now=_now())
+    await start_session(request, session, user)
 
 
 def _now() -> datetime:
@@ -110,6 +118,29 @@ def limits(settings: Settings) -> ratelimit.LoginLimits:
         window_seconds=settings.login_failure_window_seconds,
         max_delay_seconds=settings.login_max_delay_seconds,
     )
+
+
+async def counted(
+    request: Request, session: AsyncSession, user: User, answer: Callable[[], Awaitable[T]]
+) -> T:
+    """Check one answer at the second step (a code, a passkey) under the sign-in limits: a
+    wrong one counts like a wrong password. On a refusal the count is committed and the error
+    raised again."""
+    address = _address(request)
+    try:
+        await ratelimit.check(
+            session,
+            email=user.email,
+            address=address,
+            limits=limits(_settings(request)),
+            now=_now(),
+        )
+        return await answer()
+    except DomainError as error:
+        if error.status == 401:
+            await ratelimit.record_failure(session, email=user.email, address=address)
+        await session.commit()
+        raise
 
 
 def _refused(
@@ -146,21 +177,16 @@ async def second_factor(
     except DomainError as error:
         flash(request, error.detail, "error")
         return redirect("/login")
-    address = _address(request)
     try:
-        await ratelimit.check(
+        how = await counted(
+            request,
             session,
-            email=user.email,
-            address=address,
-            limits=limits(_settings(request)),
-            now=_now(),
+            user,
+            lambda: factors.verify(session, user=user, code=code, now=_now()),
         )
-        how = await factors.verify(session, user=user, code=code, now=_now())
     except DomainError as error:
-        if error.status == 401:
-            await ratelimit.record_failure(session, email=user.email, address=address)
-        await session.commit()
-        return _refused(request, "second_factor.html", {"passkeys": False}, error)
+        kinds = {factor.kind for factor in await factors.factors_of(session, user_id=user.id)}
+        return _refused(request, "second_factor.html", {"passkeys": "passkey" in kinds}, error)
     await finish(request, session, user=user, how=how)
     await session.commit()
     if how == "recovery code":
@@ -257,20 +283,6 @@ async def security(
     return await _security_page(request, session, principal)
 
 
-async def restart_session(request: Request, session: AsyncSession, user: User) -> None:
-    """A factor changed and ended every session: this browser gets a new one."""
-    secret = await sessions.start(
-        session,
-        user=user,
-        address=_address(request),
-        user_agent=request.headers.get("user-agent", ""),
-        now=_now(),
-        max_age_seconds=_settings(request).session_max_age_seconds,
-    )
-    request.session.pop("new_totp_secret", None)
-    request.session["sid"] = secret
-
-
 @router.post("/account/security/totp", response_model=None)
 async def add_totp(
     request: Request,
@@ -291,7 +303,7 @@ async def add_totp(
         return await _security_page(
             request, session, principal, error=error.detail, status_code=error.status
         )
-    await restart_session(request, session, user)
+    await start_session(request, session, user)  # the change ended every session
     await session.commit()
     if codes:
         return render(request, "recovery_codes.html", {"codes": codes, "next": "/account/security"})
@@ -345,7 +357,7 @@ async def remove_factor(
         return await _security_page(
             request, session, principal, error=error.detail, status_code=error.status
         )
-    await restart_session(request, session, user)
+    await start_session(request, session, user)  # the change ended every session
     await session.commit()
     flash(request, "Second factor removed; your other sessions are signed out.", "success")
     return redirect("/account/security")

@@ -17,9 +17,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from vulnops import __version__, jobs, wiring
 from vulnops.approvals import api as approvals_api
 from vulnops.approvals import pages as approvals_pages
+from vulnops.auth import admin_pages, passkey_pages, second_factor, sso
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
-from vulnops.auth import passkey_pages, second_factor, sso
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -65,6 +65,7 @@ ROUTERS = (
     pages.router,
     auth_api.router,
     auth_pages.router,
+    admin_pages.router,
     second_factor.router,
     passkey_pages.router,
     sso.router,
