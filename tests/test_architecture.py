@@ -47,6 +47,7 @@ PURE = [
     "sim/model.py",
     "notify/retry.py",
     "notify/rendering.py",
+    "notify/sandbox.py",
     "disclosure/decision.py",
     "disclosure/cve_record.py",
     "disclosure/csaf.py",

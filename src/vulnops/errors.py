@@ -58,6 +58,13 @@ class TooLarge(DomainError):
     title = "Content too large"
 
 
+class InsufficientStorage(DomainError):
+    """Storing what was sent would leave the disk with less free space than its reserve."""
+
+    status = 507
+    title = "Insufficient storage"
+
+
 class RateLimited(DomainError):
     status = 429
     title = "Too many requests"

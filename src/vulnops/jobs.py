@@ -24,6 +24,7 @@ from vulnops.auth.tasks import blueprint as auth_tasks
 from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
 from vulnops.disclosure.tasks import blueprint as disclosure_tasks
+from vulnops.intake.tasks import blueprint as intake_tasks
 from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
 from vulnops.notify.tasks import blueprint as notify_tasks
@@ -36,6 +37,7 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
 app.add_tasks_from(case_tasks, namespace="cases")
 app.add_tasks_from(disclosure_tasks, namespace="disclosure")
+app.add_tasks_from(intake_tasks, namespace="intake")
 app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(notify_tasks, namespace="notify")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
@@ -65,6 +67,12 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
     return await retry_jobs_of_dead_workers(context.app, job_settings(context))
 
 
+def worker_connections(concurrency: int) -> int:
+    """The connections a worker running ``concurrency`` jobs at once opens for its queue: one
+    listens, the others take and finish jobs (the jobs use the application's pool)."""
+    return concurrency + 2
+
+
 @asynccontextmanager
 async def connected(conninfo: str, *, max_size: int = 4) -> AsyncIterator[procrastinate.App]:
     """The application with an open connection pool to ``conninfo``."""
@@ -86,7 +94,7 @@ async def run_worker(
     """Run one worker until cancelled (or until SIGINT/SIGTERM when it installs handlers)."""
     concurrency = concurrency or settings.worker_concurrency
     options: dict[str, Any] = {"queues": queues} if queues else {}
-    async with connected(database.conninfo, max_size=concurrency + 2) as opened:
+    async with connected(database.conninfo, max_size=worker_connections(concurrency)) as opened:
         # A worker that starts (often: one restarted after a crash) recovers the jobs of dead
         # workers at once, rather than at the next periodic pass.
         await retry_jobs_of_dead_workers(opened, settings)

@@ -7,8 +7,10 @@ over the file so that a deployment can override one value without editing it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -41,6 +43,15 @@ DEFAULT_PROMETHEUS_QUERIES = {
 def default_data_dir() -> Path:
     """The platform's user data directory (``$XDG_DATA_HOME/vulnops`` on Linux)."""
     return Path(platformdirs.user_data_dir("vulnops", appauthor=False))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity mask where the platform has one (what
+    Python 3.13's ``os.process_cpu_count`` returns; a container pinned to 2 CPUs of a 64-CPU
+    host gets 2), else every CPU of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 # The steps the four-eyes mechanism (vulnops.approvals) can require a second person for.
@@ -139,12 +150,46 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(
         default=900, gt=0, description="Window for the login rate limits."
     )
-    db_pool_size: int = Field(default=10, gt=0, description="Connections per process.")
+    registrations_per_address_per_hour: int = Field(
+        default=10,
+        gt=0,
+        description="Self-registrations answered per client address within an hour; further "
+        "ones get 429 until the oldest is an hour old.",
+    )
+    db_pool_size: int = Field(
+        default=10,
+        gt=0,
+        description="Connections per process (and as many again in a burst); `vulnops serve` "
+        "lowers it, unless it is set, so that its web processes fit the database's "
+        "max_connections.",
+    )
     web_workers: int = Field(
-        default=1, gt=0, description="Web server processes `vulnops serve` starts (one per core)."
+        default_factory=usable_cpus,
+        gt=0,
+        description="Web server processes `vulnops serve` starts; by default one per CPU this "
+        "process may use.",
     )
     serve_runs_worker: bool = Field(
         default=True, description="`vulnops serve` also runs a job worker in each web process."
+    )
+    serve_worker_concurrency: int = Field(
+        default=2,
+        gt=0,
+        description="Jobs the worker in each web process runs at once (N web processes run N "
+        "times as many); `vulnops worker` runs VULNOPS_WORKER_CONCURRENCY.",
+    )
+    reports_per_hour_per_account: int = Field(
+        default=60,
+        ge=0,
+        description="Reports one researcher account may submit within an hour; further ones "
+        "get 429 until the oldest of them is an hour old. 0: no limit.",
+    )
+    partner_reports_per_hour_per_account: int = Field(
+        default=0,
+        ge=0,
+        description="The same for a partner account (an organisation an administrator signed "
+        "up, often relaying many researchers' reports); 0, the default: no limit. Staff's "
+        "internal reports are never limited.",
     )
     worker_concurrency: int = Field(default=4, gt=0, description="Jobs a worker runs at once.")
     worker_heartbeat_seconds: float = Field(
@@ -177,6 +222,28 @@ class Settings(BaseSettings):
     )
     max_sarif_bytes: int = Field(
         default=20 * 1024 * 1024, gt=0, description="Largest SARIF log accepted in one upload."
+    )
+    scan_max_reports: int = Field(
+        default=1000,
+        gt=0,
+        description="Reports one scanner upload may create; a log with more new findings is "
+        "refused whole (findings already imported do not count).",
+    )
+    attachment_bytes_per_account_per_day: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        description="Attachment bytes one account may upload within 24 hours (413 beyond).",
+    )
+    attachment_bytes_per_report: int = Field(
+        default=50 * 1024 * 1024,
+        gt=0,
+        description="Attachment bytes one report may hold, whoever uploaded them (413 beyond).",
+    )
+    min_free_disk_bytes: int = Field(
+        default=1024**3,
+        ge=0,
+        description="Uploads are refused (507) while storing them would leave less than this "
+        "free on the data directory's disk.",
     )
     sla_policy_file: Path | None = Field(
         default=None, description="YAML with response deadlines per severity (defaults shipped)."
@@ -298,6 +365,15 @@ class Settings(BaseSettings):
     notify_max_reminders: int = Field(
         default=3, ge=0, le=20, description="Reminders per advisory version and tenant."
     )
+    template_max_output_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest text an advisory template may render to (and largest string or "
+        "list it may build on the way); a template over it is refused when it is saved.",
+    )
+    template_max_render_seconds: float = Field(
+        default=2.0, gt=0, description="Longest an advisory template may take to render."
+    )
 
     cve_policy: Literal["customer-action", "customer-action-or-critical"] = Field(
         default="customer-action",
@@ -357,10 +433,17 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         path = self.data_dir / "secret_key"
         if not path.exists():
+            # Written whole under another name (mkstemp: mode 0600), then linked into place:
+            # web processes starting together read the one key, never a half-written file.
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+            fd, written = tempfile.mkstemp(dir=self.data_dir, prefix=".secret_key.")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                with contextlib.suppress(FileExistsError):  # another process was first
+                    os.link(written, path)
+            finally:
+                os.unlink(written)
         return path.read_text().strip()
 
     @property

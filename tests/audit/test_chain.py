@@ -134,6 +134,48 @@ async def test_ordinary_sql_cannot_change_or_delete_events(db: Database) -> None
             await session.execute(text("DELETE FROM audit_events WHERE seq = 1"))
 
 
+async def test_ordinary_sql_cannot_truncate_the_log(db: Database) -> None:
+    """TRUNCATE fires no row trigger: it emptied the log in one statement until 0017."""
+    await _seed(db, 3)
+    for statement in (
+        "TRUNCATE audit_events",
+        "TRUNCATE audit_chain_head, audit_events RESTART IDENTITY",
+    ):
+        async with db.session() as session:
+            with pytest.raises(DBAPIError, match=r"append-only \(TRUNCATE refused\)"):
+                await session.execute(text(statement))
+    result = await _verify(db)
+    assert result.ok, result.problem
+    assert result.events_checked == 3
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["SET LOCAL session_replication_role = replica", "TRUNCATE audit_events"],
+        [
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate",
+            "TRUNCATE audit_events",
+            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate",
+        ],
+    ],
+    ids=["superuser-replica-role", "owner-disables-trigger"],
+)
+async def test_a_truncation_past_the_trigger_is_reported(
+    db: Database, statements: list[str]
+) -> None:
+    """What a superuser or the tables' owner can still do, and that verify then reports it."""
+    await _seed(db, 4)
+    async with db.session() as session:
+        for statement in statements:
+            await session.execute(text(statement))
+        await session.commit()
+    result = await _verify(db)
+    assert result.problem is not None
+    assert (result.problem.seq, result.problem.kind) == (1, "truncated")
+    assert "1..4" in result.problem.message
+
+
 async def test_an_event_rolls_back_with_its_transaction(db: Database) -> None:
     await _seed(db, 2)
     async with db.session() as session:

@@ -11,11 +11,13 @@ import httpx
 from sqlalchemy import func, select, update
 
 from helpers import PASSWORD, MakeUser, SmtpSink, csrf, run_jobs_until, sign_in
-from vulnops.auth.models import User
+from vulnops.auth import ratelimit
+from vulnops.auth.models import RegistrationAttempt, User
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.mail.models import OutboundEmail
 from vulnops.settings import Settings
+from vulnops.web.app import create_app
 
 SECRET = "long enough secret"
 
@@ -210,3 +212,77 @@ async def test_the_register_page_shows_errors(mail_client: httpx.AsyncClient, db
     assert response.status_code == 422
     assert "at least 12 characters" in response.text
     assert await _users(db) == 0
+
+
+def _client_at(db: Database, settings: Settings, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_app(settings, database=db), client=(address, 5000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def _attempts(db: Database) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(RegistrationAttempt)) or 0)
+
+
+async def test_one_address_gets_the_limit_of_registrations_an_hour(
+    db: Database, mail_settings: Settings, make_user: MakeUser
+) -> None:
+    """30 registrations from one address in 5.4 s were all accepted: now the limit's worth an
+    hour (new and taken addresses alike, so the count tells nothing), then 429 with
+    Retry-After, through the API and the page, and nothing is written for the refused one."""
+    limited = mail_settings.model_copy(update={"registrations_per_address_per_hour": 3})
+    owner = await make_user(Role.RESEARCHER)
+    async with _client_at(db, limited, "198.51.100.20") as client:
+        for email in ("one@example.com", owner.email, "two@example.com"):
+            answer = await client.post("/api/register", json={"email": email, "password": SECRET})
+            assert answer.status_code == 202, answer.text
+        users, emails = await _users(db), await _emails(db, "three@example.com")
+        refused = await client.post(
+            "/api/register", json={"email": "three@example.com", "password": SECRET}
+        )
+        assert refused.status_code == 429
+        assert "3 registrations came from this address within the hour" in refused.text
+        assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+        token = await csrf(client, "/register")
+        page = await client.post(
+            "/register",
+            data={"email": "three@example.com", "password": SECRET, "csrftoken": token},
+        )
+        assert page.status_code == 429 and "within the hour" in page.text
+        assert int(page.headers["Retry-After"]) > 3500
+    assert (await _users(db), await _emails(db, "three@example.com")) == (users, emails)
+    assert await _attempts(db) == 3
+
+    async with _client_at(db, limited, "198.51.100.21") as elsewhere:
+        answer = await elsewhere.post(
+            "/api/register", json={"email": "three@example.com", "password": SECRET}
+        )
+        assert answer.status_code == 202  # another address has its own count
+    async with db.session() as session:
+        await session.execute(
+            update(RegistrationAttempt)
+            .where(RegistrationAttempt.address == "198.51.100.20")
+            .values(at=RegistrationAttempt.at - timedelta(minutes=61))
+        )
+        await session.commit()
+    async with _client_at(db, limited, "198.51.100.20") as client:
+        answer = await client.post(
+            "/api/register", json={"email": "four@example.com", "password": SECRET}
+        )
+        assert answer.status_code == 202  # an hour later, the address may register again
+
+
+async def test_pruning_forgets_registrations_older_than_their_hour(db: Database) -> None:
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        session.add_all(
+            [
+                RegistrationAttempt(address="198.51.100.30", at=now - timedelta(minutes=61)),
+                RegistrationAttempt(address="198.51.100.30", at=now - timedelta(minutes=5)),
+            ]
+        )
+        await session.commit()
+        removed = await ratelimit.prune(session, window_seconds=900)
+        await session.commit()
+    assert removed == 1
+    assert await _attempts(db) == 1

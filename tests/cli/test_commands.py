@@ -387,7 +387,7 @@ async def test_fixes_and_rollouts_from_the_command_line(
 async def test_a_command_that_defers_a_job_works_in_a_fresh_process(
     db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser
 ) -> None:
-    """Submitting a report queues its acknowledgment email: the tasks are bound to the job
+    """Submitting a report queues its acknowledgment job: the tasks are bound to the job
     application in a process that imported only what the command needs (the demo seeding,
     ``serve --demo``, once failed this way)."""
     researcher = await make_user(Role.RESEARCHER)
@@ -398,6 +398,6 @@ async def test_a_command_that_defers_a_job_works_in_a_fresh_process(
     assert done.returncode == 0, done.stderr
     async with db.session() as session:
         queued = await session.scalar(
-            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'mail:send_email'")
+            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'intake:acknowledge'")
         )
     assert queued == 1

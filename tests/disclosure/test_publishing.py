@@ -6,6 +6,7 @@ line or the scheduled job."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import SecretStr
 from sqlalchemy import text
 
@@ -38,6 +39,9 @@ class CveServicesDouble:
     """POST /api/cve-id and POST /api/cve/{id}/cna, as CVE Services answers them."""
 
     fail_publish: bool = False
+    # What the next reservations answer instead of a fresh id (a JSON body, or a response).
+    reserve_answers: list[Any] = field(default_factory=list)
+    reserve_delay_seconds: float = 0
     reservations: list[dict[str, Any]] = field(default_factory=list)
     published: dict[str, dict[str, Any]] = field(default_factory=dict)
     headers: list[dict[str, str]] = field(default_factory=list)
@@ -45,10 +49,14 @@ class CveServicesDouble:
     def app(self) -> FastAPI:
         app = FastAPI()
 
-        @app.post("/api/cve-id")
-        async def reserve(request: Request) -> dict[str, Any]:
+        @app.post("/api/cve-id", response_model=None)
+        async def reserve(request: Request) -> dict[str, Any] | Response:
             self.headers.append(dict(request.headers))
             self.reservations.append(dict(request.query_params))
+            await asyncio.sleep(self.reserve_delay_seconds)
+            if self.reserve_answers:
+                answer = self.reserve_answers.pop(0)
+                return answer if isinstance(answer, Response) else JSONResponse(answer)
             year = request.query_params["cve_year"]
             number = 1000 + len(self.reservations) - 1
             return {"cve_ids": [{"cve_id": f"CVE-{year}-{number}", "state": "RESERVED"}]}
@@ -243,6 +251,119 @@ async def test_an_answer_refusing_the_record_is_a_502_and_nothing_is_marked(
         published = await client.post(f"{base}/publish-cve", headers=comms)
         assert published.status_code == 200, published.text
     assert list(double.published) == [published.json()["cve_id"]]
+
+
+async def _kept(db: Database, case_id: int) -> tuple[str | None, int]:
+    """The case's CVE id as stored, and how many reservations its timeline records."""
+    async with db.session() as session:
+        row = (
+            await session.execute(
+                text(
+                    "SELECT (SELECT cve_id FROM disclosures WHERE case_id = :c), "
+                    "(SELECT count(*) FROM audit_events WHERE subject = :s "
+                    "AND kind = 'disclosure.cve_reserved')"
+                ),
+                {"c": case_id, "s": f"case:{case_id}"},
+            )
+        ).one()
+        return row[0], int(row[1])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"cve_ids": [{"cve_id": "CVE-2026-" + "1" * 40, "state": "RESERVED"}]},
+        {"cve_ids": [{"cve_id": "CVE-2026-1000\x00", "state": "RESERVED"}]},
+        {"cve_ids": [{"cve_id": None, "state": "RESERVED"}]},
+        {"cve_ids": [{"cve_id": "cve-2026-1000 ", "state": "RESERVED"}]},
+        {"cve_ids": []},
+        Response("<html>maintenance</html>", media_type="text/html"),
+    ],
+    ids=["too-long", "nul", "null", "not-a-cve-id", "no-ids", "not-json"],
+)
+async def test_a_reservation_answer_naming_no_cve_id_is_a_502_and_nothing_is_kept(
+    db: Database,
+    cna: Settings,
+    world: World,
+    comms: dict[str, str],
+    cve_services: tuple[CveServicesDouble, str],
+    answer: Any,
+) -> None:
+    """An id too long for its column or with a NUL was a 500; a null one was kept as "None"."""
+    double, _ = cve_services
+    double.reserve_answers.append(answer)
+    url = f"/api/cases/{world.case_id}/disclosure/reserve-cve"
+    async with _client(db, cna) as client:
+        refused = await client.post(url, headers=comms)
+        assert refused.status_code == 502, refused.text
+        assert "CVE Services answered" in refused.json()["detail"]
+        assert await _kept(db, world.case_id) == (None, 0)
+        reserved = await client.post(url, headers=comms)
+        assert reserved.status_code == 200, reserved.text
+    assert await _kept(db, world.case_id) == (reserved.json()["cve_id"], 1)
+
+
+async def test_an_id_another_case_holds_is_a_409_and_nothing_is_kept(
+    db: Database,
+    fleet: dict[str, Any],
+    settings: Settings,
+    cna: Settings,
+    world: World,
+    comms: dict[str, str],
+    second: dict[str, str],
+    cve_services: tuple[CveServicesDouble, str],
+) -> None:
+    """CVE Services answers an id we hold for another case: through the reservation and
+    through a disclosure asked for with "reserve one now"."""
+    double, _ = cve_services
+    other: World = await world_maker(db, fleet, settings)()
+    async with db.session() as session:
+        await session.execute(
+            text("UPDATE cases SET customer_action_required = true WHERE id = :c"),
+            {"c": other.case_id},
+        )
+        await session.commit()
+    async with _client(db, cna) as client:
+        held = (
+            await client.post(f"/api/cases/{world.case_id}/disclosure/reserve-cve", headers=comms)
+        ).json()["cve_id"]
+        base = f"/api/cases/{other.case_id}/disclosure"
+        double.reserve_answers.append({"cve_ids": [{"cve_id": held, "state": "RESERVED"}]})
+        refused = await client.post(f"{base}/reserve-cve", headers=comms)
+        assert refused.status_code == 409, refused.text
+        assert f"{held}, which another case holds already" in refused.json()["detail"]
+        assert await _kept(db, other.case_id) == (None, 0)
+
+        await _notify(client, comms, second, other.case_id)
+        await approve_text(db, cna, other.case_id)
+        double.reserve_answers.append({"cve_ids": [{"cve_id": held, "state": "RESERVED"}]})
+        asked = await client.post(base, json={"cve_choice": "reserve"}, headers=comms)
+        assert asked.status_code == 409, asked.text
+        assert "another case holds already" in asked.json()["detail"]
+        shown = (await client.get(base, headers=comms)).json()
+        assert shown["cve_id"] is None and shown["requested_by"] is None
+    assert await _kept(db, other.case_id) == (None, 0)
+    assert await _kept(db, world.case_id) == (held, 1)
+
+
+async def test_two_reservations_at_once_keep_one_id_and_refuse_the_other(
+    db: Database,
+    cna: Settings,
+    world: World,
+    comms: dict[str, str],
+    cve_services: tuple[CveServicesDouble, str],
+) -> None:
+    """The case's first disclosure row was made by both requests: the second was a 500."""
+    double, _ = cve_services
+    double.reserve_delay_seconds = 0.3
+    url = f"/api/cases/{world.case_id}/disclosure/reserve-cve"
+    async with _client(db, cna) as client:
+        answers = await asyncio.gather(*(client.post(url, headers=comms) for _ in range(2)))
+    assert sorted(answer.status_code for answer in answers) == [200, 409], [
+        answer.text for answer in answers
+    ]
+    [done] = [answer.json() for answer in answers if answer.status_code == 200]
+    assert await _kept(db, world.case_id) == (done["cve_id"], 1)
 
 
 async def test_no_cve_with_a_reason_wins_over_the_policy(

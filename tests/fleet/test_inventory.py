@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from helpers import MakeUser, api_token, bearer, sample
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
-from vulnops.fleet import generator
+from vulnops.fleet import generator, importer
 from vulnops.fleet.models import Component, DeploymentUnit, Region, Resource, Service
 from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant, TenantContact
@@ -281,3 +281,74 @@ async def test_customers_see_their_own_tenant_only(
     assert page.status_code == 303 and page.headers["location"] == "/fleet/tenants/contoso"
     html = await client.get("/fleet/tenants/fabrikam", headers=headers)
     assert html.status_code == 404
+
+
+async def test_values_too_long_for_their_columns_are_named_not_a_crash(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    tenants = (
+        "key,name,security_emails,webhook_url\n"
+        f"acme,{'A' * 201},,\n"
+        f"beta,Beta,{';'.join(f'sec{n}@beta.example' for n in range(51))},\n"
+        f"gamma,Gamma,{'s' * 320}@gamma.example,\n"
+        f"delta,Delta,,https://delta.example/{'h' * 2000}\n"
+    ).encode()
+    response = await _import(client, headers, [("tenants", ("tenants.csv", tenants))])
+    assert response.status_code == 422
+    found = {(error["line"], error["msg"]) for error in response.json()["errors"]}
+    assert (2, "name: longer than 200 characters") in found
+    assert (3, "security_emails: more than 50 addresses") in found
+    assert (4, "security_emails: an address longer than 320 characters") in found
+    assert (5, "webhook_url: longer than 2000 characters") in found
+
+    lines = (fleet_dir / "resources.csv").read_text().splitlines(keepends=True)
+    tenant, service, region, unit, *_ = lines[1].split(",")
+    lines.insert(2, f"{tenant},{service},{region},{unit},{'r' * 301},\n")
+    lines.insert(3, f"{tenant},{service},{region},{unit},res-tags,{'t' * 201}\n")
+    lines.insert(4, f"{tenant},{service},{region},{unit},res-many,{';'.join(['t'] * 51)}\n")
+    resources = ("r.csv", "".join(lines).encode())
+    response = await _import(client, headers, _files(fleet_dir, resources=resources))
+    assert response.status_code == 422
+    found = {(error["line"], error["msg"]) for error in response.json()["errors"]}
+    assert (3, "resource_id: longer than 300 characters") in found
+    assert (4, "tags: a tag longer than 200 characters") in found
+    assert (5, "tags: more than 50 tags") in found
+    assert all(count == 0 for count in (await _counts(db)).values())
+
+
+async def test_a_csv_file_over_the_line_bound_stops_there(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    db: Database,
+    fleet_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importer, "MAX_CSV_LINES", 1000)
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    response = await _import(client, headers, _files(fleet_dir))  # 3,001 lines of resources
+    assert response.status_code == 422
+    assert "resources.csv: more than 1,000 lines" in response.json()["detail"]
+    assert all(count == 0 for count in (await _counts(db)).values())
+
+
+async def test_uploaded_documents_over_their_bounds_are_refused(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    laughs = b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    response = await _import(client, headers, [("topology", ("t.yaml", laughs))])
+    assert response.status_code == 422
+    assert "t.yaml: line 2: the alias *a is refused" in response.json()["detail"]
+
+    deep = b"[" * 50_000 + b"]" * 50_000
+    files = [*_files(fleet_dir), ("sbom", ("storage@9.9.cdx.json", deep))]
+    response = await _import(client, headers, files)
+    assert response.status_code == 422
+    assert "storage@9.9.cdx.json: nested deeper than 64 levels" in response.json()["detail"]
+
+    big = b"#" * (8 * 2**20 + 1)
+    response = await _import(client, headers, [("topology", ("big.yaml", big))])
+    assert response.status_code == 413
+    assert "big.yaml is larger than 8 MB" in response.json()["detail"]
+    assert all(count == 0 for count in (await _counts(db)).values())

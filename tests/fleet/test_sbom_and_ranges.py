@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import sample
-from vulnops.errors import Invalid
+from vulnops.errors import Invalid, TooLarge
 from vulnops.fleet import ranges, sbom
 
 
@@ -81,3 +81,33 @@ def test_unreadable_versions_are_set_aside() -> None:
 def test_a_bad_package_url_is_refused() -> None:
     with pytest.raises(Invalid, match="not a package URL"):
         sbom.parse_purl("npm:lodash", field="purl")
+
+
+def _bom(components: list[dict[str, object]]) -> str:
+    return json.dumps(
+        {"bomFormat": "CycloneDX", "specVersion": "1.4", "version": 1, "components": components}
+    )
+
+
+def test_an_sbom_over_its_bounds_is_refused_naming_the_bound() -> None:
+    with pytest.raises(Invalid, match=r"bom\.json: nested deeper than 64 levels"):
+        sbom.parse("[" * 50_000 + "]" * 50_000, source="bom.json")
+    nested: dict[str, object] = {"type": "library", "name": "leaf"}
+    for level in range(40):  # components nest two JSON levels at a time
+        nested = {"type": "library", "name": f"level-{level}", "components": [nested]}
+    with pytest.raises(Invalid, match="nested deeper than 64 levels"):
+        sbom.parse(_bom([nested]), source="bom.json")
+    many = [{"type": "library", "name": f"c{n}"} for n in range(50_001)]
+    with pytest.raises(Invalid, match=r"bom\.json: more than 50,000 components"):
+        sbom.parse(_bom(many), source="bom.json")
+    with pytest.raises(TooLarge, match=r"bom\.json is larger than 16 MB"):
+        sbom.parse(b" " * (16 * 2**20 + 1), source="bom.json")
+
+
+def test_a_package_that_does_not_fit_its_columns_is_refused_naming_it() -> None:
+    long_name = {"type": "library", "name": "lib", "purl": f"pkg:npm/{'n' * 501}@1.0"}
+    with pytest.raises(Invalid, match="component 'lib': its name is longer than 500 characters"):
+        sbom.parse(_bom([long_name]), source="bom.json")
+    long_purl = {"type": "library", "name": "lib", "purl": f"pkg:npm/lib@{'1' * 2000}"}
+    with pytest.raises(Invalid, match="its purl is longer than 2000 characters"):
+        sbom.parse(_bom([long_purl]), source="bom.json")

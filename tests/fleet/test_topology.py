@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from vulnops.errors import Invalid
-from vulnops.fleet.topology import Known, check, pair_links, parse
+from vulnops.fleet.topology import Known, Topology, check, pair_links, parse
 
 GOOD = """\
 services:
@@ -122,3 +123,31 @@ def test_re_pairing_leaves_the_old_partner_unpaired() -> None:
     )
     known = Known(regions={"a": "b", "b": "a", "c": None})
     assert pair_links(topology, known) == {"a": "c", "c": "a"}
+
+
+def test_yaml_aliases_are_refused_so_a_small_file_cannot_expand() -> None:
+    laughs = "\n".join(
+        [
+            "x: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+            "y: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+            "z: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+        ]
+    )
+    with pytest.raises(Invalid, match=r"t: line 2: the alias \*a is refused"):
+        parse(laughs, source="t")
+    merged = GOOD.replace("services:\n", "defaults: &d {owner_team: t}\nservices:\n").replace(
+        "    name: Object Storage\n", "    name: Object Storage\n    <<: *d\n"
+    )
+    with pytest.raises(Invalid, match=r"alias \*d is refused"):
+        parse(merged, source="t")
+
+
+def test_a_topology_over_its_bounds_is_refused_naming_the_bound() -> None:
+    with pytest.raises(Invalid, match="t: line 1: nested deeper than 64 levels"):
+        parse("[" * 50_000 + "]" * 50_000, source="t")
+    unit = {"service": "s", "region": "r", "scale_unit": "u", "version": "1", "traffic_share": 1}
+    with pytest.raises(ValidationError, match="at most 100000 items"):
+        Topology.model_validate({"units": [unit] * 100_001})
+    tags = "units:\n  - {service: s, region: r, scale_unit: u, version: '1', traffic_share: 1,"
+    with pytest.raises(Invalid, match="at most 200 characters"):
+        parse(f"{tags} tags: [{'t' * 201}]}}\n", source="t")

@@ -93,3 +93,52 @@ def test_a_broken_log_is_refused_naming_where(mutate: Any, where: str) -> None:
 def test_a_document_that_is_not_an_object_is_refused(not_a_log: object) -> None:
     with pytest.raises(Invalid, match="JSON object"):
         findings(not_a_log)
+
+
+def _one_rule_log(results: list[dict[str, Any]], **rule: Any) -> dict[str, Any]:
+    return {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "scanner", "rules": [{"id": "r1", **rule}]}},
+                "results": results,
+            }
+        ],
+    }
+
+
+def _at(path: str, **result: Any) -> dict[str, Any]:
+    location = {"physicalLocation": {"artifactLocation": {"uri": path}}}
+    return {"ruleId": "r1", "locations": [location], **result}
+
+
+def test_a_message_or_help_text_over_the_bound_is_refused_naming_where() -> None:
+    long_message = _one_rule_log([_at("a.py", message={"text": "x" * 40_001})])
+    with pytest.raises(Invalid, match=r"runs\[0\]\.results\[0\]\.message is 40,001 characters"):
+        findings(long_message)
+    long_help = _one_rule_log([_at("a.py", message={"text": "m"})], help={"text": "h" * 50_000})
+    with pytest.raises(Invalid, match="the help of rule r1 is 50,000 characters long"):
+        findings(long_help)
+
+
+def test_a_message_string_cannot_repeat_an_argument_past_the_bound() -> None:
+    """1,000 placeholders and a 1,000-character argument would make one message of 1 MB."""
+    result = _at("a.py", message={"id": "default", "arguments": ["y" * 1000]})
+    document = _one_rule_log([result], messageStrings={"default": {"text": "{0}" * 1000}})
+    with pytest.raises(Invalid, match="is 1,000,000 characters long; at most 40,000"):
+        findings(document)
+    within = _one_rule_log(
+        [_at("a.py", message={"id": "default", "arguments": ["y"]})],
+        messageStrings={"default": {"text": "found {0} {0}"}},
+    )
+    assert findings(within).findings[0].description.startswith("found y y")
+
+
+def test_many_results_at_one_place_are_listed_until_the_description_is_full() -> None:
+    results = [_at("image", message={"text": f"{n:05d} " + "p" * 94}) for n in range(5000)]
+    [finding] = findings(_one_rule_log(results)).findings
+    assert 99_000 < len(finding.description) <= 100_000
+    assert (
+        "…and 4,0" in finding.description and "more results at this place." in finding.description
+    )
+    assert finding.description.startswith("00000 ") and "- Location: `image`" in finding.description

@@ -104,3 +104,89 @@ async def test_researchers_cannot_import_scans(
     headers = bearer(await api_token(db, await make_user(Role.RESEARCHER)))
     content = sample("sarif/semgrep-dataflow-traces.sarif").read_bytes()
     assert (await _upload(client, headers, content)).status_code == 403
+
+
+def _log(results: int) -> bytes:
+    """A minimal SARIF log with ``results`` distinct findings."""
+    return json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "bulk-scanner"}},
+                    "results": [
+                        {"ruleId": f"rule-{n}", "message": {"text": f"finding {n}"}}
+                        for n in range(results)
+                    ],
+                }
+            ],
+        }
+    ).encode()
+
+
+async def test_a_deeply_nested_log_is_a_422_naming_the_bound_not_a_crash(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    deep = b'{"version": "2.1.0", "runs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    response = await _upload(client, headers, deep)
+    assert response.status_code == 422
+    assert "nested deeper than 64 levels" in response.json()["detail"]
+    # Deep, yet within what json.loads manages: the bound is ours, not the interpreter's.
+    nested = b'{"version": "2.1.0", "runs": [], "x": ' + b"[" * 100 + b"]" * 100 + b"}"
+    assert (await _upload(client, headers, nested)).status_code == 422
+    assert await _reports(db) == 0
+
+
+async def test_a_log_with_more_results_than_a_log_may_hold_is_refused(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    response = await _upload(client, headers, _log(50_001))
+    assert response.status_code == 422
+    assert "more than 50,000 results" in response.json()["detail"]
+    assert await _reports(db) == 0
+
+
+async def test_one_upload_creates_at_most_scan_max_reports_and_otherwise_nothing(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, settings: Settings
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    refused = await _upload(client, headers, _log(1001))  # the default bound is 1000
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert "1,001 new findings" in detail and "VULNOPS_SCAN_MAX_REPORTS" in detail
+    assert await _reports(db) == 0
+
+    settings.scan_max_reports = 2
+    codeql = sample("sarif/codeql-action-valid-sarif.sarif").read_bytes()  # 3 findings
+    assert (await _upload(client, headers, codeql)).status_code == 422
+    assert await _reports(db) == 0
+    trivy = sample("sarif/trivy-alpine-310.sarif").read_bytes()  # 2 findings
+    assert (await _upload(client, headers, trivy)).json()["created"] == 2
+    # Findings already imported do not count against the bound.
+    settings.scan_max_reports = 3
+    assert (await _upload(client, headers, codeql)).json()["created"] == 3
+    settings.scan_max_reports = 1
+    again = await _upload(client, headers, codeql)
+    assert again.status_code == 201 and again.json()["already_known"] == 3
+    assert await _reports(db) == 5
+
+
+async def test_re_uploading_a_log_takes_no_tracking_numbers(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    content = sample("sarif/codeql-action-valid-sarif.sarif").read_bytes()
+    first = (await _upload(client, headers, content)).json()
+    for _ in range(2):
+        assert (await _upload(client, headers, content)).json()["created"] == 0
+    researcher = bearer(await api_token(db, await make_user(Role.RESEARCHER)))
+    report = await client.post(
+        "/api/reports",
+        json={"title": "A report after the scans", "description": "Found by hand."},
+        headers=researcher,
+    )
+    assert report.status_code == 201, report.text
+    last_scanned = max(int(r["tracking_id"][-6:]) for r in first["reports"])
+    assert int(report.json()["tracking_id"][-6:]) == last_scanned + 1

@@ -221,3 +221,55 @@ def _client(db: Database, settings: Settings) -> httpx.AsyncClient:
         transport=httpx.ASGITransport(app=create_app(settings, database=db)),
         base_url="http://testserver",
     )
+
+
+async def test_a_template_over_the_sandbox_bounds_is_refused_when_saved(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+    for body, bound in [
+        ("{% for i in range(100000000) %}x{% endfor %}", "range() of more than 10,000 numbers"),
+        ("{{ 'a' * 100000000 }}", "VULNOPS_TEMPLATE_MAX_OUTPUT_BYTES"),
+        (
+            "{% for a in resources %}{% for b in range(10000) %}{% for c in range(10000) %}"
+            "{% endfor %}{% endfor %}{% endfor %}",
+            "VULNOPS_TEMPLATE_MAX_RENDER_SECONDS",
+        ),
+        ("{{ 1 / 0 }}", "division by zero"),
+    ]:
+        refused = await client.put(url, json=draft(body=body), headers=communications)
+        assert refused.status_code == 422, (body, refused.text)
+        detail = refused.json()["detail"]
+        assert detail.startswith("body: the template does not render") and bound in detail
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM advisory_versions")) == 0
+
+
+async def test_a_template_that_outgrows_the_bound_for_a_real_tenant_is_refused_at_send(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_user: MakeUser,
+    make_world: Any,
+) -> None:
+    """1,000 bytes per resource: the made-up tenant (one resource) fits, acme (three) not."""
+    settings.template_max_output_bytes = 2500
+    world: World = await make_world()
+    communications = await _headers(db, make_user, Role.COMMUNICATIONS)
+    approver = await _headers(db, make_user, Role.COMMUNICATIONS)
+    url = f"/api/cases/{world.case_id}/advisory"
+    body = "{% for r in resources %}{{ 'x' * 1000 }}{% endfor %}"
+    saved = await client.put(url, json=draft(body=body), headers=communications)
+    assert saved.status_code == 200, saved.text
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
+    preview = await client.get(f"{url}/preview", params={"tenant": "acme"}, headers=approver)
+    assert preview.status_code == 422
+    assert "renders more than 2,500 bytes" in preview.json()["detail"]
+    refused = await client.post(f"{url}/send", headers=communications)
+    assert refused.status_code == 422
+    assert "nothing was sent" in refused.json()["detail"]
+    assert "renders more than 2,500 bytes" in refused.json()["detail"]
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0

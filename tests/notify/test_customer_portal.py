@@ -10,6 +10,7 @@ from notify_world import World, draft
 from helpers import MakeUser, api_token, bearer, sign_in
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 
 async def _sent(
@@ -138,3 +139,23 @@ async def test_a_customer_sets_their_webhook_and_rotates_its_secret(
     assert rotated["secret"] != before["secret"] and rotated["secret"].startswith("whsec_")
     removed = await client.put("/api/tenant/webhook", json={"url": ""}, headers=acme)
     assert removed.json()["url"] == ""
+
+
+async def test_a_sent_version_over_a_lowered_bound_is_shown_as_such_not_as_an_error(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_user: MakeUser,
+    make_world: Any,
+) -> None:
+    world: World = await make_world()
+    comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
+    advisory = await _sent(client, comms, world, approver)
+    settings.template_max_output_bytes = 100  # lowered after the send
+    acme = bearer(await api_token(db, await make_user(Role.CUSTOMER, tenant_key="acme")))
+    shown = await client.get(f"/api/advisories/{advisory}", headers=acme)
+    assert shown.status_code == 200
+    text = shown.json()["versions"][0]["text"]
+    assert text.startswith("(This version cannot be shown: ")
+    assert "at most 100 (VULNOPS_TEMPLATE_MAX_OUTPUT_BYTES)" in text

@@ -21,9 +21,11 @@ from vulnops.notify.rendering import (
     render,
 )
 from vulnops.notify.retry import RetryPolicy
+from vulnops.notify.sandbox import RenderLimits
 from vulnops.notify.sending import within_quota
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LIMITS = RenderLimits(max_size=2**20, max_seconds=5)
 
 
 def _context(resources: int, total: int | None = None, **changes: object) -> AdvisoryContext:
@@ -55,24 +57,28 @@ def _context(resources: int, total: int | None = None, **changes: object) -> Adv
 
 
 def test_the_default_template_lists_the_tenants_resources_and_their_exposure() -> None:
-    text = render(DEFAULT_BODY, _context(3, total=250))
+    text = render(DEFAULT_BODY, _context(3, total=250), limits=LIMITS)
     assert text.startswith(f"**{TLP}** — for Acme")
     assert "| r0 | eu-west | 2026-11-25 00:00 UTC | 2026-11-27 09:30 UTC | 2 d 9 h |" in text
     assert "| r1 | eu-west | 2026-11-25 00:00 UTC | still exposed | 2 d 9 h |" in text
     assert "…and 247 more." in text
     assert "Nothing: we fixed it for you." in text
-    acting = render(DEFAULT_BODY, _context(0, action_required=True, action_steps="Rotate keys."))
+    acting = render(
+        DEFAULT_BODY,
+        _context(0, action_required=True, action_steps="Rotate keys."),
+        limits=LIMITS,
+    )
     assert "**Action is required.**" in acting and "Rotate keys." in acting
     assert "None of your resources is affected any more." in acting
 
 
 def test_template_errors_say_where_and_what() -> None:
     with pytest.raises(RenderError, match="line 3"):
-        render("a\nb\n{% for %}", _context(1))
+        render("a\nb\n{% for %}", _context(1), limits=LIMITS)
     with pytest.raises(RenderError, match="'dict object' has no attribute 'nmae'"):
-        render("{{ tenant.nmae }}", _context(1))
+        render("{{ tenant.nmae }}", _context(1), limits=LIMITS)
     with pytest.raises(RenderError):
-        render("{{ tenant.__class__.__subclasses__() }}", _context(1))
+        render("{{ tenant.__class__.__subclasses__() }}", _context(1), limits=LIMITS)
 
 
 def test_exposure_reads_like_a_person_wrote_it() -> None:

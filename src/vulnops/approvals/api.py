@@ -11,6 +11,7 @@ from vulnops.approvals.schemas import ApprovalOut
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import Id, PageNumber
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 
@@ -23,8 +24,8 @@ async def list_approvals(
     session: SessionDep,
     status: service.Status | None = service.Status.PENDING,
     step: service.Step | None = None,
-    case_id: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    case_id: Id | None = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(READ),
 ) -> PageOut[ApprovalOut]:

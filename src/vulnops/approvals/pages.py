@@ -13,6 +13,7 @@ from vulnops.approvals import service
 from vulnops.approvals.api import READ
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
+from vulnops.db.bounded import PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.settings import Settings
 from vulnops.ui.templating import render
@@ -24,9 +25,9 @@ router = APIRouter(include_in_schema=False)
 async def approvals_page(
     request: Request,
     session: SessionDep,
-    status: Annotated[str, Query(max_length=16)] = "pending",
+    status: Annotated[Text, Query(max_length=16)] = "pending",
     mine: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(READ),
 ) -> HTMLResponse:
     """``mine``: what waits for the viewer's own decision."""

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Input
+
 
 class ApprovalOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -24,7 +26,7 @@ class ApprovalOut(BaseModel):
     single_person: bool
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     """A decision on what waits for approval: a comment is kept (and needed to reject)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

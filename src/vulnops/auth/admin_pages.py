@@ -13,6 +13,7 @@ from vulnops.auth.deps import require
 from vulnops.auth.pages import valid_email
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role, allowed
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.tenants import service as tenants
@@ -61,9 +62,9 @@ async def _users_page(
 async def users_page(
     request: Request,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=200)] = "",
-    role: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text, Query(max_length=200)] = "",
+    role: Text = "",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     return await _users_page(request, session, q=q, role=role, page=page)
 
@@ -72,11 +73,11 @@ async def users_page(
 async def create_user(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
+    email: Annotated[Text, Form(max_length=320)],
+    password: Annotated[Text, Form(max_length=1024)],
     role: Annotated[Role, Form()],
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    tenant_key: Annotated[str, Form(max_length=100)] = "",
+    display_name: Annotated[Text, Form(max_length=200)] = "",
+    tenant_key: Annotated[Text, Form(max_length=100)] = "",
     principal: Principal = require(MANAGE_USERS),
 ) -> Response:
     try:
@@ -109,7 +110,7 @@ async def _set_disabled(
 @router.post("/admin/users/{user_id}/disable")
 async def disable_user(
     request: Request,
-    user_id: int,
+    user_id: Id,
     session: SessionDep,
     principal: Principal = require(MANAGE_USERS),
 ) -> Response:
@@ -119,7 +120,7 @@ async def disable_user(
 @router.post("/admin/users/{user_id}/enable")
 async def enable_user(
     request: Request,
-    user_id: int,
+    user_id: Id,
     session: SessionDep,
     principal: Principal = require(MANAGE_USERS),
 ) -> Response:

@@ -23,6 +23,7 @@ from vulnops.auth.schemas import (
     UserOut,
     UserPatch,
 )
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 
@@ -44,6 +45,7 @@ async def register(body: Registration, request: Request, session: SessionDep) ->
         email=body.email,
         password=body.password,
         display_name=body.display_name,
+        address=request.client.host if request.client else "unknown",
         settings=request.app.state.settings,
         now=datetime.now(UTC),
     )
@@ -93,7 +95,7 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}")
 async def revoke_token(
-    token_id: int, session: SessionDep, principal: Principal = require(SIGNED_IN)
+    token_id: Id, session: SessionDep, principal: Principal = require(SIGNED_IN)
 ) -> TokenOut:
     token = await service.revoke_token(
         session,
@@ -138,8 +140,8 @@ async def end_session(
 async def list_users(
     session: SessionDep,
     role: Role | None = None,
-    q: str | None = Query(default=None, max_length=200),
-    page: int = Query(default=1, ge=1),
+    q: Text | None = Query(default=None, max_length=200),
+    page: Annotated[PageNumber, Query()] = 1,
     per_page: int = Query(default=50, ge=1, le=MAX_PER_PAGE),
 ) -> PageOut[UserOut]:
     users = await service.list_users(session, role=role, search=q, page=page, per_page=per_page)
@@ -164,13 +166,13 @@ async def create_user(
 
 
 @router.get("/users/{user_id}", dependencies=[require(MANAGE_USERS)])
-async def get_user(user_id: int, session: SessionDep) -> UserOut:
+async def get_user(user_id: Id, session: SessionDep) -> UserOut:
     return UserOut.model_validate(await service.get_user(session, user_id=user_id))
 
 
 @router.patch("/users/{user_id}")
 async def update_user(
-    user_id: int,
+    user_id: Id,
     body: UserPatch,
     session: SessionDep,
     principal: Principal = require(MANAGE_USERS),

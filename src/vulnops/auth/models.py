@@ -103,6 +103,20 @@ class LoginFailure(Base):
     )
 
 
+class RegistrationAttempt(Base):
+    """A self-registration that was answered, counted per client address: registration is open
+    to anyone, so without a limit one address could make accounts (and send email) by the
+    thousand."""
+
+    __tablename__ = "registration_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_registration_attempts_address_at", "address", "at"),)
+
+
 class SecondFactor(Base):
     """A TOTP app or a passkey of a user. TOTP: ``totp_secret`` and ``last_step`` (the newest
     30-second step accepted: a code is good once). Passkey: the WebAuthn credential, its public

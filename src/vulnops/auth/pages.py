@@ -14,8 +14,9 @@ from vulnops.auth import registration, second_factor, service, sessions
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, STAFF_ROLES
+from vulnops.db.bounded import Id, Text
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, Invalid
+from vulnops.errors import DomainError, Invalid, RateLimited
 from vulnops.settings import Settings
 from vulnops.ui.templating import flash, redirect, render
 
@@ -38,7 +39,7 @@ def valid_email(value: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
-async def login_form(request: Request, next: str = "/") -> HTMLResponse:
+async def login_form(request: Request, next: Text = "/") -> HTMLResponse:
     return render(request, "login.html", {"next": _safe_next(next), "email": ""})
 
 
@@ -46,9 +47,9 @@ async def login_form(request: Request, next: str = "/") -> HTMLResponse:
 async def login(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
-    next: Annotated[str, Form()] = "/",
+    email: Annotated[Text, Form(max_length=320)],
+    password: Annotated[Text, Form(max_length=1024)],
+    next: Annotated[Text, Form()] = "/",
 ) -> Response:
     address = request.client.host if request.client else "unknown"
     try:
@@ -117,9 +118,9 @@ async def register_form(request: Request) -> HTMLResponse:
 async def register(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form(max_length=320)],
-    password: Annotated[str, Form(max_length=1024)],
-    display_name: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[Text, Form(max_length=320)],
+    password: Annotated[Text, Form(max_length=1024)],
+    display_name: Annotated[Text, Form(max_length=200)] = "",
 ) -> Response:
     try:
         answer = await registration.register_researcher(
@@ -127,23 +128,27 @@ async def register(
             email=valid_email(email),
             password=password,
             display_name=display_name,
+            address=request.client.host if request.client else "unknown",
             settings=request.app.state.settings,
             now=datetime.now(UTC),
         )
     except DomainError as error:
-        return render(
+        response = render(
             request,
             "register.html",
             {"error": error.detail, "email": email, "display_name": display_name},
             status_code=error.status,
         )
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     await session.commit()
     return render(request, "register_sent.html", {"answer": answer})
 
 
 @router.get("/register/confirm", response_class=HTMLResponse, dependencies=[require(PUBLIC)])
 async def confirm_form(
-    request: Request, token: Annotated[str, Query(max_length=100)] = ""
+    request: Request, token: Annotated[Text, Query(max_length=100)] = ""
 ) -> HTMLResponse:
     """A button rather than confirming on GET: a mail scanner that opens links confirms nothing."""
     return render(request, "register_confirm.html", {"token": token, "error": None})
@@ -151,7 +156,7 @@ async def confirm_form(
 
 @router.post("/register/confirm", dependencies=[require(PUBLIC)], response_model=None)
 async def confirm(
-    request: Request, session: SessionDep, token: Annotated[str, Form(max_length=100)]
+    request: Request, session: SessionDep, token: Annotated[Text, Form(max_length=100)]
 ) -> Response:
     try:
         user = await registration.confirm(session, secret=token, now=datetime.now(UTC))
@@ -205,7 +210,7 @@ async def account(
 @router.post("/account/sessions/{session_id:int}/end", response_model=None)
 async def end_session(
     request: Request,
-    session_id: int,
+    session_id: Id,
     session: SessionDep,
     principal: Principal = require(SIGNED_IN),
 ) -> Response:
@@ -221,8 +226,8 @@ async def end_session(
 async def change_password(
     request: Request,
     session: SessionDep,
-    current_password: Annotated[str, Form(max_length=1024)],
-    new_password: Annotated[str, Form(max_length=1024)],
+    current_password: Annotated[Text, Form(max_length=1024)],
+    new_password: Annotated[Text, Form(max_length=1024)],
     principal: Principal = require(SIGNED_IN),
 ) -> Response:
     try:
@@ -277,7 +282,7 @@ async def tokens_page(
 async def create_token(
     request: Request,
     session: SessionDep,
-    name: Annotated[str, Form(min_length=1, max_length=100)],
+    name: Annotated[Text, Form(min_length=1, max_length=100)],
     expires_in_days: Annotated[int, Form(ge=1, le=3650)] = 90,
     principal: Principal = require(SIGNED_IN),
 ) -> HTMLResponse:
@@ -297,7 +302,7 @@ async def create_token(
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token(
     request: Request,
-    token_id: int,
+    token_id: Id,
     session: SessionDep,
     principal: Principal = require(SIGNED_IN),
 ) -> Response:

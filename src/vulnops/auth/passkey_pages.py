@@ -9,19 +9,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vulnops.auth import passkeys, second_factor, service
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN
+from vulnops.db.bounded import Input
 from vulnops.db.deps import SessionDep
 from vulnops.settings import Settings
 
 router = APIRouter(include_in_schema=False)
 
 
-class PasskeyIn(BaseModel):
+class PasskeyIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="", max_length=100)

@@ -1,4 +1,5 @@
-"""Sign-in limits per account and per client address, counted in PostgreSQL.
+"""Sign-in limits per account and per client address, and self-registrations per client
+address, counted in PostgreSQL.
 
 An address that fails too often is refused until its window has passed: it is the attacker's.
 An account is never locked, because anyone can fail on anyone's account: after
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.auth.models import LoginFailure
+from vulnops.auth.models import LoginFailure, RegistrationAttempt
 from vulnops.errors import RateLimited
 
 
@@ -91,6 +92,42 @@ async def check(
         )
 
 
+REGISTRATION_WINDOW = timedelta(hours=1)
+
+_REGISTRATIONS = text(
+    "SELECT count(*) AS answered, min(at) AS oldest FROM registration_attempts "
+    "WHERE address = :address AND at > :since"
+)
+
+
+async def admit_registration(
+    session: AsyncSession, *, address: str, per_hour: int, now: datetime
+) -> None:
+    """Count a self-registration from ``address``, or raise 429 when the address had
+    ``per_hour`` answered within the last hour (before any password is hashed or email queued).
+
+    Every answered registration counts, for a new address or a taken one alike: counting only
+    new accounts would tell which addresses are taken. Registrations from one address take
+    their turn under a lock held until the registration commits, so concurrent ones cannot all
+    read a count below the limit; a registration that fails later is not counted."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"registration-address:{address}"},
+    )
+    row = (
+        await session.execute(
+            _REGISTRATIONS, {"address": address, "since": now - REGISTRATION_WINDOW}
+        )
+    ).one()
+    if row.answered >= per_hour:
+        raise RateLimited(
+            f"{row.answered} registrations came from this address within the hour, the most "
+            "one address may make; try again later",
+            retry_after=_seconds_until(row.oldest + REGISTRATION_WINDOW, now),
+        )
+    session.add(RegistrationAttempt(address=address, at=now))
+
+
 def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
@@ -106,7 +143,11 @@ async def clear_account(session: AsyncSession, *, email: str) -> None:
 
 
 async def prune(session: AsyncSession, *, window_seconds: int) -> int:
-    result = await session.execute(
+    """Forget failed sign-ins older than the window, and registrations older than theirs."""
+    failures = await session.execute(
         delete(LoginFailure).where(LoginFailure.at < func.now() - timedelta(seconds=window_seconds))
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    registrations = await session.execute(
+        delete(RegistrationAttempt).where(RegistrationAttempt.at < func.now() - REGISTRATION_WINDOW)
+    )
+    return int(failures.rowcount) + int(registrations.rowcount)  # type: ignore[attr-defined]

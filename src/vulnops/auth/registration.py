@@ -5,7 +5,8 @@ accounts exist: a new address gets an account waiting for confirmation and a lin
 it; a taken one gets an email telling its owner that someone tried (with a link to sign in).
 Both paths hash the password, so they take as long. An unconfirmed account registered again
 gets the new password and a new link (the old link stops working): whoever reads the inbox
-decides. Nothing is sent, and nobody can register, without SMTP.
+decides. Nothing is sent, and nobody can register, without SMTP. One client address gets
+``VULNOPS_REGISTRATIONS_PER_ADDRESS_PER_HOUR`` answers an hour (``ratelimit``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
-from vulnops.auth import passwords, tokens
+from vulnops.auth import passwords, ratelimit, tokens
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
 from vulnops.auth.service import normalize_email
@@ -42,11 +43,13 @@ async def register_researcher(
     email: str,
     password: str,
     display_name: str,
+    address: str,
     settings: Settings,
     now: datetime,
 ) -> str:
     """Anyone may ask to become a researcher (and only that); the answer, the same for a new
-    and a taken address. The caller commits."""
+    and a taken address. ``address``: the client's, whose registrations are limited. The
+    caller commits."""
     email = normalize_email(email)
     passwords.check_strength(password, email=email)
     if not settings.smtp_enabled:
@@ -54,6 +57,9 @@ async def register_researcher(
             "self-registration needs email to confirm the address, and this installation has "
             "none (VULNOPS_SMTP_HOST); ask the security team for an account"
         )
+    await ratelimit.admit_registration(
+        session, address=address, per_hour=settings.registrations_per_address_per_hour, now=now
+    )
     password_hash = await passwords.hash_password(password)
     user = await session.scalar(select(User).where(User.email == email).with_for_update())
     if user is not None and not user.awaiting_confirmation:

@@ -5,9 +5,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from vulnops.auth.roles import Role
+from vulnops.db.bounded import Flag, Input
 
 
-class UserCreate(BaseModel):
+class UserCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
@@ -23,7 +24,7 @@ class Accepted(BaseModel):
     detail: str
 
 
-class Registration(BaseModel):
+class Registration(Input):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
@@ -31,13 +32,13 @@ class Registration(BaseModel):
     display_name: str = Field(default="", max_length=200)
 
 
-class UserPatch(BaseModel):
+class UserPatch(Input):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
     tenant_key: str | None = None
     display_name: str | None = Field(default=None, max_length=200)
-    disabled: bool | None = None
+    disabled: Flag | None = None
 
 
 class UserOut(BaseModel):
@@ -62,7 +63,7 @@ class MeOut(BaseModel):
     permissions: list[str]
 
 
-class TokenCreate(BaseModel):
+class TokenCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)

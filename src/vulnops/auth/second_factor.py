@@ -24,6 +24,7 @@ from vulnops.auth.deps import require
 from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC, SIGNED_IN, Role
+from vulnops.db.bounded import Id, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.settings import Settings
@@ -170,7 +171,7 @@ async def second_factor_form(request: Request, session: SessionDep) -> Response:
 
 @router.post("/login/second-factor", dependencies=[require(PUBLIC)], response_model=None)
 async def second_factor(
-    request: Request, session: SessionDep, code: Annotated[str, Form(max_length=40)]
+    request: Request, session: SessionDep, code: Annotated[Text, Form(max_length=40)]
 ) -> Response:
     try:
         user, pending = await pending_user(request, session)
@@ -217,8 +218,8 @@ def _setup_context(user: User, pending: dict[str, Any], error: str | None) -> di
 async def setup(
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Form(max_length=40)],
-    name: Annotated[str, Form(max_length=100)] = "",
+    code: Annotated[Text, Form(max_length=40)],
+    name: Annotated[Text, Form(max_length=100)] = "",
 ) -> Response:
     try:
         user, pending = await pending_user(request, session)
@@ -287,8 +288,8 @@ async def security(
 async def add_totp(
     request: Request,
     session: SessionDep,
-    code: Annotated[str, Form(max_length=40)],
-    name: Annotated[str, Form(max_length=100)] = "",
+    code: Annotated[Text, Form(max_length=40)],
+    name: Annotated[Text, Form(max_length=100)] = "",
     principal: Principal = require(SIGNED_IN),
 ) -> Response:
     user = await service.get_user(session, user_id=principal.user_id)
@@ -322,7 +323,7 @@ async def _proven(session: AsyncSession, *, user: User, password: str) -> None:
 async def new_recovery_codes(
     request: Request,
     session: SessionDep,
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
     principal: Principal = require(SIGNED_IN),
 ) -> HTMLResponse:
     user = await service.get_user(session, user_id=principal.user_id)
@@ -340,9 +341,9 @@ async def new_recovery_codes(
 @router.post("/account/security/factors/{factor_id:int}/remove", response_model=None)
 async def remove_factor(
     request: Request,
-    factor_id: int,
+    factor_id: Id,
     session: SessionDep,
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
     principal: Principal = require(SIGNED_IN),
 ) -> Response:
     user = await service.get_user(session, user_id=principal.user_id)

@@ -13,7 +13,7 @@ blueprint = procrastinate.Blueprint()
 @blueprint.periodic(cron="17 * * * *")
 @blueprint.task(queueing_lock="prune_login_failures", pass_context=True)
 async def prune_login_failures(context: procrastinate.JobContext, timestamp: int) -> int:
-    """Forget failed sign-ins older than the rate-limit window."""
+    """Forget failed sign-ins and self-registrations older than their rate-limit windows."""
     settings = job_settings(context)
     async with job_database(context).session() as session:
         removed = await ratelimit.prune(

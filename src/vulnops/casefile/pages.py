@@ -31,6 +31,7 @@ from vulnops.cases.states import (
     moves_open,
     reached_any,
 )
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, Invalid
 from vulnops.fleet import blast
@@ -53,7 +54,7 @@ async def _staff(session: SessionDep) -> list[User]:
 
 @router.get("/cases/{case_id:int}", response_class=HTMLResponse)
 async def case_page(
-    request: Request, case_id: int, session: SessionDep, principal: Principal = require(READ)
+    request: Request, case_id: Id, session: SessionDep, principal: Principal = require(READ)
 ) -> HTMLResponse:
     """The case's overview: what it needs next, each area the caller may read at a glance, its
     deadlines, milestones and the decisions open to a person."""
@@ -117,9 +118,9 @@ def _facts(case: Case, reached: Collection[Milestone], found: CaseSections) -> F
 )
 async def affected_tenants_page(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     """The tenants in a case's blast radius, most affected resources first."""
     case = await cases.get_case(session, case_id=case_id)
@@ -139,7 +140,7 @@ async def affected_tenants_page(
 async def new_case_form(
     request: Request,
     session: SessionDep,
-    report: Annotated[list[int] | None, Query()] = None,
+    report: Annotated[list[Id] | None, Query()] = None,
     principal: Principal = require(MANAGE),
 ) -> HTMLResponse:
     sources = [
@@ -157,12 +158,12 @@ async def new_case_form(
 async def open_case(
     request: Request,
     session: SessionDep,
-    title: Annotated[str, Form()] = "",
-    summary: Annotated[str, Form(max_length=100_000)] = "",
-    services: Annotated[str, Form(max_length=5000)] = "",
-    owner_id: Annotated[str, Form()] = "",
-    reports: Annotated[str, Form(max_length=5000)] = "",
-    restricted: Annotated[str, Form(max_length=1)] = "",
+    title: Annotated[Text, Form()] = "",
+    summary: Annotated[Text, Form(max_length=100_000)] = "",
+    services: Annotated[Text, Form(max_length=5000)] = "",
+    owner_id: Annotated[Text, Form()] = "",
+    reports: Annotated[Text, Form(max_length=5000)] = "",
+    restricted: Annotated[Text, Form(max_length=1)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     settings: Settings = request.app.state.settings
@@ -220,16 +221,16 @@ def _words(value: str) -> list[str]:
 @router.post("/cases/{case_id:int}/blast-radius")
 async def compute_blast_radius(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    services: Annotated[str, Form(max_length=5000)] = "",
-    regions: Annotated[str, Form(max_length=20000)] = "",
-    versions: Annotated[str, Form(max_length=5000)] = "",
-    purl: Annotated[str, Form(max_length=2000)] = "",
-    version_range: Annotated[str, Form(alias="range", max_length=2000)] = "",
-    tags_all: Annotated[str, Form(max_length=2000)] = "",
-    tags_any: Annotated[str, Form(max_length=2000)] = "",
-    tags_none: Annotated[str, Form(max_length=2000)] = "",
+    services: Annotated[Text, Form(max_length=5000)] = "",
+    regions: Annotated[Text, Form(max_length=20000)] = "",
+    versions: Annotated[Text, Form(max_length=5000)] = "",
+    purl: Annotated[Text, Form(max_length=2000)] = "",
+    version_range: Annotated[Text, Form(alias="range", max_length=2000)] = "",
+    tags_all: Annotated[Text, Form(max_length=2000)] = "",
+    tags_any: Annotated[Text, Form(max_length=2000)] = "",
+    tags_none: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     case = await cases.get_case(session, case_id=case_id)
@@ -258,10 +259,10 @@ async def compute_blast_radius(
 @router.post("/cases/{case_id:int}/team")
 async def set_team(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    members: Annotated[list[int] | None, Form()] = None,
-    restricted: Annotated[str, Form(max_length=1)] = "",
+    members: Annotated[list[Id] | None, Form()] = None,
+    restricted: Annotated[Text, Form(max_length=1)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     case = await cases.get_case(session, case_id=case_id)
@@ -293,8 +294,8 @@ async def break_glass_form(
 async def break_glass(
     request: Request,
     session: SessionDep,
-    tracking_id: Annotated[str, Form(max_length=40)] = "",
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    tracking_id: Annotated[Text, Form(max_length=40)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(BREAK_GLASS),
 ) -> Response:
     try:

@@ -22,6 +22,7 @@ from vulnops.cases.api import READ
 from vulnops.cases.models import Case
 from vulnops.cases.severity import DataSensitivity, Impact, cvss_base_metrics
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.disclosure import disclosing as disclosure
 from vulnops.fleet import blast
@@ -43,7 +44,7 @@ def header(case: Case, tab: str, now: datetime) -> dict[str, Any]:
 @router.get(
     "/cases/{case_id:int}/severity", response_class=HTMLResponse, dependencies=[require(READ)]
 )
-async def severity_tab(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+async def severity_tab(request: Request, case_id: Id, session: SessionDep) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
     return render(
         request,
@@ -63,7 +64,7 @@ async def severity_tab(request: Request, case_id: int, session: SessionDep) -> H
 @router.get(
     "/cases/{case_id:int}/blast-radius", response_class=HTMLResponse, dependencies=[require(READ)]
 )
-async def blast_tab(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+async def blast_tab(request: Request, case_id: Id, session: SessionDep) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
     return render(
         request,
@@ -77,7 +78,7 @@ async def blast_tab(request: Request, case_id: int, session: SessionDep) -> HTML
 
 @router.get("/cases/{case_id:int}/fixes", response_class=HTMLResponse)
 async def fixes_tab(
-    request: Request, case_id: int, session: SessionDep, principal: Principal = require(READ)
+    request: Request, case_id: Id, session: SessionDep, principal: Principal = require(READ)
 ) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
     settings: Settings = request.app.state.settings
@@ -104,7 +105,7 @@ async def fixes_tab(
 @router.get(
     "/cases/{case_id:int}/disclosure", response_class=HTMLResponse, dependencies=[require(READ)]
 )
-async def disclosure_tab(request: Request, case_id: int, session: SessionDep) -> HTMLResponse:
+async def disclosure_tab(request: Request, case_id: Id, session: SessionDep) -> HTMLResponse:
     now = datetime.now(UTC)
     case = await cases.get_case(session, case_id=case_id)
     settings: Settings = request.app.state.settings
@@ -125,11 +126,11 @@ async def disclosure_tab(request: Request, case_id: int, session: SessionDep) ->
 )
 async def timeline_tab(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    show: Annotated[str, Query(max_length=20)] = "",
+    show: Annotated[Text, Query(max_length=20)] = "",
     every: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     """The case's story in sentences, oldest first, grouped by day; ``show`` one group
     (``rollouts``…), ``every`` event rather than the key ones."""

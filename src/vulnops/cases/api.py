@@ -31,6 +31,7 @@ from vulnops.cases.schemas import (
 from vulnops.cases.severity import Rating
 from vulnops.cases.sla import SlaPolicy
 from vulnops.cases.states import CaseState
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import Forbidden
@@ -72,14 +73,14 @@ async def list_cases(
     session: SessionDep,
     state: CaseState | None = None,
     rating: Rating | None = None,
-    service_name: Annotated[str | None, Query(alias="service", max_length=100)] = None,
-    owner_id: int | None = None,
-    assigned_to: int | None = None,
+    service_name: Annotated[Text | None, Query(alias="service", max_length=100)] = None,
+    owner_id: Id | None = None,
+    assigned_to: Id | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     overdue: bool = False,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "opened",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text | None, Query(max_length=200)] = None,
+    sort: Text = "opened",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(READ),
 ) -> PageOut[CaseOut]:
@@ -107,7 +108,7 @@ async def list_cases(
 
 
 @router.get("/cvss", dependencies=[require(READ)])
-async def score_cvss(vector: Annotated[str, Query(min_length=1, max_length=300)]) -> CvssOut:
+async def score_cvss(vector: Annotated[Text, Query(min_length=1, max_length=300)]) -> CvssOut:
     """Score a CVSS 3.1, 3.0 or 4.0 vector (what the case page's calculator shows as its metrics
     are chosen); a vector that is not valid is a 422 naming the metric."""
     found = severity.score_cvss(vector, field="vector")
@@ -120,13 +121,13 @@ async def score_cvss(vector: Annotated[str, Query(min_length=1, max_length=300)]
 
 
 @router.get("/{case_id:int}", dependencies=[require(READ)])
-async def get_case(case_id: int, session: SessionDep) -> CaseOut:
+async def get_case(case_id: Id, session: SessionDep) -> CaseOut:
     return case_out(await service.get_case(session, case_id=case_id), now=datetime.now(UTC))
 
 
 @router.patch("/{case_id:int}")
 async def update_case(
-    case_id: int, body: CasePatch, session: SessionDep, principal: Principal = require(MANAGE)
+    case_id: Id, body: CasePatch, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> CaseOut:
     case = await service.update_case(
         session,
@@ -146,7 +147,7 @@ async def update_case(
 @router.put("/{case_id:int}/severity")
 async def assess_severity(
     request: Request,
-    case_id: int,
+    case_id: Id,
     body: SeverityIn,
     session: SessionDep,
     principal: Principal = require(MANAGE),
@@ -171,7 +172,7 @@ async def assess_severity(
 
 @router.post("/{case_id:int}/acknowledge")
 async def acknowledge(
-    case_id: int, request: Request, session: SessionDep, principal: Principal = require(MANAGE)
+    case_id: Id, request: Request, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> CaseOut:
     now = datetime.now(UTC)
     case = await service.acknowledge(
@@ -188,7 +189,7 @@ async def acknowledge(
 
 @router.post("/{case_id:int}/transition")
 async def transition(
-    case_id: int,
+    case_id: Id,
     body: TransitionIn,
     request: Request,
     session: SessionDep,
@@ -215,7 +216,7 @@ async def transition(
 
 @router.post("/{case_id:int}/reopen")
 async def reopen(
-    case_id: int,
+    case_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -236,7 +237,7 @@ async def reopen(
 
 
 @router.get("/{case_id:int}/milestones", dependencies=[require(READ)])
-async def case_milestones(case_id: int, session: SessionDep) -> list[MilestoneOut]:
+async def case_milestones(case_id: Id, session: SessionDep) -> list[MilestoneOut]:
     """The facts the case's state is derived from, in lifecycle order."""
     await service.get_case(session, case_id=case_id)
     reached = await milestones.reached(session, case_id=case_id)
@@ -245,9 +246,9 @@ async def case_milestones(case_id: int, session: SessionDep) -> list[MilestoneOu
 
 @router.get("/{case_id:int}/events", dependencies=[require(READ)])
 async def case_events(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
 ) -> PageOut[EventOut]:
     """The case's own events, oldest first (the case page's timeline adds its reports')."""
@@ -265,14 +266,14 @@ async def _team_out(session: SessionDep, case: Case) -> TeamOut:
 
 
 @router.get("/{case_id:int}/team", dependencies=[require(READ)])
-async def get_team(case_id: int, session: SessionDep) -> TeamOut:
+async def get_team(case_id: Id, session: SessionDep) -> TeamOut:
     """Who is on the case's team, and whether only they see it."""
     return await _team_out(session, await service.get_case(session, case_id=case_id))
 
 
 @router.put("/{case_id:int}/team")
 async def set_team(
-    case_id: int, body: TeamIn, session: SessionDep, principal: Principal = require(MANAGE)
+    case_id: Id, body: TeamIn, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> TeamOut:
     """Restrict the case to its team (or open it to all staff) and name the members."""
     case = await service.get_case(session, case_id=case_id)

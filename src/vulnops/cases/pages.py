@@ -20,6 +20,7 @@ from vulnops.cases.models import Case
 from vulnops.cases.schemas import SeverityIn
 from vulnops.cases.severity import Rating
 from vulnops.cases.states import CaseState
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import Invalid
 from vulnops.ui.forms import form_action
@@ -32,14 +33,14 @@ router = APIRouter(include_in_schema=False)
 async def cases_page(
     request: Request,
     session: SessionDep,
-    state: str = "",
-    rating: str = "",
-    service_name: Annotated[str, Query(alias="service", max_length=100)] = "",
+    state: Text = "",
+    rating: Text = "",
+    service_name: Annotated[Text, Query(alias="service", max_length=100)] = "",
     overdue: bool = False,
     mine: bool = False,
-    q: Annotated[str, Query(max_length=200)] = "",
-    sort: str = "opened",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text, Query(max_length=200)] = "",
+    sort: Text = "opened",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(READ),
 ) -> HTMLResponse:
     """``mine``: the open cases the viewer owns or responds to (their work queue's list)."""
@@ -92,18 +93,18 @@ def _form_bool(value: str) -> bool | None:
 @router.post("/cases/{case_id:int}/severity")
 async def assess(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    reason: Annotated[str, Form()] = "",
-    cvss31_vector: Annotated[str, Form()] = "",
-    cvss40_vector: Annotated[str, Form()] = "",
-    impact: Annotated[str, Form()] = "",
-    data_sensitivity: Annotated[str, Form()] = "",
-    exploitation: Annotated[str, Form()] = "none",
-    automatable: Annotated[str, Form(pattern="^(|yes|no)$")] = "",
-    technical_impact: Annotated[str, Form()] = "",
-    mission_wellbeing: Annotated[str, Form()] = "",
-    cwe_id: Annotated[str, Form()] = "",
+    reason: Annotated[Text, Form()] = "",
+    cvss31_vector: Annotated[Text, Form()] = "",
+    cvss40_vector: Annotated[Text, Form()] = "",
+    impact: Annotated[Text, Form()] = "",
+    data_sensitivity: Annotated[Text, Form()] = "",
+    exploitation: Annotated[Text, Form()] = "none",
+    automatable: Annotated[Text, Form(pattern="^(|yes|no)$")] = "",
+    technical_impact: Annotated[Text, Form()] = "",
+    mission_wellbeing: Annotated[Text, Form()] = "",
+    cwe_id: Annotated[Text, Form()] = "",
     publicly_disclosed: Annotated[bool, Form()] = False,
     customer_action_required: Annotated[bool, Form()] = False,
     principal: Principal = require(MANAGE),
@@ -152,7 +153,7 @@ async def assess(
 
 @router.post("/cases/{case_id:int}/acknowledge")
 async def acknowledge(
-    request: Request, case_id: int, session: SessionDep, principal: Principal = require(MANAGE)
+    request: Request, case_id: Id, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> Response:
     case = await service.acknowledge(
         session,
@@ -170,10 +171,10 @@ async def acknowledge(
 @router.post("/cases/{case_id:int}/transition")
 async def transition(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     state: Annotated[CaseState, Form()],
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(PROGRESS),
 ) -> Response:
     """A person's decision (triage, mitigated without a deployment, no customer needs telling,
@@ -203,9 +204,9 @@ async def transition(
 @router.post("/cases/{case_id:int}/reopen")
 async def reopen(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(PROGRESS),
 ) -> Response:
     async def work() -> Case:
@@ -230,13 +231,13 @@ async def reopen(
 @router.post("/cases/{case_id:int}/edit")
 async def edit(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    title: Annotated[str, Form(min_length=3, max_length=300)],
-    summary: Annotated[str, Form(max_length=100_000)] = "",
-    services: Annotated[str, Form(max_length=5000)] = "",
-    owner_id: Annotated[str, Form()] = "",
-    responder_id: Annotated[str, Form()] = "",
+    title: Annotated[Text, Form(min_length=3, max_length=300)],
+    summary: Annotated[Text, Form(max_length=100_000)] = "",
+    services: Annotated[Text, Form(max_length=5000)] = "",
+    owner_id: Annotated[Text, Form()] = "",
+    responder_id: Annotated[Text, Form()] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     case = await service.update_case(

@@ -8,10 +8,11 @@ from vulnops.cases.assessment import parse_cwe
 from vulnops.cases.severity import DataSensitivity, Impact, Rating
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
 from vulnops.cases.states import CaseState, Milestone
+from vulnops.db.bounded import Flag, Input
 from vulnops.errors import Invalid
 
 
-class CaseIn(BaseModel):
+class CaseIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=3, max_length=300)
@@ -22,14 +23,14 @@ class CaseIn(BaseModel):
     report_ids: list[int] = Field(
         default_factory=list, max_length=500, description="Reports this case is opened from."
     )
-    restricted: bool | None = Field(
+    restricted: Flag | None = Field(
         default=None,
         description="Only its team (owner, responder, members, its creator) sees it; unset: "
         "not chosen, and a critical rating restricts it (VULNOPS_RESTRICT_CRITICAL_CASES).",
     )
 
 
-class CasePatch(BaseModel):
+class CasePatch(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str | None = Field(default=None, min_length=3, max_length=300)
@@ -40,7 +41,7 @@ class CasePatch(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class SeverityIn(BaseModel):
+class SeverityIn(Input):
     """The whole assessment; it replaces the previous one and is recorded with its reason."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -50,12 +51,12 @@ class SeverityIn(BaseModel):
     impact: Impact | None = None
     data_sensitivity: DataSensitivity | None = None
     exploitation: Exploitation = Exploitation.NONE
-    automatable: bool | None = None
+    automatable: Flag | None = None
     technical_impact: TechnicalImpact | None = None
     mission_wellbeing: MissionWellbeing | None = None
     cwe_id: int | None = Field(default=None, description="79 or CWE-79.")
-    publicly_disclosed: bool = False
-    customer_action_required: bool = False
+    publicly_disclosed: Flag = False
+    customer_action_required: Flag = False
     reason: str = Field(min_length=1, max_length=2000, description="Why; kept in the event log.")
 
     @field_validator("cwe_id", mode="before")
@@ -69,14 +70,14 @@ class SeverityIn(BaseModel):
             raise ValueError(error.detail) from None
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     state: CaseState
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=2000)
@@ -141,10 +142,10 @@ class CvssOut(BaseModel):
     severity: str
 
 
-class TeamIn(BaseModel):
+class TeamIn(Input):
     model_config = ConfigDict(extra="forbid")
 
-    restricted: bool = Field(description="Only the team sees the case.")
+    restricted: Flag = Field(description="Only the team sees the case.")
     members: list[int] = Field(
         default_factory=list, max_length=200, description="User ids besides owner and responder."
     )
@@ -162,7 +163,7 @@ class TeamOut(BaseModel):
     members: list[MemberOut]
 
 
-class BreakGlassIn(BaseModel):
+class BreakGlassIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     tracking_id: str = Field(max_length=40)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,16 +30,18 @@ cases_app = group("Cases.")
 
 
 def _load(path: Path) -> object:
-    import yaml
+    """The file's document, within the bounds an upload of it would have (a SARIF log's size
+    and every document's nesting)."""
+    from vulnops.errors import DomainError
+    from vulnops.parsing_limits import MAX_YAML_BYTES, load_json, load_yaml
 
     text = path.read_text()
     try:
-        return (
-            json.loads(text) if path.suffix.lower() in {".json", ".sarif"} else yaml.safe_load(text)
-        )
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
-        raise fail(f"{path} is not valid JSON or YAML: {first}", 2) from None
+        if path.suffix.lower() in {".json", ".sarif"}:
+            return load_json(text, max_bytes=settings().max_sarif_bytes, source=str(path))
+        return load_yaml(text, max_bytes=MAX_YAML_BYTES, source=str(path))[0]
+    except DomainError as error:
+        raise fail(error.detail.splitlines()[0], 2) from None
 
 
 def _report_in(document: object, path: Path) -> Any:
@@ -81,7 +82,11 @@ def submit(
         principal = users.principal_of(user, via="session")
         if data is None:
             created, known = await scans.import_log(
-                session, principal=principal, log=findings(document), service=service_name
+                session,
+                principal=principal,
+                log=findings(document),
+                service=service_name,
+                settings=settings(),
             )
             console.print(f"{len(created)} new report(s), {known} already known")
             return [report.tracking_id for report in created]

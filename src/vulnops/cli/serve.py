@@ -73,7 +73,7 @@ def serve(
         None, help="Also run a job worker in each web process (default: yes)."
     ),
     workers: int | None = typer.Option(
-        None, min=1, help="Web processes (default: VULNOPS_WEB_WORKERS, 1)."
+        None, min=1, help="Web processes (default: VULNOPS_WEB_WORKERS, one per CPU)."
     ),
 ) -> None:
     """Run the web server: start the database if embedded, migrate, serve."""
@@ -97,15 +97,73 @@ def serve(
     host, port = host or settings.host, port or settings.port
     if demo_data:
         _seed_demo(settings, conninfo, port=port)
-    console.print(f"vulnops listening on [bold]http://{host}:{port}[/bold]")
+    processes = workers or settings.web_workers
+    _fit_pools(settings, conninfo, processes=processes)
+    settings.session_secret()  # made here once, before the web processes start and read it
+    console.print(
+        f"vulnops listening on [bold]http://{host}:{port}[/bold] ({processes} web processes)"
+    )
     uvicorn.run(
         "vulnops.web.app:serving_app",
         factory=True,
         host=host,
         port=port,
-        workers=workers or settings.web_workers,
+        workers=processes,
         log_level=settings.log_level.lower(),
         proxy_headers=UVICORN_PROXY_HEADERS,
+    )
+
+
+def pool_size_within(
+    *, connections: int, processes: int, pool_size: int, worker_connections: int
+) -> int:
+    """The largest pool per web process, at most ``pool_size``, with which ``processes`` web
+    processes stay within ``connections``: each opens its pool twice over in a burst, and its
+    job worker's connections besides. At least 1."""
+    room = connections // processes - worker_connections
+    return max(1, min(pool_size, room // 2))
+
+
+def _fit_pools(settings: Settings, conninfo: str, *, processes: int) -> None:
+    """Lower each web process's pool (through the environment its processes read) so that all
+    of them use at most three quarters of the database's connections — the rest is for
+    ``vulnops worker``, the command line and other clients. A pool size that was set is kept;
+    if it does not fit, that is said."""
+    import psycopg
+
+    from vulnops import jobs
+    from vulnops.settings import get_settings
+
+    with psycopg.connect(conninfo) as conn:
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+        ).fetchone()
+    allowed = int(row[0]) if row else 0
+    worker = (
+        jobs.worker_connections(settings.serve_worker_concurrency)
+        if settings.serve_runs_worker
+        else 0
+    )
+    size = pool_size_within(
+        connections=allowed * 3 // 4,
+        processes=processes,
+        pool_size=settings.db_pool_size,
+        worker_connections=worker,
+    )
+    if size >= settings.db_pool_size:
+        return
+    if "db_pool_size" in settings.model_fields_set:
+        console.print(
+            f"[yellow]{processes} web processes with VULNOPS_DB_POOL_SIZE={settings.db_pool_size} "
+            f"may open more connections than the database's {allowed}[/yellow]"
+        )
+        return
+    os.environ["VULNOPS_DB_POOL_SIZE"] = str(size)
+    get_settings.cache_clear()  # a single web process runs here, and reads the settings again
+    console.print(
+        f"{processes} web processes: {size} database connections each "
+        f"(the database allows {allowed})"
     )
 
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vulnops.approvals.deciding import decided
 from vulnops.approvals.schemas import DecisionIn
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, Role, allowed
+from vulnops.db.bounded import Id, Input, Text
 from vulnops.db.deps import SessionDep
 from vulnops.disclosure import disclosing, public_text, publishing, service
 from vulnops.disclosure.schemas import (
@@ -33,7 +34,7 @@ MANAGE = allowed(Permission.DISCLOSURE_MANAGE)
 WRITE_TEXT = allowed(Permission.DISCLOSURE_MANAGE, Permission.CASES_MANAGE)
 
 
-class NoCveIn(BaseModel):
+class NoCveIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str | None = Field(
@@ -53,7 +54,7 @@ async def _state(request: Request, session: SessionDep, case_id: int) -> Disclos
 
 
 @router.get("/{case_id:int}/public-text", dependencies=[require(READ)])
-async def get_public_text(case_id: int, session: SessionDep) -> dict[str, PublicTextOut | None]:
+async def get_public_text(case_id: Id, session: SessionDep) -> dict[str, PublicTextOut | None]:
     """The approved public text (in use) and the newest version (a draft, if one waits)."""
     approved = await public_text.approved(session, case_id=case_id)
     newest = await public_text.latest(session, case_id=case_id)
@@ -65,7 +66,7 @@ async def get_public_text(case_id: int, session: SessionDep) -> dict[str, Public
 
 @router.put("/{case_id:int}/public-text")
 async def save_public_text(
-    case_id: int,
+    case_id: Id,
     body: PublicTextIn,
     session: SessionDep,
     principal: Principal = require(WRITE_TEXT),
@@ -78,7 +79,7 @@ async def save_public_text(
 
 @router.post("/{case_id:int}/public-text/approve")
 async def approve_public_text(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     body: DecisionIn | None = None,
@@ -99,7 +100,7 @@ async def approve_public_text(
 
 @router.post("/{case_id:int}/public-text/reject")
 async def reject_public_text(
-    case_id: int,
+    case_id: Id,
     body: DecisionIn,
     request: Request,
     session: SessionDep,
@@ -120,11 +121,11 @@ async def reject_public_text(
 
 @router.get("/{case_id:int}/cve-record", dependencies=[require(READ)])
 async def cve_record(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     cve_id: Annotated[
-        str | None,
+        Text | None,
         Query(pattern=service.CVE_ID, description="CVE-2026-12345; default: the reserved one"),
     ] = None,
 ) -> dict[str, Any]:
@@ -140,14 +141,14 @@ async def cve_record(
 
 
 @router.get("/{case_id:int}/disclosure", dependencies=[require(READ)])
-async def disclosure_state(case_id: int, request: Request, session: SessionDep) -> DisclosureOut:
+async def disclosure_state(case_id: Id, request: Request, session: SessionDep) -> DisclosureOut:
     """The CVE decision, the CVE id and its publication, the embargo and the disclosure."""
     return await _state(request, session, case_id)
 
 
 @router.put("/{case_id:int}/disclosure/no-cve")
 async def mark_no_cve(
-    case_id: int,
+    case_id: Id,
     body: NoCveIn,
     request: Request,
     session: SessionDep,
@@ -162,7 +163,7 @@ async def mark_no_cve(
 
 @router.post("/{case_id:int}/disclosure/reserve-cve")
 async def reserve_cve(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     dry_run: bool = False,
@@ -183,7 +184,7 @@ async def reserve_cve(
 
 @router.post("/{case_id:int}/disclosure/publish-cve")
 async def publish_cve(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     dry_run: bool = False,
@@ -212,7 +213,7 @@ async def publish_cve(
 
 @router.post("/{case_id:int}/disclosure")
 async def request_disclosure(
-    case_id: int,
+    case_id: Id,
     body: DiscloseIn,
     request: Request,
     session: SessionDep,
@@ -238,7 +239,7 @@ async def request_disclosure(
 
 @router.post("/{case_id:int}/disclosure/approve")
 async def approve_disclosure(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     body: DecisionIn | None = None,
@@ -259,7 +260,7 @@ async def approve_disclosure(
 
 @router.post("/{case_id:int}/disclosure/reject")
 async def reject_disclosure(
-    case_id: int,
+    case_id: Id,
     body: DecisionIn,
     request: Request,
     session: SessionDep,
@@ -280,7 +281,7 @@ async def reject_disclosure(
 
 @router.post("/{case_id:int}/disclosure/end-embargo")
 async def end_embargo(
-    case_id: int,
+    case_id: Id,
     body: EndEmbargoIn,
     request: Request,
     session: SessionDep,
@@ -302,7 +303,7 @@ async def end_embargo(
 
 @router.get("/{case_id:int}/csaf", dependencies=[require(READ)])
 async def csaf_export(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     category: Literal["csaf_security_advisory", "csaf_vex"] = "csaf_security_advisory",

@@ -1,6 +1,7 @@
 """CVE Services through ``cvelib``: reserve an id, publish a record's CNA container.
 
-cvelib is synchronous (requests); its calls run in a thread. Any error answer becomes an
+cvelib is synchronous (requests); its calls run in a thread. Any error answer — and any
+answer we cannot use, such as a reservation that is not JSON or names no CVE id — becomes an
 :class:`~vulnops.errors.Upstream` error that quotes CVE Services, so that the caller marks
 nothing as done.
 """
@@ -8,6 +9,7 @@ nothing as done.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -15,6 +17,7 @@ from urllib.parse import urljoin
 import requests
 from cvelib.cve_api import CveApi
 
+from vulnops.disclosure.service import CVE_ID
 from vulnops.errors import Invalid, Upstream
 from vulnops.settings import Settings
 
@@ -44,6 +47,8 @@ class CveServices:
             answer = error.response.text[:500] if error.response is not None else ""
             status = error.response.status_code if error.response is not None else "?"
             raise Upstream(f"CVE Services refused to {what}: HTTP {status} {answer}") from None
+        except requests.JSONDecodeError:
+            raise Upstream(f"CVE Services answered the request to {what} with no JSON") from None
         except requests.RequestException as error:
             raise Upstream(f"CVE Services could not be reached to {what}: {error}") from None
 
@@ -52,9 +57,14 @@ class CveServices:
             "reserve a CVE id", lambda: self.api.reserve(1, False, str(year))
         )
         try:
-            return str(answer["cve_ids"][0]["cve_id"])
+            cve_id = answer["cve_ids"][0]["cve_id"]
         except (KeyError, IndexError, TypeError):
-            raise Upstream(f"CVE Services answered the reservation with {answer!r}") from None
+            cve_id = None
+        # Only an id of the CVE form is stored: anything else would reach the database as a
+        # value too long for its column, or sit there as a case's "CVE".
+        if not isinstance(cve_id, str) or not re.fullmatch(CVE_ID, cve_id):
+            raise Upstream(f"CVE Services answered the reservation with no CVE id: {answer!r:.300}")
+        return cve_id
 
     async def publish(self, *, cve_id: str, container: dict[str, Any]) -> None:
         await self._call(

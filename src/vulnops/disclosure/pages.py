@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Role
+from vulnops.db.bounded import Id, Text
 from vulnops.db.deps import SessionDep
 from vulnops.disclosure import disclosing, public_text, publishing
 from vulnops.disclosure.api import MANAGE, WRITE_TEXT
@@ -43,13 +44,13 @@ def _when(value: str) -> datetime | None:
 @router.post("/cases/{case_id:int}/public-text")
 async def save_public_text(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    title: Annotated[str, Form(max_length=300)] = "",
-    description: Annotated[str, Form(max_length=50_000)] = "",
-    impact: Annotated[str, Form(max_length=20_000)] = "",
-    customer_action: Annotated[str, Form(max_length=20_000)] = "",
-    acknowledgments: Annotated[str, Form(max_length=5_000)] = "",
+    title: Annotated[Text, Form(max_length=300)] = "",
+    description: Annotated[Text, Form(max_length=50_000)] = "",
+    impact: Annotated[Text, Form(max_length=20_000)] = "",
+    customer_action: Annotated[Text, Form(max_length=20_000)] = "",
+    acknowledgments: Annotated[Text, Form(max_length=5_000)] = "",
     principal: Principal = require(WRITE_TEXT),
 ) -> Response:
     async def work() -> int:
@@ -116,9 +117,9 @@ async def _decision(
 @router.post("/cases/{case_id:int}/public-text/approve")
 async def approve_public_text(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     return await _decision(
@@ -137,9 +138,9 @@ async def approve_public_text(
 @router.post("/cases/{case_id:int}/public-text/reject")
 async def reject_public_text(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     return await _decision(
@@ -158,9 +159,9 @@ async def reject_public_text(
 @router.post("/cases/{case_id:int}/disclosure/no-cve")
 async def mark_no_cve(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     async def work() -> None:
@@ -174,7 +175,7 @@ async def mark_no_cve(
 
 @router.post("/cases/{case_id:int}/disclosure/reserve-cve")
 async def reserve_cve(
-    request: Request, case_id: int, session: SessionDep, principal: Principal = require(MANAGE)
+    request: Request, case_id: Id, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> Response:
     async def work() -> dict[str, Any]:
         return await publishing.reserve_cve(
@@ -197,10 +198,10 @@ async def reserve_cve(
 @router.post("/cases/{case_id:int}/disclosure/publish-cve")
 async def publish_cve(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     when_public: Annotated[bool, Form()] = False,
-    override_reason: Annotated[str, Form(max_length=2000)] = "",
+    override_reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     async def work() -> dict[str, Any]:
@@ -226,12 +227,12 @@ async def publish_cve(
 @router.post("/cases/{case_id:int}/disclosure/disclose")
 async def request_disclosure(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    public_from: Annotated[str, Form(max_length=40)] = "",
+    public_from: Annotated[Text, Form(max_length=40)] = "",
     cve_choice: Annotated[Literal["", "reserve", "without"], Form()] = "",
-    without_cve_reason: Annotated[str, Form(max_length=2000)] = "",
-    override_reason: Annotated[str, Form(max_length=2000)] = "",
+    without_cve_reason: Annotated[Text, Form(max_length=2000)] = "",
+    override_reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     async def work() -> None:
@@ -260,9 +261,9 @@ async def request_disclosure(
 @router.post("/cases/{case_id:int}/disclosure/end-embargo")
 async def end_embargo(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     async def work() -> None:
@@ -288,9 +289,9 @@ async def end_embargo(
 @router.post("/cases/{case_id:int}/disclosure/approve")
 async def approve_disclosure(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     return await _decision(
@@ -309,9 +310,9 @@ async def approve_disclosure(
 @router.post("/cases/{case_id:int}/disclosure/reject")
 async def reject_disclosure(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     return await _decision(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.roles import PUBLIC
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.disclosure import csaf, public, service
 from vulnops.errors import NotFound
@@ -30,7 +31,7 @@ def _base(request: Request) -> str:
 
 @router.get("/security/advisories.json")
 async def advisories_json(
-    session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+    session: SessionDep, page: Annotated[PageNumber, Query(ge=1)] = 1
 ) -> dict[str, Any]:
     found = await public.public_cases(session, now=datetime.now(UTC), page=page)
     return {
@@ -41,7 +42,11 @@ async def advisories_json(
     }
 
 
-@router.get("/security/advisories.atom")
+class AtomResponse(Response):
+    media_type = "application/atom+xml"
+
+
+@router.get("/security/advisories.atom", response_class=AtomResponse)
 async def advisories_atom(request: Request, session: SessionDep) -> Response:
     """The newest 50 public advisories as an Atom feed."""
     found = await public.public_cases(session, now=datetime.now(UTC), per_page=50)
@@ -65,12 +70,12 @@ async def advisories_atom(request: Request, session: SessionDep) -> Response:
         author = ET.SubElement(entry, f"{{{ATOM}}}author")
         ET.SubElement(author, f"{{{ATOM}}}name").text = "Security response team"
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return Response(body, media_type="application/atom+xml")
+    return AtomResponse(body)
 
 
 @router.get("/security/advisories", response_class=HTMLResponse)
 async def advisories_page(
-    request: Request, session: SessionDep, page: Annotated[int, Query(ge=1)] = 1
+    request: Request, session: SessionDep, page: Annotated[PageNumber, Query(ge=1)] = 1
 ) -> HTMLResponse:
     found = await public.public_cases(session, now=datetime.now(UTC), page=page)
     return render(
@@ -81,13 +86,13 @@ async def advisories_page(
 
 
 @router.get("/security/advisories/{tracking_id}.json")
-async def advisory_json(tracking_id: str, session: SessionDep) -> dict[str, Any]:
+async def advisory_json(tracking_id: Text, session: SessionDep) -> dict[str, Any]:
     found = await public.public_case(session, tracking_id=tracking_id, now=datetime.now(UTC))
     return found.as_json()
 
 
 @router.get("/security/advisories/{tracking_id}", response_class=HTMLResponse)
-async def advisory_page(request: Request, tracking_id: str, session: SessionDep) -> HTMLResponse:
+async def advisory_page(request: Request, tracking_id: Text, session: SessionDep) -> HTMLResponse:
     found = await public.public_case(session, tracking_id=tracking_id, now=datetime.now(UTC))
     return render(request, "public/detail.html", {"advisory": found})
 
@@ -162,7 +167,7 @@ async def csaf_changes(session: SessionDep) -> str:
 
 
 @router.get("/.well-known/csaf/white/{year:int}/{name}")
-async def csaf_file(year: int, name: str, request: Request, session: SessionDep) -> dict[str, Any]:
+async def csaf_file(year: Id, name: Text, request: Request, session: SessionDep) -> dict[str, Any]:
     """A public case's CSAF advisory, where the standard's directory puts it."""
     tracking_id = name.removesuffix(".json").upper()
     found = await public.public_case(session, tracking_id=tracking_id, now=datetime.now(UTC))

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -23,13 +24,15 @@ from vulnops.settings import Settings
 
 
 async def disclosure_row(session: AsyncSession, case_id: int) -> Disclosure:
-    """The case's disclosure row, locked for the caller's transaction (made when missing)."""
+    """The case's disclosure row, locked for the caller's transaction (made when missing).
+
+    Made with ``ON CONFLICT DO NOTHING`` and then locked: two requests that both found no row
+    (two reservations at once) would otherwise both insert it, and the second fail on the key;
+    this way the second waits for the first and then reads what it did."""
     await cases.get_case(session, case_id=case_id)
+    await session.execute(insert(Disclosure).values(case_id=case_id).on_conflict_do_nothing())
     found = await session.get(Disclosure, case_id, with_for_update=True)
-    if found is None:
-        found = Disclosure(case_id=case_id)
-        session.add(found)
-        await session.flush()
+    assert found is not None  # inserted above, and a disclosure row is never deleted
     return found
 
 
@@ -95,6 +98,9 @@ async def reserve_cve(
     now: datetime,
     dry_run: bool = False,
 ) -> dict[str, Any]:
+    """Reserve a CVE id for the case in CVE Services and keep it. An answer that names no CVE
+    id is an :class:`Upstream` error (502) and an id another case holds a :class:`Conflict`
+    (409): either way nothing of the reservation is kept."""
     row = await disclosure_row(session, case_id)
     if row.cve_id is not None:
         raise Conflict(f"the case has {row.cve_id} already")
@@ -103,8 +109,12 @@ async def reserve_cve(
         return {"dry_run": True, "request": cve_services.reserve_request(settings, year=now.year)}
     cve_id = await cve_services.CveServices(settings).reserve(year=now.year)
     row.cve_id, row.cve_reserved_at = cve_id, now
+    # The case is not named: it may be restricted to a team the caller is not on.
     await flush_unique(
-        session, conflict=f"CVE Services answered with {cve_id}, which another case holds already"
+        session,
+        conflict=f"CVE Services answered with {cve_id}, which another case holds already; "
+        "nothing was recorded: CVE Services and vulnops disagree about this id, so look it up "
+        "in CVE Services before reserving again",
     )
     await event(session, case_id, "cve_reserved", actor, cve_id=cve_id)
     return {"dry_run": False, "cve_id": cve_id}

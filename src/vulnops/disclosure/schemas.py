@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Flag, Input
 
-class PublicTextIn(BaseModel):
+
+class PublicTextIn(Input):
     """The case as the public reads it (Markdown): written for the public, never the internal
     summary."""
 
@@ -41,7 +43,7 @@ class PublicTextOut(BaseModel):
     approved_at: datetime | None
 
 
-class DiscloseIn(BaseModel):
+class DiscloseIn(Input):
     """Ask for the case's public disclosure; a second person approves it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -63,16 +65,16 @@ class DiscloseIn(BaseModel):
     )
 
 
-class EndEmbargoIn(BaseModel):
+class EndEmbargoIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=2000, description="Why it ends early.")
 
 
-class PublishCveIn(BaseModel):
+class PublishCveIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    when_public: bool = Field(
+    when_public: Flag = Field(
         default=False,
         description="During the embargo: publish when it ends (a scheduled job does).",
     )

@@ -16,10 +16,13 @@ from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.cases import service as cases
+from vulnops.db.bounded import Id, PageNumber, Text, file_name
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.diskspace import ensure_upload_room
 from vulnops.errors import NotFound
 from vulnops.fleet import blast, exporter, importer, service
+from vulnops.parsing_limits import MAX_DOCUMENT_BYTES, MAX_YAML_BYTES, read_bounded
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
 
@@ -109,7 +112,7 @@ async def list_services(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/fleet/services/{key}", dependencies=[require(READ)])
-async def get_service(key: str, session: SessionDep) -> dict[str, Any]:
+async def get_service(key: Text, session: SessionDep) -> dict[str, Any]:
     found = await service.get_service(session, key=key)
     return {
         "key": found.key,
@@ -125,7 +128,7 @@ async def get_service(key: str, session: SessionDep) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"application/vnd.cyclonedx+json": {}}}},
 )
-async def get_sbom(key: str, version: str, session: SessionDep) -> Response:
+async def get_sbom(key: Text, version: Text, session: SessionDep) -> Response:
     document = await service.sbom(session, service_key=key, version=version)
     return Response(
         json.dumps(document, indent=1),
@@ -136,13 +139,14 @@ async def get_sbom(key: str, version: str, session: SessionDep) -> Response:
 
 @router.put("/fleet/services/{key}/versions/{version}/sbom")
 async def put_sbom(
-    key: str,
-    version: str,
+    key: Text,
+    version: Text,
     request: Request,
     session: SessionDep,
     principal: Principal = require(MANAGE),
 ) -> ImportOut:
     """Import the CycloneDX JSON SBOM (the request body) of a service version."""
+    ensure_upload_room(request)
     summary = await importer.import_bundle(
         session,
         actor=principal.actor,
@@ -164,10 +168,10 @@ async def list_regions(session: SessionDep) -> list[dict[str, Any]]:
 @router.get("/fleet/units", dependencies=[require(READ)])
 async def list_units(
     session: SessionDep,
-    service_key: Annotated[str | None, Query(alias="service", max_length=100)] = None,
-    region: Annotated[str | None, Query(max_length=100)] = None,
-    version: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    service_key: Annotated[Text | None, Query(alias="service", max_length=100)] = None,
+    region: Annotated[Text | None, Query(max_length=100)] = None,
+    version: Annotated[Text | None, Query(max_length=100)] = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
 ) -> PageOut[UnitOut]:
     units = await service.list_units(
@@ -179,8 +183,8 @@ async def list_units(
 @router.get("/fleet/tenants", dependencies=[require(READ)])
 async def list_tenants(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text | None, Query(max_length=200)] = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> PageOut[TenantOut]:
     found = await tenants.list_tenants(session, search=q, page=page, per_page=per_page)
@@ -189,9 +193,9 @@ async def list_tenants(
 
 @router.get("/fleet/tenants/{key}/resources")
 async def tenant_resources(
-    key: str,
+    key: Text,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
     principal: Principal = require(TENANT),
 ) -> PageOut[ResourceOut]:
@@ -215,6 +219,7 @@ async def tenant_resources(
 
 @router.post("/fleet/import", status_code=status.HTTP_201_CREATED, max_body_size=IMPORT_MAX_BYTES)
 async def import_fleet(
+    request: Request,
     session: SessionDep,
     topology: Annotated[UploadFile | None, File(description="topology YAML or JSON")] = None,
     tenants_csv: Annotated[UploadFile | None, File(alias="tenants")] = None,
@@ -225,30 +230,32 @@ async def import_fleet(
     principal: Principal = require(MANAGE),
 ) -> ImportOut:
     """Import any of topology, tenants CSV, resources CSV and SBOMs — all or nothing."""
+    ensure_upload_room(request)
     sboms = []
     for upload in sbom or []:
-        name = upload.filename or "sbom"
+        name = file_name(upload.filename, "sbom")
         target_service, target_version = importer.sbom_target(name)
         sboms.append(
             importer.SbomIn(
                 service=target_service,
                 version=target_version,
-                text=await upload.read(),
+                text=await read_bounded(upload, max_bytes=MAX_DOCUMENT_BYTES, source=name),
                 source=name,
             )
         )
+    topology_in = None
+    if topology is not None:
+        source = file_name(topology.filename, "topology")
+        data = await read_bounded(topology, max_bytes=MAX_YAML_BYTES, source=source)
+        topology_in = (data.decode("utf-8", "replace"), source)
     summary = await importer.import_bundle(
         session,
         actor=principal.actor,
-        topology=(
-            ((await topology.read()).decode("utf-8", "replace"), topology.filename or "topology")
-            if topology
-            else None
-        ),
-        tenants=(upload_chunks(tenants_csv), tenants_csv.filename or "tenants.csv")
+        topology=topology_in,
+        tenants=(upload_chunks(tenants_csv), file_name(tenants_csv.filename, "tenants.csv"))
         if tenants_csv
         else None,
-        resources=(upload_chunks(resources_csv), resources_csv.filename or "resources.csv")
+        resources=(upload_chunks(resources_csv), file_name(resources_csv.filename, "resources.csv"))
         if resources_csv
         else None,
         sboms=sboms,
@@ -263,7 +270,7 @@ async def import_fleet(
     response_class=Response,
     responses={200: {"content": {"application/yaml": {}, "application/json": {}}}},
 )
-async def export_topology(session: SessionDep, format: str = "yaml") -> Response:
+async def export_topology(session: SessionDep, format: Text = "yaml") -> Response:
     document = await exporter.topology(session)
     if format == "json":
         return Response(json.dumps(document, indent=1), media_type="application/json")
@@ -291,9 +298,9 @@ async def export_resources(session: SessionDep) -> StreamingResponse:
 @router.get("/fleet/components", dependencies=[require(READ)])
 async def components(
     session: SessionDep,
-    purl: Annotated[str, Query(min_length=5, max_length=2000, description="pkg:type/ns/name")],
+    purl: Annotated[Text, Query(min_length=5, max_length=2000, description="pkg:type/ns/name")],
     range_: Annotated[
-        str | None, Query(alias="range", max_length=2000, description="vers: range")
+        Text | None, Query(alias="range", max_length=2000, description="vers: range")
     ] = None,
 ) -> dict[str, Any]:
     """Which services, and which of their versions, contain this package in this range — and
@@ -304,7 +311,7 @@ async def components(
 
 @router.put("/cases/{case_id:int}/blast-radius", tags=["cases"])
 async def compute_blast_radius(
-    case_id: int,
+    case_id: Id,
     body: blast.BlastCriteria,
     session: SessionDep,
     principal: Principal = require(allowed(Permission.CASES_MANAGE)),
@@ -321,7 +328,7 @@ async def compute_blast_radius(
     tags=["cases"],
     dependencies=[require(CASE_BLAST)],
 )
-async def get_blast_radius(case_id: int, session: SessionDep) -> BlastOut:
+async def get_blast_radius(case_id: Id, session: SessionDep) -> BlastOut:
     return BlastOut.model_validate(await blast.get(session, case_id=case_id))
 
 
@@ -331,9 +338,9 @@ async def get_blast_radius(case_id: int, session: SessionDep) -> BlastOut:
     dependencies=[require(CASE_BLAST)],
 )
 async def affected_tenants(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 100,
 ) -> PageOut[dict[str, Any]]:
     found = await blast.affected_tenants(session, case_id=case_id, page=page, per_page=per_page)

@@ -12,6 +12,7 @@ from sqlalchemy import Row, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.db.bounded import Input
 from vulnops.db.pagination import Page
 from vulnops.errors import Invalid, NotFound
 from vulnops.fleet.models import BlastRadius, Region, Service
@@ -27,7 +28,7 @@ class ComponentCriterion(BaseModel):
     )
 
 
-class BlastCriteria(BaseModel):
+class BlastCriteria(Input):
     """Units are affected when they match every criterion given; resources on them when their
     tags match too."""
 

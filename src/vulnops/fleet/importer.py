@@ -1,7 +1,9 @@
 """Imports into the inventory, all in the caller's transaction: one problem anywhere and nothing
 is written. Topology is merged by key (services, regions, units are added or updated, none is
 removed); tenants and resources arrive as CSV through ``COPY`` into a staging table, are checked
-there in SQL (reporting CSV line numbers) and then upserted in one statement each."""
+there in SQL (reporting CSV line numbers) and then upserted in one statement each. A CSV file has
+at most :data:`MAX_CSV_LINES` lines, and each value must fit the column it goes to (the checks
+below say which); one past the bounds is refused like any other problem."""
 
 from __future__ import annotations
 
@@ -21,38 +23,56 @@ from vulnops.fleet import topology as topo
 from vulnops.fleet.models import Service
 from vulnops.fleet.sbom import ParsedSbom
 from vulnops.fleet.sbom import parse as parse_sbom
+from vulnops.parsing_limits import MAX_CSV_LINES, MAX_LIST_ITEMS
 
 TENANT_COLUMNS = ("key", "name", "security_emails", "webhook_url")
 RESOURCE_COLUMNS = ("tenant", "service", "region", "scale_unit", "resource_id", "tags")
 MAX_LISTED = 20
 
-# Each check reads the staging table and returns (line, message) for every bad row.
+# Each check reads the staging table and returns (line, message) for every bad row; the lengths
+# are those of the columns the values go to, :max_items is MAX_LIST_ITEMS.
 TENANT_CHECKS = [
-    "SELECT line, 'key: ' || coalesce(quote_literal(key), 'missing') || "
+    "SELECT line, 'key: ' || coalesce(quote_literal(left(key, 100)), 'missing') || "
     "' is not a key (a-z, 0-9, . _ -)' FROM tenants_in "
     "WHERE key IS NULL OR key !~ '^[a-z0-9][a-z0-9._-]{0,99}$'",
     "SELECT line, 'name: missing' FROM tenants_in WHERE coalesce(name, '') = ''",
+    "SELECT line, 'name: longer than 200 characters' FROM tenants_in WHERE length(name) > 200",
+    "SELECT line, 'security_emails: more than ' || CAST(:max_items AS text) || ' addresses' "
+    "FROM tenants_in WHERE cardinality(string_to_array(security_emails, ';')) > :max_items",
+    "SELECT line, 'security_emails: an address longer than 320 characters' FROM tenants_in "
+    "WHERE EXISTS (SELECT FROM unnest(string_to_array(security_emails, ';')) AS e "
+    "WHERE length(e) > 320)",
+    "SELECT line, 'webhook_url: longer than 2000 characters' FROM tenants_in "
+    "WHERE length(webhook_url) > 2000",
     "SELECT line, 'duplicate tenant key ' || quote_literal(key) FROM ("
     "SELECT line, key, count(*) OVER (PARTITION BY key) AS n FROM tenants_in) d WHERE n > 1",
-    "SELECT line, 'security_emails: ' || quote_literal(e) || ' is not an email address' "
+    "SELECT line, 'security_emails: ' || quote_literal(left(e, 100)) || ' is not an email address' "
     "FROM tenants_in, unnest(string_to_array(security_emails, ';')) AS e "
     "WHERE e <> '' AND e !~ '^[^@\\s;]+@[^@\\s;]+\\.[^@\\s;]+$'",
-    "SELECT line, 'webhook_url: ' || quote_literal(webhook_url) || ' is not an http(s) URL' "
+    "SELECT line, 'webhook_url: ' || quote_literal(left(webhook_url, 100)) || "
+    "' is not an http(s) URL' "
     "FROM tenants_in WHERE coalesce(webhook_url, '') <> '' "
     "AND webhook_url !~ '^https?://[^\\s/]+'",
 ]
 RESOURCE_CHECKS = [
     "SELECT line, 'resource_id: missing' FROM resources_in WHERE coalesce(resource_id, '') = ''",
-    "SELECT i.line, 'unknown tenant ' || quote_literal(coalesce(i.tenant, '')) "
+    "SELECT line, 'resource_id: longer than 300 characters' FROM resources_in "
+    "WHERE length(resource_id) > 300",
+    "SELECT line, 'tags: more than ' || CAST(:max_items AS text) || ' tags' FROM resources_in "
+    "WHERE cardinality(string_to_array(tags, ';')) > :max_items",
+    "SELECT line, 'tags: a tag longer than 200 characters' FROM resources_in "
+    "WHERE EXISTS (SELECT FROM unnest(string_to_array(tags, ';')) AS t WHERE length(t) > 200)",
+    "SELECT i.line, 'unknown tenant ' || quote_literal(left(coalesce(i.tenant, ''), 100)) "
     "FROM resources_in i LEFT JOIN tenants t ON t.key = i.tenant WHERE t.id IS NULL",
-    "SELECT i.line, 'unknown deployment unit ' || coalesce(i.service, '?') || '/' || "
-    "coalesce(i.region, '?') || '/' || coalesce(i.scale_unit, '?') "
+    "SELECT i.line, 'unknown deployment unit ' || left(coalesce(i.service, '?'), 100) || '/' || "
+    "left(coalesce(i.region, '?'), 100) || '/' || left(coalesce(i.scale_unit, '?'), 100) "
     "FROM resources_in i LEFT JOIN ("
     "  SELECT s.key AS service, r.key AS region, u.scale_unit FROM deployment_units u"
     "  JOIN services s ON s.id = u.service_id JOIN regions r ON r.id = u.region_id"
     ") u ON u.service = i.service AND u.region = i.region AND u.scale_unit = i.scale_unit "
     "WHERE u.service IS NULL",
-    "SELECT line, 'duplicate resource ' || tenant || '/' || resource_id FROM ("
+    "SELECT line, 'duplicate resource ' || left(tenant, 100) || '/' || left(resource_id, 300) "
+    "FROM ("
     "SELECT line, tenant, resource_id, count(*) OVER (PARTITION BY tenant, resource_id) AS n "
     "FROM resources_in) d WHERE n > 1",
 ]
@@ -186,6 +206,7 @@ async def _copy_csv(
     )
     connection = await raw_connection(session)
     header_checked = False
+    lines = 0  # counted as they arrive, so that a file over the bound stops there
     try:
         async with connection.cursor() as cursor:
             copy_sql = f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv, HEADER true)"
@@ -199,6 +220,12 @@ async def _copy_csv(
                                 f"not {header[:200]!r}"
                             )
                         header_checked = True
+                    lines += chunk.count(b"\n")
+                    if lines > MAX_CSV_LINES:
+                        raise Invalid(
+                            f"{source}: more than {MAX_CSV_LINES:,} lines; import it in parts "
+                            "(nothing imported)"
+                        )
                     await copy.write(chunk)
     except psycopg.Error as error:
         context = (error.diag.context or "").strip()
@@ -213,7 +240,9 @@ async def _problems(session: AsyncSession, checks: list[str], source: str) -> No
     """Run checks over the staging table; each returns (line, message) rows."""
     found: list[dict[str, object]] = []
     for sql in checks:
-        rows = (await session.execute(text(sql + f" LIMIT {MAX_LISTED}"))).all()
+        rows = (
+            await session.execute(text(sql + f" LIMIT {MAX_LISTED}"), {"max_items": MAX_LIST_ITEMS})
+        ).all()
         found += [{"line": line, "msg": message} for line, message in rows]
     if found:
         found.sort(key=lambda item: int(str(item["line"])))

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
+from vulnops.db.bounded import PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, NotFound
 from vulnops.fleet import service
@@ -31,11 +32,11 @@ async def services_page(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/fleet/services/{key}", response_class=HTMLResponse, dependencies=[require(READ)])
 async def service_page(
     request: Request,
-    key: str,
+    key: Text,
     session: SessionDep,
-    version: Annotated[str, Query(max_length=100)] = "",
-    region: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    version: Annotated[Text, Query(max_length=100)] = "",
+    region: Annotated[Text, Query(max_length=100)] = "",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     found = await service.get_service(session, key=key)
     units = await service.list_units(
@@ -72,8 +73,8 @@ async def regions_page(request: Request, session: SessionDep) -> HTMLResponse:
 async def tenants_page(
     request: Request,
     session: SessionDep,
-    q: Annotated[str, Query(max_length=200)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text, Query(max_length=200)] = "",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
 ) -> HTMLResponse:
     found = await tenants.list_tenants(session, search=q or None, page=page)
 
@@ -95,9 +96,9 @@ async def my_tenant(session: SessionDep, principal: Principal = require(TENANT))
 @router.get("/fleet/tenants/{key}", response_class=HTMLResponse)
 async def tenant_page(
     request: Request,
-    key: str,
+    key: Text,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(TENANT),
 ) -> HTMLResponse:
     tenant = await visible_tenant(session, principal, key)
@@ -124,8 +125,8 @@ async def tenant_page(
 async def components_page(
     request: Request,
     session: SessionDep,
-    purl: Annotated[str, Query(max_length=2000)] = "",
-    range_: Annotated[str, Query(alias="range", max_length=2000)] = "",
+    purl: Annotated[Text, Query(max_length=2000)] = "",
+    range_: Annotated[Text, Query(alias="range", max_length=2000)] = "",
 ) -> HTMLResponse:
     match, error = None, None
     if purl:

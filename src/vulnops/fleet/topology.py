@@ -1,18 +1,21 @@
 """The topology document (services, regions with their pairs, deployment units) and its checks
 (pure). A document is checked whole, against what the inventory already holds, before anything
 is written: every problem is reported by where it is (``units[12]``, with the line in a YAML
-file), and an import with any problem imports nothing."""
+file), and an import with any problem imports nothing. The document is read within the bounds
+of :mod:`vulnops.parsing_limits` (its size and nesting, no YAML aliases, at most
+:data:`MAX_TOPOLOGY_ITEMS` of each kind)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vulnops.errors import Invalid
+from vulnops.parsing_limits import MAX_LIST_ITEMS, MAX_TOPOLOGY_ITEMS, MAX_YAML_BYTES, load_yaml
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -44,15 +47,17 @@ class UnitIn(BaseModel):
     scale_unit: str = Field(pattern=KEY_PATTERN, max_length=100)
     version: str = Field(min_length=1, max_length=100)
     traffic_share: float = Field(gt=0, le=1)
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_LIST_ITEMS
+    )
 
 
 class Topology(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    services: list[ServiceIn] = Field(default_factory=list)
-    regions: list[RegionIn] = Field(default_factory=list)
-    units: list[UnitIn] = Field(default_factory=list)
+    services: list[ServiceIn] = Field(default_factory=list, max_length=MAX_TOPOLOGY_ITEMS)
+    regions: list[RegionIn] = Field(default_factory=list, max_length=MAX_TOPOLOGY_ITEMS)
+    units: list[UnitIn] = Field(default_factory=list, max_length=MAX_TOPOLOGY_ITEMS)
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,8 @@ class Problems:
             )
 
 
-def _item_lines(text: str) -> dict[tuple[str, int], int]:
+def _item_lines(node: yaml.Node | None) -> dict[tuple[str, int], int]:
     """For a YAML document, the line each list item starts on: ("units", 3) -> 42."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
     lines: dict[tuple[str, int], int] = {}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -103,11 +104,8 @@ def _item_lines(text: str) -> dict[tuple[str, int], int]:
 
 def parse(text: str, *, source: str) -> tuple[Topology, dict[tuple[str, int], int]]:
     """Read a topology from YAML (or JSON, which YAML reads too)."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise Invalid(f"{source}: not valid YAML or JSON: {error}") from None
-    lines = _item_lines(text)
+    document, node = load_yaml(text, max_bytes=MAX_YAML_BYTES, source=source)
+    lines = _item_lines(node)
     try:
         topology = Topology.model_validate(document or {})
     except ValidationError as error:

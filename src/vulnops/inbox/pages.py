@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from vulnops.auth.deps import require
 from vulnops.auth.roles import PUBLIC, Permission, allowed
+from vulnops.db.bounded import Id, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import Invalid, NotFound
 from vulnops.inbox import service
@@ -37,7 +38,7 @@ def _on(request: Request) -> bool:
 
 
 @router.post("/inbox/webhooks/{tenant_key}", dependencies=[require(PUBLIC)], status_code=204)
-async def receive_webhook(request: Request, tenant_key: str, session: SessionDep) -> Response:
+async def receive_webhook(request: Request, tenant_key: Text, session: SessionDep) -> Response:
     """A tenant's webhook endpoint in the demo: keep the call, answer 204."""
     if not _on(request):
         raise NotFound("the demo inbox is off (VULNOPS_DEMO_INBOX)")
@@ -68,7 +69,7 @@ async def receive_webhook(request: Request, tenant_key: str, session: SessionDep
 async def inbox_page(
     request: Request,
     session: SessionDep,
-    channel: Annotated[str, Query(pattern="^(|email|webhook)$")] = "",
+    channel: Annotated[Text, Query(pattern="^(|email|webhook)$")] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     found = await service.list_messages(session, channel=channel or None, page=page)
@@ -87,6 +88,6 @@ async def inbox_page(
 
 
 @router.get("/inbox/{message_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
-async def message_page(request: Request, message_id: int, session: SessionDep) -> HTMLResponse:
+async def message_page(request: Request, message_id: Id, session: SessionDep) -> HTMLResponse:
     message = await service.get_message(session, message_id=message_id)
     return render(request, "inbox/message.html", {"message": message})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,12 +13,14 @@ from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.cases import service as cases
 from vulnops.cases.schemas import CaseIn, CaseOut
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
-from vulnops.errors import Invalid, TooLarge
+from vulnops.diskspace import ensure_upload_room
 from vulnops.intake import attachments as files
 from vulnops.intake import duplicates, listing, messages, scans, service
 from vulnops.intake.models import Attachment, Report
+from vulnops.intake.sarif import SOURCE as SARIF_SOURCE
 from vulnops.intake.sarif import findings
 from vulnops.intake.schemas import (
     AttachmentOut,
@@ -31,9 +32,11 @@ from vulnops.intake.schemas import (
     ReportOut,
     ReportSummary,
     ScanImportOut,
+    StatusChange,
     TransitionIn,
 )
 from vulnops.intake.states import ReportState, Source
+from vulnops.parsing_limits import load_json, read_bounded
 from vulnops.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -48,10 +51,13 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def report_out(session: SessionDep, report: Report) -> ReportOut:
-    tracking = await cases.tracking_ids(
-        session, case_ids={report.case_id} if report.case_id else set()
-    )
+def _out(
+    report: Report,
+    *,
+    case_tracking_id: str | None,
+    attachments: list[Attachment],
+    history: list[StatusChange],
+) -> ReportOut:
     return ReportOut.model_validate(
         {
             **ReportSummary.model_validate(report).model_dump(),
@@ -64,14 +70,30 @@ async def report_out(session: SessionDep, report: Report) -> ReportOut:
             "exercise": report.exercise,
             "scanner": report.scanner,
             "rule_id": report.rule_id,
-            "case_tracking_id": tracking.get(report.case_id) if report.case_id else None,
-            "attachments": [
-                AttachmentOut.model_validate(row)
-                for row in await service.attachments(session, report_id=report.id)
-            ],
-            "history": await messages.history(session, report=report),
+            "case_tracking_id": case_tracking_id,
+            "attachments": [AttachmentOut.model_validate(row) for row in attachments],
+            "history": history,
         }
     )
+
+
+async def report_out(session: SessionDep, report: Report) -> ReportOut:
+    tracking = await cases.tracking_ids(
+        session, case_ids={report.case_id} if report.case_id else set()
+    )
+    return _out(
+        report,
+        case_tracking_id=tracking.get(report.case_id) if report.case_id else None,
+        attachments=await service.attachments(session, report_id=report.id),
+        history=await messages.history(session, report=report),
+    )
+
+
+def submitted_out(report: Report) -> ReportOut:
+    """A report as its submission left it — in no case, without files, new — built from what
+    the submission holds: reading it back after the commit (another transaction, three
+    queries) cost as much CPU as the submission itself."""
+    return _out(report, case_tracking_id=None, attachments=[], history=[messages.received(report)])
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED)
@@ -83,7 +105,7 @@ async def submit_report(
         session, principal=principal, data=body, settings=_settings(request)
     )
     await session.commit()
-    return await report_out(session, report)
+    return submitted_out(report)
 
 
 @router.get("/reports")
@@ -91,12 +113,12 @@ async def list_reports(
     session: SessionDep,
     state: ReportState | None = None,
     source: Source | None = None,
-    service_name: Annotated[str | None, Query(alias="service", max_length=100)] = None,
-    case_id: int | None = None,
+    service_name: Annotated[Text | None, Query(alias="service", max_length=100)] = None,
+    case_id: Id | None = None,
     awaiting_team: bool = False,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sort: str = "received",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text | None, Query(max_length=200)] = None,
+    sort: Text = "received",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(VIEW),
 ) -> PageOut[ReportSummary]:
@@ -120,7 +142,7 @@ async def list_reports(
 
 @router.get("/reports/{report_id:int}")
 async def get_report(
-    report_id: int, session: SessionDep, principal: Principal = require(VIEW)
+    report_id: Id, session: SessionDep, principal: Principal = require(VIEW)
 ) -> ReportOut:
     report = await service.visible_report(session, principal=principal, report_id=report_id)
     return await report_out(session, report)
@@ -129,14 +151,16 @@ async def get_report(
 @router.post("/reports/{report_id:int}/attachments", status_code=status.HTTP_201_CREATED)
 async def add_attachments(
     request: Request,
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
     upload: Annotated[list[UploadFile], File(alias="file")],
     principal: Principal = require(VIEW),
 ) -> list[AttachmentOut]:
-    """Attach files (form field ``file``, repeatable); each at most the configured size."""
+    """Attach files (form field ``file``, repeatable); each at most the configured size, all
+    within the uploader's daily and the report's attachment quotas."""
     settings = _settings(request)
     await service.visible_report(session, principal=principal, report_id=report_id)
+    ensure_upload_room(request)
     stored: list[files.StoredFile] = []
     try:
         for item in upload:
@@ -146,7 +170,7 @@ async def add_attachments(
                 )
             )
         rows = await service.add_attachments(
-            session, principal=principal, report_id=report_id, files=stored
+            session, principal=principal, report_id=report_id, files=stored, settings=settings
         )
         await session.commit()
     except BaseException:
@@ -173,8 +197,8 @@ def download(settings: Settings, row: Attachment) -> FileResponse:
 )
 async def download_attachment(
     request: Request,
-    report_id: int,
-    attachment_id: int,
+    report_id: Id,
+    attachment_id: Id,
     session: SessionDep,
     principal: Principal = require(VIEW),
 ) -> FileResponse:
@@ -186,7 +210,7 @@ async def download_attachment(
 
 @router.get("/reports/{report_id:int}/messages")
 async def list_messages(
-    report_id: int, session: SessionDep, principal: Principal = require(VIEW)
+    report_id: Id, session: SessionDep, principal: Principal = require(VIEW)
 ) -> list[MessageOut]:
     return await messages.thread(session, principal=principal, report_id=report_id)
 
@@ -194,7 +218,7 @@ async def list_messages(
 @router.post("/reports/{report_id:int}/messages", status_code=status.HTTP_201_CREATED)
 async def post_message(
     request: Request,
-    report_id: int,
+    report_id: Id,
     body: MessageIn,
     session: SessionDep,
     principal: Principal = require(VIEW),
@@ -213,7 +237,7 @@ async def post_message(
 
 @router.get("/reports/{report_id:int}/duplicates")
 async def duplicate_candidates(
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     principal: Principal = require(TRIAGE),
@@ -226,7 +250,7 @@ async def duplicate_candidates(
 @router.post("/reports/{report_id:int}/transition")
 async def transition_report(
     request: Request,
-    report_id: int,
+    report_id: Id,
     body: TransitionIn,
     session: SessionDep,
     principal: Principal = require(TRIAGE),
@@ -247,7 +271,7 @@ async def transition_report(
 @router.post("/reports/{report_id:int}/merge")
 async def merge_report(
     request: Request,
-    report_id: int,
+    report_id: Id,
     body: MergeIn,
     session: SessionDep,
     principal: Principal = require(TRIAGE),
@@ -265,13 +289,9 @@ async def merge_report(
 
 
 async def read_sarif(upload: UploadFile, *, limit: int) -> object:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise TooLarge(f"the SARIF log is larger than {limit // (1024 * 1024)} MB")
-    try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Invalid(f"the SARIF log is not valid JSON: {error}") from None
+    """The uploaded log as JSON, within its size (``limit``) and nesting bounds."""
+    data = await read_bounded(upload, max_bytes=limit, source=SARIF_SOURCE)
+    return load_json(data, max_bytes=limit, source=SARIF_SOURCE)
 
 
 @router.post("/scans/sarif", status_code=status.HTTP_201_CREATED, tags=["scanners"])
@@ -279,14 +299,15 @@ async def import_sarif(
     request: Request,
     session: SessionDep,
     upload: Annotated[UploadFile, File(alias="file", description="A SARIF 2.1.0 log.")],
-    service_name: Annotated[str | None, Form(alias="service", max_length=100)] = None,
+    service_name: Annotated[Text | None, Form(alias="service", max_length=100)] = None,
     principal: Principal = require(allowed(Permission.REPORTS_SUBMIT_INTERNAL)),
 ) -> ScanImportOut:
     """One report per distinct rule and location; findings already imported are skipped."""
     settings = _settings(request)
+    ensure_upload_room(request)
     log = findings(await read_sarif(upload, limit=settings.max_sarif_bytes))
     created, known = await scans.import_log(
-        session, principal=principal, log=log, service=service_name
+        session, principal=principal, log=log, service=service_name, settings=settings
     )
     await session.commit()
     return ScanImportOut(
@@ -325,7 +346,7 @@ async def open_case(
 
 @router.get("/cases/{case_id:int}/reports", tags=["cases"])
 async def case_reports(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
     _: Principal = require(CASE_REPORTS),
 ) -> list[ReportSummary]:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 from fastapi import UploadFile
 
+from vulnops.db.bounded import file_name
 from vulnops.errors import Invalid, TooLarge
 
 CHUNK = 1024 * 1024
@@ -27,14 +27,6 @@ class StoredFile:
     sha256: str
 
 
-def safe_filename(name: str | None) -> str:
-    """The last path part, printable, at most 255 characters; never empty."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
-    base = base.strip().strip(".") or "attachment"
-    return base[-255:]
-
-
 def path_of(directory: Path, storage_name: str) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", storage_name):
         raise Invalid("bad storage name")
@@ -44,7 +36,7 @@ def path_of(directory: Path, storage_name: str) -> Path:
 async def store(upload: UploadFile, *, directory: Path, limit: int) -> StoredFile:
     """Copy an upload into ``directory``; 413 (and nothing kept) past ``limit`` bytes."""
     await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
-    storage_name = secrets.token_urlsafe(24)
+    storage_name, name = secrets.token_urlsafe(24), file_name(upload.filename, "attachment")
     target = anyio.Path(path_of(directory, storage_name))
     digest, size = hashlib.sha256(), 0
     try:
@@ -53,8 +45,7 @@ async def store(upload: UploadFile, *, directory: Path, limit: int) -> StoredFil
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(
-                        f"{safe_filename(upload.filename)} is larger than the limit of "
-                        f"{limit // (1024 * 1024)} MB",
+                        f"{name} is larger than the limit of {limit // (1024 * 1024)} MB",
                         limit_bytes=limit,
                     )
                 digest.update(chunk)
@@ -64,10 +55,10 @@ async def store(upload: UploadFile, *, directory: Path, limit: int) -> StoredFil
         raise
     if size == 0:
         await target.unlink(missing_ok=True)
-        raise Invalid(f"{safe_filename(upload.filename)} is empty")
+        raise Invalid(f"{name} is empty")
     return StoredFile(
         storage_name=storage_name,
-        filename=safe_filename(upload.filename),
+        filename=name,
         content_type=(upload.content_type or "application/octet-stream")[:200],
         size=size,
         sha256=digest.hexdigest(),

@@ -81,7 +81,11 @@ async def seed_reports(session: AsyncSession, context: DemoContext) -> None:
     )
     reports["exercise"] = exercise
     await scans.import_log(
-        session, principal=engineer, log=findings(json.loads(SCAN.read_text())), service="compute"
+        session,
+        principal=engineer,
+        log=findings(json.loads(SCAN.read_text())),
+        service="compute",
+        settings=settings,
     )
 
     for key, reason, text in (

@@ -79,7 +79,8 @@ async def candidates(
     is not on the team of (or a report of it) is named only as that: a restricted case matched,
     and who owns it, so they can ask; nothing of its content."""
     words = (await session.execute(_WORDS, {"text": report.title})).one()
-    every_word, any_word = words.every_word or "''", words.any_word or "''"
+    # A title without a word (only symbols or stop words) is an empty query: it matches nothing.
+    every_word, any_word = words.every_word, words.any_word
     ranked: list[Candidate] = []
     rows = (
         await session.execute(

@@ -77,9 +77,14 @@ async def thread(
     ]
 
 
+def received(report: Report) -> StatusChange:
+    """The status every report starts with: new, since it was received."""
+    return StatusChange(state=ReportState.NEW.value, at=report.received_at, note=None)
+
+
 async def history(session: AsyncSession, *, report: Report) -> list[StatusChange]:
     """Every status the report had, oldest first, from the event log."""
-    changes = [StatusChange(state=ReportState.NEW.value, at=report.received_at, note=None)]
+    changes = [received(report)]
     events = await audit.events_for(
         session, subject=subject(report), kinds=["report.state_changed", "report.merged"]
     )

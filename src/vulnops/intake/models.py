@@ -161,3 +161,13 @@ class Attachment(Base):
     storage_name: Mapped[str] = mapped_column(String(100), unique=True)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+
+    # The daily attachment quota sums one account's recent sizes from this index alone.
+    __table_args__ = (
+        Index(
+            "ix_report_attachments_uploaded_by_created_at",
+            "uploaded_by",
+            "created_at",
+            postgresql_include=["size"],
+        ),
+    )

@@ -14,7 +14,10 @@ def _link(settings: Settings, report: Report) -> str:
 
 
 async def acknowledge_receipt(session: AsyncSession, *, settings: Settings, report: Report) -> None:
-    if report.contact:
+    """Tell the reporter the report is received (the job a submission enqueues calls this: run
+    again after a crash, it queues no second email)."""
+    about = f"report:{report.id}"
+    if report.contact and not await mail.queued(session, kind="report.acknowledgment", about=about):
         await mail.queue(
             session,
             settings=settings,
@@ -22,7 +25,7 @@ async def acknowledge_receipt(session: AsyncSession, *, settings: Settings, repo
             template="report_received",
             context={"report": report, "link": _link(settings, report)},
             kind="report.acknowledgment",
-            about=f"report:{report.id}",
+            about=about,
         )
 
 

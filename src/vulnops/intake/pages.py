@@ -14,8 +14,10 @@ from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
 from vulnops.cases import service as cases
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError, Invalid
+from vulnops.diskspace import ensure_upload_room
+from vulnops.errors import DomainError, Invalid, RateLimited
 from vulnops.intake import attachments as files
 from vulnops.intake import duplicates, listing, messages, scans, service
 from vulnops.intake.api import SUBMIT, TRIAGE, VIEW, download, read_sarif
@@ -44,14 +46,14 @@ def _validation_message(error: ValidationError) -> str:
 async def reports_page(
     request: Request,
     session: SessionDep,
-    state: str = "",
-    source: str = "",
-    service_name: Annotated[str, Query(alias="service", max_length=100)] = "",
+    state: Text = "",
+    source: Text = "",
+    service_name: Annotated[Text, Query(alias="service", max_length=100)] = "",
     waiting: bool = False,
     asked: bool = False,
-    q: Annotated[str, Query(max_length=200)] = "",
-    sort: str = "received",
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: Annotated[Text, Query(max_length=200)] = "",
+    sort: Text = "received",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(VIEW),
 ) -> HTMLResponse:
     """``waiting``: the reports whose reporter wrote last (the team owes an answer);
@@ -115,15 +117,15 @@ async def new_report_form(request: Request, principal: Principal = require(SUBMI
 async def submit_report(
     request: Request,
     session: SessionDep,
-    title: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
-    service_name: Annotated[str, Form(alias="service")] = "",
-    endpoint: Annotated[str, Form()] = "",
-    reproduction: Annotated[str, Form()] = "",
-    impact: Annotated[str, Form()] = "",
-    credit_name: Annotated[str, Form()] = "",
-    contact: Annotated[str, Form()] = "",
-    exercise: Annotated[str, Form()] = "",
+    title: Annotated[Text, Form()] = "",
+    description: Annotated[Text, Form()] = "",
+    service_name: Annotated[Text, Form(alias="service")] = "",
+    endpoint: Annotated[Text, Form()] = "",
+    reproduction: Annotated[Text, Form()] = "",
+    impact: Annotated[Text, Form()] = "",
+    credit_name: Annotated[Text, Form()] = "",
+    contact: Annotated[Text, Form()] = "",
+    exercise: Annotated[Text, Form()] = "",
     upload: Annotated[list[UploadFile] | None, File(alias="files")] = None,
     principal: Principal = require(SUBMIT),
 ) -> Response:
@@ -144,6 +146,8 @@ async def submit_report(
         data = ReportIn.model_validate(
             {key: (value or None) if key in OPTIONAL else value for key, value in values.items()}
         )
+        if any(item.filename for item in upload or []):
+            ensure_upload_room(request)
         for item in upload or []:
             if item.filename:
                 stored.append(
@@ -167,12 +171,15 @@ async def submit_report(
         )
     except DomainError as error:
         files.discard(settings.attachments_dir, stored)
-        return render(
+        refused = render(
             request,
             "reports/new.html",
             _form_context(principal, values, error.detail),
             status_code=error.status,
         )
+        if isinstance(error, RateLimited):
+            refused.headers["Retry-After"] = str(error.retry_after)
+        return refused
     flash(
         request,
         f"Thank you — your report is received and tracked as {report.tracking_id}.",
@@ -183,7 +190,7 @@ async def submit_report(
 
 @router.get("/reports/{report_id:int}", response_class=HTMLResponse)
 async def report_page(
-    request: Request, report_id: int, session: SessionDep, principal: Principal = require(VIEW)
+    request: Request, report_id: Id, session: SessionDep, principal: Principal = require(VIEW)
 ) -> HTMLResponse:
     report = await service.visible_report(session, principal=principal, report_id=report_id)
     triage = principal.can(Permission.REPORTS_TRIAGE)
@@ -213,8 +220,8 @@ async def report_page(
 @router.get("/reports/{report_id:int}/attachments/{attachment_id}")
 async def download_attachment(
     request: Request,
-    report_id: int,
-    attachment_id: int,
+    report_id: Id,
+    attachment_id: Id,
     session: SessionDep,
     principal: Principal = require(VIEW),
 ) -> FileResponse:
@@ -227,13 +234,14 @@ async def download_attachment(
 @router.post("/reports/{report_id:int}/attachments")
 async def add_attachments(
     request: Request,
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
     upload: Annotated[list[UploadFile], File(alias="files")],
     principal: Principal = require(VIEW),
 ) -> Response:
     settings = _settings(request)
     await service.visible_report(session, principal=principal, report_id=report_id)
+    ensure_upload_room(request)
     stored: list[files.StoredFile] = []
     try:
         for item in upload:
@@ -248,7 +256,7 @@ async def add_attachments(
         if not stored:
             raise Invalid("choose at least one file")
         await service.add_attachments(
-            session, principal=principal, report_id=report_id, files=stored
+            session, principal=principal, report_id=report_id, files=stored, settings=settings
         )
         await session.commit()
     except BaseException:
@@ -261,9 +269,9 @@ async def add_attachments(
 @router.post("/reports/{report_id:int}/messages")
 async def post_message(
     request: Request,
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
-    body: Annotated[str, Form(min_length=1, max_length=50_000)],
+    body: Annotated[Text, Form(min_length=1, max_length=50_000)],
     principal: Principal = require(VIEW),
 ) -> Response:
     await messages.post(
@@ -277,11 +285,11 @@ async def post_message(
 @router.post("/reports/{report_id:int}/transition")
 async def transition_report(
     request: Request,
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
     state: Annotated[ReportState, Form()],
-    close_reason: Annotated[str, Form()] = "",
-    resolution: Annotated[str, Form(max_length=20_000)] = "",
+    close_reason: Annotated[Text, Form()] = "",
+    resolution: Annotated[Text, Form(max_length=20_000)] = "",
     principal: Principal = require(TRIAGE),
 ) -> Response:
     if close_reason and close_reason not in set(CloseReason):
@@ -303,9 +311,9 @@ async def transition_report(
 @router.post("/reports/{report_id:int}/merge")
 async def merge_report(
     request: Request,
-    report_id: int,
+    report_id: Id,
     session: SessionDep,
-    case: Annotated[str, Form(min_length=1, max_length=32, description="Tracking id or id")],
+    case: Annotated[Text, Form(min_length=1, max_length=32, description="Tracking id or id")],
     principal: Principal = require(TRIAGE),
 ) -> Response:
     target = (
@@ -338,14 +346,19 @@ async def import_scan(
     request: Request,
     session: SessionDep,
     upload: Annotated[UploadFile, File(alias="file")],
-    service_name: Annotated[str, Form(alias="service", max_length=100)] = "",
+    service_name: Annotated[Text, Form(alias="service", max_length=100)] = "",
     principal: Principal = require(allowed(Permission.REPORTS_SUBMIT_INTERNAL)),
 ) -> HTMLResponse:
     settings = _settings(request)
     try:
+        ensure_upload_room(request)
         log = findings(await read_sarif(upload, limit=settings.max_sarif_bytes))
         created, known = await scans.import_log(
-            session, principal=principal, log=log, service=service_name or None
+            session,
+            principal=principal,
+            log=log,
+            service=service_name or None,
+            settings=settings,
         )
         await session.commit()
     except DomainError as error:

@@ -2,7 +2,9 @@
 
 The log is validated against the SARIF 2.1.0 schema through ``pydantic-sarif`` (a model generated
 from the official schema); a log that does not conform is refused whole, naming the first
-problems by their path in the document.
+problems by their path in the document. So is a log over the bounds of
+:mod:`vulnops.parsing_limits`: more results than :data:`MAX_SARIF_RESULTS`, or a message or help
+text longer than :data:`MAX_TEXT_CHARS` (the JSON's size and depth are checked where it is read).
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from pydantic import ValidationError
 from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
 
 from vulnops.errors import Invalid
+from vulnops.parsing_limits import MAX_SARIF_RESULTS, MAX_TEXT_CHARS, check_count
 
 MAX_LISTED_ERRORS = 20
+SOURCE = "the SARIF log"
+# What a report's description holds (ReportIn.description): the messages of the results that
+# became one finding are listed until it is full, then counted.
+DESCRIPTION_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,21 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return text or "(document)"
 
 
+def _result_count(document: dict[str, Any]) -> int:
+    """How many results the log holds, counted before the model is built for them."""
+    runs = document.get("runs")
+    if not isinstance(runs, list):
+        return 0
+    results = (run.get("results") for run in runs if isinstance(run, dict))
+    return sum(len(found) for found in results if isinstance(found, list))
+
+
 def validate(document: Any) -> Any:
     if not isinstance(document, dict):
         raise Invalid("a SARIF log is a JSON object with version and runs")
+    check_count(
+        _result_count(document), limit=MAX_SARIF_RESULTS, what="results in one log", source=SOURCE
+    )
     try:
         return SarifLog.model_validate(document)
     except ValidationError as error:
@@ -62,23 +81,38 @@ def validate(document: Any) -> Any:
         ) from None
 
 
-def _text(message: Any) -> str:
+def _too_long(where: str, size: int) -> Invalid:
+    return Invalid(f"{SOURCE}: {where} is {size:,} characters long; at most {MAX_TEXT_CHARS:,}")
+
+
+def _bounded(text: str, where: str) -> str:
+    if len(text) > MAX_TEXT_CHARS:
+        raise _too_long(where, len(text))
+    return text
+
+
+def _text(message: Any, where: str) -> str:
     if message is None:
         return ""
-    return str(message.markdown or message.text or "")
+    return _bounded(str(message.markdown or message.text or ""), where)
 
 
-def _message(result: Any, rule: Any) -> str:
-    """A result's message, formatting a rule's message string when the result refers to one."""
+def _message(result: Any, rule: Any, where: str) -> str:
+    """A result's message, formatting a rule's message string when the result refers to one
+    (each argument's size is checked before it is put in: a placeholder may repeat)."""
     if result.message.text or result.message.markdown:
-        return _text(result.message)
+        return _text(result.message, where)
     strings = (rule.messageStrings if rule is not None else None) or {}
     template = strings.get(result.message.id) if result.message.id else None
     if template is None:
-        return result.message.id or ""
-    rendered = str(template.text)
+        return _bounded(result.message.id or "", where)
+    rendered = _bounded(str(template.text), where)
     for index, argument in enumerate(result.message.arguments or []):
-        rendered = rendered.replace(f"{{{index}}}", argument)
+        placeholder = f"{{{index}}}"
+        size = len(rendered) + rendered.count(placeholder) * (len(argument) - len(placeholder))
+        if size > MAX_TEXT_CHARS:
+            raise _too_long(where, size)
+        rendered = rendered.replace(placeholder, argument)
     return rendered
 
 
@@ -99,7 +133,7 @@ def _location(result: Any, artifacts: list[Any]) -> str:
     return ""
 
 
-def _rule_for(result: Any, rules: list[Any]) -> tuple[str, Any]:
+def _rule_for(result: Any, rules: list[Any], by_id: dict[str, Any]) -> tuple[str, Any]:
     index = result.ruleIndex
     if index is None and result.rule is not None:
         index = result.rule.index
@@ -107,7 +141,7 @@ def _rule_for(result: Any, rules: list[Any]) -> tuple[str, Any]:
     rule_id = result.ruleId or (result.rule.id if result.rule is not None else None)
     rule_id = rule_id or (rule.id if rule is not None else None) or "unknown-rule"
     if rule is None:
-        rule = next((candidate for candidate in rules if candidate.id == rule_id), None)
+        rule = by_id.get(rule_id)
     return str(rule_id), rule
 
 
@@ -121,52 +155,64 @@ def _fingerprint(scanner: str, rule_id: str, location: str, result: Any) -> str:
 
 
 def _describe(rule: Any, messages: list[str], level: str, location: str) -> str:
-    lines = []
-    for message in messages or ["(no message)"]:
-        lines += [message, ""]
-    lines.append(f"- Level: {level}")
+    """The messages (as many as fit in a description, then how many more), the level and
+    place, and the rule's severity and help (each text is at most MAX_TEXT_CHARS, so the
+    first message always fits)."""
+    facts = [f"- Level: {level}"]
     if location:
-        lines.append(f"- Location: `{location}`")
+        facts.append(f"- Location: `{location}`")
     if rule is not None:
         properties = rule.properties.model_dump() if rule.properties is not None else {}
         severity = properties.get("security-severity")
         if severity:
-            lines.append(f"- Security severity: {severity}")
-        help_text = _text(rule.help) or _text(rule.fullDescription)
+            facts.append(f"- Security severity: {str(severity)[:20]}")
+        where = f"the help of rule {str(rule.id)[:100]}"
+        help_text = _text(rule.help, where) or _text(rule.fullDescription, where)
         if help_text:
-            lines += ["", help_text]
-    return "\n".join(lines)
+            facts += ["", help_text]
+    room = DESCRIPTION_CHARS - len("\n".join(facts)) - 100
+    lines: list[str] = []
+    for shown, message in enumerate(messages or ["(no message)"]):
+        room -= len(message) + 2
+        if room < 0:
+            lines += [f"…and {len(messages) - shown:,} more results at this place.", ""]
+            break
+        lines += [message, ""]
+    return "\n".join(lines + facts)
 
 
 def findings(document: Any) -> ParsedLog:
     """The log's findings; results that share a rule and location (Trivy reports one per
     package, all at the image) become one finding listing each result's message."""
     log = validate(document)
-    found: dict[str, tuple[Finding, Any, list[str]]] = {}
-    for run in log.runs:
+    # Per fingerprint: the finding, its rule and its distinct messages (a dict keeps their order).
+    found: dict[str, tuple[Finding, Any, dict[str, None]]] = {}
+    for run_index, run in enumerate(log.runs):
         driver = run.tool.driver
         scanner = str(driver.name)[:100]
         rules = list(driver.rules or [])
+        by_id = {rule.id: rule for rule in reversed(rules)}  # the first of an id wins
         artifacts = list(run.artifacts or [])
-        for result in run.results or []:
-            rule_id, rule = _rule_for(result, rules)
+        for result_index, result in enumerate(run.results or []):
+            where = f"runs[{run_index}].results[{result_index}].message"
+            rule_id, rule = _rule_for(result, rules, by_id)
             location = _location(result, artifacts)
             default_level = None
             if rule is not None and rule.defaultConfiguration is not None:
                 default_level = rule.defaultConfiguration.level
             level_value = result.level or default_level
             level = str(getattr(level_value, "value", level_value) or "warning")
-            message = _message(result, rule)
-            short = _text(rule.shortDescription) if rule is not None else ""
+            message = _message(result, rule, where)
+            short = ""
+            if rule is not None:
+                short = _text(rule.shortDescription, f"the description of rule {rule_id[:100]}")
             headline = short or message.split("\n", 1)[0] or rule_id
             title = f"{headline} ({rule_id})" if short and rule_id not in headline else headline
             if location:
                 title = f"{title} at {location}"
             fingerprint = _fingerprint(scanner, rule_id, location, result)
             if fingerprint in found:
-                messages = found[fingerprint][2]
-                if message not in messages:
-                    messages.append(message)
+                found[fingerprint][2][message] = None
                 continue
             finding = Finding(
                 scanner=scanner,
@@ -177,11 +223,14 @@ def findings(document: Any) -> ParsedLog:
                 level=level,
                 fingerprint=fingerprint,
             )
-            found[fingerprint] = (finding, rule, [message])
+            found[fingerprint] = (finding, rule, {message: None})
     return ParsedLog(
         runs=len(log.runs),
         findings=[
-            replace(finding, description=_describe(rule, messages, finding.level, finding.location))
+            replace(
+                finding,
+                description=_describe(rule, list(messages), finding.level, finding.location),
+            )
             for finding, rule, messages in found.values()
         ],
     )

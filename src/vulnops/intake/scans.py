@@ -1,6 +1,12 @@
 """Scanner findings into reports, set-based: one INSERT … SELECT FROM unnest(...) for a whole
-SARIF log; a finding already imported (same scanner and fingerprint) is skipped by the unique
-index, so re-uploading a log creates nothing twice."""
+SARIF log. A finding already imported (same scanner and fingerprint) is left out before the
+insert, so re-uploading a log creates nothing twice and takes no tracking number: the number is
+the column's default over a sequence, which ``ON CONFLICT`` would evaluate for every row it then
+skips (the unique index stays, for two uploads of the same log at once).
+
+One upload creates at most ``VULNOPS_SCAN_MAX_REPORTS`` reports: a log with more new findings is
+refused whole (nothing is created), saying how many there are, rather than cut at an arbitrary
+finding; the findings already known do not count."""
 
 from __future__ import annotations
 
@@ -11,28 +17,44 @@ from sqlalchemy.types import String, Text
 
 from vulnops.audit import service as audit
 from vulnops.auth.principal import Principal
+from vulnops.errors import Invalid
 from vulnops.intake.models import Report
-from vulnops.intake.sarif import ParsedLog
+from vulnops.intake.sarif import SOURCE, ParsedLog
+from vulnops.settings import Settings
 
 
 async def import_log(
-    session: AsyncSession, *, principal: Principal, log: ParsedLog, service: str | None
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    log: ParsedLog,
+    service: str | None,
+    settings: Settings,
 ) -> tuple[list[Report], int]:
     """Create a report per new finding; return the new reports and how many were known."""
     findings = log.findings
     if not findings:
         return [], 0
+    # The new findings, counted; inserted only when there are no more than the bound.
     statement = text(
         """
-        INSERT INTO reports (source, state, title, description, service, endpoint,
-                             reproduction, impact, reporter_id, scanner, rule_id, fingerprint)
-        SELECT 'scanner', 'new', f.title,
-               f.description, :service, nullif(f.location, ''), '', '', :reporter, f.scanner,
-               f.rule_id, f.fingerprint
-        FROM unnest(:titles, :descriptions, :locations, :scanners, :rules, :fingerprints)
-             AS f(title, description, location, scanner, rule_id, fingerprint)
-        ON CONFLICT (scanner, fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING
-        RETURNING id
+        WITH new AS (
+            SELECT f.* FROM unnest(:titles, :descriptions, :locations, :scanners, :rules,
+                                   :fingerprints)
+                 AS f(title, description, location, scanner, rule_id, fingerprint)
+            WHERE NOT EXISTS (SELECT FROM reports r
+                              WHERE r.scanner = f.scanner AND r.fingerprint = f.fingerprint)
+        ), created AS (
+            INSERT INTO reports (source, state, title, description, service, endpoint,
+                                 reproduction, impact, reporter_id, scanner, rule_id, fingerprint)
+            SELECT 'scanner', 'new', n.title, n.description, :service, nullif(n.location, ''),
+                   '', '', :reporter, n.scanner, n.rule_id, n.fingerprint
+            FROM new n
+            WHERE (SELECT count(*) FROM new) <= :max_reports
+            ON CONFLICT (scanner, fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING
+            RETURNING id
+        )
+        SELECT (SELECT count(*) FROM new) AS new, ARRAY(SELECT id FROM created) AS ids
         """
     ).bindparams(
         bindparam("titles", type_=ARRAY(String)),
@@ -45,6 +67,7 @@ async def import_log(
     result = await session.execute(
         statement,
         {
+            "max_reports": settings.scan_max_reports,
             "service": (service or "").strip().lower() or None,
             "reporter": principal.user_id,
             "titles": [finding.title for finding in findings],
@@ -55,7 +78,13 @@ async def import_log(
             "fingerprints": [finding.fingerprint for finding in findings],
         },
     )
-    created_ids = [row.id for row in result.all()]
+    new, created_ids = result.one()
+    if new > settings.scan_max_reports:
+        raise Invalid(
+            f"{SOURCE} has {new:,} new findings; one upload creates at most "
+            f"{settings.scan_max_reports:,} reports (VULNOPS_SCAN_MAX_REPORTS), so nothing was "
+            "imported: split the log, or have the scanner leave out what is not worth a report"
+        )
     reports = list(
         await session.scalars(select(Report).where(Report.id.in_(created_ids)).order_by(Report.id))
     )

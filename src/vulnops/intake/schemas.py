@@ -4,10 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Input
 from vulnops.intake.states import CloseReason, ReportState, Source
 
 
-class ReportIn(BaseModel):
+class ReportIn(Input):
     """A report. ``exercise`` is for internal findings (red or blue team exercise name)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -34,7 +35,7 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
-class MessageIn(BaseModel):
+class MessageIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     body: str = Field(min_length=1, max_length=50_000)
@@ -87,7 +88,7 @@ class ReportOut(ReportSummary):
     history: list[StatusChange] = []
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     state: ReportState
@@ -99,7 +100,7 @@ class TransitionIn(BaseModel):
     )
 
 
-class MergeIn(BaseModel):
+class MergeIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     case_id: int

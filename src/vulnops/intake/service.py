@@ -15,7 +15,7 @@ from vulnops.cases import access, team
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
-from vulnops.intake import follow, notices
+from vulnops.intake import attachment_quota, follow, notices, report_quota, tasks
 from vulnops.intake.attachments import StoredFile
 from vulnops.intake.models import Attachment, Report
 from vulnops.intake.schemas import ReportIn
@@ -53,9 +53,13 @@ async def submit(
     settings: Settings,
     files: Sequence[StoredFile] = (),
 ) -> Report:
+    """Record a report. What can wait — its acknowledgment email — is a job enqueued in this
+    transaction; the event is written last, because appending it locks the head of the event
+    log (every writer's) until the caller commits."""
     source = source_for(principal, data)
     if source is not Source.INTERNAL and data.exercise:
         raise Invalid("only internal reports name an exercise")
+    await report_quota.admit(session, principal=principal, source=source, settings=settings)
     report = Report(
         source=source.value,
         state=ReportState.NEW.value,
@@ -73,8 +77,13 @@ async def submit(
     )
     session.add(report)
     await session.flush()
+    await attachment_quota.check(
+        session, uploader_id=principal.user_id, report_id=report.id, files=files, settings=settings
+    )
     for stored in files:
         session.add(_attachment_row(report, stored, principal))
+    if settings.smtp_enabled and report.contact:
+        await tasks.acknowledge_later(session, report_id=report.id)
     await audit.record(
         session,
         subject=subject(report),
@@ -82,7 +91,6 @@ async def submit(
         actor=principal.actor,
         data={"tracking_id": report.tracking_id, "source": source.value, "files": len(files)},
     )
-    await notices.acknowledge_receipt(session, settings=settings, report=report)
     return report
 
 
@@ -168,8 +176,13 @@ async def add_attachments(
     principal: Principal,
     report_id: int,
     files: Sequence[StoredFile],
+    settings: Settings,
 ) -> list[Attachment]:
+    """Attach stored files to a report, within the uploader's and the report's quotas."""
     report = await visible_report(session, principal=principal, report_id=report_id)
+    await attachment_quota.check(
+        session, uploader_id=principal.user_id, report_id=report.id, files=files, settings=settings
+    )
     rows = [_attachment_row(report, stored, principal) for stored in files]
     session.add_all(rows)
     await session.flush()

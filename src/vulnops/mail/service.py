@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.db.database import raw_connection
@@ -10,6 +11,16 @@ from vulnops.mail.models import OutboundEmail
 from vulnops.mail.tasks import send_email
 from vulnops.settings import Settings
 from vulnops.ui.text import render_text
+
+
+async def queued(session: AsyncSession, *, kind: str, about: str) -> bool:
+    """Whether an email of ``kind`` about ``about`` was queued already (sent or not)."""
+    found = await session.scalar(
+        select(OutboundEmail.id)
+        .where(OutboundEmail.about == about, OutboundEmail.kind == kind)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def queue(

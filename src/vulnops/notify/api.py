@@ -14,6 +14,7 @@ from vulnops.approvals.schemas import DecisionIn
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import NotFound
@@ -51,7 +52,7 @@ def tenant_of(principal: Principal) -> int:
 
 
 @router.get("/api/cases/{case_id:int}/advisory", dependencies=[require(READ)])
-async def get_advisory(case_id: int, session: SessionDep) -> AdvisoryOut:
+async def get_advisory(case_id: Id, session: SessionDep) -> AdvisoryOut:
     shown = await service.overview(session, case_id=case_id)
     if shown is None:
         raise NotFound(f"case {case_id} has no advisory yet")
@@ -60,7 +61,7 @@ async def get_advisory(case_id: int, session: SessionDep) -> AdvisoryOut:
 
 @router.put("/api/cases/{case_id:int}/advisory")
 async def save_draft(
-    case_id: int,
+    case_id: Id,
     body: DraftIn,
     request: Request,
     session: SessionDep,
@@ -76,7 +77,7 @@ async def save_draft(
 
 @router.post("/api/cases/{case_id:int}/advisory/approve")
 async def approve(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     body: DecisionIn | None = None,
@@ -97,7 +98,7 @@ async def approve(
 
 @router.post("/api/cases/{case_id:int}/advisory/reject")
 async def reject(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
     body: DecisionIn,
@@ -118,7 +119,7 @@ async def reject(
 
 @router.post("/api/cases/{case_id:int}/advisory/send")
 async def send(
-    case_id: int, request: Request, session: SessionDep, principal: Principal = require(SEND)
+    case_id: Id, request: Request, session: SessionDep, principal: Principal = require(SEND)
 ) -> dict[str, int]:
     """Send the approved version to every affected tenant (portal, email, webhook)."""
     result = await service.send(
@@ -134,10 +135,10 @@ async def send(
 
 @router.get("/api/cases/{case_id:int}/advisory/preview", dependencies=[require(READ)])
 async def preview(
-    case_id: int,
+    case_id: Id,
     request: Request,
     session: SessionDep,
-    tenant: Annotated[str, Query(min_length=1, max_length=100)],
+    tenant: Annotated[Text, Query(min_length=1, max_length=100)],
 ) -> dict[str, str]:
     """The latest version as this tenant would read it."""
     text = await service.preview(
@@ -152,9 +153,9 @@ async def preview(
 
 @router.get("/api/cases/{case_id:int}/advisory/feedback", dependencies=[require(READ)])
 async def feedback(
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
 ) -> PageOut[dict[str, Any]]:
     advisory = await service.find(session, case_id=case_id)
@@ -167,9 +168,9 @@ async def feedback(
 @router.get("/api/deliveries")
 async def list_deliveries(
     session: SessionDep,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    advisory_id: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    status: Annotated[Text | None, Query(max_length=16)] = None,
+    advisory_id: Id | None = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(READ),
 ) -> PageOut[DeliveryOut]:
@@ -185,13 +186,13 @@ async def list_deliveries(
 
 
 @router.get("/api/deliveries/{delivery_id:int}/events", dependencies=[require(READ)])
-async def delivery_events(delivery_id: int, session: SessionDep) -> list[dict[str, Any]]:
+async def delivery_events(delivery_id: Id, session: SessionDep) -> list[dict[str, Any]]:
     return await delivery_admin.events(session, delivery_id=delivery_id)
 
 
 @router.post("/api/deliveries/{delivery_id:int}/resend")
 async def resend(
-    delivery_id: int, session: SessionDep, principal: Principal = require(RESEND)
+    delivery_id: Id, session: SessionDep, principal: Principal = require(RESEND)
 ) -> dict[str, int]:
     resent = await delivery_admin.resend(session, actor=principal.actor, delivery_id=delivery_id)
     await session.commit()
@@ -202,7 +203,7 @@ async def resend(
 async def my_advisories(
     session: SessionDep,
     unacknowledged: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(CUSTOMER),
 ) -> PageOut[dict[str, Any]]:
@@ -220,7 +221,7 @@ async def my_advisories(
 
 @router.get("/api/advisories/{advisory_id:int}")
 async def my_advisory(
-    advisory_id: int,
+    advisory_id: Id,
     request: Request,
     session: SessionDep,
     principal: Principal = require(CUSTOMER),
@@ -237,7 +238,7 @@ async def my_advisory(
 
 @router.post("/api/advisories/{advisory_id:int}/acknowledge")
 async def acknowledge(
-    advisory_id: int, session: SessionDep, principal: Principal = require(CUSTOMER)
+    advisory_id: Id, session: SessionDep, principal: Principal = require(CUSTOMER)
 ) -> dict[str, int]:
     number = await portal.acknowledge(
         session, advisory_id=advisory_id, tenant_id=tenant_of(principal), actor=principal.actor
@@ -248,7 +249,7 @@ async def acknowledge(
 
 @router.post("/api/advisories/{advisory_id:int}/feedback")
 async def give_feedback(
-    advisory_id: int,
+    advisory_id: Id,
     body: FeedbackIn,
     session: SessionDep,
     principal: Principal = require(CUSTOMER),

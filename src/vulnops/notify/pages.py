@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.cases import service as cases
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.fleet import blast
@@ -110,9 +111,9 @@ async def _editor(
 )
 async def editor(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    preview: Annotated[str, Query(max_length=100)] = "",
+    preview: Annotated[Text, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     return await _editor(request, session, case_id, preview_tenant=preview)
 
@@ -120,14 +121,14 @@ async def editor(
 @router.post("/cases/{case_id:int}/advisory", response_model=None)
 async def save(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    title: Annotated[str, Form(max_length=300)] = "",
-    summary: Annotated[str, Form(max_length=20_000)] = "",
-    exposed_since: Annotated[str, Form(max_length=40)] = "",
+    title: Annotated[Text, Form(max_length=300)] = "",
+    summary: Annotated[Text, Form(max_length=20_000)] = "",
+    exposed_since: Annotated[Text, Form(max_length=40)] = "",
     action_required: Annotated[bool, Form()] = False,
-    action_steps: Annotated[str, Form(max_length=20_000)] = "",
-    body: Annotated[str, Form(max_length=100_000)] = "",
+    action_steps: Annotated[Text, Form(max_length=20_000)] = "",
+    body: Annotated[Text, Form(max_length=100_000)] = "",
     principal: Principal = require(WRITE),
 ) -> Response:
     values: dict[str, Any] = {
@@ -201,9 +202,9 @@ async def _decide(
 @router.post("/cases/{case_id:int}/advisory/approve")
 async def approve(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(APPROVE),
 ) -> Response:
     return await _decide(request, session, case_id, principal.actor, approve=True, comment=comment)
@@ -212,9 +213,9 @@ async def approve(
 @router.post("/cases/{case_id:int}/advisory/reject")
 async def reject(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    comment: Annotated[Text, Form(max_length=4000)] = "",
     principal: Principal = require(APPROVE),
 ) -> Response:
     return await _decide(request, session, case_id, principal.actor, approve=False, comment=comment)
@@ -222,7 +223,7 @@ async def reject(
 
 @router.post("/cases/{case_id:int}/advisory/send")
 async def send(
-    request: Request, case_id: int, session: SessionDep, principal: Principal = require(SEND)
+    request: Request, case_id: Id, session: SessionDep, principal: Principal = require(SEND)
 ) -> Response:
     try:
         result = await service.send(
@@ -250,9 +251,9 @@ async def send(
 async def deliveries_page(
     request: Request,
     session: SessionDep,
-    status: Annotated[str, Query(max_length=16)] = "dead",
-    advisory: Annotated[int | None, Query()] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    status: Annotated[Text, Query(max_length=16)] = "dead",
+    advisory: Annotated[Id | None, Query()] = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(READ),
 ) -> HTMLResponse:
     found = await delivery_admin.list_deliveries(
@@ -276,7 +277,7 @@ async def deliveries_page(
 
 @router.post("/notifications/deliveries/{delivery_id:int}/resend")
 async def resend(
-    request: Request, delivery_id: int, session: SessionDep, principal: Principal = require(RESEND)
+    request: Request, delivery_id: Id, session: SessionDep, principal: Principal = require(RESEND)
 ) -> Response:
     try:
         await delivery_admin.resend(session, actor=principal.actor, delivery_id=delivery_id)
@@ -290,7 +291,7 @@ async def resend(
 
 @router.post("/notifications/advisories/{advisory_id:int}/resend-dead")
 async def resend_dead(
-    request: Request, advisory_id: int, session: SessionDep, principal: Principal = require(RESEND)
+    request: Request, advisory_id: Id, session: SessionDep, principal: Principal = require(RESEND)
 ) -> Response:
     resent = await delivery_admin.resend(session, actor=principal.actor, advisory_id=advisory_id)
     await session.commit()

@@ -22,7 +22,7 @@ from vulnops.notify.models import (
     AdvisoryVersion,
     Feedback,
 )
-from vulnops.notify.rendering import TLP, RenderError, render
+from vulnops.notify.rendering import TLP, RenderError, render, render_limits
 from vulnops.notify.service import subject
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
@@ -123,8 +123,8 @@ async def tenant_advisory(
             case=case, version=version, tenant=tenant, exposed=exposed, now=now, settings=settings
         )
         try:
-            body = render(version.body, context)
-        except RenderError as error:  # the data changed since the send's check
+            body = render(version.body, context, limits=render_limits(settings))
+        except RenderError as error:  # the data, or a bound, changed since the send's check
             body = f"(This version cannot be shown: {error}. Contact {context.contact}.)"
         shown.append(
             {

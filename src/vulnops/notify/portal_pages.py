@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.notify import portal
@@ -32,7 +33,7 @@ async def my_advisories(
     request: Request,
     session: SessionDep,
     unacknowledged: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(CUSTOMER),
 ) -> HTMLResponse:
     tenant_id = tenant_of(principal)
@@ -56,7 +57,7 @@ async def my_advisories(
 @router.get("/advisories/{advisory_id:int}", response_class=HTMLResponse)
 async def my_advisory(
     request: Request,
-    advisory_id: int,
+    advisory_id: Id,
     session: SessionDep,
     principal: Principal = require(CUSTOMER),
 ) -> HTMLResponse:
@@ -73,7 +74,7 @@ async def my_advisory(
 @router.post("/advisories/{advisory_id:int}/acknowledge")
 async def acknowledge(
     request: Request,
-    advisory_id: int,
+    advisory_id: Id,
     session: SessionDep,
     principal: Principal = require(CUSTOMER),
 ) -> Response:
@@ -88,10 +89,10 @@ async def acknowledge(
 @router.post("/advisories/{advisory_id:int}/feedback")
 async def feedback(
     request: Request,
-    advisory_id: int,
+    advisory_id: Id,
     session: SessionDep,
     rating: Annotated[int, Form(ge=1, le=5)],
-    comment: Annotated[str, Form(max_length=5000)] = "",
+    comment: Annotated[Text, Form(max_length=5000)] = "",
     principal: Principal = require(CUSTOMER),
 ) -> Response:
     await portal.give_feedback(
@@ -129,7 +130,7 @@ async def settings_page(
 async def set_webhook(
     request: Request,
     session: SessionDep,
-    url: Annotated[str, Form(max_length=2000)] = "",
+    url: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(CUSTOMER),
 ) -> Response:
     try:

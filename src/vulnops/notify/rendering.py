@@ -1,19 +1,25 @@
 """Advisory bodies: Jinja2 templates written by the response team, rendered for each tenant.
 
-The templates are edited in the browser, so they run in Jinja2's sandbox (no attribute access to
-Python internals) with ``StrictUndefined`` (a misspelt name is an error, not an empty string).
+The templates are edited in the browser, so they run in a Jinja2 sandbox (no attribute access to
+Python internals) with ``StrictUndefined`` (a misspelt name is an error, not an empty string) and
+bounds on the size of what they build and the time they take (:mod:`vulnops.notify.sandbox`).
 The context is plain data (:class:`AdvisoryContext`), the same for the preview, the portal and
-the check made before anything is sent.
+the check made before anything is sent. A template is code a person wrote: whatever it raises
+(a bound, a division by zero, a macro calling itself) is a :class:`RenderError` saying so.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, TemplateSyntaxError
+
+from vulnops.notify.sandbox import BoundedSandbox, RenderLimits
+
+if TYPE_CHECKING:
+    from vulnops.settings import Settings
 
 TLP = "TLP:AMBER"
 MAX_RESOURCES_SHOWN = 200
@@ -81,7 +87,12 @@ class RenderError(ValueError):
     """The template cannot be rendered: the message says where and why."""
 
 
-_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+def render_limits(settings: Settings) -> RenderLimits:
+    """The bounds ``VULNOPS_TEMPLATE_MAX_*`` set."""
+    return RenderLimits(
+        max_size=settings.template_max_output_bytes,
+        max_seconds=settings.template_max_render_seconds,
+    )
 
 
 def exposure(*, since: datetime, until: datetime | None, now: datetime) -> str:
@@ -94,12 +105,17 @@ def exposure(*, since: datetime, until: datetime | None, now: datetime) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
-def render(body: str, context: AdvisoryContext) -> str:
+def render(body: str, context: AdvisoryContext, *, limits: RenderLimits) -> str:
     """The Markdown text of ``body`` for one tenant, or :class:`RenderError`."""
+    sandbox = BoundedSandbox(limits)
     try:
-        template = _ENVIRONMENT.from_string(body)
-        return template.render(context.as_dict())
+        template = sandbox.compile_bounded(body)
+        return sandbox.output(template.generate(context.as_dict()))
     except TemplateSyntaxError as error:
         raise RenderError(f"line {error.lineno}: {error.message}") from None
     except TemplateError as error:
         raise RenderError(str(error.message or error)) from None
+    except RecursionError:
+        raise RenderError("a macro or a recursive loop calls itself too deeply") from None
+    except Exception as error:  # whatever the template raised: see the docstring
+        raise RenderError(f"{type(error).__name__}: {error}") from None

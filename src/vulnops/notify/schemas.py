@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Flag, Input
 from vulnops.notify.rendering import DEFAULT_BODY
 
 
-class DraftIn(BaseModel):
+class DraftIn(Input):
     """The content of the advisory's next version (a draft until approved)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -20,7 +21,7 @@ class DraftIn(BaseModel):
     exposed_since: datetime = Field(
         description="When the affected systems became vulnerable (exposure starts there)."
     )
-    action_required: bool = False
+    action_required: Flag = False
     action_steps: str = Field(
         default="", max_length=20_000, description="Exactly what the customer must do."
     )
@@ -32,20 +33,20 @@ class DraftIn(BaseModel):
     )
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=3, max_length=2000)
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
     comment: str = Field(default="", max_length=5000)
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: str = Field(default="", max_length=2000, description="Empty removes the endpoint.")

@@ -30,6 +30,7 @@ from vulnops.notify.rendering import (
     AdvisoryContext,
     RenderError,
     render,
+    render_limits,
 )
 from vulnops.notify.schemas import DraftIn
 from vulnops.notify.tasks import queue_delivery_jobs
@@ -82,7 +83,11 @@ async def save_draft(
     if draft.action_required and not draft.action_steps:
         raise Invalid("action_steps: say what the customer must do when action is required")
     try:
-        render(draft.body, context.sample_context(case, draft, settings))
+        render(
+            draft.body,
+            context.sample_context(case, draft, settings),
+            limits=render_limits(settings),
+        )
     except RenderError as error:
         raise Invalid(f"body: the template does not render: {error}") from None
     advisory = await find(session, case_id=case_id)
@@ -221,6 +226,7 @@ async def send(
         render(
             version.body,
             await _context_for(session, case, version, tenant, now=now, settings=settings),
+            limits=render_limits(settings),
         )
     except RenderError as error:
         raise Invalid(
@@ -291,7 +297,7 @@ async def preview(
     case = await cases.get_case(session, case_id=case_id)
     given = await _context_for(session, case, version, tenant, now=now, settings=settings)
     try:
-        return render(version.body, given)
+        return render(version.body, given, limits=render_limits(settings))
     except RenderError as error:
         raise Invalid(f"the template does not render for tenant {tenant.key}: {error}") from None
 

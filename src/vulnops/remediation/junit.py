@@ -5,20 +5,33 @@ entities (no billion laughs, no reading local files). Counts come from the test 
 not from the attributes a tool wrote at the top (Surefire, go-junit-report and pytest disagree
 on which ones they write). A report passes when it ran at least one test and none failed or
 errored; skipped tests are neither.
+
+The report is read as a stream of elements, so that one over the bounds of
+:mod:`vulnops.parsing_limits` (its size, its nesting, :data:`MAX_JUNIT_CASES` test cases) is
+refused where the bound is passed; the names and messages kept are excerpts.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeTree
 from defusedxml import DefusedXmlException
 from junitparser import Error, Failure, Skipped, TestCase
 
 from vulnops.errors import Invalid
+from vulnops.parsing_limits import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_JUNIT_CASES,
+    check_count,
+    check_size,
+)
 
 LISTED = 50
+EXCERPT = 500  # characters kept of a failed case's suite, name and message
 
 
 @dataclass(frozen=True)
@@ -43,9 +56,28 @@ class Summary:
         return self.tests - self.skipped > 0 and self.failures == 0 and self.errors == 0
 
 
+def _read(data: bytes, *, source: str) -> Element:
+    """The document's root, parsed element by element within the depth and case bounds."""
+    check_size(data, max_bytes=MAX_DOCUMENT_BYTES, source=source)
+    depth = cases = 0
+    elements = SafeTree.iterparse(io.BytesIO(data), events=("start", "end"))
+    for event, element in elements:
+        if event == "end":
+            depth -= 1
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise Invalid(f"{source}: elements nested deeper than {MAX_DEPTH} levels")
+        if element.tag == "testcase":
+            cases += 1
+            check_count(cases, limit=MAX_JUNIT_CASES, what="test cases", source=source)
+    root: Element = elements.root  # type: ignore[attr-defined]
+    return root
+
+
 def parse(data: bytes, *, source: str) -> Summary:
     try:
-        root = SafeTree.fromstring(data)
+        root = _read(data, source=source)
     except DefusedXmlException as error:
         raise Invalid(f"{source}: declares DTDs or entities, which are refused ({error})") from None
     except ParseError as error:
@@ -71,12 +103,13 @@ def parse(data: bytes, *, source: str) -> Summary:
                     failures += kind == "failure"
                     errors += kind == "error"
                     if len(failed) < LISTED:
+                        name = f"{case.classname or ''}.{case.name or ''}".strip(".")
                         failed.append(
                             FailedCase(
-                                suite=suite.get("name", ""),
-                                name=f"{case.classname or ''}.{case.name or ''}".strip("."),
+                                suite=suite.get("name", "")[:EXCERPT],
+                                name=name[:EXCERPT],
                                 kind=kind,
-                                message=(result.message or "")[:500],
+                                message=(result.message or "")[:EXCERPT],
                             )
                         )
                     break

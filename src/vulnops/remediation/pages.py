@@ -10,7 +10,9 @@ from fastapi.responses import Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
+from vulnops.db.bounded import Id, Text, file_name
 from vulnops.db.deps import SessionDep
+from vulnops.diskspace import ensure_upload_room
 from vulnops.remediation import service
 from vulnops.remediation.api import MANAGE, OVERRIDE
 from vulnops.remediation.models import Evidence, Fix
@@ -22,12 +24,12 @@ router = APIRouter(include_in_schema=False)
 @router.post("/cases/{case_id:int}/fixes")
 async def create_fix(
     request: Request,
-    case_id: int,
+    case_id: Id,
     session: SessionDep,
-    service_key: Annotated[str, Form(alias="service", max_length=100)],
-    version: Annotated[str, Form(max_length=100)],
-    artifact: Annotated[str, Form(max_length=500)] = "",
-    notes: Annotated[str, Form(max_length=20000)] = "",
+    service_key: Annotated[Text, Form(alias="service", max_length=100)],
+    version: Annotated[Text, Form(max_length=100)],
+    artifact: Annotated[Text, Form(max_length=500)] = "",
+    notes: Annotated[Text, Form(max_length=20000)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
 
@@ -54,13 +56,14 @@ async def create_fix(
 @router.post("/fixes/{fix_id:int}/evidence")
 async def add_evidence(
     request: Request,
-    fix_id: int,
+    fix_id: Id,
     session: SessionDep,
-    suite: Annotated[str, Form(max_length=40)],
+    suite: Annotated[Text, Form(max_length=40)],
     report: Annotated[UploadFile, File()],
     principal: Principal = require(MANAGE),
 ) -> Response:
     fix = await service.get_fix(session, fix_id=fix_id)
+    ensure_upload_room(request)
     data = await report.read()
 
     async def work() -> Evidence:
@@ -69,7 +72,7 @@ async def add_evidence(
             fix_id=fix.id,
             suite=suite,
             data=data,
-            file_name=report.filename or "report.xml",
+            file_name=file_name(report.filename, "report.xml"),
             actor=principal.actor,
             now=datetime.now(UTC),
             settings=request.app.state.settings,
@@ -85,9 +88,9 @@ async def add_evidence(
 @router.post("/fixes/{fix_id:int}/override")
 async def override_evidence(
     request: Request,
-    fix_id: int,
+    fix_id: Id,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)],
+    reason: Annotated[Text, Form(max_length=2000)],
     principal: Principal = require(OVERRIDE),
 ) -> Response:
     fix = await service.get_fix(session, fix_id=fix_id)

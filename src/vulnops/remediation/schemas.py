@@ -5,8 +5,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Input
 
-class FixIn(BaseModel):
+
+class FixIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     service: str = Field(min_length=1, max_length=100)
@@ -15,7 +17,7 @@ class FixIn(BaseModel):
     notes: str = Field(default="", max_length=20000)
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=2000)

@@ -15,6 +15,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.database import Database
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
@@ -46,10 +47,10 @@ def _settings(request: Request) -> Settings:
 async def list_rollouts(
     session: SessionDep,
     status_filter: Annotated[
-        str | None, Query(alias="status", max_length=24, description="a status, or active")
+        Text | None, Query(alias="status", max_length=24, description="a status, or active")
     ] = None,
-    case_id: int | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    case_id: Id | None = None,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     principal: Principal = require(READ),
 ) -> PageOut[RolloutSummary]:
@@ -101,7 +102,7 @@ async def start(
 
 
 @router.get("/{rollout_id:int}", dependencies=[require(READ)])
-async def get_rollout(rollout_id: int, session: SessionDep) -> RolloutOut:
+async def get_rollout(rollout_id: Id, session: SessionDep) -> RolloutOut:
     return await snapshots.snapshot(session, rollout_id=rollout_id)
 
 
@@ -128,7 +129,7 @@ async def _operate(
 
 @router.post("/{rollout_id:int}/approve")
 async def approve(
-    rollout_id: int,
+    rollout_id: Id,
     request: Request,
     session: SessionDep,
     body: ReasonIn | None = None,
@@ -140,7 +141,7 @@ async def approve(
 
 @router.post("/{rollout_id:int}/reject")
 async def reject(
-    rollout_id: int,
+    rollout_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -152,7 +153,7 @@ async def reject(
 
 @router.post("/{rollout_id:int}/pause")
 async def pause(
-    rollout_id: int,
+    rollout_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -163,7 +164,7 @@ async def pause(
 
 @router.post("/{rollout_id:int}/resume")
 async def resume(
-    rollout_id: int,
+    rollout_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -174,7 +175,7 @@ async def resume(
 
 @router.post("/{rollout_id:int}/abort")
 async def abort(
-    rollout_id: int,
+    rollout_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -186,7 +187,7 @@ async def abort(
 
 @router.post("/{rollout_id:int}/rollback")
 async def rollback(
-    rollout_id: int,
+    rollout_id: Id,
     body: ReasonIn,
     request: Request,
     session: SessionDep,
@@ -211,7 +212,7 @@ async def changes(database: Database, rollout_id: int) -> AsyncIterator[dict[str
         await asyncio.sleep(STREAM_EVERY)
 
 
-async def existing_rollout(rollout_id: int, session: SessionDep) -> int:
+async def existing_rollout(rollout_id: Id, session: SessionDep) -> int:
     """404 for a rollout that does not exist, before a stream starts (errors cannot change a
     response already streaming); then the request's connection goes back to the pool, for a
     stream lasts minutes and must not hold one."""

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
+from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import Forbidden
 from vulnops.rollout import chart, operations, service, snapshots
@@ -29,8 +30,8 @@ router = APIRouter(include_in_schema=False)
 async def rollouts_page(
     request: Request,
     session: SessionDep,
-    status: Annotated[str, Query(max_length=24)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    status: Annotated[Text, Query(max_length=24)] = "",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     principal: Principal = require(READ),
 ) -> HTMLResponse:
     found = await service.list_rollouts(session, viewer=principal, status=status or None, page=page)
@@ -60,7 +61,7 @@ def _shown(snapshot: RolloutOut, rules: GateRules) -> dict[str, Any]:
 
 
 @router.get("/rollouts/{rollout_id:int}", response_class=HTMLResponse, dependencies=[require(READ)])
-async def rollout_page(request: Request, rollout_id: int, session: SessionDep) -> HTMLResponse:
+async def rollout_page(request: Request, rollout_id: Id, session: SessionDep) -> HTMLResponse:
     snapshot, rules = await snapshots.shown(session, rollout_id=rollout_id)
     return render(request, "rollouts/detail.html", _shown(snapshot, rules))
 
@@ -68,7 +69,7 @@ async def rollout_page(request: Request, rollout_id: int, session: SessionDep) -
 @router.get(
     "/rollouts/{rollout_id:int}/live", response_class=HTMLResponse, dependencies=[require(READ)]
 )
-async def rollout_live(request: Request, rollout_id: int, session: SessionDep) -> HTMLResponse:
+async def rollout_live(request: Request, rollout_id: Id, session: SessionDep) -> HTMLResponse:
     """The part of the rollout page that changes, for the page's script to swap in."""
     snapshot, rules = await snapshots.shown(session, rollout_id=rollout_id)
     return render(request, "rollouts/live.html", _shown(snapshot, rules))
@@ -78,9 +79,9 @@ async def rollout_live(request: Request, rollout_id: int, session: SessionDep) -
 async def start(
     request: Request,
     session: SessionDep,
-    fix_id: Annotated[int, Form()],
-    policy: Annotated[str, Form(max_length=100)] = "standard",
-    approver: Annotated[str, Form(max_length=320)] = "",
+    fix_id: Annotated[Id, Form()],
+    policy: Annotated[Text, Form(max_length=100)] = "standard",
+    approver: Annotated[Text, Form(max_length=320)] = "",
     principal: Principal = require(MANAGE),
 ) -> Response:
     settings: Settings = request.app.state.settings
@@ -103,10 +104,10 @@ async def start(
 @router.post("/rollouts/{rollout_id:int}/{operation}")
 async def operate(
     request: Request,
-    rollout_id: int,
-    operation: str,
+    rollout_id: Id,
+    operation: Text,
     session: SessionDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(MANAGE_OR_APPROVE),
 ) -> Response:
     """Every operation and decision on a rollout, each with the permission it needs."""

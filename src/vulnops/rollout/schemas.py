@@ -5,13 +5,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vulnops.db.bounded import Input
 from vulnops.durations import format_duration
 
 if TYPE_CHECKING:
     from vulnops.rollout.service import PlanPreview
 
 
-class PlanIn(BaseModel):
+class PlanIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     fix_id: int
@@ -26,7 +27,7 @@ class StartIn(PlanIn):
     health_source: str | None = Field(default=None, max_length=100)
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(default="", max_length=2000)

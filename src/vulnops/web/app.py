@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from vulnops import __version__, jobs, wiring
+from vulnops import __version__, jobs, logs, wiring
 from vulnops.approvals import api as approvals_api
 from vulnops.approvals import pages as approvals_pages
 from vulnops.auth import admin_pages, passkey_pages, second_factor, sso
@@ -44,8 +44,9 @@ from vulnops.rollout import api as rollout_api
 from vulnops.rollout import pages as rollout_pages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
-from vulnops.web import audit_api, audit_pages, errors, health, pages
+from vulnops.web import audit_api, audit_pages, errors, health, openapi, pages
 from vulnops.web.csrf import CSRFMiddleware
+from vulnops.web.input_bounds import check_bounds
 from vulnops.web.nav import nav_for
 from vulnops.web.need_to_know import need_to_know
 from vulnops.web.routes import check_rules
@@ -116,7 +117,8 @@ def create_app(
     """The vulnops web application.
 
     ``database`` None connects to the configured (or embedded) PostgreSQL on start-up.
-    ``run_worker`` also runs a job worker inside the web process (what ``vulnops serve`` does).
+    ``run_worker`` also runs a job worker inside the web process (what ``vulnops serve`` does),
+    running ``serve_worker_concurrency`` jobs at once.
     """
     settings = settings or get_settings()
     wiring.wire()
@@ -133,7 +135,12 @@ def create_app(
         worker: asyncio.Task[None] | None = None
         if run_worker:
             worker = asyncio.create_task(
-                jobs.run_worker(settings=settings, database=db, name="vulnops-serve"),
+                jobs.run_worker(
+                    settings=settings,
+                    database=db,
+                    name="vulnops-serve",
+                    concurrency=settings.serve_worker_concurrency,
+                ),
                 name="in-process worker",
             )
         try:
@@ -177,6 +184,7 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
+    app.openapi = partial(openapi.document, app)  # type: ignore[method-assign]
 
     secret = settings.session_secret()
     # The session wraps the CSRF check, which binds its token to the signed-in session.
@@ -195,10 +203,13 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     second_factor.required_roles(settings)  # an unknown role name stops the start
     check_rules(app.routes)
+    check_bounds(app.routes)
     return app
 
 
 def serving_app() -> FastAPI:
-    """The app as ``vulnops serve`` runs it, in each of its web processes (a uvicorn factory)."""
+    """The app as ``vulnops serve`` runs it, in each of its web processes (a uvicorn factory;
+    a web process it starts is a new interpreter, whose logging is set up here)."""
     settings = get_settings()
+    logs.configure(settings.log_level)
     return create_app(settings, run_worker=settings.serve_runs_worker)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
 from vulnops.audit import service
@@ -9,6 +11,7 @@ from vulnops.audit.schemas import EventOut, VerifyResult
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.web import need_to_know
@@ -19,10 +22,10 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 @router.get("/events")
 async def list_events(
     session: SessionDep,
-    subject: str | None = Query(default=None, max_length=200),
-    kind: str | None = Query(default=None, max_length=100),
-    actor: str | None = Query(default=None, max_length=320),
-    page: int = Query(default=1, ge=1),
+    subject: Text | None = Query(default=None, max_length=200),
+    kind: Text | None = Query(default=None, max_length=100),
+    actor: Text | None = Query(default=None, max_length=320),
+    page: Annotated[PageNumber, Query()] = 1,
     per_page: int = Query(default=50, ge=1, le=MAX_PER_PAGE),
     principal: Principal = require(allowed(Permission.AUDIT_READ)),
 ) -> PageOut[EventOut]:

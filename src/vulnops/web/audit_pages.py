@@ -12,6 +12,7 @@ from vulnops.audit import service
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.ui.templating import render
 from vulnops.web import need_to_know
@@ -23,9 +24,9 @@ router = APIRouter(include_in_schema=False)
 async def audit_page(
     request: Request,
     session: SessionDep,
-    subject: Annotated[str, Query(max_length=200)] = "",
-    kind: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    subject: Annotated[Text, Query(max_length=200)] = "",
+    kind: Annotated[Text, Query(max_length=100)] = "",
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
     verify: bool = False,
     principal: Principal = require(allowed(Permission.AUDIT_READ)),
 ) -> HTMLResponse:

@@ -115,7 +115,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         return back_to_form(request, problem_text(exc), problem_field(exc))
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
-        if not wants_json(request):
+        # A person is sent to sign in; a client that sent a token it must fix is told so (the
+        # sign-in page would refuse the same token again, and again).
+        if not wants_json(request) and "authorization" not in request.headers:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return redirect(f"/login?next={quote(target)}")
         headers["WWW-Authenticate"] = "Bearer"
@@ -131,7 +133,12 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        # A validator's own words, without pydantic's "Value error, " before them.
+        {
+            "loc": list(error["loc"]),
+            "msg": error["msg"].removeprefix("Value error, "),
+            "type": error["type"],
+        }
         for error in exc.errors()
     ]
     json_errors = [error for error in errors if error["type"] == "json_invalid"]
