@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from vulnops import CONFIG_FILE_ENV
+from vulnops.limits import Limits
 
 DEFAULT_PROMETHEUS_QUERIES = {
     "requests": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units"}'
@@ -58,7 +59,7 @@ def usable_cpus() -> int:
 FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
-class Settings(BaseSettings):
+class Settings(Limits):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(
@@ -131,31 +132,6 @@ class Settings(BaseSettings):
     token_max_days: int = Field(
         default=90, ge=1, le=3650, description="The longest an API token may live, in days."
     )
-    login_max_failures_per_account: int = Field(
-        default=5,
-        gt=0,
-        description="Failed sign-ins on an account within the window after which each further "
-        "attempt must wait (1 s, doubling up to VULNOPS_LOGIN_MAX_DELAY_SECONDS); the account is "
-        "never locked.",
-    )
-    login_max_delay_seconds: int = Field(
-        default=60, gt=0, description="The longest wait between sign-in attempts on one account."
-    )
-    login_max_failures_per_address: int = Field(
-        default=20,
-        gt=0,
-        description="Failed sign-ins per client address within the window before that address "
-        "gets 429 until the window has passed.",
-    )
-    login_failure_window_seconds: int = Field(
-        default=900, gt=0, description="Window for the login rate limits."
-    )
-    registrations_per_address_per_hour: int = Field(
-        default=10,
-        gt=0,
-        description="Self-registrations answered per client address within an hour; further "
-        "ones get 429 until the oldest is an hour old.",
-    )
     db_pool_size: int = Field(
         default=10,
         gt=0,
@@ -177,19 +153,6 @@ class Settings(BaseSettings):
         gt=0,
         description="Jobs the worker in each web process runs at once (N web processes run N "
         "times as many); `vulnops worker` runs VULNOPS_WORKER_CONCURRENCY.",
-    )
-    reports_per_hour_per_account: int = Field(
-        default=60,
-        ge=0,
-        description="Reports one researcher account may submit within an hour; further ones "
-        "get 429 until the oldest of them is an hour old. 0: no limit.",
-    )
-    partner_reports_per_hour_per_account: int = Field(
-        default=0,
-        ge=0,
-        description="The same for a partner account (an organisation an administrator signed "
-        "up, often relaying many researchers' reports); 0, the default: no limit. Staff's "
-        "internal reports are never limited.",
     )
     worker_concurrency: int = Field(default=4, gt=0, description="Jobs a worker runs at once.")
     worker_heartbeat_seconds: float = Field(
@@ -216,34 +179,6 @@ class Settings(BaseSettings):
     )
     triage_email: str | None = Field(
         default=None, description="Where to tell the triage team about researchers' replies."
-    )
-    max_attachment_bytes: int = Field(
-        default=25 * 1024 * 1024, gt=0, description="Largest file attached to a report."
-    )
-    max_sarif_bytes: int = Field(
-        default=20 * 1024 * 1024, gt=0, description="Largest SARIF log accepted in one upload."
-    )
-    scan_max_reports: int = Field(
-        default=1000,
-        gt=0,
-        description="Reports one scanner upload may create; a log with more new findings is "
-        "refused whole (findings already imported do not count).",
-    )
-    attachment_bytes_per_account_per_day: int = Field(
-        default=100 * 1024 * 1024,
-        gt=0,
-        description="Attachment bytes one account may upload within 24 hours (413 beyond).",
-    )
-    attachment_bytes_per_report: int = Field(
-        default=50 * 1024 * 1024,
-        gt=0,
-        description="Attachment bytes one report may hold, whoever uploaded them (413 beyond).",
-    )
-    min_free_disk_bytes: int = Field(
-        default=1024**3,
-        ge=0,
-        description="Uploads are refused (507) while storing them would leave less than this "
-        "free on the data directory's disk.",
     )
     sla_policy_file: Path | None = Field(
         default=None, description="YAML with response deadlines per severity (defaults shipped)."
@@ -364,15 +299,6 @@ class Settings(BaseSettings):
     )
     notify_max_reminders: int = Field(
         default=3, ge=0, le=20, description="Reminders per advisory version and tenant."
-    )
-    template_max_output_bytes: int = Field(
-        default=1024 * 1024,
-        gt=0,
-        description="Largest text an advisory template may render to (and largest string or "
-        "list it may build on the way); a template over it is refused when it is saved.",
-    )
-    template_max_render_seconds: float = Field(
-        default=2.0, gt=0, description="Longest an advisory template may take to render."
     )
 
     cve_policy: Literal["customer-action", "customer-action-or-critical"] = Field(

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
+from notify.notify_world import draft
 from vulnops.db.database import Database
 from vulnops.disclosure import disclosing, public_text
 from vulnops.disclosure.schemas import PublicTextIn
 from vulnops.settings import Settings
+from vulnops.web.app import create_app
 
 TEXT = {
     "title": "Bucket metadata could be read across tenants",
@@ -74,3 +78,19 @@ async def disclose(
             now=now,
         )
         await session.commit()
+
+
+def api_client(db: Database, settings: Settings) -> httpx.AsyncClient:
+    """An API client of the app on ``db`` (in process)."""
+    transport = httpx.ASGITransport(app=create_app(settings, database=db))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def notify_customers(
+    client: httpx.AsyncClient, writer: dict[str, str], approver: dict[str, str], case_id: int
+) -> None:
+    """Draft, approve and send an advisory customers must act on."""
+    url = f"/api/cases/{case_id}/advisory"
+    await client.put(url, json=draft(action_required=True, action_steps="Rotate."), headers=writer)
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
+    assert (await client.post(f"{url}/send", headers=writer)).status_code == 200
