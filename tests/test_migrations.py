@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,6 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vulnops.audit import service as audit
 from vulnops.db import embedded, migrate
 from vulnops.db.base import Base
 from vulnops.db.database import Database, sqlalchemy_url
@@ -125,6 +125,35 @@ async def test_existing_cases_get_their_milestones_and_derived_state(server_url:
     assert waiting == [("advisory", "pending"), ("public_text", "pending")]
 
 
+# An event as the log took it at 0006: chained in the statement that appends it.
+_LEGACY_APPEND = text(
+    """
+    WITH p AS (
+        SELECT CAST(:subject AS text) AS subject, CAST(:kind AS text) AS kind,
+               CAST(:actor AS text) AS actor, CAST(:data AS jsonb) AS data
+    ), head AS (SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE),
+    ins AS (
+        INSERT INTO audit_events (seq, subject, kind, actor, data, occurred_at, prev_hash, hash)
+        SELECT head.seq + 1, p.subject, p.kind, p.actor, p.data, now(), head.hash,
+               audit_event_hash(head.hash, head.seq + 1, p.subject, p.kind, p.actor, p.data,
+                                now())
+        FROM head, p RETURNING seq, hash
+    )
+    UPDATE audit_chain_head SET seq = ins.seq, hash = ins.hash FROM ins
+    WHERE audit_chain_head.id = 1
+    """
+)
+
+
+async def _legacy_event(
+    session: AsyncSession, *, subject: str, kind: str, actor: str, data: object = None
+) -> None:
+    await session.execute(
+        _LEGACY_APPEND,
+        {"subject": subject, "kind": kind, "actor": actor, "data": json.dumps(data or {})},
+    )
+
+
 async def _legacy_cases(session: AsyncSession) -> None:
     """Cases as revision 0006 kept them: a state set by hand, the deadline columns, events."""
     now = datetime.now(UTC)
@@ -155,18 +184,18 @@ async def _legacy_cases(session: AsyncSession) -> None:
                 "c": closed,
             },
         )
-        await audit.record(
+        await _legacy_event(
             session, subject=f"case:{ids[title]}", kind="case.opened", actor="responder@x"
         )
     for to, who in (("mitigated", "engineer@example.com"), ("notified", "comms@example.com")):
-        await audit.record(
+        await _legacy_event(
             session,
             subject=f"case:{ids['told']}",
             kind="case.state_changed",
             actor=who,
             data={"from": "x", "to": to, "reason": None},
         )
-    await audit.record(
+    await _legacy_event(
         session,
         subject=f"case:{ids['done']}",
         kind="case.state_changed",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, String, Text, func
+from sqlalchemy import BigInteger, CheckConstraint, Identity, Index, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,20 @@ class AuditEvent(Base):
         Index("ix_audit_events_subject_seq", "subject", "seq"),
         Index("ix_audit_events_kind_seq", "kind", "seq"),
     )
+
+
+class AuditPending(Base):
+    """An event recorded in a transaction that has not committed yet. The constraint trigger
+    ``audit_pending_chained`` (migration 0018), deferred to the commit, appends it to
+    ``audit_events`` and removes it: between commits the table is empty."""
+
+    __tablename__ = "audit_pending"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(320))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 class AuditChainHead(Base):

@@ -1,9 +1,15 @@
 """Append events and verify the chain.
 
 The hash is computed by the database (``audit_event_hash``, created by the first migration) over
-``jsonb``'s canonical text, so what is hashed is exactly what is stored. Appending locks the single
-head row until the transaction ends: events are totally ordered, numbered without gaps, and an event
-commits or rolls back with the change it records. Write the event late in a long transaction.
+``jsonb``'s canonical text, so what is hashed is exactly what is stored. An event is recorded in
+``audit_pending`` and chained when its transaction commits, by a constraint trigger deferred to
+the commit (migration 0018): that locks the single head row only for the commit itself, not
+from the append until the client gets round to committing — under load, every writer waited for
+that. Events are totally ordered (in commit order), numbered without gaps, and an event commits
+or rolls back with the change it records; ``occurred_at`` is when it entered the chain.
+
+A transaction that reads the log after recording events chains them first (the reads below do),
+so it sees its own events; from then on it holds the head until it ends.
 """
 
 from __future__ import annotations
@@ -22,25 +28,15 @@ from vulnops.db.pagination import Page, paginate_scalars
 SYSTEM_ACTOR = "system"
 
 _APPEND = text(
-    """
-    WITH p AS (
-        SELECT CAST(:subject AS text) AS subject, CAST(:kind AS text) AS kind,
-               CAST(:actor AS text) AS actor, CAST(:data AS jsonb) AS data,
-               clock_timestamp() AS at
-    ), head AS (
-        SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
-    ), ins AS (
-        INSERT INTO audit_events (seq, subject, kind, actor, data, occurred_at, prev_hash, hash)
-        SELECT head.seq + 1, p.subject, p.kind, p.actor, p.data, p.at, head.hash,
-               audit_event_hash(head.hash, head.seq + 1, p.subject, p.kind, p.actor, p.data, p.at)
-        FROM head, p
-        RETURNING seq, hash
-    )
-    UPDATE audit_chain_head SET seq = ins.seq, hash = ins.hash
-    FROM ins WHERE audit_chain_head.id = 1
-    RETURNING ins.seq
-    """
+    "INSERT INTO audit_pending (subject, kind, actor, data) "
+    "VALUES (:subject, :kind, :actor, CAST(:data AS jsonb))"
 )
+# Chain the events this transaction recorded now (the deferred trigger fires for those queued),
+# and defer the chaining of any it records later again.
+_CHAIN_NOW = text("SET CONSTRAINTS audit_pending_chained IMMEDIATE")
+_CHAIN_AT_COMMIT = text("SET CONSTRAINTS audit_pending_chained DEFERRED")
+# session.info key: this session recorded events that its open transaction has not chained.
+_UNCHAINED = "audit_unchained"
 
 _FIRST_PROBLEM = text(
     """
@@ -72,15 +68,20 @@ async def record(
     kind: str,
     actor: str,
     data: Mapping[str, Any] | None = None,
-) -> int:
-    """Append one event in the session's transaction; return its sequence number."""
+) -> None:
+    """Record one event in the session's transaction; it is numbered when that commits."""
     payload = json.dumps(dict(data or {}), default=str)
-    seq = await session.scalar(
+    await session.execute(
         _APPEND, {"subject": subject, "kind": kind, "actor": actor, "data": payload}
     )
-    if seq is None:
-        raise RuntimeError("audit_chain_head is missing: run `vulnops db upgrade`")
-    return int(seq)
+    session.info[_UNCHAINED] = True
+
+
+async def _chain_recorded(session: AsyncSession) -> None:
+    """Before a read: chain what this session's transaction recorded, so the read sees it."""
+    if session.info.pop(_UNCHAINED, False):
+        await session.execute(_CHAIN_NOW)
+        await session.execute(_CHAIN_AT_COMMIT)
 
 
 async def list_events(
@@ -98,6 +99,7 @@ async def list_events(
     oldest_first: bool = False,
 ) -> Page[AuditEvent]:
     """``exclude_subjects``: a query of subjects left out (what the reader may not know of)."""
+    await _chain_recorded(session)
     stmt = select(AuditEvent)
     if exclude_subjects is not None:
         stmt = stmt.where(AuditEvent.subject.not_in(exclude_subjects))
@@ -121,6 +123,7 @@ async def events_for(
     session: AsyncSession, *, subject: str, kinds: Sequence[str], limit: int = 500
 ) -> list[AuditEvent]:
     """A subject's events of some kinds, oldest first, without counting them (for histories)."""
+    await _chain_recorded(session)
     rows = await session.scalars(
         select(AuditEvent)
         .where(AuditEvent.subject == subject, AuditEvent.kind.in_(kinds))
@@ -132,6 +135,7 @@ async def events_for(
 
 async def verify(session: AsyncSession) -> VerifyResult:
     """Walk the whole chain in one query and report the first changed, inserted or lost event."""
+    await _chain_recorded(session)
     head = await session.get(AuditChainHead, 1)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, "")
     stats = (

@@ -164,12 +164,15 @@ class CSRFMiddleware:
             return
         binding = _session_binding(scope)
         existing = self._cookie_token(scope, binding)
-        token = existing or self.signer.dumps([secrets.token_urlsafe(24), binding])
+        token = existing
         needs_cookie = False
 
         def get_token() -> str:
-            nonlocal needs_cookie
-            needs_cookie = existing is None
+            """Signed when a page first asks for it: an API call never does."""
+            nonlocal needs_cookie, token
+            if token is None:
+                token = self.signer.dumps([secrets.token_urlsafe(24), binding])
+                needs_cookie = True
             return token
 
         scope = {**scope, "csrftoken": get_token}
