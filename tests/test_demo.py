@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
+from disclosure import bsi_validator
 from vulnops import demo
 from vulnops.audit import service as audit
 from vulnops.auth import service
@@ -92,10 +93,30 @@ async def test_the_demo_has_public_advisories_with_and_without_a_cve(db: Databas
         case_id = await session.scalar(
             text("SELECT case_id FROM disclosures WHERE cve_id = 'CVE-2026-31337'")
         )
-        _, problems = await disclosure.cve_record(
-            session, case_id=case_id, cve_id=None, settings=settings, now=datetime.now(UTC)
+        document, problems = await disclosure.cve_record(
+            session, case_id=case_id, cve_id=None, settings=settings
         )
+        csaf_documents = [
+            await disclosure.csaf_document(
+                session, case_id=case_id, category=category, settings=settings
+            )
+            for category in ("csaf_security_advisory", "csaf_vex")
+        ]
+        published, public_from = (
+            await session.execute(
+                text("SELECT cve_published_at, public_from FROM disclosures WHERE case_id = :c"),
+                {"c": case_id},
+            )
+        ).one()
     assert problems == []  # the demo's published CVE has a valid record
+    # Found: datePublished was the export's time, and there was no datePublic.
+    assert document["cveMetadata"]["datePublished"] == published.isoformat()
+    cna = document["containers"]["cna"]
+    assert datetime.fromisoformat(cna["datePublic"]) >= public_from
+    times = [datetime.fromisoformat(entry["time"]) for entry in cna["timeline"]]
+    assert times == sorted(times) and cna["timeline"][0]["value"] == "Reported"
+    # Found: both of its CSAF documents failed the BSI validator's mandatory test 6.1.11.
+    bsi_validator.assert_passes(*csaf_documents)
 
 
 async def test_every_demo_case_has_the_state_its_milestones_give(db: Database) -> None:

@@ -324,6 +324,12 @@ class Settings(Limits):
     vendor_name: str = Field(
         default="vulnops", description="The vendor CVE records and advisories name."
     )
+    openpgp_key_file: Path | None = Field(
+        default=None,
+        description="An ASCII-armored OpenPGP secret key (no passphrase; readable only by "
+        "vulnops): it signs the CSAF documents and security.txt, and its public part is "
+        "published for them and as security.txt's Encryption key.",
+    )
     four_eyes: list[FourEyesStep] = Field(
         default_factory=lambda: list(get_args(FourEyesStep)),
         description="The steps a second person must approve (not who wrote or asked for them); "
@@ -379,6 +385,18 @@ class Settings(Limits):
     @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
+
+    def deployment_warnings(self) -> list[str]:
+        """What an operator should fix before this faces the public (logged at start-up, shown
+        on the administrators' page)."""
+        warnings = []
+        if not self.public_url.lower().startswith("https://"):
+            warnings.append(
+                f"VULNOPS_PUBLIC_URL is {self.public_url}, not https: security.txt fails RFC "
+                "9116 (its URIs must be https), and links in advisories and CSAF documents "
+                "point there"
+            )
+        return warnings
 
     def advisory_url(self, tracking_id: str) -> str:
         """Where a case's public advisory is (once it is public)."""

@@ -8,6 +8,7 @@ from vulnops.audit.models import AuditEvent
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.settings import Settings
 
 
 async def _counts(db: Database) -> tuple[int, int]:
@@ -208,3 +209,15 @@ async def test_the_users_page_shows_a_bad_email_as_an_error(
     assert response.status_code == 422
     assert "not a valid email address" in response.text
     assert await _counts(db) == before
+
+
+async def test_the_administrators_page_warns_of_a_public_url_that_is_not_https(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database, settings: Settings
+) -> None:
+    """Found: nothing warned that the public URL was http (security.txt then fails RFC 9116)."""
+    await sign_in(client, (await make_user(Role.ADMIN)).email)
+    assert settings.public_url.startswith("http://")
+    page = await client.get("/admin/users")
+    assert f"VULNOPS_PUBLIC_URL is {settings.public_url}, not https" in page.text
+    https = settings.model_copy(update={"public_url": "https://cloud.example"})
+    assert https.deployment_warnings() == []

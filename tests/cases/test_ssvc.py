@@ -7,7 +7,9 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from vulnops.cases.schemas import SeverityIn
 from vulnops.cases.ssvc import (
     Decision,
     Exploitation,
@@ -117,3 +119,42 @@ def test_worse_facts_never_lower_the_decision(point: SsvcInput) -> None:
         )
     for other in worse:
         assert ORDER.index(decide(other)) >= base, (point, other)
+
+
+@pytest.mark.parametrize(
+    ("given_values", "expected"),
+    [
+        # CISA's names, as its ADP entries spell them.
+        (
+            {"exploitation": "public poc", "automatable": "Yes", "technical_impact": "Total"},
+            (Exploitation.POC, True, TechnicalImpact.TOTAL),
+        ),
+        (
+            {"exploitation": "Active", "automatable": "no", "technical_impact": "PARTIAL"},
+            (Exploitation.ACTIVE, False, TechnicalImpact.PARTIAL),
+        ),
+        # Ours.
+        (
+            {"exploitation": "poc", "automatable": True, "technical_impact": "partial"},
+            (Exploitation.POC, True, TechnicalImpact.PARTIAL),
+        ),
+        ({"exploitation": "Public_PoC"}, (Exploitation.POC, None, None)),
+    ],
+)
+def test_decision_points_take_cisas_value_names_in_any_case(
+    given_values: dict[str, object], expected: tuple[object, object, object]
+) -> None:
+    """Found: only ``none|poc|active`` were taken, case-sensitive; ``public poc`` and the
+    capitalised ``Active``, ``Yes``, ``Total`` of CISA's entries were refused."""
+    severity = SeverityIn.model_validate({**given_values, "reason": "triage"})
+    assert (severity.exploitation, severity.automatable, severity.technical_impact) == expected
+    assert MissionWellbeing("High") is MissionWellbeing.HIGH
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("exploitation", "private poc"), ("automatable", "maybe"), ("automatable", "true")],
+)
+def test_values_that_are_no_name_of_a_decision_point_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ValidationError):
+        SeverityIn.model_validate({field: value, "reason": "triage"})

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from notify.notify_world import draft
+from vulnops.cases import milestones
+from vulnops.cases.states import Milestone
 from vulnops.db.database import Database
 from vulnops.disclosure import disclosing, public_text
 from vulnops.disclosure.schemas import PublicTextIn
@@ -20,6 +22,21 @@ TEXT = {
     "description": "A crafted request could list another tenant's bucket names.",
     "impact": "Bucket names of other tenants could be read.",
 }
+
+
+async def mitigate(db: Database, settings: Settings, case_id: int) -> None:
+    """What the rollout records when the fix has reached every unit."""
+    async with db.session() as session:
+        await milestones.record(
+            session,
+            case_id=case_id,
+            milestones=[Milestone.MITIGATED],
+            at=datetime.now(UTC),
+            actor="system",
+            source="rollout:1",
+            settings=settings,
+        )
+        await session.commit()
 
 
 async def approve_text(db: Database, settings: Settings, case_id: int, **fields: Any) -> None:

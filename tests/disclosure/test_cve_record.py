@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from disclosure.flows import mitigate
 from helpers import FixMaker, MakeUser, acli, api_token, bearer
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
@@ -33,6 +34,7 @@ async def cna_client(db: Database, settings: Settings) -> AsyncIterator[httpx.As
 async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     cna_client: httpx.AsyncClient,
     db: Database,
+    settings: Settings,
     fleet: object,
     make_fix: FixMaker,
     make_user: MakeUser,
@@ -87,6 +89,13 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     assert still.status_code == 409
     approved = await cna_client.post("/api/cases/1/public-text/approve", headers=comms)
     assert approved.json()["status"] == "approved", approved.text
+    # Found: a schema-valid PUBLISHED record was built for a case in state new.
+    unfixed = await cna_client.get(url, params={"cve_id": "CVE-2026-12345"}, headers=headers)
+    assert unfixed.status_code == 409 and "not mitigated yet" in unfixed.text
+    assert unfixed.json()["missing"] == [
+        "the case is not mitigated yet (the fix has not reached every unit)"
+    ]
+    await mitigate(db, settings, 1)
 
     shown = await cna_client.get(
         "/api/cases/1/cve-record", params={"cve_id": "CVE-2026-12345"}, headers=headers
@@ -96,11 +105,35 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     document = body["record"]
     assert document["dataType"] == "CVE_RECORD" and document["dataVersion"] == "5.1"
     assert document["cveMetadata"]["cveId"] == "CVE-2026-12345"
+    # Not published yet: CVE Services dates the publication itself.
+    assert "datePublished" not in document["cveMetadata"]
     cna = document["containers"]["cna"]
     assert cna["descriptions"] == [{"lang": "en", "value": "An SSRF in the image importer."}]
-    assert cna["affected"][0]["vendor"] == "Example Cloud"
-    assert {"version": "2026.12.1", "status": "unaffected"} in cna["affected"][0]["versions"]
-    assert cna["problemTypes"][0]["descriptions"][0]["cweId"] == "CWE-918"
+    # Found: with a blast radius by service, nothing was stated as affected.
+    assert cna["affected"] == [
+        {
+            "vendor": "Example Cloud",
+            "product": cna["affected"][0]["product"],
+            "versions": [
+                {
+                    "version": "0",
+                    "lessThan": "2026.12.1",
+                    "versionType": "custom",
+                    "status": "affected",
+                }
+            ],
+            "defaultStatus": "unaffected",
+        }
+    ]
+    assert cna["problemTypes"][0]["descriptions"][0] == {
+        "lang": "en",
+        "type": "CWE",
+        "cweId": "CWE-918",
+        "description": "CWE-918: Server-Side Request Forgery (SSRF)",
+    }
+    assert [metric["scenarios"] for metric in cna["metrics"]] == [
+        [{"lang": "en", "value": "GENERAL"}]
+    ] * 2
     metrics = {key: value for metric in cna["metrics"] for key, value in metric.items()}
     assert metrics["cvssV3_1"] == {
         "version": "3.1",
@@ -112,6 +145,8 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
     assert cna["tags"] == ["exclusively-hosted-service"]
     tracking = (await cna_client.get("/api/cases/1", headers=headers)).json()["tracking_id"]
     assert cna["references"][0]["url"].endswith(f"/security/advisories/{tracking}")
+    assert cna["references"][0]["name"] == f"Example Cloud security advisory {tracking}"
+    assert cna["references"][0]["tags"] == ["vendor-advisory"]
     assert cve_schema.problems(document) == []
     assert "INTERNAL" not in shown.text and cna["title"] == "SSRF in the image importer"
 
@@ -122,7 +157,12 @@ async def test_the_decision_and_a_valid_record_for_a_case_customers_must_act_on(
 
 
 async def test_an_invalid_record_lists_every_failing_field(
-    db: Database, conninfo: str, tmp_path: Path, fleet: object, make_fix: FixMaker
+    db: Database,
+    settings: Settings,
+    conninfo: str,
+    tmp_path: Path,
+    fleet: object,
+    make_fix: FixMaker,
 ) -> None:
     await make_fix("2026.12.1")
     async with db.session() as session:
@@ -132,8 +172,22 @@ async def test_an_invalid_record_lists_every_failing_field(
         "VULNOPS_DATA_DIR": str(tmp_path),
         "VULNOPS_CNA_ORG_ID": ORG,
     }
+    # Found: --cve-id built a PUBLISHED record for a "no CVE" case in state new.
+    refused = await acli("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
+    assert refused.exit_code == 1
+    for missing in (
+        "the CVE decision says no CVE (no customer action is required",
+        "the case is not mitigated yet",
+        "no approved public text",
+    ):
+        assert missing in refused.stderr
+    async with db.session() as session:
+        await session.execute(text("UPDATE cases SET customer_action_required = true"))
+        await session.commit()
+    await mitigate(db, settings, 1)
     unwritten = await acli("case", "export-cve", case, "--cve-id", "CVE-2026-9999", env=env)
     assert unwritten.exit_code == 1 and "no approved public text" in unwritten.stderr
+    assert "not mitigated" not in unwritten.stderr
     async with db.session() as session:
         # An approved text whose description is empty (the forms refuse one; the record's
         # validator must name it too).

@@ -3,16 +3,22 @@ and an embargoed or undisclosed case visible on none of them (every public route
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import sectxt
 from csaf_lib.verification.verifier import Verifier
 from defusedxml.ElementTree import fromstring
+from pysequoia import Sig, Tsk, verify
 from sqlalchemy import text
 
-from disclosure.flows import approve_text, disclose
+from disclosure import bsi_validator
+from disclosure.flows import approve_text, disclose, mitigate
 from helpers import MakeUser, api_token, bearer
 from notify.notify_world import draft, world_maker
 from vulnops.auth.roles import PUBLIC, Role
@@ -118,8 +124,10 @@ def _filled(path: str, tracking_id: str) -> str:
 
 
 def _verified(document: dict[str, Any]) -> None:
-    """Valid against the CSAF 2.0 schema and csaf-lib's checks: its data type checks (the
-    schema among them) for every document, its VEX profile tests too for a ``csaf_vex``."""
+    """Passes the BSI validator's schema and mandatory tests, and csaf-lib's checks: its data
+    type checks (the schema among them) for every document, its VEX profile tests too for a
+    ``csaf_vex``."""
+    bsi_validator.assert_passes(document)
     verifier = Verifier(document)
     vex = document["document"]["category"] == "csaf_vex"
     report = verifier.run_all() if vex else verifier.run_data_type_checks()
@@ -167,6 +175,10 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
     advisory = (await client.get(f"/.well-known/csaf/white/{index[0]}")).json()
     assert advisory["document"]["tracking"]["id"] == known["public_id"]
     _verified(advisory)
+    for unsigned in (".asc", ".sha256"):  # no key configured: nothing claims to be signed
+        assert (
+            await client.get(f"/.well-known/csaf/white/{index[0]}{unsigned}")
+        ).status_code == 404
     for value in (known["embargoed_id"], known["undisclosed_id"]):
         hidden_file = f"/.well-known/csaf/white/{year}/{csaf.file_name(value)}"
         assert (await client.get(hidden_file)).status_code == 404
@@ -209,12 +221,16 @@ async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
     responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
     async with db.session() as session:
         await session.execute(
-            text("UPDATE cases SET cvss31_vector = :v, cwe_id = 200 WHERE tracking_id = :t"),
+            text(
+                "UPDATE cases SET cvss31_vector = :v, cwe_id = 200, "
+                "customer_action_required = true WHERE tracking_id = :t"
+            ),
             {"v": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", "t": known["public_id"]},
         )
         case_ids = dict((await session.execute(text("SELECT tracking_id, id FROM cases"))).all())
         await session.commit()
     public_id = case_ids[known["public_id"]]
+    await mitigate(db, settings, public_id)
     for category in ("csaf_security_advisory", "csaf_vex"):
         response = await client.get(
             f"/api/cases/{public_id}/csaf", params={"category": category}, headers=responder
@@ -222,7 +238,11 @@ async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
         assert response.status_code == 200, response.text
         document = response.json()
         assert document["document"]["category"] == category
-        assert document["vulnerabilities"][0]["cwe"]["id"] == "CWE-200"
+        # Found: the name was the id, which fails the BSI validator's mandatory test 6.1.11.
+        assert document["vulnerabilities"][0]["cwe"] == {
+            "id": "CWE-200",
+            "name": "Exposure of Sensitive Information to an Unauthorized Actor",
+        }
         assert document["document"]["title"] == known["public"] and MARKER not in response.text
         _verified(document)
     cna = settings.model_copy(update={"cna_org_id": "7c4e5a7e-0b0a-4c1e-9b0f-3f2a1d4c5b6a"})
@@ -239,3 +259,63 @@ async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
         f"/api/cases/{case_ids[known['undisclosed_id']]}/csaf", headers=responder
     )
     assert undisclosed.status_code == 409 and "not disclosed" in undisclosed.json()["detail"]
+
+
+async def test_with_a_key_the_directory_is_signed_and_security_txt_passes_an_rfc_9116_check(
+    db: Database,
+    fleet: dict[str, Any],
+    make_user: MakeUser,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Found: no hashes, no signatures (so only the publisher role), and a security.txt that
+    fails an RFC 9116 checker with the defaults (http) and has no Encryption field."""
+    key = Tsk.generate("Example Cloud Security <security@cloud.example>")
+    key_file = tmp_path / "signing.asc"
+    key_file.write_text(str(key))
+    cert = key.extract_certificate()
+    signed = settings.model_copy(
+        update={"openpgp_key_file": key_file, "public_url": "https://cloud.example"}
+    )
+    transport = httpx.ASGITransport(app=create_app(signed, database=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        known = await _cases(db, fleet, client, make_user, signed)
+        txt = (await client.get("/.well-known/security.txt")).content
+        metadata = (await client.get("/.well-known/csaf/provider-metadata.json")).json()
+        [published] = (await client.get("/.well-known/csaf/white/index.txt")).text.split()
+        files = {
+            suffix: await client.get(f"/.well-known/csaf/white/{published}{suffix}")
+            for suffix in ("", ".sha256", ".sha512", ".asc")
+        }
+        [key_url] = [line for line in txt.decode().splitlines() if line.startswith("Encryption:")]
+        public_key = await client.get(key_url.split(": ", 1)[1].removeprefix(signed.public_url))
+    checked = sectxt.Parser(txt)
+    assert checked.is_valid() and checked.errors == [], checked.errors
+    assert txt.startswith(b"-----BEGIN PGP SIGNED MESSAGE-----")
+    assert b"Contact: mailto:" in verify(bytes=txt, store=lambda _ids: [cert]).bytes
+    assert public_key.status_code == 200 and "PUBLIC KEY BLOCK" in public_key.text
+    assert "PRIVATE" not in public_key.text
+    fingerprint = str(cert.fingerprint).upper()
+    assert metadata["role"] == "csaf_trusted_provider"
+    key_at = f"https://cloud.example/.well-known/csaf/openpgp/{fingerprint}.asc"
+    assert metadata["public_openpgp_keys"] == [{"fingerprint": fingerprint, "url": key_at}]
+    assert key_url == f"Encryption: {key_at}"
+    document = files[""].content
+    name = published.split("/")[1]
+    assert files[".sha256"].text == f"{hashlib.sha256(document).hexdigest()}  {name}\n"
+    assert files[".sha512"].text == f"{hashlib.sha512(document).hexdigest()}  {name}\n"
+    signature = Sig.from_bytes(files[".asc"].content)
+    assert verify(bytes=document, store=lambda _ids: [cert], signature=signature).valid_sigs
+    with pytest.raises(RuntimeError):  # the signature is of exactly those bytes
+        verify(bytes=document + b" ", store=lambda _ids: [cert], signature=signature)
+    assert known["public_id"].lower() in name
+
+
+async def test_without_a_key_nothing_claims_to_be_signed(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    assert settings.openpgp_key_file is None
+    metadata = (await client.get("/.well-known/csaf/provider-metadata.json")).json()
+    assert metadata["role"] == "csaf_publisher" and "public_openpgp_keys" not in metadata
+    txt = (await client.get("/.well-known/security.txt")).text
+    assert "Encryption:" not in txt and "PGP" not in txt

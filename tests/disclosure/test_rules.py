@@ -23,6 +23,7 @@ READY = Facts(
     cve_id="CVE-2026-1000",
     disclosed_at=NOW - timedelta(days=1),
     public_from=NOW - timedelta(hours=1),
+    mitigated=True,
 )
 
 
@@ -43,6 +44,7 @@ def test_a_ready_case_publishes_and_every_missing_fact_is_named() -> None:
     )
     assert _unmet(to_publish_cve(bare)) == {
         Rule.DISCLOSURE_APPROVED: False,
+        Rule.MITIGATED: False,
         Rule.CUSTOMERS_NOTIFIED: True,
         Rule.PUBLIC_TEXT_APPROVED: False,
         Rule.VALID_RECORD: False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from univers.version_range import RANGE_CLASS_BY_SCHEMES
 
 from helpers import sample
 from vulnops.errors import Invalid, TooLarge
@@ -71,6 +72,37 @@ def test_a_bad_range_or_the_wrong_scheme_is_refused() -> None:
         ranges.parse_range(">=1.0", purl_type="npm", field="range")
     with pytest.raises(Invalid, match="use vers:maven"):
         ranges.parse_range("vers:npm/<1", purl_type="maven", field="range")
+
+
+# Versions each scheme reads: OpenSSL has no 2.x and writes its old releases as 1.1.1w.
+_VERSIONS = {"openssl": ("1.0.0", "3.0.0", ["0.9.8", "1.1.1w", "3.0.1"])}
+
+
+@pytest.mark.parametrize("scheme", sorted(set(RANGE_CLASS_BY_SCHEMES) - ranges.GENERIC_SCHEMES))
+def test_every_scheme_univers_knows_is_the_range_of_its_package_type(scheme: str) -> None:
+    low, high, versions = _VERSIONS.get(scheme, ("1.0", "2.0", ["0.9", "1.5", "2.1"]))
+    parsed = ranges.parse_range(f"vers:{scheme}/>={low}|<{high}", purl_type=scheme, field="range")
+    assert ranges.select(parsed, versions) == ([versions[1]], [])
+
+
+def test_alpine_packages_take_apk_ranges_in_either_spelling_of_their_purl() -> None:
+    """Found: every range on an Alpine package was refused — ``apk`` was mapped to a scheme
+    ``alpine`` univers does not know — with a message contradicting itself."""
+    for text in ("pkg:apk/alpine/musl@1.2.3-r0", "pkg:alpine/musl@1.2.3-r0"):
+        purl = sbom.parse_purl(text, field="purl")
+        assert (purl.type, purl.namespace, purl.name) == ("apk", "alpine", "musl")
+        parsed = ranges.parse_range("vers:apk/<1.2.4-r0", purl_type=purl.type, field="range")
+        assert ranges.select(parsed, ["1.2.3-r0", "1.2.4-r0"]) == (["1.2.3-r0"], [])
+    with pytest.raises(Invalid, match="not a valid vers: range"):  # no such scheme
+        ranges.parse_range("vers:alpine/<1.2.4-r0", purl_type="apk", field="range")
+    with pytest.raises(Invalid, match=r"a 'apk' package \(use vers:apk/\.\.\.\)"):
+        ranges.parse_range("vers:deb/<1.2.4-r0", purl_type="apk", field="range")
+
+
+def test_a_package_type_without_a_scheme_is_refused_saying_so() -> None:
+    with pytest.raises(Invalid, match="versions of 'swift' packages cannot be compared") as found:
+        ranges.parse_range("vers:npm/<1", purl_type="swift", field="range")
+    assert "there is one for alpm, apache, apk" in str(found.value)
 
 
 def test_unreadable_versions_are_set_aside() -> None:

@@ -16,6 +16,7 @@ from vulnops import demo
 from vulnops.auth.roles import Role
 from vulnops.cli.serve import _demo_environment
 from vulnops.db.database import Database
+from vulnops.disclosure.demo import CNA_ORG_ID
 from vulnops.inbox import service as inbox
 from vulnops.inbox.models import InboxMessage
 from vulnops.notify.models import Delivery
@@ -205,6 +206,8 @@ def test_serve_demo_turns_the_inbox_on_but_keeps_a_configured_mail_server(
     assert demo_on.demo_inbox and demo_on.notify_webhook_allow_private
     assert demo_on.second_factor_roles == []
     assert (demo_on.smtp_host, demo_on.smtp_port) == ("127.0.0.1", demo_on.demo_smtp_port)
+    # Found: the demo's own CVE case did not export ("VULNOPS_CNA_ORG_ID is not set").
+    assert (demo_on.cna_org_id, demo_on.cna_short_name) == (CNA_ORG_ID, "vulnops-demo")
 
     configured = {"VULNOPS_SMTP_HOST": "mail.internal", "VULNOPS_SMTP_PORT": "587"}
     _demo_environment(configured)

@@ -11,6 +11,7 @@ import pytest
 from helpers import sample
 from vulnops.errors import Invalid
 from vulnops.intake.sarif import findings
+from vulnops.intake.states import Severity
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -25,8 +26,9 @@ def test_codeql_two_runs_rule_index_and_missing_levels() -> None:
     assert scanners == {"LGTM.com", "CodeQL command-line toolchain"}
     unused = [f for f in parsed.findings if f.rule_id == "js/unused-local-variable"]
     assert {f.location for f in unused} == {"main.js:2"}
-    # No level on the result: the rule's default (or SARIF's "warning") applies.
-    assert {f.level for f in parsed.findings} == {"warning"}
+    # No level on the results: their rules' default, a note (found: the model's default
+    # "warning" for a result's level hid it).
+    assert {(f.level, f.severity) for f in parsed.findings} == {("note", Severity.LOW)}
     assert all(f.title for f in parsed.findings)
 
 
@@ -49,6 +51,88 @@ def test_trivy_results_at_the_same_place_become_one_finding_per_rule() -> None:
     # Both affected packages are listed, and the rule's severity is kept.
     assert "libcrypto1.1" in first.description and "libssl1.1" in first.description
     assert "Security severity: 5.3" in first.description
+    # security-severity 5.3 is medium; the rule's name is in the title.
+    assert {f.severity for f in parsed.findings} == {Severity.MEDIUM}
+    assert first.title.startswith("OsPackageVulnerability: openssl: information disclosure")
+    assert "(CVE-2019-1549)" in first.title
+    assert "- Severity: medium" in first.description
+
+
+def test_semgrep_without_security_severity_takes_its_rules_level() -> None:
+    [finding] = findings(_load("semgrep-dataflow-traces.sarif")).findings
+    assert (finding.level, finding.severity) == ("warning", Severity.MEDIUM)
+
+
+def _fortify_like(result_properties: dict[str, Any], **result: Any) -> dict[str, Any]:
+    """A result as Fortify writes it: an opaque rule id, the rule's name, no level, the
+    vendor's priority among the result's properties."""
+    rule_id = "7B8C3F2E-0F1A-4D6B-9E3A-1C2D3E4F5A6B"
+    return {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "Fortify",
+                        "rules": [
+                            {
+                                "id": rule_id,
+                                "name": "SQL Injection",
+                                "shortDescription": {"text": "SQL built from user input"},
+                            }
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": rule_id,
+                        "message": {"text": "The query is built from the request."},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": "src/Orders.java"},
+                                    "region": {"startLine": 42},
+                                }
+                            }
+                        ],
+                        "properties": result_properties,
+                        **result,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("properties", "result", "expected"),
+    [
+        ({"priority": "Critical"}, {}, Severity.CRITICAL),  # the vendor's priority, any case
+        ({"priority": "low"}, {}, Severity.LOW),
+        ({}, {}, Severity.MEDIUM),  # nothing given: SARIF's default level, a warning
+        ({}, {"level": "error"}, Severity.HIGH),
+        ({"priority": "Low", "security-severity": "9.8"}, {}, Severity.CRITICAL),  # score first
+        ({"security-severity": "7.0"}, {"level": "note"}, Severity.HIGH),
+        ({"security-severity": "0.0"}, {"level": "error"}, Severity.NONE),
+        ({"security-severity": "not a score"}, {"level": "note"}, Severity.LOW),
+    ],
+)
+def test_severity_comes_from_the_score_then_the_priority_then_the_level(
+    properties: dict[str, Any], result: dict[str, Any], expected: Severity
+) -> None:
+    """Found: Fortify's results (no level) showed "warning", their priority ignored."""
+    [finding] = findings(_fortify_like(properties, **result)).findings
+    assert finding.severity is expected
+
+
+def test_a_rule_with_an_opaque_id_is_named_by_its_name_too() -> None:
+    [finding] = findings(_fortify_like({"priority": "High"})).findings
+    assert finding.title == (
+        "SQL Injection: SQL built from user input (7B8C3F2E-0F1A-4D6B-9E3A-1C2D3E4F5A6B) "
+        "at src/Orders.java:42"
+    )
+    assert "- Level: not given (SARIF's default: warning)" in finding.description
+    assert "- Severity: high" in finding.description
 
 
 def test_the_same_log_gives_the_same_fingerprints() -> None:

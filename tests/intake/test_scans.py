@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from helpers import MakeUser, api_token, bearer, sample
 from vulnops.auth.roles import Role
@@ -69,6 +69,21 @@ async def test_every_sample_scanner_imports(
         assert response.status_code == 201, (name, response.text)
         assert response.json()["created"] == count, name
     assert await _reports(db) == sum(expected.values())
+    # Each report keeps the severity its tool gave (found: reports had none of their own).
+    async with db.session() as session:
+        severities = (
+            await session.execute(
+                text("SELECT scanner, severity, count(*) FROM reports GROUP BY 1, 2 ORDER BY 1, 2")
+            )
+        ).all()
+    assert [tuple(row) for row in severities] == [
+        ("CodeQL command-line toolchain", "low", 2),
+        ("LGTM.com", "low", 1),
+        ("Semgrep OSS", "medium", 1),
+        ("Trivy", "medium", 2),
+    ]
+    listed = await client.get("/api/reports", params={"source": "scanner"}, headers=headers)
+    assert {item["severity"] for item in listed.json()["items"]} == {"low", "medium"}
 
 
 async def test_a_malformed_log_is_a_422_naming_the_problem_and_imports_nothing(

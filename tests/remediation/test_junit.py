@@ -47,3 +47,29 @@ def test_what_is_kept_of_a_failed_case_is_an_excerpt() -> None:
     ).encode()
     [failed] = junit.parse(report, source="r.xml").failed
     assert (len(failed.suite), len(failed.name), len(failed.message)) == (500, 500, 500)
+
+
+# What jest-junit writes: no message attribute, the failure in the element's text.
+JEST = b"""<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="jest tests" tests="2" failures="1" errors="0" time="0.41">
+  <testsuite name="sum" errors="0" failures="1" skipped="0" time="0.39" tests="2">
+    <testcase classname="sum adds 1 + 2 to equal 3" name="sum adds 1 + 2 to equal 3" time="0.002">
+    </testcase>
+    <testcase classname="sum rounds" name="sum rounds" time="0.003">
+      <failure>Error: expect(received).toBe(expected) // Object.is equality
+
+Expected: 4
+Received: 3
+    at Object.toBe (/app/sum.test.js:7:17)</failure>
+    </testcase>
+  </testsuite>
+</testsuites>"""
+
+
+def test_a_failure_without_a_message_attribute_keeps_its_text() -> None:
+    """Found: Jest's failures came back with an empty message."""
+    summary = junit.parse(JEST, source="jest.xml")
+    assert (summary.tests, summary.failures, summary.passed) == (2, 1, False)
+    message = summary.failed[0].message
+    assert message.startswith("Error: expect(received).toBe(expected)")
+    assert "Received: 3" in message

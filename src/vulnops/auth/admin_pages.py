@@ -53,6 +53,7 @@ async def _users_page(
             "tenants": tenant_names,
             "page_url": page_url,
             "error": error,
+            "warnings": request.app.state.settings.deployment_warnings(),
         },
         status_code=status_code,
     )

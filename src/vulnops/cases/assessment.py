@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vulnops.cases import cwe
 from vulnops.cases.severity import CvssScore, DataSensitivity, Impact, Rating, rate, score_cvss
 from vulnops.cases.ssvc import (
     Decision,
@@ -27,7 +28,10 @@ def parse_cwe(value: str | int | None) -> int | None:
     match = _CWE.match(str(value).strip())
     if match is None or int(match.group(1)) == 0:
         raise Invalid(f"cwe_id: {value!r} is not a CWE id such as CWE-79")
-    return int(match.group(1))
+    cwe_id = int(match.group(1))
+    if cwe.name(cwe_id) is None:
+        raise Invalid(f"cwe_id: CWE-{cwe_id} is not in MITRE's CWE list ({cwe.version()})")
+    return cwe_id
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from vulnops.cases.assessment import parse_cwe
 from vulnops.cases.severity import DataSensitivity, Impact, Rating
-from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
+from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact, yes_no
 from vulnops.cases.states import CaseState, Milestone
 from vulnops.db.bounded import Flag, Input
 from vulnops.errors import Invalid
@@ -51,7 +52,7 @@ class SeverityIn(Input):
     impact: Impact | None = None
     data_sensitivity: DataSensitivity | None = None
     exploitation: Exploitation = Exploitation.NONE
-    automatable: Flag | None = None
+    automatable: Annotated[Flag | None, BeforeValidator(yes_no)] = None
     technical_impact: TechnicalImpact | None = None
     mission_wellbeing: MissionWellbeing | None = None
     cwe_id: int | None = Field(default=None, description="79 or CWE-79.")

@@ -7,19 +7,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# CISA's names of values that we spell shorter (its Vulnrichment ADP entries write
+# "Exploitation: public poc" in older records, "poc" in newer ones).
+_ALIASES = {"public poc": "poc"}
 
-class Exploitation(StrEnum):
+
+def _spelled(value: object) -> str:
+    """A value name as we spell it: lower case, words apart by one space, aliases resolved."""
+    words = " ".join(str(value).replace("_", " ").replace("-", " ").split()).lower()
+    return _ALIASES.get(words, words)
+
+
+class _DecisionPoint(StrEnum):
+    """A decision point's values, read in any case and in CISA's spelling as in ours."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> _DecisionPoint | None:
+        spelled = _spelled(value)
+        return next((member for member in cls if member.value == spelled), None)
+
+
+def yes_no(value: object) -> object:
+    """Automatable's "yes"/"no" in any case as a boolean; anything else as it is (a strict
+    boolean field then refuses what is not one)."""
+    if isinstance(value, str) and _spelled(value) in ("yes", "no"):
+        return _spelled(value) == "yes"
+    return value
+
+
+class Exploitation(_DecisionPoint):
     NONE = "none"
     POC = "poc"
     ACTIVE = "active"
 
 
-class TechnicalImpact(StrEnum):
+class TechnicalImpact(_DecisionPoint):
     PARTIAL = "partial"
     TOTAL = "total"
 
 
-class MissionWellbeing(StrEnum):
+class MissionWellbeing(_DecisionPoint):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"

@@ -34,7 +34,6 @@ def export_cve(
             case_id=found.id,
             cve_id=cve_id,
             settings=settings(),
-            now=datetime.now(UTC),
         )
 
     document, problems = run_in_session(work)

@@ -21,8 +21,13 @@ def _demo_environment(environ: MutableMapping[str, str]) -> None:
     """What ``--demo`` turns on in ``environ`` unless it is set already: the inbox (a mail
     catcher and a webhook receiver inside the server), email sent to that catcher, webhooks
     allowed to reach this machine (the receiver is on 127.0.0.1), and no second factor
-    required, so the demo's printed passwords are enough to walk through it."""
+    required, so the demo's printed passwords are enough to walk through it; and a CNA
+    organisation (a made-up UUID), so the demo's CVE case exports its record."""
+    from vulnops.disclosure.demo import CNA_ORG_ID, CNA_SHORT_NAME
+
     environ.setdefault("VULNOPS_DEMO_INBOX", "true")
+    environ.setdefault("VULNOPS_CNA_ORG_ID", CNA_ORG_ID)
+    environ.setdefault("VULNOPS_CNA_SHORT_NAME", CNA_SHORT_NAME)
     if "VULNOPS_SMTP_HOST" not in environ:
         environ["VULNOPS_SMTP_HOST"] = "127.0.0.1"
         environ["VULNOPS_SMTP_PORT"] = environ.get("VULNOPS_DEMO_SMTP_PORT", "2525")

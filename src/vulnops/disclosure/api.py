@@ -135,7 +135,6 @@ async def cve_record(
         case_id=case_id,
         cve_id=cve_id,
         settings=_settings(request),
-        now=datetime.now(UTC),
     )
     return {"valid": not problems, "problems": problems, "record": document}
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any, Literal
 import cvss
 
 from vulnops import __version__
+from vulnops.cases import cwe
 from vulnops.disclosure.cve_record import AffectedProduct
 
 Category = Literal["csaf_security_advisory", "csaf_vex"]
@@ -32,11 +34,32 @@ class CsafFacts:
     customer_action_required: bool = False
     # The approved public text's "what customers must do" (empty: the default sentence).
     customer_action: str = ""
+    # Where the document itself is served (its canonical URL, CSAF 6.2.11); ``url`` is the page.
+    json_url: str = ""
 
 
 def file_name(tracking_id: str) -> str:
     """CSAF 2.0 section 5.1: the tracking id in lower case, other characters as ``_``."""
     return re.sub(r"[^+\-a-z0-9]+", "_", tracking_id.lower()) + ".json"
+
+
+def path(tracking_id: str, released: datetime) -> str:
+    """Where the document lies in the provider's directory (``white/<year>/<file>``)."""
+    return f"{released.year}/{file_name(tracking_id)}"
+
+
+def serialized(document: dict[str, Any]) -> bytes:
+    """The one way a document becomes bytes: what is served, hashed and signed."""
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _sorted(value: Any) -> Any:
+    """Every object's keys in alphabetical order (the BSI validator's optional test 6.2.13)."""
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
 
 
 def _product_tree(facts: CsafFacts) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -109,7 +132,10 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
     else:
         vulnerability["ids"] = [{"system_name": facts.vendor, "text": facts.tracking_id}]
     if facts.cwe_id:
-        vulnerability["cwe"] = {"id": f"CWE-{facts.cwe_id}", "name": f"CWE-{facts.cwe_id}"}
+        vulnerability["cwe"] = {
+            "id": f"CWE-{facts.cwe_id}",
+            "name": cwe.name(facts.cwe_id) or f"CWE-{facts.cwe_id}",
+        }
     if affected:
         action = facts.customer_action or (
             "Affected customers were told, confidentially, what to do."
@@ -123,32 +149,38 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
             vulnerability["scores"] = [
                 {"cvss_v3": cvss.CVSS3(facts.cvss31).as_json(minimal=True), "products": affected}
             ]
-    return {
-        "document": {
-            "category": category,
-            "csaf_version": "2.0",
-            "lang": "en",
-            "title": facts.title,
-            "publisher": {
-                "category": "vendor",
-                "name": facts.vendor,
-                "namespace": facts.namespace,
-            },
-            "distribution": {"tlp": {"label": "WHITE"}},
-            "notes": [{"category": "summary", "title": "Summary", "text": facts.summary}],
-            "references": [{"category": "self", "summary": "This advisory", "url": facts.url}],
-            "tracking": {
-                "id": facts.tracking_id,
-                "status": "final",
-                "version": "1",
-                "initial_release_date": released,
-                "current_release_date": released,
-                "revision_history": [
-                    {"number": "1", "date": released, "summary": "Initial release."}
+    built: dict[str, Any] = _sorted(
+        {
+            "document": {
+                "category": category,
+                "csaf_version": "2.0",
+                "lang": "en",
+                "title": facts.title,
+                "publisher": {
+                    "category": "vendor",
+                    "name": facts.vendor,
+                    "namespace": facts.namespace,
+                },
+                "distribution": {"tlp": {"label": "WHITE"}},
+                "notes": [{"category": "summary", "title": "Summary", "text": facts.summary}],
+                "references": [
+                    {"category": "self", "summary": "This document", "url": facts.json_url},
+                    {"category": "external", "summary": "The advisory", "url": facts.url},
                 ],
-                "generator": {"engine": {"name": "vulnops", "version": __version__}},
+                "tracking": {
+                    "id": facts.tracking_id,
+                    "status": "final",
+                    "version": "1",
+                    "initial_release_date": released,
+                    "current_release_date": released,
+                    "revision_history": [
+                        {"number": "1", "date": released, "summary": "Initial release."}
+                    ],
+                    "generator": {"engine": {"name": "vulnops", "version": __version__}},
+                },
             },
-        },
-        "product_tree": tree,
-        "vulnerabilities": [vulnerability],
-    }
+            "product_tree": tree,
+            "vulnerabilities": [vulnerability],
+        }
+    )
+    return built

@@ -22,6 +22,10 @@ from vulnops.disclosure import disclosing, public_text, publishing
 from vulnops.disclosure.schemas import PublicTextIn
 from vulnops.settings import Settings, get_settings
 
+# The demo's CNA: a made-up organisation (CVE Services knows no such UUID).
+CNA_ORG_ID = "00000000-0000-4000-8000-00000000de30"
+CNA_SHORT_NAME = "vulnops-demo"
+
 if TYPE_CHECKING:
     from vulnops.demo import DemoContext
 

@@ -1,5 +1,6 @@
 """The public side of disclosure, no sign-in needed: the advisory list and pages (HTML and
-JSON), an Atom feed, the credited researchers, and ``/.well-known/security.txt``."""
+JSON), an Atom feed, the credited researchers, and ``/.well-known/security.txt`` (signed when
+an OpenPGP key is configured). The CSAF directory is ``csaf_pages``."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.roles import PUBLIC
-from vulnops.db.bounded import Id, PageNumber, Text
+from vulnops.db.bounded import PageNumber, Text
 from vulnops.db.deps import SessionDep
-from vulnops.disclosure import csaf, public, service
-from vulnops.errors import NotFound
+from vulnops.disclosure import csaf_pages, public, signing
 from vulnops.settings import Settings
 from vulnops.ui.templating import render
 
@@ -105,75 +105,23 @@ async def researchers_page(request: Request, session: SessionDep) -> HTMLRespons
 
 @router.get("/.well-known/security.txt", response_class=PlainTextResponse)
 async def security_txt(request: Request) -> str:
-    """RFC 9116. ``Expires`` is always six months ahead: the file is made on each request."""
+    """RFC 9116. ``Expires`` is always six months ahead: the file is made on each request.
+    With a key configured, the file is cleartext-signed and names the key for encryption."""
     settings: Settings = request.app.state.settings
     base = _base(request)
     expires = (datetime.now(UTC) + SECURITY_TXT_VALIDITY).replace(microsecond=0)
-    return "\n".join(
-        [
-            f"Contact: mailto:{settings.notify_contact_email}",
-            f"Contact: {base}/reports/new",
-            f"Expires: {expires.isoformat().replace('+00:00', 'Z')}",
-            f"Policy: {base}/security/advisories",
-            f"Acknowledgments: {base}/security/researchers",
-            f"CSAF: {base}/.well-known/csaf/provider-metadata.json",
-            f"Canonical: {base}/.well-known/security.txt",
-            "Preferred-Languages: en",
-            "",
-        ]
-    )
-
-
-def _csaf_path(tracking_id: str, released: datetime) -> str:
-    return f"{released.year}/{csaf.file_name(tracking_id)}"
-
-
-@router.get("/.well-known/csaf/provider-metadata.json")
-async def provider_metadata(request: Request, session: SessionDep) -> dict[str, Any]:
-    """CSAF 2.0 provider metadata (role: publisher; the documents are not signed yet)."""
-    settings: Settings = request.app.state.settings
-    base = _base(request)
-    index = await public.public_index(session, now=datetime.now(UTC))
-    updated = index[-1][1] if index else datetime(2026, 1, 1, tzinfo=UTC)
-    return {
-        "canonical_url": f"{base}/.well-known/csaf/provider-metadata.json",
-        "distributions": [{"directory_url": f"{base}/.well-known/csaf/white/"}],
-        "last_updated": updated.isoformat(),
-        "list_on_CSAF_aggregators": True,
-        "metadata_version": "2.0",
-        "mirror_on_CSAF_aggregators": True,
-        "publisher": {
-            "category": "vendor",
-            "name": settings.vendor_name,
-            "namespace": settings.public_url,
-        },
-        "role": "csaf_publisher",
-    }
-
-
-@router.get("/.well-known/csaf/white/index.txt", response_class=PlainTextResponse)
-async def csaf_index(session: SessionDep) -> str:
-    index = await public.public_index(session, now=datetime.now(UTC))
-    return "".join(f"{_csaf_path(tracking_id, at)}\n" for tracking_id, at in index)
-
-
-@router.get("/.well-known/csaf/white/changes.csv", response_class=PlainTextResponse)
-async def csaf_changes(session: SessionDep) -> str:
-    index = await public.public_index(session, now=datetime.now(UTC))
-    return "".join(
-        f'"{_csaf_path(tracking_id, at)}","{at.isoformat()}"\n'
-        for tracking_id, at in reversed(index)
-    )
-
-
-@router.get("/.well-known/csaf/white/{year:int}/{name}")
-async def csaf_file(year: Id, name: Text, request: Request, session: SessionDep) -> dict[str, Any]:
-    """A public case's CSAF advisory, where the standard's directory puts it."""
-    tracking_id = name.removesuffix(".json").upper()
-    found = await public.public_case(session, tracking_id=tracking_id, now=datetime.now(UTC))
-    if found.public_from.year != year or csaf.file_name(found.tracking_id) != name:
-        raise NotFound("no such public advisory")
-    settings: Settings = request.app.state.settings
-    return await service.csaf_document(
-        session, case_id=found.id, category="csaf_security_advisory", settings=settings
-    )
+    key = signing.signer(settings.openpgp_key_file)
+    fields = [
+        f"Contact: mailto:{settings.notify_contact_email}",
+        f"Contact: {base}/reports/new",
+        f"Expires: {expires.isoformat().replace('+00:00', 'Z')}",
+        *([f"Encryption: {base}{csaf_pages.key_path(key)}"] if key else []),
+        f"Policy: {base}/security/advisories",
+        f"Acknowledgments: {base}/security/researchers",
+        f"CSAF: {base}/.well-known/csaf/provider-metadata.json",
+        f"Canonical: {base}/.well-known/security.txt",
+        "Preferred-Languages: en",
+        "",
+    ]
+    text = "\n".join(fields)
+    return key.cleartext(text) if key else text

@@ -68,6 +68,7 @@ async def facts(
         disclosed_at=row.disclosed_at if row else None,
         public_from=row.public_from if row else None,
         record_problems=record_problems,
+        mitigated=Milestone.MITIGATED in reached,
     )
 
 
@@ -145,9 +146,9 @@ async def publish_cve(
     await _needs_cve(session, case_id, settings)
     document: dict[str, Any] | None = None
     problems: tuple[str, ...] = ()
-    if await public_text.approved(session, case_id=case_id) is not None:
+    if not await service.record_missing(session, case_id=case_id, settings=settings):
         document, found = await service.cve_record(
-            session, case_id=case_id, cve_id=row.cve_id, settings=settings, now=now
+            session, case_id=case_id, cve_id=row.cve_id, settings=settings
         )
         problems = tuple(found)
     known = await facts(

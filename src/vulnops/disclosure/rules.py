@@ -22,6 +22,7 @@ class Rule(StrEnum):
     PUBLIC_TEXT_APPROVED = "public_text_approved"
     VALID_RECORD = "valid_record"
     CVE_CHOICE = "cve_choice"
+    MITIGATED = "mitigated"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Facts:
     disclosed_at: datetime | None = None
     public_from: datetime | None = None
     record_problems: tuple[str, ...] = ()
+    # Unsure is not mitigated: a CVE record is for a vulnerability that is fixed.
+    mitigated: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def to_approve_disclosure(facts: Facts) -> list[Unmet]:
 def to_publish_cve(facts: Facts) -> list[Unmet]:
     """Publishing the case's CVE record to CVE Services. A published CVE cannot be taken back:
     no override publishes one for an undisclosed case or during its embargo (an administrator
-    ends an embargo early, with a reason, through ``disclosing.end_embargo``)."""
+    ends an embargo early, with a reason, through ``disclosing.end_embargo``); nor one for a
+    case whose fix has not reached every unit."""
     unmet: list[Unmet] = _not_rejected(facts)
     if facts.disclosed_at is None or facts.public_from is None:
         unmet.append(
@@ -123,6 +127,15 @@ def to_publish_cve(facts: Facts) -> list[Unmet]:
                 Rule.EMBARGO_ENDED,
                 f"the case is under embargo until {facts.public_from:%Y-%m-%d %H:%M} UTC: "
                 "publish then (ask for it to be published when the embargo ends)",
+                overridable=False,
+            )
+        )
+    if not facts.mitigated:
+        unmet.append(
+            Unmet(
+                Rule.MITIGATED,
+                "the case is not mitigated: its fix has not reached every unit, and a CVE "
+                "record describes a vulnerability that is fixed",
                 overridable=False,
             )
         )

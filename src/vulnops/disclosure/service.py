@@ -3,17 +3,17 @@ about it. The record and the document read only the case's approved public text.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import milestones
 from vulnops.cases import service as cases
+from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone
 from vulnops.disclosure import csaf, cve_schema, public_text
 from vulnops.disclosure.csaf import Category, CsafFacts
-from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, record, references
+from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, Reference, Ssvc, record
 from vulnops.disclosure.decision import CveDecision, CvePolicy, decide
 from vulnops.disclosure.models import Disclosure, PublicText
 from vulnops.errors import Conflict, Invalid
@@ -83,12 +83,31 @@ _TIMELINE = (
 )
 
 
+async def record_missing(session: AsyncSession, *, case_id: int, settings: Settings) -> list[str]:
+    """What keeps the case from having a CVE record at all (nothing: it may have one): a CVE
+    decision that says CVE, a fix in place (a record describes a vulnerability that is fixed,
+    or says what customers must do), and the approved public text the record reads."""
+    made = await decision(session, case_id=case_id, settings=settings)
+    reached = await milestones.reached(session, case_id=case_id)
+    missing = []
+    if not made.cve:
+        missing.append(f"the CVE decision says no CVE ({made.reason})")
+    if Milestone.MITIGATED not in reached:
+        missing.append("the case is not mitigated yet (the fix has not reached every unit)")
+    if await public_text.approved(session, case_id=case_id) is None:
+        missing.append("the case has no approved public text")
+    return missing
+
+
 async def cve_facts(
     session: AsyncSession, *, case_id: int, cve_id: str, settings: Settings
 ) -> CveFacts:
     case = await cases.get_case(session, case_id=case_id)
     if settings.cna_org_id is None:
-        raise Invalid("VULNOPS_CNA_ORG_ID is not set: a CVE record names its CNA")
+        raise Invalid(
+            "VULNOPS_CNA_ORG_ID is not set: a CVE record names its CNA (see the README's "
+            '"Setting up a CNA")'
+        )
     text = await approved_text(session, case_id=case_id)
     reached = await milestones.reached(session, case_id=case_id)
     timeline = sorted(
@@ -100,6 +119,9 @@ async def cve_facts(
         key=lambda entry: entry[0],  # at the same time, in the lifecycle's order
     )
     made = await decision(session, case_id=case_id, settings=settings)
+    row = await session.get(Disclosure, case_id)
+    public = reached.get(Milestone.PUBLIC)
+    triaged = reached.get(Milestone.TRIAGED)
     return CveFacts(
         cve_id=cve_id,
         org_id=settings.cna_org_id,
@@ -111,25 +133,52 @@ async def cve_facts(
         cwe_ids=(case.cwe_id,) if case.cwe_id else (),
         cvss31=case.cvss31_vector,
         cvss40=case.cvss40_vector,
-        references=references([settings.advisory_url(case.tracking_id)]),
+        references=(
+            Reference(
+                url=settings.advisory_url(case.tracking_id),
+                name=f"{settings.vendor_name} security advisory {case.tracking_id}",
+                tags=("vendor-advisory",),
+            ),
+        ),
         credits=tuple(await intake.credit_names(session, case_id=case_id)),
         timeline=tuple(timeline),
         tags=made.tags,
+        date_public=public.at if public else (row.public_from if row else None),
+        ssvc=_ssvc(case),
+        assessed_at=triaged.at if triaged else case.opened_at,
+    )
+
+
+def _ssvc(case: Case) -> Ssvc | None:
+    if case.automatable is None or case.technical_impact is None:
+        return None
+    return Ssvc(
+        exploitation=case.exploitation,
+        automatable=case.automatable,
+        technical_impact=case.technical_impact,
+        mission_wellbeing=case.mission_wellbeing,
+        decision=case.ssvc_decision,
     )
 
 
 async def cve_record(
-    session: AsyncSession, *, case_id: int, cve_id: str | None, settings: Settings, now: datetime
+    session: AsyncSession, *, case_id: int, cve_id: str | None, settings: Settings
 ) -> tuple[dict[str, Any], list[str]]:
-    """The record and every field that makes it invalid (none: it can be published). Without
-    ``cve_id``, the id reserved for the case."""
+    """The record and every field that makes it invalid (none: it can be published); a 409
+    naming what is missing when the case may not have one (:func:`record_missing`). Without
+    ``cve_id``, the id reserved for the case. ``datePublished`` is CVE Services' date of
+    publication, once there is one."""
+    missing = await record_missing(session, case_id=case_id, settings=settings)
+    if missing:
+        raise Conflict("no CVE record for this case: " + "; ".join(missing), missing=missing)
+    row = await session.get(Disclosure, case_id)
     if cve_id is None:
-        row = await session.get(Disclosure, case_id)
         if row is None or row.cve_id is None:
             raise Invalid("cve_id: the case has no CVE id yet; give one or reserve it")
         cve_id = row.cve_id
     facts = await cve_facts(session, case_id=case_id, cve_id=cve_id, settings=settings)
-    document = record(facts, published=now)
+    published = row.cve_published_at if row is not None and row.cve_id == cve_id else None
+    document = record(facts, published=published)
     return document, cve_schema.problems(document)
 
 
@@ -149,6 +198,8 @@ async def csaf_document(
         vendor=settings.vendor_name,
         namespace=settings.public_url,
         url=settings.advisory_url(case.tracking_id),
+        json_url=f"{settings.public_url.rstrip('/')}/.well-known/csaf/white/"
+        f"{csaf.path(case.tracking_id, row.public_from)}",
         released=row.public_from,
         affected=tuple(await _affected(session, case_id, list(case.services))),
         cve_id=row.cve_id if row.cve_published_at else None,

@@ -39,11 +39,22 @@ class ParsedSbom:
     without_purl: int
 
 
+# Older spellings of a package URL type, and the type and namespace the purl spec gives them
+# now: Alpine's packages were ``pkg:alpine/curl``, and are ``pkg:apk/alpine/curl``.
+LEGACY_TYPES = {"alpine": ("apk", "alpine")}
+
+
 def parse_purl(text: str, *, field: str) -> PackageURL:
+    """A package URL, its legacy type spelled as the spec spells it now (so an SBOM written
+    either way and a query written either way name the same package)."""
     try:
-        return PackageURL.from_string(text.strip())
+        purl = PackageURL.from_string(text.strip())
     except ValueError as error:
         raise Invalid(f"{field}: {text!r} is not a package URL: {error}") from None
+    if purl.type in LEGACY_TYPES:
+        purl_type, namespace = LEGACY_TYPES[purl.type]
+        return purl._replace(type=purl_type, namespace=purl.namespace or namespace)
+    return purl
 
 
 def _components(items: list[Any], *, source: str) -> list[dict[str, Any]]:

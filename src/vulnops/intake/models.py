@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.tracking import tracking_default
-from vulnops.intake.states import CloseReason, ReportState, Source
+from vulnops.intake.states import CloseReason, ReportState, Severity, Source
 
 # The reporter wrote after the team last did (a message, or the team's question): the team owes
 # an answer. One text for the partial index and the queries, so that the planner matches them.
@@ -35,7 +35,7 @@ TEAM_ASKED = (
 )
 
 
-def _values(enum: type[ReportState] | type[Source] | type[CloseReason]) -> str:
+def _values(enum: type[ReportState] | type[Source] | type[CloseReason] | type[Severity]) -> str:
     return ", ".join(f"'{member.value}'" for member in enum)
 
 
@@ -65,6 +65,7 @@ class Report(Base):
     scanner: Mapped[str | None] = mapped_column(String(100))
     rule_id: Mapped[str | None] = mapped_column(String(300))
     fingerprint: Mapped[str | None] = mapped_column(String(200))
+    severity: Mapped[str | None] = mapped_column(String(10))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     # The report this one duplicates (closed as a duplicate when merged into its case).
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
@@ -94,6 +95,9 @@ class Report(Base):
         CheckConstraint(
             f"close_reason IS NULL OR close_reason IN ({_values(CloseReason)})",
             name="known_close_reason",
+        ),
+        CheckConstraint(
+            f"severity IS NULL OR severity IN ({_values(Severity)})", name="known_severity"
         ),
         Index("ix_reports_search", "search", postgresql_using="gin"),
         # Nearest titles within a service (KNN), for duplicate candidates; btree_gist lets the

@@ -1,5 +1,12 @@
 """SARIF 2.1.0 logs to findings (pure): one finding per distinct rule and location.
 
+A finding's severity comes from the first of these the tool gave (the result's own before its
+rule's): the ``security-severity`` property, a score as GitHub reads it (9.0 and above
+critical, 7.0 high, 4.0 medium, above 0 low, 0 none); a vendor's ``priority`` property
+(Fortify's Critical, High, Medium, Low); the level (``error`` high, ``warning`` medium,
+``note`` low, ``none`` none). A result with no level anywhere is SARIF's default, a warning:
+the description says the tool gave none.
+
 The log is validated against the SARIF 2.1.0 schema through ``pydantic-sarif`` (a model generated
 from the official schema); a log that does not conform is refused whole, naming the first
 problems by their path in the document. So is a log over the bounds of
@@ -18,6 +25,7 @@ from pydantic import ValidationError
 from pydantic_sarif.model import StaticAnalysisResultsFormatSarifVersion210JsonSchema as SarifLog
 
 from vulnops.errors import Invalid
+from vulnops.intake.states import Severity
 from vulnops.parsing_limits import MAX_SARIF_RESULTS, MAX_TEXT_CHARS, check_count
 
 MAX_LISTED_ERRORS = 20
@@ -36,6 +44,7 @@ class Finding:
     location: str
     level: str
     fingerprint: str
+    severity: Severity
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,72 @@ def _location(result: Any, artifacts: list[Any]) -> str:
     return ""
 
 
+_LEVELS = {
+    "error": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "note": Severity.LOW,
+    "none": Severity.NONE,
+}
+_PRIORITIES = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "info": Severity.NONE,
+    "informational": Severity.NONE,
+}
+
+
+def _properties(item: Any) -> dict[str, Any]:
+    properties = getattr(item, "properties", None) if item is not None else None
+    return properties.model_dump() if properties is not None else {}
+
+
+def _score_severity(value: object) -> Severity | None:
+    try:
+        score = float(str(value))
+    except ValueError:
+        return None
+    if not 0 <= score <= 10:
+        return None
+    if score >= 9:
+        return Severity.CRITICAL
+    if score >= 7:
+        return Severity.HIGH
+    if score >= 4:
+        return Severity.MEDIUM
+    return Severity.LOW if score > 0 else Severity.NONE
+
+
+def _given(item: Any, field: str) -> Any:
+    """A field the log wrote, not one the model filled with the schema's default (a result's
+    ``level`` defaults to warning there, which hid every rule's default level)."""
+    return getattr(item, field) if item is not None and field in item.model_fields_set else None
+
+
+def _level(result: Any, rule: Any) -> str:
+    """The result's level, else its rule's default level, else "" (none given)."""
+    value = _given(result, "level")
+    if value is None and rule is not None:
+        value = _given(_given(rule, "defaultConfiguration"), "level")
+    return str(getattr(value, "value", value) or "")
+
+
+def severity(result: Any, rule: Any, level: str) -> Severity:
+    """The finding's severity, in the order the module's docstring gives."""
+    found = [_properties(result), _properties(rule)]
+    for properties in found:
+        if "security-severity" in properties:
+            scored = _score_severity(properties["security-severity"])
+            if scored is not None:
+                return scored
+    for properties in found:
+        named = _PRIORITIES.get(str(properties.get("priority", "")).strip().lower())
+        if named is not None:
+            return named
+    return _LEVELS.get(level, Severity.MEDIUM)
+
+
 def _rule_for(result: Any, rules: list[Any], by_id: dict[str, Any]) -> tuple[str, Any]:
     index = result.ruleIndex
     if index is None and result.rule is not None:
@@ -154,11 +229,15 @@ def _fingerprint(scanner: str, rule_id: str, location: str, result: Any) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def _describe(rule: Any, messages: list[str], level: str, location: str) -> str:
-    """The messages (as many as fit in a description, then how many more), the level and
-    place, and the rule's severity and help (each text is at most MAX_TEXT_CHARS, so the
-    first message always fits)."""
-    facts = [f"- Level: {level}"]
+def _describe(finding: Finding, rule: Any, messages: list[str]) -> str:
+    """The messages (as many as fit in a description, then how many more), the severity,
+    level and place, and the rule's score and help (each text is at most MAX_TEXT_CHARS, so
+    the first message always fits)."""
+    level, location = finding.level, finding.location
+    facts = [
+        f"- Severity: {finding.severity.value}",
+        f"- Level: {level}" if level else "- Level: not given (SARIF's default: warning)",
+    ]
     if location:
         facts.append(f"- Location: `{location}`")
     if rule is not None:
@@ -197,17 +276,18 @@ def findings(document: Any) -> ParsedLog:
             where = f"runs[{run_index}].results[{result_index}].message"
             rule_id, rule = _rule_for(result, rules, by_id)
             location = _location(result, artifacts)
-            default_level = None
-            if rule is not None and rule.defaultConfiguration is not None:
-                default_level = rule.defaultConfiguration.level
-            level_value = result.level or default_level
-            level = str(getattr(level_value, "value", level_value) or "warning")
+            level = _level(result, rule)
             message = _message(result, rule, where)
             short = ""
             if rule is not None:
                 short = _text(rule.shortDescription, f"the description of rule {rule_id[:100]}")
             headline = short or message.split("\n", 1)[0] or rule_id
             title = f"{headline} ({rule_id})" if short and rule_id not in headline else headline
+            # The rule's name first when it says more than its id (Trivy's class of finding,
+            # Fortify's name for an opaque id).
+            name = str(rule.name) if rule is not None and rule.name else ""
+            if name and name != rule_id and name not in headline:
+                title = f"{name}: {title}"
             if location:
                 title = f"{title} at {location}"
             fingerprint = _fingerprint(scanner, rule_id, location, result)
@@ -222,6 +302,7 @@ def findings(document: Any) -> ParsedLog:
                 location=location[:500],
                 level=level,
                 fingerprint=fingerprint,
+                severity=severity(result, rule, level or "warning"),
             )
             found[fingerprint] = (finding, rule, {message: None})
     return ParsedLog(
@@ -229,7 +310,7 @@ def findings(document: Any) -> ParsedLog:
         findings=[
             replace(
                 finding,
-                description=_describe(rule, list(messages), finding.level, finding.location),
+                description=_describe(finding, rule, list(messages)),
             )
             for finding, rule, messages in found.values()
         ],

@@ -40,15 +40,16 @@ async def import_log(
         """
         WITH new AS (
             SELECT f.* FROM unnest(:titles, :descriptions, :locations, :scanners, :rules,
-                                   :fingerprints)
-                 AS f(title, description, location, scanner, rule_id, fingerprint)
+                                   :fingerprints, :severities)
+                 AS f(title, description, location, scanner, rule_id, fingerprint, severity)
             WHERE NOT EXISTS (SELECT FROM reports r
                               WHERE r.scanner = f.scanner AND r.fingerprint = f.fingerprint)
         ), created AS (
             INSERT INTO reports (source, state, title, description, service, endpoint,
-                                 reproduction, impact, reporter_id, scanner, rule_id, fingerprint)
+                                 reproduction, impact, reporter_id, scanner, rule_id, fingerprint,
+                                 severity)
             SELECT 'scanner', 'new', n.title, n.description, :service, nullif(n.location, ''),
-                   '', '', :reporter, n.scanner, n.rule_id, n.fingerprint
+                   '', '', :reporter, n.scanner, n.rule_id, n.fingerprint, n.severity
             FROM new n
             WHERE (SELECT count(*) FROM new) <= :max_reports
             ON CONFLICT (scanner, fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING
@@ -63,6 +64,7 @@ async def import_log(
         bindparam("scanners", type_=ARRAY(String)),
         bindparam("rules", type_=ARRAY(String)),
         bindparam("fingerprints", type_=ARRAY(String)),
+        bindparam("severities", type_=ARRAY(String)),
     )
     result = await session.execute(
         statement,
@@ -76,6 +78,7 @@ async def import_log(
             "scanners": [finding.scanner for finding in findings],
             "rules": [finding.rule_id for finding in findings],
             "fingerprints": [finding.fingerprint for finding in findings],
+            "severities": [finding.severity.value for finding in findings],
         },
     )
     new, created_ids = result.one()

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from vulnops.db.bounded import Input
-from vulnops.intake.states import CloseReason, ReportState, Source
+from vulnops.intake.states import CloseReason, ReportState, Severity, Source
 
 
 class ReportIn(Input):
@@ -68,6 +68,7 @@ class ReportSummary(BaseModel):
     title: str
     service: str | None
     endpoint: str | None
+    severity: Severity | None
     case_id: int | None
     received_at: datetime
     updated_at: datetime

@@ -28,6 +28,16 @@ class ReportState(StrEnum):
     CLOSED = "closed"
 
 
+class Severity(StrEnum):
+    """A finding's severity as its tool gave it, on one scale (SARIF: see ``intake.sarif``)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
 class CloseReason(StrEnum):
     DUPLICATE = "duplicate"
     NOT_APPLICABLE = "not_applicable"

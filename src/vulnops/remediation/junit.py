@@ -56,6 +56,12 @@ class Summary:
         return self.tests - self.skipped > 0 and self.failures == 0 and self.errors == 0
 
 
+def _message(result: Failure | Error) -> str:
+    """The ``message`` attribute, else the element's text: Jest (jest-junit) writes no
+    attribute and puts the whole failure in the body; Surefire writes both."""
+    return (result.message or result.text or "").strip()
+
+
 def _read(data: bytes, *, source: str) -> Element:
     """The document's root, parsed element by element within the depth and case bounds."""
     check_size(data, max_bytes=MAX_DOCUMENT_BYTES, source=source)
@@ -109,7 +115,7 @@ def parse(data: bytes, *, source: str) -> Summary:
                                 suite=suite.get("name", "")[:EXCERPT],
                                 name=name[:EXCERPT],
                                 kind=kind,
-                                message=(result.message or "")[:EXCERPT],
+                                message=_message(result)[:EXCERPT],
                             )
                         )
                     break

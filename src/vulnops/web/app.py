@@ -27,8 +27,8 @@ from vulnops.cases import pages as cases_pages
 from vulnops.db import embedded
 from vulnops.db.database import Database, embedded_pgdata, resolve_conninfo
 from vulnops.disclosure import api as disclosure_api
+from vulnops.disclosure import csaf_pages, public_pages
 from vulnops.disclosure import pages as disclosure_pages
-from vulnops.disclosure import public_pages
 from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
 from vulnops.inbox import pages as inbox_pages
@@ -92,6 +92,7 @@ ROUTERS = (
     disclosure_api.router,
     disclosure_pages.router,
     public_pages.router,
+    csaf_pages.router,
     inbox_pages.router,
 )
 
@@ -202,6 +203,8 @@ def create_app(
         # Outermost: every layer below sees the client the trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     second_factor.required_roles(settings)  # an unknown role name stops the start
+    for warning in settings.deployment_warnings():
+        log.warning("%s", warning)
     check_rules(app.routes)
     check_bounds(app.routes)
     return app
