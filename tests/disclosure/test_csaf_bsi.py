@@ -24,6 +24,10 @@ FACTS = CsafFacts(
     cwe_id=269,
     cvss31="CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H",
     customer_action_required=True,
+    credits=("Robin Researcher",),
+    rating="important",
+    impact="A member allowed to import roles could make themselves owner.",
+    mitigated_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
 )
 
 
@@ -37,6 +41,19 @@ def test_both_documents_pass_every_mandatory_test() -> None:
     # before were 6.2.11 (the self reference was the page, not the document) and 6.2.13.
     for verdict in verdicts:
         assert {finding.split(" ", 1)[0] for finding in verdict.findings} == {"optionalTest_6_2_16"}
+    assert advisory["document"]["acknowledgments"] == [
+        {"names": ["Robin Researcher"], "summary": "for reporting the vulnerability"}
+    ]
+    assert advisory["document"]["aggregate_severity"] == {"text": "Important"}
+    [vulnerability] = advisory["vulnerabilities"]
+    assert vulnerability["remediations"][0]["date"] == "2026-11-30T09:00:00+00:00"
+    assert vulnerability["threats"] == [
+        {
+            "category": "impact",
+            "details": FACTS.impact,
+            "product_ids": vulnerability["product_status"]["known_affected"],
+        }
+    ]
     references = {ref["category"]: ref["url"] for ref in advisory["document"]["references"]}
     assert references == {"self": FACTS.json_url, "external": FACTS.url}
 

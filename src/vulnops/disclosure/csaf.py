@@ -36,6 +36,12 @@ class CsafFacts:
     customer_action: str = ""
     # Where the document itself is served (its canonical URL, CSAF 6.2.11); ``url`` is the page.
     json_url: str = ""
+    # The researchers credited (their chosen names) and the case's rating (our scale).
+    credits: tuple[str, ...] = ()
+    rating: str | None = None
+    # The approved public text's impact, and when the fix reached every unit.
+    impact: str = ""
+    mitigated_at: datetime | None = None
 
 
 def file_name(tracking_id: str) -> str:
@@ -142,13 +148,29 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
             if facts.customer_action_required
             else "Fixed by us in the service; customers need not act."
         )
-        vulnerability["remediations"] = [
-            {"category": "vendor_fix", "details": action, "product_ids": affected}
-        ]
+        remediation: dict[str, Any] = {
+            "category": "vendor_fix",
+            "details": action,
+            "product_ids": affected,
+        }
+        if facts.mitigated_at is not None:
+            remediation["date"] = facts.mitigated_at.isoformat()
+        vulnerability["remediations"] = [remediation]
+        if facts.impact.strip():
+            vulnerability["threats"] = [
+                {"category": "impact", "details": facts.impact.strip(), "product_ids": affected}
+            ]
         if facts.cvss31:
             vulnerability["scores"] = [
                 {"cvss_v3": cvss.CVSS3(facts.cvss31).as_json(minimal=True), "products": affected}
             ]
+    extra: dict[str, Any] = {}
+    if facts.credits:
+        extra["acknowledgments"] = [
+            {"names": list(facts.credits), "summary": "for reporting the vulnerability"}
+        ]
+    if facts.rating:
+        extra["aggregate_severity"] = {"text": facts.rating.capitalize()}
     built: dict[str, Any] = _sorted(
         {
             "document": {
@@ -161,6 +183,7 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
                     "name": facts.vendor,
                     "namespace": facts.namespace,
                 },
+                **extra,
                 "distribution": {"tlp": {"label": "WHITE"}},
                 "notes": [{"category": "summary", "title": "Summary", "text": facts.summary}],
                 "references": [

@@ -191,6 +191,7 @@ async def csaf_document(
     if row is None or row.disclosed_at is None or row.public_from is None:
         raise Conflict(f"{case.tracking_id} is not disclosed: a CSAF document is public")
     text = await approved_text(session, case_id=case_id)
+    mitigated = (await milestones.reached(session, case_id=case_id)).get(Milestone.MITIGATED)
     facts = CsafFacts(
         tracking_id=case.tracking_id,
         title=text.title,
@@ -207,5 +208,9 @@ async def csaf_document(
         cvss31=case.cvss31_vector,
         customer_action_required=case.customer_action_required,
         customer_action=text.customer_action,
+        credits=tuple(await intake.credit_names(session, case_id=case_id)),
+        rating=case.rating,
+        impact=text.impact,
+        mitigated_at=mitigated.at if mitigated else None,
     )
     return csaf.document(facts, category=category)
