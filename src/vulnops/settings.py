@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from vulnops import CONFIG_FILE_ENV
+from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
 
 DEFAULT_PROMETHEUS_QUERIES = {
@@ -59,7 +60,7 @@ def usable_cpus() -> int:
 FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
-class Settings(Limits):
+class Settings(Limits, DisclosureConfig):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(
@@ -301,35 +302,6 @@ class Settings(Limits):
         default=3, ge=0, le=20, description="Reminders per advisory version and tenant."
     )
 
-    cve_policy: Literal["customer-action", "customer-action-or-critical"] = Field(
-        default="customer-action",
-        description="When a case gets a CVE: only when customers must act, or also when it is "
-        "critical.",
-    )
-    cna_org_id: str | None = Field(
-        default=None, description="Your CNA's organisation UUID in CVE Services."
-    )
-    cna_short_name: str = Field(
-        default="vulnops", description="Your CNA's short name in CVE Services."
-    )
-    cve_services_url: str = Field(
-        default="https://cveawg.mitre.org/api/", description="The CVE Services API."
-    )
-    cve_services_user: str | None = Field(
-        default=None, description="Your CVE Services user name (an email address)."
-    )
-    cve_services_api_key: SecretStr | None = Field(
-        default=None, description="Your CVE Services API key."
-    )
-    vendor_name: str = Field(
-        default="vulnops", description="The vendor CVE records and advisories name."
-    )
-    openpgp_key_file: Path | None = Field(
-        default=None,
-        description="An ASCII-armored OpenPGP secret key (no passphrase; readable only by "
-        "vulnops): it signs the CSAF documents and security.txt, and its public part is "
-        "published for them and as security.txt's Encryption key.",
-    )
     four_eyes: list[FourEyesStep] = Field(
         default_factory=lambda: list(get_args(FourEyesStep)),
         description="The steps a second person must approve (not who wrote or asked for them); "
