@@ -4,6 +4,7 @@ and an embargoed or undisclosed case visible on none of them (every public route
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from vulnops.cases import service as cases
 from vulnops.cases.states import CaseState
 from vulnops.db.database import Database
 from vulnops.disclosure import csaf
+from vulnops.fleet import blast, importer
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
 from vulnops.web.routes import endpoints
@@ -123,6 +125,13 @@ def _filled(path: str, tracking_id: str) -> str:
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
 
 
+def _listed(response: httpx.Response) -> list[str]:
+    """The links of a CSAF directory listing, in order."""
+    assert response.status_code == 200, response.text
+    listing = response.text.split('data-testid="csaf-directory"', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'href="([^"]+)"', listing)
+
+
 def _verified(document: dict[str, Any]) -> None:
     """Passes the BSI validator's schema and mandatory tests, and csaf-lib's checks: its data
     type checks (the schema among them) for every document, its VEX profile tests too for a
@@ -182,6 +191,17 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
     for value in (known["embargoed_id"], known["undisclosed_id"]):
         hidden_file = f"/.well-known/csaf/white/{year}/{csaf.file_name(value)}"
         assert (await client.get(hidden_file)).status_code == 404
+    # Directory listings (CSAF requirement 14), without which a directory is no distribution.
+    assert _listed(await client.get("/.well-known/csaf/white/")) == [
+        "/.well-known/csaf/white/index.txt",
+        "/.well-known/csaf/white/changes.csv",
+        f"/.well-known/csaf/white/{year}/",
+    ]
+    assert _listed(await client.get(f"/.well-known/csaf/white/{year}/")) == [
+        "../",
+        f"/.well-known/csaf/white/{index[0]}",
+    ]
+    assert (await client.get(f"/.well-known/csaf/white/{year - 1}/")).status_code == 404
 
     # Walk every public GET route; fill path parameters with each hidden case's id. No
     # internal title or summary is anywhere (the marker), a hidden case's text neither.
@@ -203,7 +223,7 @@ async def test_public_pages_feed_and_json_show_only_disclosed_cases(
             walked += 1
             for secret in hidden:
                 assert secret not in response.text, f"{path} shows {secret!r}"
-        if "{" in endpoint.path:
+        if "{tracking_id" in endpoint.path or "{name" in endpoint.path:  # names one case
             for value in (known["embargoed_id"], known["undisclosed_id"]):
                 path = _filled(endpoint.path, value)
                 assert (await client.get(path)).status_code == 404
@@ -261,6 +281,86 @@ async def test_csaf_exports_of_a_disclosed_case_pass_csaf_lib(
     assert undisclosed.status_code == 409 and "not disclosed" in undisclosed.json()["detail"]
 
 
+async def test_the_vex_export_states_every_known_version_of_the_service(
+    client: httpx.AsyncClient,
+    db: Database,
+    fleet: dict[str, Any],
+    make_user: MakeUser,
+    settings: Settings,
+) -> None:
+    """Found: the VEX document was the advisory under another category. With a blast radius by
+        component, each version of the case's service that the SBOMs clear is not affected, with
+        the reason: the package absent (a build without it is imported here) or only outside the
+        range; the versions running the package in the range are affected, and one that holds it in
+    the range but runs nowhere is not stated."""
+    known = await _cases(db, fleet, client, make_user, settings)
+    responder = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    log4j = "pkg:maven/org.apache.logging.log4j/log4j-core"
+    without = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [{"type": "library", "name": "lodash", "purl": "pkg:npm/lodash@4.17.21"}],
+    }
+    async with db.session() as session:
+        case_id = await session.scalar(
+            text("SELECT id FROM cases WHERE tracking_id = :t"), {"t": known["public_id"]}
+        )
+        assert case_id is not None
+        await importer.import_bundle(
+            session,
+            actor="t",
+            sboms=[importer.SbomIn("storage", "2026.9.1", json.dumps(without), "storage@2026.9.1")],
+        )
+        radius = await blast.compute(
+            session,
+            case_id=case_id,
+            criteria=blast.BlastCriteria(
+                services=["storage"],
+                component=blast.ComponentCriterion(purl=log4j, range="vers:maven/<2.17.2"),
+            ),
+            actor="t",
+        )
+        held = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT sv.version, c.version FROM components c "
+                        "JOIN service_versions sv ON sv.id = c.service_version_id "
+                        "JOIN services s ON s.id = sv.service_id "
+                        "WHERE s.key = 'storage' AND c.name = 'log4j-core'"
+                    )
+                )
+            ).all()
+        )
+        await session.commit()
+    running = sorted(row["version"] for row in radius.service_versions)
+    inside = {version for version, found in held.items() if found in ("2.14.1", "2.17.1")}
+    assert running and set(running) < inside  # one build with the old package runs nowhere
+    outside = sorted(set(held) - inside)
+    assert outside  # the newest build holds 2.17.2
+    await mitigate(db, settings, case_id)
+    response = await client.get(
+        f"/api/cases/{case_id}/csaf", params={"category": "csaf_vex"}, headers=responder
+    )
+    assert response.status_code == 200, response.text
+    vex = response.json()
+    [vulnerability] = vex["vulnerabilities"]
+    status = vulnerability["product_status"]
+    assert status["known_affected"] == [f"storage:{version}" for version in running]
+    assert sorted(status["known_not_affected"]) == sorted(
+        ["storage:2026.9.1", *(f"storage:{version}" for version in outside)]
+    )
+    assert {flag["label"]: flag["product_ids"] for flag in vulnerability["flags"]} == {
+        "component_not_present": ["storage:2026.9.1"],
+        "vulnerable_code_not_present": [f"storage:{version}" for version in outside],
+    }
+    stated = {*status["known_affected"], *status["known_not_affected"], *status.get("fixed", [])}
+    assert not {f"storage:{version}" for version in inside - set(running)} & stated
+    _verified(vex)
+    advisory = await client.get(f"/api/cases/{case_id}/csaf", headers=responder)
+    assert "known_not_affected" not in advisory.json()["vulnerabilities"][0]["product_status"]
+
+
 async def test_with_a_key_the_directory_is_signed_and_security_txt_passes_an_rfc_9116_check(
     db: Database,
     fleet: dict[str, Any],
@@ -283,6 +383,7 @@ async def test_with_a_key_the_directory_is_signed_and_security_txt_passes_an_rfc
         txt = (await client.get("/.well-known/security.txt")).content
         metadata = (await client.get("/.well-known/csaf/provider-metadata.json")).json()
         [published] = (await client.get("/.well-known/csaf/white/index.txt")).text.split()
+        listing = _listed(await client.get(f"/.well-known/csaf/white/{published.split('/')[0]}/"))
         files = {
             suffix: await client.get(f"/.well-known/csaf/white/{published}{suffix}")
             for suffix in ("", ".sha256", ".sha512", ".asc")
@@ -309,6 +410,10 @@ async def test_with_a_key_the_directory_is_signed_and_security_txt_passes_an_rfc
     with pytest.raises(RuntimeError):  # the signature is of exactly those bytes
         verify(bytes=document + b" ", store=lambda _ids: [cert], signature=signature)
     assert known["public_id"].lower() in name
+    assert listing == [
+        "../",
+        *(f"/.well-known/csaf/white/{published}{suffix}" for suffix in files),
+    ]
 
 
 async def test_without_a_key_nothing_claims_to_be_signed(

@@ -226,3 +226,56 @@ def test_many_results_at_one_place_are_listed_until_the_description_is_full() ->
         "…and 4,0" in finding.description and "more results at this place." in finding.description
     )
     assert finding.description.startswith("00000 ") and "- Location: `image`" in finding.description
+
+
+def _fortify_pair() -> dict[str, Any]:
+    """Two results as Fortify writes a pair: the same rule, place and message, told apart only
+    by the instance id among their fingerprints."""
+    document = _fortify_like({"priority": "High"})
+    [first] = document["runs"][0]["results"]
+    second = copy.deepcopy(first)
+    first["partialFingerprints"] = {"instanceID": "A1B2C3D4E5F60718"}
+    second["partialFingerprints"] = {"instanceID": "0F1E2D3C4B5A6978"}
+    document["runs"][0]["results"].append(second)
+    return document
+
+
+def test_results_that_differ_only_by_their_instance_id_are_one_finding_with_both() -> None:
+    """Found: 13 such pairs of Fortify results became pairs of reports with the same title,
+    endpoint and text."""
+    [finding] = findings(_fortify_pair()).findings
+    assert (
+        "- Instances (2): `instanceID=A1B2C3D4E5F60718`, `instanceID=0F1E2D3C4B5A6978`"
+        in finding.description
+    )
+    assert finding.description.count("The query is built from the request.") == 1
+    # The same pair uploaded again is the same finding (the scan import skips it).
+    [again] = findings(_fortify_pair()).findings
+    assert again.fingerprint == finding.fingerprint
+
+
+def test_results_with_one_issue_fingerprint_at_several_lines_are_one_finding_with_each() -> None:
+    def at_line(line: int, issue: str) -> dict[str, Any]:
+        result = _at("app/views.py", message={"text": f"Tainted value reaches line {line}."})
+        result["locations"][0]["physicalLocation"]["region"] = {"startLine": line}
+        result["fingerprints"] = {"matchBasedId/v1": issue}
+        return result
+
+    log = _one_rule_log([at_line(10, "issue-1"), at_line(24, "issue-1"), at_line(60, "issue-2")])
+    first, second = findings(log).findings
+    assert first.location == "app/views.py:10"
+    assert "- Also at: `app/views.py:24`" in first.description
+    assert "Tainted value reaches line 24." in first.description
+    assert second.location == "app/views.py:60" and "Also at" not in second.description
+    assert "Instances" not in first.description  # no instance ids given: none listed
+
+
+def test_a_finding_names_at_most_twenty_other_locations_then_counts_them() -> None:
+    results = []
+    for line in range(1, 26):
+        result = {**_at("src/m.py"), "fingerprints": {"issue": "same"}, "message": {"text": "m"}}
+        result["locations"][0]["physicalLocation"]["region"] = {"startLine": line}
+        results.append(result)
+    [finding] = findings(_one_rule_log(results)).findings
+    assert "`src/m.py:21` and 4 more" in finding.description
+    assert "src/m.py:22" not in finding.description

@@ -1,5 +1,7 @@
-"""A disclosed case as a CSAF 2.0 document (pure): a ``csaf_security_advisory``, or a
-``csaf_vex`` (the same facts as a statement per product). TLP:WHITE: only public cases."""
+"""A disclosed case as a CSAF 2.0 document (pure): a ``csaf_security_advisory`` (what was
+affected, what fixed it, what customers must do), or a ``csaf_vex`` — the same, and for every
+other known version of the case's services a not-affected statement with its justification.
+TLP:WHITE: only public cases."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import cvss
 
 from vulnops import __version__
 from vulnops.cases import cwe
+from vulnops.disclosure import csaf_products
+from vulnops.disclosure.csaf_products import NotAffected
 from vulnops.disclosure.cve_record import AffectedProduct
 
 Category = Literal["csaf_security_advisory", "csaf_vex"]
@@ -42,6 +46,8 @@ class CsafFacts:
     # The approved public text's impact, and when the fix reached every unit.
     impact: str = ""
     mitigated_at: datetime | None = None
+    # The versions of the case's services it is not in (stated in a VEX document only).
+    not_affected: tuple[NotAffected, ...] = ()
 
 
 def file_name(tracking_id: str) -> str:
@@ -68,71 +74,21 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def _product_tree(facts: CsafFacts) -> tuple[dict[str, Any], list[str], list[str]]:
-    """The vendor → product → version branches, and the affected and fixed product ids."""
-    affected: list[str] = []
-    fixed: list[str] = []
-    products: list[dict[str, Any]] = []
-    for item in facts.affected:
-        key = item.key or item.product.lower().replace(" ", "-")
-        versions = []
-        for version in item.versions:
-            product_id = f"{key}:{version}"
-            affected.append(product_id)
-            versions.append(_leaf("product_version", version, product_id, item.product))
-        if not item.versions and item.fixed_in:
-            product_id = f"{key}:<{item.fixed_in}"
-            affected.append(product_id)
-            versions.append(
-                _leaf(
-                    "product_version_range",
-                    f"vers:generic/<{item.fixed_in}",
-                    product_id,
-                    item.product,
-                )
-            )
-        if item.fixed_in:
-            product_id = f"{key}:{item.fixed_in}"
-            fixed.append(product_id)
-            versions.append(_leaf("product_version", item.fixed_in, product_id, item.product))
-        if versions:
-            products.append(
-                {"category": "product_name", "name": item.product, "branches": versions}
-            )
-        else:
-            # No version known and no fix recorded (a configuration change): the hosted service
-            # itself, fixed — a disclosed case is mitigated.
-            fixed.append(key)
-            products.append(
-                {
-                    "category": "product_name",
-                    "name": item.product,
-                    "product": {"product_id": key, "name": item.product},
-                }
-            )
-    tree = {"branches": [{"category": "vendor", "name": facts.vendor, "branches": products}]}
-    return tree, affected, fixed
-
-
-def _leaf(category: str, name: str, product_id: str, product: str) -> dict[str, Any]:
-    return {
-        "category": category,
-        "name": name,
-        "product": {"product_id": product_id, "name": f"{product} {name}"},
-    }
-
-
 def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
     released = facts.released.isoformat()
-    tree, affected, fixed = _product_tree(facts)
+    products = csaf_products.build(
+        facts.vendor, facts.affected, facts.not_affected if category == "csaf_vex" else ()
+    )
+    affected = products.known_affected
     vulnerability: dict[str, Any] = {
         "title": facts.title,
         "notes": [{"category": "description", "title": "Description", "text": facts.summary}],
-        "product_status": {
-            **({"known_affected": affected} if affected else {}),
-            **({"fixed": fixed} if fixed else {}),
-        },
+        "product_status": products.as_csaf(),
     }
+    if products.flags:
+        vulnerability["flags"] = [
+            {"label": label, "product_ids": ids} for label, ids in sorted(products.flags.items())
+        ]
     if facts.cve_id:
         vulnerability["cve"] = facts.cve_id
     else:
@@ -202,7 +158,7 @@ def document(facts: CsafFacts, *, category: Category) -> dict[str, Any]:
                     "generator": {"engine": {"name": "vulnops", "version": __version__}},
                 },
             },
-            "product_tree": tree,
+            "product_tree": products.tree,
             "vulnerabilities": [vulnerability],
         }
     )

@@ -1,7 +1,9 @@
 """The CSAF 2.0 directory of the public advisories (TLP:WHITE), no sign-in needed: the provider
-metadata, the index and changes, each document, and — with an OpenPGP key configured
-(``signing``) — each document's ``.sha256``, ``.sha512`` and ``.asc`` files and the public key,
-so that the metadata claims the ``csaf_trusted_provider`` role; without a key, ``csaf_publisher``.
+metadata, the index and changes, directory listings (the standard's requirement 14, so the
+directory is a complete distribution and no ROLIE feed is needed), each document, and — with
+an OpenPGP key configured (``signing``) — each document's ``.sha256``, ``.sha512`` and ``.asc``
+files and the public key, so that the metadata claims the ``csaf_trusted_provider`` role;
+without a key, ``csaf_publisher``.
 
 A document's bytes are made one way (``csaf.serialized``), so its hashes and signature are of
 exactly what ``GET …/{file}.json`` answers.
@@ -14,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from vulnops.auth.deps import require
 from vulnops.auth.roles import PUBLIC
@@ -23,6 +25,7 @@ from vulnops.db.deps import SessionDep
 from vulnops.disclosure import csaf, public, service, signing
 from vulnops.errors import NotFound
 from vulnops.settings import Settings
+from vulnops.ui.templating import render
 
 router = APIRouter(dependencies=[require(PUBLIC)], tags=["public"])
 HASHES = {".sha256": hashlib.sha256, ".sha512": hashlib.sha512}
@@ -93,6 +96,32 @@ async def csaf_changes(session: SessionDep) -> str:
         f'"{csaf.path(tracking_id, at)}","{at.isoformat()}"\n'
         for tracking_id, at in reversed(index)
     )
+
+
+@router.get("/.well-known/csaf/white/", response_class=HTMLResponse)
+async def csaf_directory(request: Request, session: SessionDep) -> HTMLResponse:
+    """The TLP:WHITE folder's listing: the index, the changes and a folder per year."""
+    years = await public.public_years(session, now=datetime.now(UTC))
+    entries = ["index.txt", "changes.csv", *(f"{year}/" for year in years)]
+    return _listing(request, "/.well-known/csaf/white/", entries)
+
+
+@router.get("/.well-known/csaf/white/{year:int}/", response_class=HTMLResponse)
+async def csaf_year(year: Id, request: Request, session: SessionDep) -> HTMLResponse:
+    """One year's folder: each document, and its hashes and signature when they exist."""
+    index = await public.public_index(session, now=datetime.now(UTC), year=year)
+    if not index:
+        raise NotFound("no public advisory in that year")
+    signed = signing.signer(_settings(request).openpgp_key_file) is not None
+    suffixes = ("", *HASHES, ".asc") if signed else ("",)
+    entries = [
+        csaf.file_name(tracking_id) + suffix for tracking_id, _ in index for suffix in suffixes
+    ]
+    return _listing(request, f"/.well-known/csaf/white/{year}/", entries)
+
+
+def _listing(request: Request, folder: str, entries: list[str]) -> HTMLResponse:
+    return render(request, "public/csaf_directory.html", {"folder": folder, "entries": entries})
 
 
 @router.get("/.well-known/csaf/white/{year:int}/{name}")

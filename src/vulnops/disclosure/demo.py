@@ -1,9 +1,9 @@
 """Demo disclosures, each through the rules and the four-eyes approvals:
 
 - a small case fixed by us with nothing for customers to do: public, without a CVE;
-- the role-import case: public with CVE-2026-31337 — its customers were told, and its CVE
-  published, before vulnops was in use, so an administrator records both (the override and
-  the external CVE are on its timeline);
+- the role-import case: public with CVE-2026-31337 — its customers were told through vulnops
+  (the demo advisories), its CVE published before vulnops was in use, so an administrator
+  records it (the external CVE is on its timeline);
 - the storage SSRF case, which the demo rolls out live: its disclosure is approved for a
   ten minutes after the demo starts, so that the case goes from report to public, with
   every milestone on its timeline, while you watch.
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 ADMIN = "admin@vulnops.example"
 COMMS = "comms@vulnops.example"
 RESPONDER = "responder@vulnops.example"
-OVERRIDE = "Customers were told by email before vulnops was in use."
 NO_CVE_TITLE = "Session cookie kept after a password change on the status page"
 SSRF_EMBARGO = timedelta(minutes=10)
 
@@ -116,7 +115,6 @@ async def _disclose(
     asked_by: str,
     approved_by: str,
     public_from: datetime | None = None,
-    override_reason: str | None = None,
 ) -> None:
     await disclosing.request_disclosure(
         session,
@@ -126,7 +124,6 @@ async def _disclose(
         settings=settings,
         now=context.now,
         public_from=public_from,
-        override_reason=override_reason,
     )
     await disclosing.decide_disclosure(
         session,
@@ -170,7 +167,6 @@ async def seed_disclosures(session: AsyncSession, context: DemoContext) -> None:
         settings=settings,
         asked_by=ADMIN,
         approved_by=COMMS,
-        override_reason=OVERRIDE,
     )
 
     ssrf = await _find(session, context, "SSRF image importer")

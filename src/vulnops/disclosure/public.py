@@ -134,10 +134,30 @@ async def credited(session: AsyncSession, *, now: datetime) -> list[dict[str, An
     return [dict(row._mapping) for row in rows]
 
 
-async def public_index(session: AsyncSession, *, now: datetime) -> list[tuple[str, datetime]]:
-    """Every public case's tracking id and release, oldest first (the CSAF directory)."""
+async def public_index(
+    session: AsyncSession, *, now: datetime, year: int | None = None
+) -> list[tuple[str, datetime]]:
+    """Every public case's tracking id and release, oldest first (the CSAF directory), or
+    those released in one year (UTC, as the directory's year folders are)."""
+    in_year = (
+        "" if year is None else " AND date_part('year', d.public_from AT TIME ZONE 'UTC') = :year"
+    )
     rows = await session.execute(
-        text(f"SELECT c.tracking_id, d.public_from {_VISIBLE} ORDER BY d.public_from, c.id"),
-        {"now": now},
+        text(
+            f"SELECT c.tracking_id, d.public_from {_VISIBLE}{in_year} ORDER BY d.public_from, c.id"
+        ),
+        {"now": now, "year": year} if year is not None else {"now": now},
     )
     return [(tracking_id, released) for tracking_id, released in rows.all()]
+
+
+async def public_years(session: AsyncSession, *, now: datetime) -> list[int]:
+    """The years (UTC) with a public advisory, oldest first: the CSAF directory's folders."""
+    rows = await session.scalars(
+        text(
+            "SELECT DISTINCT CAST(date_part('year', d.public_from AT TIME ZONE 'UTC') AS int) "
+            f"AS year {_VISIBLE} ORDER BY year"
+        ),
+        {"now": now},
+    )
+    return list(rows)

@@ -13,6 +13,7 @@ from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone
 from vulnops.disclosure import csaf, cve_schema, public_text
 from vulnops.disclosure.csaf import Category, CsafFacts
+from vulnops.disclosure.csaf_products import Justification, NotAffected
 from vulnops.disclosure.cve_record import AffectedProduct, CveFacts, Reference, Ssvc, record
 from vulnops.disclosure.decision import CveDecision, CvePolicy, decide
 from vulnops.disclosure.models import Disclosure, PublicText
@@ -61,6 +62,42 @@ async def _affected(
         )
         for key in keys
     ]
+
+
+async def _not_affected(
+    session: AsyncSession, case_id: int, affected: list[AffectedProduct]
+) -> tuple[NotAffected, ...]:
+    """The other versions of the case's services that the SBOMs clear: without the package
+    (``component_not_present``) or with it only outside the range (``vulnerable_code_not_present``).
+    Only a blast radius by component says that much; a version whose package version the range
+    cannot read, or that holds it in the range without running anywhere, is not stated."""
+    radius = await blast.find(session, case_id=case_id)
+    component = radius.criteria.get("component") if radius else None
+    if not component:
+        return ()
+    names = {product.key: product.product for product in affected}
+    stated = {
+        (product.key, version)
+        for product in affected
+        for version in (*product.versions, *([product.fixed_in] if product.fixed_in else []))
+    }
+    presence = await fleet.component_presence(
+        session, services=sorted(names), purl=component["purl"], version_range=component["range"]
+    )
+    justification: dict[str, Justification] = {
+        "absent": "component_not_present",
+        "outside": "vulnerable_code_not_present",
+    }
+    return tuple(
+        NotAffected(
+            key=found.service,
+            product=names[found.service],
+            version=found.version,
+            justification=justification[found.holds],
+        )
+        for found in presence
+        if found.holds in justification and (found.service, found.version) not in stated
+    )
 
 
 async def approved_text(session: AsyncSession, *, case_id: int) -> PublicText:
@@ -192,6 +229,7 @@ async def csaf_document(
         raise Conflict(f"{case.tracking_id} is not disclosed: a CSAF document is public")
     text = await approved_text(session, case_id=case_id)
     mitigated = (await milestones.reached(session, case_id=case_id)).get(Milestone.MITIGATED)
+    affected = await _affected(session, case_id, list(case.services))
     facts = CsafFacts(
         tracking_id=case.tracking_id,
         title=text.title,
@@ -202,7 +240,10 @@ async def csaf_document(
         json_url=f"{settings.public_url.rstrip('/')}/.well-known/csaf/white/"
         f"{csaf.path(case.tracking_id, row.public_from)}",
         released=row.public_from,
-        affected=tuple(await _affected(session, case_id, list(case.services))),
+        affected=tuple(affected),
+        not_affected=await _not_affected(session, case_id, affected)
+        if category == "csaf_vex"
+        else (),
         cve_id=row.cve_id if row.cve_published_at else None,
         cwe_id=case.cwe_id,
         cvss31=case.cvss31_vector,

@@ -256,3 +256,48 @@ async def services_with_component(
         unreadable_versions=sorted(unreadable),
         services=[dict(row._mapping) for row in rows] if versions else [],
     )
+
+
+@dataclass(frozen=True)
+class Presence:
+    """What one service version's SBOM says of a package: ``absent`` (not in it), ``outside``
+    (only in versions outside the range), ``inside`` (in the range) or ``unknown`` (a version
+    the range's scheme could not read)."""
+
+    service: str
+    version: str
+    holds: str
+
+
+async def component_presence(
+    session: AsyncSession, *, services: list[str], purl: str, version_range: str | None
+) -> list[Presence]:
+    """For every version of these services that has an SBOM, whether it holds the package in
+    the range — one query over the SBOMs' components."""
+    inside, unreadable, key = await component_versions(
+        session, purl=purl, version_range=version_range
+    )
+    rows = await session.execute(
+        text(
+            """
+            SELECT s.key AS service, sv.version,
+                   array_remove(array_agg(DISTINCT c.version), NULL) AS held
+            FROM service_versions sv
+            JOIN services s ON s.id = sv.service_id
+            LEFT JOIN components c ON c.service_version_id = sv.id
+                 AND c.purl_type = :t AND c.namespace = :ns AND c.name = :n
+            WHERE s.key = ANY(CAST(:services AS text[]))
+            GROUP BY s.key, sv.version ORDER BY s.key, sv.version
+            """
+        ),
+        {"t": key[0], "ns": key[1], "n": key[2], "services": services},
+    )
+
+    def holds(held: list[str]) -> str:
+        if not held:
+            return "absent"
+        if set(held) & set(inside):
+            return "inside"
+        return "unknown" if set(held) & set(unreadable) else "outside"
+
+    return [Presence(row.service, row.version, holds(list(row.held))) for row in rows]

@@ -29,6 +29,8 @@ from vulnops.intake.states import Severity
 from vulnops.parsing_limits import MAX_SARIF_RESULTS, MAX_TEXT_CHARS, check_count
 
 MAX_LISTED_ERRORS = 20
+# How many other locations and instances a finding's description names.
+MAX_LISTED = 20
 SOURCE = "the SARIF log"
 # What a report's description holds (ReportIn.description): the messages of the results that
 # became one finding are listed until it is full, then counted.
@@ -220,19 +222,72 @@ def _rule_for(result: Any, rules: list[Any], by_id: dict[str, Any]) -> tuple[str
     return str(rule_id), rule
 
 
+def _is_instance(name: str) -> bool:
+    """A fingerprint or property that names one instance of an issue, not the issue: Fortify's
+    instance id, for one (results that differ only there are the same issue twice)."""
+    return "instance" in name.lower()
+
+
+def _instance(result: Any) -> str:
+    """What tells this result apart from an equal-looking one: its instance fingerprints or
+    properties, else its ``guid`` ("" when it has neither)."""
+    given = {
+        **(result.partialFingerprints or {}),
+        **(result.fingerprints or {}),
+        **{k: v for k, v in _properties(result).items() if isinstance(v, str | int)},
+    }
+    named = sorted(f"{key}={value}" for key, value in given.items() if _is_instance(key))
+    return ", ".join(named) or str(result.guid or "")
+
+
 def _fingerprint(scanner: str, rule_id: str, location: str, result: Any) -> str:
-    """Stable across re-uploads: the scanner's own fingerprints when it gives them (they survive
-    lines moving), else the rule and exact location."""
-    given = {**(result.partialFingerprints or {}), **(result.fingerprints or {})}
+    """One issue, stable across re-uploads: the scanner's own fingerprints of the issue when it
+    gives them (they survive lines moving), else the rule and exact location. Instance
+    fingerprints are left out, so equal-looking results are one issue."""
+    given = {
+        key: value
+        for key, value in {
+            **(result.partialFingerprints or {}),
+            **(result.fingerprints or {}),
+        }.items()
+        if not _is_instance(key)
+    }
     file_part = location.rsplit(":", 1)[0] if given else location
     material = json.dumps([scanner, rule_id, file_part, sorted(given.items())])
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def _describe(finding: Finding, rule: Any, messages: list[str]) -> str:
+@dataclass
+class _Group:
+    """The results that became one finding: their distinct messages, locations and instances
+    (dicts keep the order they came in)."""
+
+    finding: Finding
+    rule: Any
+    messages: dict[str, None]
+    locations: dict[str, None]
+    instances: dict[str, None]
+
+    def add(self, message: str, location: str, instance: str) -> None:
+        self.messages[message] = None
+        if location:
+            self.locations[location] = None
+        if instance:
+            self.instances[instance] = None
+
+
+def _listed(label: str, values: list[str]) -> list[str]:
+    """A fact naming up to MAX_LISTED values, then how many more."""
+    shown = ", ".join(f"`{value[:100]}`" for value in values[:MAX_LISTED])
+    more = f" and {len(values) - MAX_LISTED:,} more" if len(values) > MAX_LISTED else ""
+    return [f"- {label}: {shown}{more}"]
+
+
+def _describe(group: _Group) -> str:
     """The messages (as many as fit in a description, then how many more), the severity,
-    level and place, and the rule's score and help (each text is at most MAX_TEXT_CHARS, so
-    the first message always fits)."""
+    level and places, the tool's instances, and the rule's score and help (each text is at most
+    MAX_TEXT_CHARS, so the first message always fits)."""
+    finding, rule, messages = group.finding, group.rule, list(group.messages)
     level, location = finding.level, finding.location
     facts = [
         f"- Severity: {finding.severity.value}",
@@ -240,6 +295,11 @@ def _describe(finding: Finding, rule: Any, messages: list[str]) -> str:
     ]
     if location:
         facts.append(f"- Location: `{location}`")
+    elsewhere = [place for place in group.locations if place != location]
+    if elsewhere:
+        facts += _listed("Also at", elsewhere)
+    if len(group.instances) > 1:
+        facts += _listed(f"Instances ({len(group.instances):,})", list(group.instances))
     if rule is not None:
         properties = rule.properties.model_dump() if rule.properties is not None else {}
         severity = properties.get("security-severity")
@@ -261,11 +321,12 @@ def _describe(finding: Finding, rule: Any, messages: list[str]) -> str:
 
 
 def findings(document: Any) -> ParsedLog:
-    """The log's findings; results that share a rule and location (Trivy reports one per
-    package, all at the image) become one finding listing each result's message."""
+    """The log's findings, one per issue (:func:`_fingerprint`): results that share a rule and
+    location (Trivy reports one per package, all at the image), the tool's issue fingerprints
+    (at several lines of a file), or differ only by the tool's instance id (Fortify) become one
+    finding listing each result's message, location and instance."""
     log = validate(document)
-    # Per fingerprint: the finding, its rule and its distinct messages (a dict keeps their order).
-    found: dict[str, tuple[Finding, Any, dict[str, None]]] = {}
+    found: dict[str, _Group] = {}
     for run_index, run in enumerate(log.runs):
         driver = run.tool.driver
         scanner = str(driver.name)[:100]
@@ -292,7 +353,7 @@ def findings(document: Any) -> ParsedLog:
                 title = f"{title} at {location}"
             fingerprint = _fingerprint(scanner, rule_id, location, result)
             if fingerprint in found:
-                found[fingerprint][2][message] = None
+                found[fingerprint].add(message, location, _instance(result))
                 continue
             finding = Finding(
                 scanner=scanner,
@@ -304,14 +365,9 @@ def findings(document: Any) -> ParsedLog:
                 fingerprint=fingerprint,
                 severity=severity(result, rule, level or "warning"),
             )
-            found[fingerprint] = (finding, rule, {message: None})
+            found[fingerprint] = _Group(finding, rule, {}, {}, {})
+            found[fingerprint].add(message, location, _instance(result))
     return ParsedLog(
         runs=len(log.runs),
-        findings=[
-            replace(
-                finding,
-                description=_describe(finding, rule, list(messages)),
-            )
-            for finding, rule, messages in found.values()
-        ],
+        findings=[replace(group.finding, description=_describe(group)) for group in found.values()],
     )

@@ -1,5 +1,7 @@
 """Demo advisories: the storage SSRF advisory sent (Contoso among the affected tenants, some
-tenants acknowledged and rated it), the log4j advisory drafted and waiting for approval."""
+tenants acknowledged and rated it), the role-import advisory sent to the tenants of Identity
+(they must review their organisations' owners), the log4j advisory drafted and waiting for
+approval."""
 
 from __future__ import annotations
 
@@ -64,6 +66,44 @@ async def _contoso_on_storage(session: AsyncSession, case_id: int) -> None:
     )
 
 
+async def _roles_advisory(session: AsyncSession, context: DemoContext) -> None:
+    """The role-import case's customers are told what to do, so that its CVE record's timeline
+    has the notification (before, an administrator's override stood in for it)."""
+    settings = get_settings()
+    roles = await _case_id(session, context, "Organisation owner through role import")
+    await blast.compute(
+        session,
+        case_id=roles,
+        criteria=blast.BlastCriteria(services=["identity"]),
+        actor="demo",
+    )
+    await service.save_draft(
+        session,
+        case_id=roles,
+        draft=DraftIn(
+            title="A project administrator could become owner of your organisation",
+            summary="Importing a role definition did not check who may grant the owner role. "
+            "We switched role import off for project administrators until the check ships.",
+            exposed_since=context.now - timedelta(days=12),
+            action_required=True,
+            action_steps="Review the owners of your organisations, and remove any you do not "
+            "recognise.",
+        ),
+        actor=WRITER,
+        settings=settings,
+    )
+    await service.decide(
+        session,
+        case_id=roles,
+        actor=APPROVER,
+        approve=True,
+        comment=None,
+        settings=settings,
+        now=context.now,
+    )
+    await service.send(session, case_id=roles, actor=APPROVER, settings=settings, now=context.now)
+
+
 async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
     settings = get_settings()
     ssrf = await _case_id(session, context, "SSRF image importer")
@@ -116,6 +156,7 @@ async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
                 comment=comment,
                 actor="customer@demo",
             )
+    await _roles_advisory(session, context)
     log4j = await _case_id(session, context, "JNDI lookup log4j")
     await service.save_draft(
         session,
