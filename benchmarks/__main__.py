@@ -9,7 +9,17 @@ import sys
 
 from vulnops import wiring
 
-BENCHMARKS = ("audit", "intake", "fleet", "notify", "lifecycle", "workqueue", "cli", "rollout")
+BENCHMARKS = (
+    "audit",
+    "intake",
+    "fleet",
+    "notify",
+    "lifecycle",
+    "workqueue",
+    "cli",
+    "rollout",
+    "oncall",
+)
 
 
 def run(names: list[str]) -> None:

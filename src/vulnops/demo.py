@@ -24,6 +24,7 @@ from vulnops.disclosure.demo import seed_disclosures
 from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
 from vulnops.notify.demo import seed_advisories
+from vulnops.oncall.demo import seed_oncall
 from vulnops.sim.demo import seed_rollouts
 from vulnops.tenants.demo import seed_tenants
 
@@ -50,6 +51,7 @@ Seeder = Callable[[AsyncSession, DemoContext], Awaitable[None]]
 SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("tenants", seed_tenants),
     ("accounts", seed_accounts),
+    ("oncall", seed_oncall),
     ("fleet", seed_fleet),
     ("reports", seed_reports),
     ("blast-radii", seed_blast_radii),

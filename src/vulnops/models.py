@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "vulnops.disclosure.models",
     "vulnops.sim.models",
     "vulnops.inbox.models",
+    "vulnops.oncall.models",
     "vulnops.demo",
 )
 

@@ -17,6 +17,7 @@ from vulnops.cli import (
     disclosure,
     fixes,
     fleet,
+    oncall,
     reports,
     rollouts,
     score,
@@ -68,6 +69,7 @@ reports.cases_app.command("record-cve")(disclosure.record_cve)
 app.add_typer(reports.cases_app, name="case")
 app.add_typer(score.app, name="score")
 app.add_typer(fleet.app, name="fleet")
+app.add_typer(oncall.app, name="oncall")
 app.add_typer(fixes.app, name="fix")
 app.add_typer(rollouts.app, name="rollout")
 app.add_typer(advisories.app, name="advisory")

@@ -1,0 +1,149 @@
+"""On-call tables: schedules, their layers and each layer's memberships over time (so a change
+of members never resets the rotation), overrides, escalation policies with their steps and
+targets, and which policy a service uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vulnops.db.base import Base, created_at_column
+
+
+class OncallSchedule(Base):
+    __tablename__ = "oncall_schedules"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    time_zone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class OncallLayer(Base):
+    __tablename__ = "oncall_layers"
+    __table_args__ = (UniqueConstraint("schedule_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("oncall_schedules.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    # The first hand-off, wall-clock time in the schedule's zone (no offset on purpose).
+    start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    rotation: Mapped[str] = mapped_column(String(500))
+    # Its own zone (a region of a follow-the-sun schedule); None: the schedule's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # [{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}]
+    restrictions: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default="[]"
+    )
+
+
+class OncallMembership(Base):
+    """The users a layer rotates from ``since`` (None: from its start), with the offset that
+    kept the rotation's turn when the members changed."""
+
+    __tablename__ = "oncall_memberships"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    layer_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_layers.id", ondelete="CASCADE"), index=True
+    )
+    since: Mapped[datetime | None]
+    offset: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class OncallMember(Base):
+    __tablename__ = "oncall_members"
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_memberships.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class OncallOverride(Base):
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class EscalationPolicy(Base):
+    __tablename__ = "escalation_policies"
+    __table_args__ = (
+        CheckConstraint("repeat BETWEEN 0 AND 10", name="bounded_repeat"),
+        Index("one_default_policy", "is_default", unique=True, postgresql_where=text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    repeat: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class EscalationStep(Base):
+    __tablename__ = "escalation_steps"
+    __table_args__ = (CheckConstraint("delay_minutes >= 0", name="delay_not_negative"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    delay_minutes: Mapped[int]
+
+
+class EscalationTarget(Base):
+    """A user, who is on call on a schedule, or everyone in one of its layers' rotation."""
+
+    __tablename__ = "escalation_targets"
+    __table_args__ = (
+        CheckConstraint(
+            "(user_id IS NOT NULL AND schedule_id IS NULL AND layer IS NULL) OR "
+            "(user_id IS NULL AND schedule_id IS NOT NULL)",
+            name="one_kind",
+        ),
+    )
+
+    step_id: Mapped[int] = mapped_column(
+        ForeignKey("escalation_steps.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_schedules.id", ondelete="CASCADE")
+    )
+    layer: Mapped[str | None] = mapped_column(String(100))
+
+
+class ServicePolicy(Base):
+    __tablename__ = "oncall_service_policies"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policies.id", ondelete="CASCADE"))
