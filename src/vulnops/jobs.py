@@ -28,6 +28,7 @@ from vulnops.intake.tasks import blueprint as intake_tasks
 from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
 from vulnops.notify.tasks import blueprint as notify_tasks
+from vulnops.oncall.tasks import blueprint as oncall_tasks
 from vulnops.rollout.tasks import blueprint as rollout_tasks
 from vulnops.settings import Settings
 
@@ -40,6 +41,7 @@ app.add_tasks_from(disclosure_tasks, namespace="disclosure")
 app.add_tasks_from(intake_tasks, namespace="intake")
 app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(notify_tasks, namespace="notify")
+app.add_tasks_from(oncall_tasks, namespace="oncall")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
 
 

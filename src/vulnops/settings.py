@@ -28,6 +28,7 @@ from pydantic_settings import (
 from vulnops import CONFIG_FILE_ENV
 from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
+from vulnops.oncall_config import OncallConfig
 
 DEFAULT_PROMETHEUS_QUERIES = {
     "requests": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units"}'
@@ -60,7 +61,7 @@ def usable_cpus() -> int:
 FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
-class Settings(Limits, DisclosureConfig):
+class Settings(Limits, DisclosureConfig, OncallConfig):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(

@@ -4,7 +4,7 @@ follow. Every entry point — the web app, the command line, the tests — calls
 from __future__ import annotations
 
 from vulnops import events, jobcontext
-from vulnops.cases.milestones import CaseChanged
+from vulnops.cases.milestones import CaseAssessed, CaseChanged
 
 
 def _bind_tasks() -> None:
@@ -16,4 +16,6 @@ def wire() -> None:
     the job application when a job is first deferred: ``jobcontext.bound``)."""
     jobcontext.bind_with(_bind_tasks)
     events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
+    events.subscribe(CaseChanged, "vulnops.oncall.rules:page_case")
+    events.subscribe(CaseAssessed, "vulnops.oncall.rules:page_case")
     events.mark_wired()

@@ -71,6 +71,11 @@ class Permission(StrEnum):
     DELIVERIES_MANAGE = "deliveries:manage"
     # Disclosure: reserve and publish CVEs, mark a case as no CVE, disclose a case publicly.
     DISCLOSURE_MANAGE = "disclosure:manage"
+    # On call: see schedules, policies and pages; acknowledge and resolve pages; import the
+    # schedules and escalation policies.
+    ONCALL_READ = "oncall:read"
+    ONCALL_RESPOND = "oncall:respond"
+    ONCALL_MANAGE = "oncall:manage"
 
 
 P = Permission
@@ -96,6 +101,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ADVISORIES_WRITE,
             P.ADVISORIES_SEND,
             P.DELIVERIES_MANAGE,
+            P.ONCALL_READ,
+            P.ONCALL_RESPOND,
+            P.ONCALL_MANAGE,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -110,6 +118,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.FIXES_MANAGE,
             P.ROLLOUTS_READ,
             P.ADVISORIES_READ,
+            P.ONCALL_READ,
+            P.ONCALL_RESPOND,
         }
     ),
     Role.RELEASE_MANAGER: frozenset(
@@ -121,6 +131,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ROLLOUTS_READ,
             P.ROLLOUTS_MANAGE,
             P.ROLLOUTS_APPROVE,
+            P.ONCALL_READ,
+            P.ONCALL_RESPOND,
         }
     ),
     Role.COMMUNICATIONS: frozenset(
@@ -134,6 +146,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ADVISORIES_SEND,
             P.DELIVERIES_MANAGE,
             P.DISCLOSURE_MANAGE,
+            P.ONCALL_READ,
         }
     ),
     Role.RESEARCHER: _EXTERNAL_REPORTER,

@@ -20,6 +20,7 @@ class Group(StrEnum):
     ROLLOUTS = "rollouts"
     ADVISORY = "advisory"
     DISCLOSURE = "disclosure"
+    ONCALL = "oncall"
 
 
 GROUP_LABELS = {
@@ -29,6 +30,7 @@ GROUP_LABELS = {
     Group.ROLLOUTS: "Rollouts",
     Group.ADVISORY: "Advisory",
     Group.DISCLOSURE: "Disclosure",
+    Group.ONCALL: "On call",
 }
 
 
@@ -350,4 +352,24 @@ KINDS: dict[str, Kind] = {
         lambda d, a, _: Told(f"{a} rejected {d.get('about')}{_reason(d, 'comment')}"),
         key=False,
     ),
+    "page.triggered": _k(
+        G.ONCALL,
+        lambda d, a, _: Told(
+            f"The on-call was paged ({d.get('urgency')} urgency): {d.get('title')}"
+        ),
+    ),
+    "page.notified": _k(G.ONCALL, lambda d, a, _: Told(f"Paged {_people(d)}"), key=False),
+    "page.escalated": _k(
+        G.ONCALL,
+        lambda d, a, _: Told(f"Not acknowledged: escalated to {_people(d)}", "bad"),
+    ),
+    "page.acknowledged": _k(
+        G.ONCALL, lambda d, a, _: Told(f"{a} acknowledged the page ({d.get('via')})", "good")
+    ),
+    "page.resolved": _k(G.ONCALL, lambda d, a, _: Told(f"{a} resolved the page"), key=False),
 }
+
+
+def _people(data: dict[str, Any]) -> str:
+    told = data.get("notified") or []
+    return ", ".join(map(str, told)) if told else "nobody (no one to reach)"

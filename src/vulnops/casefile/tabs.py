@@ -27,6 +27,7 @@ from vulnops.db.deps import SessionDep
 from vulnops.disclosure import disclosing as disclosure
 from vulnops.fleet import blast
 from vulnops.intake import service as intake
+from vulnops.oncall import paging
 from vulnops.remediation import service as remediation
 from vulnops.rollout import service as rollouts
 from vulnops.settings import Settings
@@ -138,7 +139,11 @@ async def timeline_tab(
     group = Group(show) if show in set(Group) else None
     reports = await intake.reports_of_case(session, case_id=case.id)
     names = {intake.subject(report): report.tracking_id for report in reports}
-    subjects = [cases.subject(case), *names]
+    subjects = [
+        cases.subject(case),
+        *names,
+        *await paging.subjects_of_case(session, case_id=case.id),
+    ]
     found = await audit.list_events(
         session,
         subjects=subjects,

@@ -42,6 +42,15 @@ class CaseChanged:
 
 
 @dataclass(frozen=True)
+class CaseAssessed:
+    """A case's severity was assessed (its rating or SSVC decision may have changed)."""
+
+    case_id: int
+    rating: str | None
+    ssvc_decision: str | None
+
+
+@dataclass(frozen=True)
 class MilestoneView:
     milestone: Milestone
     at: datetime

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops import events as domain_events
 from vulnops.audit import service as audit
 from vulnops.audit.models import AuditEvent
 from vulnops.auth import service as users
@@ -327,6 +328,11 @@ async def assess_severity(
         },
     )
     await team.restrict_if_critical(session, case=case, settings=settings, actor=actor)
+    await domain_events.publish(
+        session,
+        milestones.CaseAssessed(case.id, case.rating, case.ssvc_decision),
+        settings=settings,
+    )
     return case
 
 

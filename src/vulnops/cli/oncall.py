@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from vulnops.cli.common import JSON, cli_actor, console, group, print_json, run_in_session
+from vulnops.cli.common import (
+    JSON,
+    cli_actor,
+    console,
+    group,
+    print_json,
+    print_table,
+    run_in_session,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,3 +110,77 @@ def who(
     else:
         via = f" ({found['source']})" if found["source"] else ""
         console.print(f"{found['user']}{via}, from {found['since']} until {found['until']}")
+
+
+pages_app = group("Pages: who must look at something now.")
+
+
+@pages_app.command("list")
+def list_pages(
+    every: bool = typer.Option(False, "--all", help="Resolved pages too."),
+    json_: bool = JSON,
+) -> None:
+    """The open pages, newest first."""
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        from vulnops.oncall import paging
+
+        found = await paging.list_pages(session, open_only=not every, per_page=200)
+        return [
+            {
+                "id": p.id,
+                "status": p.status,
+                "urgency": p.urgency,
+                "subject": p.subject,
+                "raised": p.created_at.isoformat(),
+                "acknowledged_by": p.acknowledged_by,
+            }
+            for p in found.items
+        ]
+
+    rows = run_in_session(work)
+    if json_:
+        print_json(rows)
+        return
+    print_table(
+        ["id", "status", "urgency", "raised", "subject"],
+        [[str(r["id"]), r["status"], r["urgency"], r["raised"], r["subject"]] for r in rows],
+    )
+
+
+def _operate(page_id: int, operation: str, actor_email: str | None) -> None:
+    async def work(session: AsyncSession) -> str:
+        from vulnops.auth.roles import Permission
+        from vulnops.cli.common import acting_as
+        from vulnops.oncall import paging
+
+        actor = await acting_as(session, actor_email, Permission.ONCALL_RESPOND)
+        now = datetime.now(UTC)
+        if operation == "acknowledge":
+            page = await paging.acknowledge(
+                session, page_id=page_id, actor=actor, now=now, via="command line"
+            )
+        else:
+            page = await paging.resolve(session, page_id=page_id, actor=actor, now=now)
+        return page.status
+
+    status = run_in_session(work)
+    console.print(f"page #{page_id} {status}")
+
+
+@pages_app.command("ack")
+def ack(
+    page_id: int = typer.Argument(...),
+    actor: str | None = typer.Option(None, "--as", help="Acknowledge as this user."),
+) -> None:
+    """Acknowledge a page: its escalation stops."""
+    _operate(page_id, "acknowledge", actor)
+
+
+@pages_app.command("resolve")
+def resolve(
+    page_id: int = typer.Argument(...),
+    actor: str | None = typer.Option(None, "--as", help="Resolve as this user."),
+) -> None:
+    """Resolve a page."""
+    _operate(page_id, "resolve", actor)

@@ -147,3 +147,59 @@ class ServicePolicy(Base):
 
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policies.id", ondelete="CASCADE"))
+
+
+class Page(Base):
+    """Someone must look at something now. Open (``triggered``) until acknowledged, then
+    resolved; the same open page is not raised twice (``dedup_key``). ``policy`` is the
+    escalation policy as it was when the page was raised; ``next_step`` and ``next_loop`` say
+    which escalation is due, so a job that runs twice does nothing the second time."""
+
+    __tablename__ = "pages"
+    __table_args__ = (
+        CheckConstraint("status IN ('triggered', 'acknowledged', 'resolved')", name="known_status"),
+        CheckConstraint("urgency IN ('high', 'low')", name="known_urgency"),
+        Index(
+            "one_open_page_per_key",
+            "dedup_key",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+        ),
+        Index("open_pages", "created_at", postgresql_where=text("status <> 'resolved'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[str] = mapped_column(String(20_000), default="", server_default="")
+    urgency: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="triggered", server_default="triggered")
+    source: Mapped[str] = mapped_column(String(50))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    next_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_loop: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class PageNotification(Base):
+    """One person told of a page through one channel at one step of one loop — at most once
+    (the unique key is what makes a retried escalation harmless)."""
+
+    __tablename__ = "page_notifications"
+    __table_args__ = (UniqueConstraint("page_id", "step", "loop", "user_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int]
+    loop: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = created_at_column()
+    # When its one-time acknowledgment link was used.
+    link_used_at: Mapped[datetime | None]

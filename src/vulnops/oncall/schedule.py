@@ -210,6 +210,11 @@ def _membership(layer: Layer, at: datetime) -> Membership:
     return chosen
 
 
+def current_members(layer: Layer, at: datetime) -> tuple[str, ...]:
+    """Everyone in the layer's rotation at an instant (a target "everyone on this layer")."""
+    return _membership(layer, at).users if layer.memberships else ()
+
+
 def _taker(
     layer: Layer, number: int, at: datetime, disabled: frozenset[str], warnings: dict[str, None]
 ) -> str | None:

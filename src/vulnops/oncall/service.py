@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -135,3 +135,41 @@ async def who(
     except pure.ScheduleError as error:
         raise Invalid(f"schedule {key!r}: {error}") from None
     return shift, stored
+
+
+def warnings(stored: StoredSchedule, *, at: datetime) -> list[str]:
+    """What the schedule says is wrong around an instant (a disabled user skipped)."""
+    window = pure.final(stored.schedule, at, at + timedelta(seconds=1), disabled=stored.disabled)
+    return list(window.warnings)
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    """A schedule's shift now and the next one (its user None in a gap), with its warnings."""
+
+    key: str
+    name: str
+    zone: ZoneInfo
+    now: pure.Shift
+    next: pure.Shift | None
+    warnings: list[str]
+
+
+async def on_call_now(session: AsyncSession, *, at: datetime) -> list[OnCallNow]:
+    """Every schedule's current and next shift (the home page and the on-call page)."""
+    found = []
+    for stored in await load_many(session):
+        shifts = pure.final(stored.schedule, at, at + pure.WHO_HORIZON, disabled=stored.disabled)
+        current = pure.who(stored.schedule, at, disabled=stored.disabled)
+        following = next((s for s in shifts.shifts if s.start >= current.end), None)
+        found.append(
+            OnCallNow(
+                key=stored.schedule.key,
+                name=stored.name or stored.schedule.key,
+                zone=stored.zone,
+                now=current,
+                next=following,
+                warnings=list(shifts.warnings),
+            )
+        )
+    return found

@@ -38,6 +38,8 @@ from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
 from vulnops.notify import pages as notify_pages
 from vulnops.notify import portal_pages
+from vulnops.oncall import api as oncall_api
+from vulnops.oncall import pages as oncall_pages
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
 from vulnops.rollout import api as rollout_api
@@ -94,6 +96,8 @@ ROUTERS = (
     public_pages.router,
     csaf_pages.router,
     inbox_pages.router,
+    oncall_api.router,
+    oncall_pages.router,
 )
 
 

@@ -25,6 +25,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Reports", "/reports", allowed(Permission.REPORTS_VIEW)),
     NavItem("Cases", "/cases", allowed(Permission.CASES_READ)),
     NavItem("Rollouts", "/rollouts", allowed(Permission.ROLLOUTS_READ)),
+    NavItem("On call", "/oncall", allowed(Permission.ONCALL_READ)),
     NavItem("Approvals", "/approvals", allowed(Permission.CASES_READ)),
     NavItem("Deliveries", "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
     NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),

@@ -1,0 +1,145 @@
+"""JSON API of the on-call: who is on call, the schedules and policies as YAML (import, export),
+and pages — listed, acknowledged, resolved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, allowed
+from vulnops.db.bounded import Id, PageNumber, Text
+from vulnops.db.deps import SessionDep
+from vulnops.db.pagination import MAX_PER_PAGE, PageOut
+from vulnops.oncall import exporter, importer, paging, service
+from vulnops.oncall.models import Page
+
+router = APIRouter(prefix="/api", tags=["oncall"])
+READ = allowed(Permission.ONCALL_READ)
+RESPOND = allowed(Permission.ONCALL_RESPOND)
+MANAGE = allowed(Permission.ONCALL_MANAGE)
+
+
+class WhoOut(BaseModel):
+    schedule: str
+    at: datetime
+    user: str | None
+    source: str | None
+    since: datetime
+    until: datetime
+    warnings: list[str]
+
+
+class PageRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    subject: str
+    urgency: str
+    status: str
+    source: str
+    dedup_key: str
+    case_id: int | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+
+class ImportOut(BaseModel):
+    schedules: int
+    layers: int
+    overrides: int
+    policies: int
+    steps: int
+
+
+@router.get("/oncall/schedules/{key}/who", dependencies=[require(READ)])
+async def who(
+    key: Text, session: SessionDep, at: Annotated[datetime | None, Query()] = None
+) -> WhoOut:
+    """Who is on call on the schedule at ``at`` (an instant with its offset; default now)."""
+    instant = at or datetime.now(UTC)
+    shift, stored = await service.who(session, key=key, at=instant)
+    warnings = service.warnings(stored, at=instant)
+    return WhoOut(
+        schedule=key,
+        at=instant,
+        user=shift.user,
+        source=shift.source,
+        since=shift.start,
+        until=shift.end,
+        warnings=warnings,
+    )
+
+
+@router.get(
+    "/oncall/export",
+    dependencies=[require(READ)],
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
+async def export(session: SessionDep) -> Response:
+    """Every schedule and escalation policy as the YAML the import reads."""
+    document: dict[str, Any] = await exporter.document(session)
+    return Response(
+        yaml.safe_dump(document, sort_keys=False, allow_unicode=True),
+        media_type="application/yaml",
+    )
+
+
+@router.post("/oncall/import")
+async def import_(
+    request: Request, session: SessionDep, principal: Principal = require(MANAGE)
+) -> ImportOut:
+    """Import schedules and escalation policies (the YAML request body) — all or nothing."""
+    body = await request.body()  # its size is checked where the YAML is read
+    summary = await importer.import_document(
+        session,
+        text_=body.decode("utf-8", errors="replace"),
+        source="the request body",
+        actor=principal.actor,
+        now=datetime.now(UTC),
+    )
+    await session.commit()
+    return ImportOut(**summary.__dict__)
+
+
+@router.get("/pages", dependencies=[require(READ)])
+async def list_pages(
+    session: SessionDep,
+    open_only: Annotated[bool, Query(alias="open")] = True,
+    page: Annotated[PageNumber, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> PageOut[PageRowOut]:
+    found = await paging.list_pages(session, open_only=open_only, page=page, per_page=per_page)
+    return PageOut.of(found, PageRowOut.model_validate)
+
+
+@router.post("/pages/{page_id}/acknowledge")
+async def acknowledge(
+    page_id: Id, session: SessionDep, principal: Principal = require(RESPOND)
+) -> PageRowOut:
+    found: Page = await paging.acknowledge(
+        session, page_id=page_id, actor=principal.actor, now=datetime.now(UTC)
+    )
+    await session.commit()
+    return PageRowOut.model_validate(found)
+
+
+@router.post("/pages/{page_id}/resolve")
+async def resolve(
+    page_id: Id, session: SessionDep, principal: Principal = require(RESPOND)
+) -> PageRowOut:
+    found = await paging.resolve(
+        session, page_id=page_id, actor=principal.actor, now=datetime.now(UTC)
+    )
+    await session.commit()
+    return PageRowOut.model_validate(found)
