@@ -1,4 +1,5 @@
-"""What raises a page: the rules of the on-call, with their defaults.
+"""What raises a page (the rules, with their defaults), and the tools every page is mirrored to:
+a chat channel (Slack-compatible incoming webhook), a signed generic webhook, PagerDuty.
 
 A part of :class:`vulnops.settings.Settings` (which derives from this class, with the same
 ``VULNOPS_*`` names), apart like :mod:`vulnops.disclosure_config`.
@@ -6,7 +7,7 @@ A part of :class:`vulnops.settings.Settings` (which derives from this class, wit
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
 
@@ -17,4 +18,24 @@ class OncallConfig(BaseSettings):
     )
     page_on_act: bool = Field(
         default=True, description="A case whose SSVC decision is Act pages the on-call."
+    )
+    oncall_chat_webhook_url: str | None = Field(
+        default=None,
+        description="A Slack-compatible incoming webhook (Slack, Mattermost, Teams): every "
+        "page's trigger, acknowledgment and resolution is posted there.",
+    )
+    oncall_webhook_url: str | None = Field(
+        default=None, description="A receiver of every page event, signed (Standard Webhooks)."
+    )
+    oncall_webhook_secret: SecretStr | None = Field(
+        default=None, description="The Standard Webhooks secret (whsec_…) that signs them."
+    )
+    pagerduty_routing_key: SecretStr | None = Field(
+        default=None,
+        description="A PagerDuty Events API v2 integration key: pages are triggered, "
+        "acknowledged and resolved there too, with the same dedup_key.",
+    )
+    pagerduty_events_url: str = Field(
+        default="https://events.pagerduty.com/v2/enqueue",
+        description="PagerDuty's Events API v2 endpoint.",
     )

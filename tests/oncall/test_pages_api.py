@@ -21,7 +21,7 @@ from vulnops.settings import Settings
 NOW = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)
 
 
-async def _page(db: Database, key: str = "alert:disk") -> int:
+async def _page(db: Database, settings: Settings, key: str = "alert:disk") -> int:
     async with db.session() as session:
         raised = await paging.raise_page(
             session,
@@ -32,6 +32,7 @@ async def _page(db: Database, key: str = "alert:disk") -> int:
             services=[],
             actor="t",
             now=datetime.now(UTC),
+            settings=settings,
         )
         await session.commit()
     return raised.page.id
@@ -72,8 +73,9 @@ async def test_pages_are_listed_acknowledged_and_resolved_over_http(
     db: Database,
     oncall: None,
     make_user: MakeUser,
+    settings: Settings,
 ) -> None:
-    page_id = await _page(db)
+    page_id = await _page(db, settings)
     communications = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     listed = await client.get("/api/pages", headers=communications)
     assert [item["id"] for item in listed.json()["items"]] == [page_id]
@@ -99,7 +101,7 @@ async def test_the_emailed_link_asks_before_it_acknowledges(
     oncall: None,
     settings: Settings,
 ) -> None:
-    page_id = await _page(db)
+    page_id = await _page(db, settings)
     async with db.session() as session:
         await engine.escalate(session, page_id=page_id, step=0, loop=0, now=NOW, settings=settings)
         await session.commit()
@@ -122,9 +124,10 @@ async def test_the_command_lists_acknowledges_and_resolves(
     oncall: None,
     conninfo: str,
     tmp_path: Path,
+    settings: Settings,
 ) -> None:
     env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
-    page_id = await _page(db)
+    page_id = await _page(db, settings)
     listed = await acli("page", "list", "--json", env=env)
     assert [row["id"] for row in json.loads(listed.stdout)] == [page_id]
     acked = await acli("page", "ack", str(page_id), "--as", "alice@example.com", env=env)

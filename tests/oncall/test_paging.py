@@ -18,6 +18,7 @@ from vulnops.cases import sla
 from vulnops.cases.assessment import AssessmentInput
 from vulnops.cases.severity import DataSensitivity, Impact
 from vulnops.cases.ssvc import Exploitation, MissionWellbeing, TechnicalImpact
+from vulnops.cases.states import CaseState
 from vulnops.db.database import Database
 from vulnops.errors import Conflict, Invalid
 from vulnops.oncall import engine, paging
@@ -37,9 +38,16 @@ async def _critical_case(db: Database, settings: Settings) -> int:
             settings=settings,
             now=NOW,
         )
+        await session.commit()
+    await _assess(db, settings, case.id)
+    return case.id
+
+
+async def _assess(db: Database, settings: Settings, case_id: int) -> None:
+    async with db.session() as session:
         await cases.assess_severity(
             session,
-            case_id=case.id,
+            case_id=case_id,
             given=AssessmentInput(
                 cvss31_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
                 cvss40_vector=None,
@@ -59,7 +67,6 @@ async def _critical_case(db: Database, settings: Settings) -> int:
             settings=settings,
         )
         await session.commit()
-    return case.id
 
 
 async def _page_of(db: Database, case_id: int) -> int:
@@ -118,7 +125,11 @@ async def test_a_critical_case_pages_and_escalates_until_acknowledged(
     assert second.notified == ("lead@example.com",)
     async with db.session() as session:
         await paging.acknowledge(
-            session, page_id=page_id, actor="lead@example.com", now=NOW + timedelta(minutes=16)
+            session,
+            page_id=page_id,
+            actor="lead@example.com",
+            now=NOW + timedelta(minutes=16),
+            settings=mail_settings,
         )
         await session.commit()
     after_ack = await _escalate(db, mail_settings, page_id, 0, 1, NOW + timedelta(minutes=30))
@@ -190,7 +201,7 @@ async def test_an_old_or_forged_link_is_refused(
 
 
 async def test_the_same_open_page_is_not_raised_twice_and_a_key_is_bounded(
-    db: Database, oncall: None
+    db: Database, oncall: None, settings: Settings
 ) -> None:
     async with db.session() as session:
         first = await paging.raise_page(
@@ -202,6 +213,7 @@ async def test_the_same_open_page_is_not_raised_twice_and_a_key_is_bounded(
             services=[],
             actor="t",
             now=NOW,
+            settings=settings,
         )
         again = await paging.raise_page(
             session,
@@ -212,9 +224,10 @@ async def test_the_same_open_page_is_not_raised_twice_and_a_key_is_bounded(
             services=[],
             actor="t",
             now=NOW,
+            settings=settings,
         )
         assert (first.new, again.new, again.page.id) == (True, False, first.page.id)
-        await paging.resolve(session, page_id=first.page.id, actor="t", now=NOW)
+        await paging.resolve(session, page_id=first.page.id, actor="t", now=NOW, settings=settings)
         reopened = await paging.raise_page(
             session,
             dedup_key="alert:disk",
@@ -224,6 +237,7 @@ async def test_the_same_open_page_is_not_raised_twice_and_a_key_is_bounded(
             services=[],
             actor="t",
             now=NOW,
+            settings=settings,
         )
         assert reopened.new and reopened.page.id != first.page.id
         with pytest.raises(Invalid, match="dedup_key: give 1 to 255 characters"):
@@ -236,6 +250,7 @@ async def test_the_same_open_page_is_not_raised_twice_and_a_key_is_bounded(
                 services=[],
                 actor="t",
                 now=NOW,
+                settings=settings,
             )
 
 
@@ -245,8 +260,19 @@ async def test_a_case_pages_once_whatever_happens_to_it_afterwards(
     case_id = await _critical_case(db, settings)
     page_id = await _page_of(db, case_id)
     async with db.session() as session:
-        await paging.resolve(session, page_id=page_id, actor="t", now=NOW)
+        await paging.resolve(session, page_id=page_id, actor="t", now=NOW, settings=settings)
         await session.commit()
-    async with db.session() as session:  # assessed again: still critical, not paged again
+    await _assess(db, settings, case_id)  # assessed again: still critical, not paged again
+    async with db.session() as session:
+        await cases.transition(
+            session,
+            case_id=case_id,
+            target=CaseState.REMEDIATING,
+            reason=None,
+            actor="t",
+            now=NOW,
+            settings=settings,
+        )
+        await session.commit()
         count = await session.scalar(text("SELECT count(*) FROM pages"))
     assert count == 1

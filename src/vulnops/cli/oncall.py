@@ -17,6 +17,7 @@ from vulnops.cli.common import (
     print_json,
     print_table,
     run_in_session,
+    settings,
 )
 
 if TYPE_CHECKING:
@@ -155,13 +156,15 @@ def _operate(page_id: int, operation: str, actor_email: str | None) -> None:
         from vulnops.oncall import paging
 
         actor = await acting_as(session, actor_email, Permission.ONCALL_RESPOND)
-        now = datetime.now(UTC)
+        now, config = datetime.now(UTC), settings()
         if operation == "acknowledge":
             page = await paging.acknowledge(
-                session, page_id=page_id, actor=actor, now=now, via="command line"
+                session, page_id=page_id, actor=actor, now=now, settings=config, via="command line"
             )
         else:
-            page = await paging.resolve(session, page_id=page_id, actor=actor, now=now)
+            page = await paging.resolve(
+                session, page_id=page_id, actor=actor, now=now, settings=config
+            )
         return page.status
 
     status = run_in_session(work)

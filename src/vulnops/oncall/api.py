@@ -125,10 +125,14 @@ async def list_pages(
 
 @router.post("/pages/{page_id}/acknowledge")
 async def acknowledge(
-    page_id: Id, session: SessionDep, principal: Principal = require(RESPOND)
+    page_id: Id, request: Request, session: SessionDep, principal: Principal = require(RESPOND)
 ) -> PageRowOut:
     found: Page = await paging.acknowledge(
-        session, page_id=page_id, actor=principal.actor, now=datetime.now(UTC)
+        session,
+        page_id=page_id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+        settings=request.app.state.settings,
     )
     await session.commit()
     return PageRowOut.model_validate(found)
@@ -136,10 +140,14 @@ async def acknowledge(
 
 @router.post("/pages/{page_id}/resolve")
 async def resolve(
-    page_id: Id, session: SessionDep, principal: Principal = require(RESPOND)
+    page_id: Id, request: Request, session: SessionDep, principal: Principal = require(RESPOND)
 ) -> PageRowOut:
     found = await paging.resolve(
-        session, page_id=page_id, actor=principal.actor, now=datetime.now(UTC)
+        session,
+        page_id=page_id,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+        settings=request.app.state.settings,
     )
     await session.commit()
     return PageRowOut.model_validate(found)

@@ -58,13 +58,15 @@ async def operate(
     session: SessionDep,
     principal: Principal = require(RESPOND),
 ) -> Response:
-    now = datetime.now(UTC)
+    now, settings = datetime.now(UTC), request.app.state.settings
     if operation == "acknowledge":
         await paging.acknowledge(
-            session, page_id=page_id, actor=principal.actor, now=now, via="page"
+            session, page_id=page_id, actor=principal.actor, now=now, settings=settings, via="page"
         )
     elif operation == "resolve":
-        await paging.resolve(session, page_id=page_id, actor=principal.actor, now=now)
+        await paging.resolve(
+            session, page_id=page_id, actor=principal.actor, now=now, settings=settings
+        )
     else:
         flash(request, f"There is no {operation!r} for a page.", "error")
         return redirect("/pages")

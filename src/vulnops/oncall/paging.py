@@ -18,7 +18,7 @@ from vulnops.db.pagination import Page as ListPage
 from vulnops.db.pagination import paginate_scalars
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.jobcontext import bound
-from vulnops.oncall import escalation
+from vulnops.oncall import escalation, mirrors
 from vulnops.oncall.models import Page, PageNotification
 from vulnops.settings import Settings
 
@@ -99,6 +99,7 @@ async def raise_page(
     services: list[str],
     actor: str,
     now: datetime,
+    settings: Settings,
     case_id: int | None = None,
     report_id: int | None = None,
 ) -> Raised:
@@ -141,6 +142,7 @@ async def raise_page(
     due = escalation.first(policy)
     if due is not None:
         await defer_escalation(session, page.id, due, now=now)
+    await mirrors.defer(session, page, "triggered", settings=settings)
     return Raised(page, new=True)
 
 
@@ -170,7 +172,13 @@ async def get(session: AsyncSession, *, page_id: int, lock: bool = False) -> Pag
 
 
 async def acknowledge(
-    session: AsyncSession, *, page_id: int, actor: str, now: datetime, via: str = "api"
+    session: AsyncSession,
+    *,
+    page_id: int,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+    via: str = "api",
 ) -> Page:
     """Stop the escalation: someone is on it (again: nothing changes)."""
     page = await get(session, page_id=page_id, lock=True)
@@ -186,15 +194,19 @@ async def acknowledge(
         actor=actor,
         data={"via": via, "after_seconds": int((now - page.created_at).total_seconds())},
     )
+    await mirrors.defer(session, page, "acknowledged", settings=settings)
     return page
 
 
-async def resolve(session: AsyncSession, *, page_id: int, actor: str, now: datetime) -> Page:
+async def resolve(
+    session: AsyncSession, *, page_id: int, actor: str, now: datetime, settings: Settings
+) -> Page:
     page = await get(session, page_id=page_id, lock=True)
     if page.status == "resolved":
         return page
     page.status, page.resolved_at, page.resolved_by = "resolved", now, actor
     await audit.record(session, subject=subject(page.id), kind="page.resolved", actor=actor)
+    await mirrors.defer(session, page, "resolved", settings=settings)
     return page
 
 
@@ -236,5 +248,10 @@ async def acknowledge_by_link(
         text("SELECT email FROM users WHERE id = :id"), {"id": notification.user_id}
     )
     return await acknowledge(
-        session, page_id=notification.page_id, actor=str(email), now=now, via="email link"
+        session,
+        page_id=notification.page_id,
+        actor=str(email),
+        now=now,
+        settings=settings,
+        via="email link",
     )

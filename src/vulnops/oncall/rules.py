@@ -46,5 +46,6 @@ async def page_case(
         services=list(case.services),
         actor="system",
         now=datetime.now(UTC),
+        settings=settings,
         case_id=case.id,
     )

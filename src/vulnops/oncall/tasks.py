@@ -4,11 +4,13 @@ transaction that raised the page or ran the step before (``engine``), one page's
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast, get_args
 
 import procrastinate
 
 from vulnops.jobcontext import job_database, job_settings
-from vulnops.oncall import engine
+from vulnops.oncall import engine, mirrors
+from vulnops.oncall.models import Page
 
 blueprint = procrastinate.Blueprint()
 
@@ -31,3 +33,19 @@ async def escalate(context: procrastinate.JobContext, page_id: int, step: int, l
         )
         await session.commit()
     return outcome.ran
+
+
+@blueprint.task(
+    name="mirror",
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=8, exponential_wait=5),
+)
+async def mirror(context: procrastinate.JobContext, page_id: int, event: str, target: str) -> int:
+    """Post one page event to one of the tools pages are mirrored to."""
+    async with job_database(context).session() as session:
+        page = await session.get(Page, page_id)
+    if page is None or event not in get_args(mirrors.Event):
+        return 0
+    return await mirrors.send(
+        page, cast("mirrors.Event", event), target, settings=job_settings(context)
+    )
