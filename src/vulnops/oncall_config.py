@@ -19,6 +19,9 @@ class OncallConfig(BaseSettings):
     page_on_act: bool = Field(
         default=True, description="A case whose SSVC decision is Act pages the on-call."
     )
+    alert_events_per_minute: int = Field(
+        default=120, ge=1, description="Events one alert source may send in a minute."
+    )
     oncall_chat_webhook_url: str | None = Field(
         default=None,
         description="A Slack-compatible incoming webhook (Slack, Mattermost, Teams): every "

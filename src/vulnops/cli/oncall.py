@@ -187,3 +187,30 @@ def resolve(
 ) -> None:
     """Resolve a page."""
     _operate(page_id, "resolve", actor)
+
+
+@app.command("source")
+def add_source(
+    key: str = typer.Argument(..., help="A name for the detection system (e.g. prometheus)."),
+    kind: str = typer.Option(..., help="pagerduty (Events API v2) or alertmanager."),
+    service: str | None = typer.Option(None, help="The service its alerts are about."),
+) -> None:
+    """Let a detection system send alerts; prints its integration key (shown this once)."""
+    if kind not in ("pagerduty", "alertmanager"):
+        raise typer.BadParameter("pagerduty or alertmanager", param_hint="--kind")
+
+    async def work(session: AsyncSession) -> str:
+        from vulnops.oncall import alerts
+
+        return await alerts.add_source(
+            session, key=key, kind=kind, service=service, actor=cli_actor()
+        )
+
+    secret = run_in_session(work)
+    where = (
+        "/api/alerts/pagerduty/v2/enqueue (as routing_key)"
+        if kind == "pagerduty"
+        else f"/api/alerts/alertmanager?key={secret}"
+    )
+    console.print(f"alert source {key} added; it sends to {where}")
+    typer.echo(secret)

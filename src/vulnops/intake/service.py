@@ -94,6 +94,32 @@ async def submit(
     return report
 
 
+async def record_detection(
+    session: AsyncSession, *, title: str, description: str, service: str | None, actor: str
+) -> Report:
+    """A report of an alert from a detection system (no reporter, no acknowledgment email):
+    the internal record the page about it points to."""
+    report = Report(
+        source=Source.DETECTION.value,
+        state=ReportState.NEW.value,
+        title=title[:300],
+        description=description[:100_000] or title[:300],
+        service=(service or "").strip().lower() or None,
+        reproduction="",
+        impact="",
+    )
+    session.add(report)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=subject(report),
+        kind="report.submitted",
+        actor=actor,
+        data={"tracking_id": report.tracking_id, "source": Source.DETECTION.value, "files": 0},
+    )
+    return report
+
+
 def _attachment_row(report: Report, stored: StoredFile, principal: Principal) -> Attachment:
     return Attachment(
         report_id=report.id,

@@ -14,6 +14,8 @@ class Source(StrEnum):
     PARTNER = "partner"
     INTERNAL = "internal"
     SCANNER = "scanner"
+    # An alert from a detection system (PagerDuty Events, Alertmanager) that paged the on-call.
+    DETECTION = "detection"
 
 
 class ReportState(StrEnum):

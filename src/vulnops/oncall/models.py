@@ -203,3 +203,22 @@ class PageNotification(Base):
     created_at: Mapped[datetime] = created_at_column()
     # When its one-time acknowledgment link was used.
     link_used_at: Mapped[datetime | None]
+
+
+class AlertSource(Base):
+    """A detection system that may send alerts in (PagerDuty Events API v2 or Alertmanager's
+    webhook), known by the hash of its integration key; ``window_*`` count its events for the
+    rate limit."""
+
+    __tablename__ = "alert_sources"
+    __table_args__ = (CheckConstraint("kind IN ('pagerduty', 'alertmanager')", name="known_kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    service: Mapped[str | None] = mapped_column(String(100))
+    window_start: Mapped[datetime | None]
+    window_events: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()

@@ -38,6 +38,7 @@ from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
 from vulnops.notify import pages as notify_pages
 from vulnops.notify import portal_pages
+from vulnops.oncall import alerts_api
 from vulnops.oncall import api as oncall_api
 from vulnops.oncall import pages as oncall_pages
 from vulnops.remediation import api as remediation_api
@@ -98,6 +99,7 @@ ROUTERS = (
     inbox_pages.router,
     oncall_api.router,
     oncall_pages.router,
+    alerts_api.router,
 )
 
 
