@@ -15,22 +15,55 @@ from vulnops.auth.principal import Principal
 from vulnops.auth.roles import PUBLIC
 from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
-from vulnops.errors import DomainError
-from vulnops.oncall import paging, service
+from vulnops.errors import DomainError, NotFound
+from vulnops.oncall import calendar, paging, service
 from vulnops.oncall.api import READ, RESPOND
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/oncall", response_class=HTMLResponse, dependencies=[require(READ)])
-async def oncall_page(request: Request, session: SessionDep) -> HTMLResponse:
+@router.get("/oncall", response_class=HTMLResponse)
+async def oncall_page(
+    request: Request, session: SessionDep, principal: Principal = require(READ)
+) -> HTMLResponse:
     now = datetime.now(UTC)
     schedules = await service.on_call_now(session, at=now)
     found = await paging.list_pages(session, open_only=True, per_page=20)
+    settings = request.app.state.settings
+    feeds = {s.key: calendar.token(settings, f"schedule:{s.key}") for s in schedules}
+    mine = calendar.token(settings, f"user:{principal.email}")
     return render(
-        request, "oncall/index.html", {"schedules": schedules, "pages": found, "now": now}
+        request,
+        "oncall/index.html",
+        {"schedules": schedules, "pages": found, "now": now, "feeds": feeds, "mine": mine},
     )
+
+
+@router.get("/oncall/feeds/schedules/{key}.ics", dependencies=[require(PUBLIC)])
+async def schedule_feed(
+    key: Text, request: Request, session: SessionDep, token: Annotated[Text, Query()] = ""
+) -> Response:
+    """A schedule's iCalendar feed, for whoever has its secret URL (404 without it)."""
+    settings = request.app.state.settings
+    if not calendar.valid(settings, f"schedule:{key}", token):
+        raise NotFound("no such feed")
+    stored = await service.load(session, key=key)
+    body = calendar.feed(stored.name or key, [stored], now=datetime.now(UTC))
+    return Response(body, media_type="text/calendar")
+
+
+@router.get("/oncall/feeds/people/{email}.ics", dependencies=[require(PUBLIC)])
+async def person_feed(
+    email: Text, request: Request, session: SessionDep, token: Annotated[Text, Query()] = ""
+) -> Response:
+    """One person's shifts on every schedule, for whoever has the secret URL."""
+    settings = request.app.state.settings
+    if not calendar.valid(settings, f"user:{email}", token):
+        raise NotFound("no such feed")
+    stored = await service.load_many(session)
+    body = calendar.feed(f"On call: {email}", stored, now=datetime.now(UTC), user=email)
+    return Response(body, media_type="text/calendar")
 
 
 @router.get("/pages", response_class=HTMLResponse, dependencies=[require(READ)])
