@@ -19,6 +19,7 @@ BENCHMARKS = (
     "cli",
     "rollout",
     "oncall",
+    "escalation",
 )
 
 

@@ -4,6 +4,7 @@ listed, acknowledged and resolved, and the emailed link's page (a GET changes no
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,3 +139,14 @@ async def test_the_command_lists_acknowledges_and_resolves(
         by = await session.scalar(text("SELECT acknowledged_by FROM pages"))
     assert by == "alice@example.com"
     assert ONCALL["schedules"]  # the fixture's document is the one imported
+
+
+async def test_the_home_page_says_who_is_on_call_to_staff_only(
+    client: httpx.AsyncClient, db: Database, oncall: None, make_user: MakeUser
+) -> None:
+    staff = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    home = await client.get("/", headers=staff)
+    assert 'data-testid="on-call-now"' in home.text
+    assert re.search(r"<strong>(alice|bob)@example\.com</strong> until", home.text)
+    researcher = bearer(await api_token(db, await make_user(Role.RESEARCHER)))
+    assert 'data-testid="on-call-now"' not in (await client.get("/", headers=researcher)).text

@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import PUBLIC
+from vulnops.auth.roles import PUBLIC, Permission
 from vulnops.db.deps import SessionDep
+from vulnops.oncall import service as oncall
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.ui.templating import render
@@ -29,5 +30,9 @@ async def home(
     tenant = None
     if principal.tenant_id is not None:
         tenant = await tenants.get_tenant(session, tenant_id=principal.tenant_id)
-    queue = await work_queue(session, principal=principal, settings=settings, now=datetime.now(UTC))
-    return render(request, "home.html", {"tenant": tenant, "queue": queue})
+    now = datetime.now(UTC)
+    queue = await work_queue(session, principal=principal, settings=settings, now=now)
+    on_call = (
+        await oncall.on_call_now(session, at=now) if principal.can(Permission.ONCALL_READ) else []
+    )
+    return render(request, "home.html", {"tenant": tenant, "queue": queue, "on_call": on_call})
