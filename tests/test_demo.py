@@ -178,3 +178,22 @@ async def test_the_demo_has_one_restricted_case_its_team_sees_and_nobody_else(
     inside = {"responder@vulnops.example", "engineer@vulnops.example", "comms@vulnops.example"}
     assert {email for email, count in seen.items() if count == total} == inside
     assert {email for email, count in seen.items() if count == total - 1} == set(seen) - inside
+
+
+async def test_the_demo_pages_the_on_call_for_its_critical_cases(db: Database) -> None:
+    """Its follow-the-sun schedule and default policy are imported before the reports, so a
+    case rated critical pages, through the policy as it was."""
+    await demo.seed(db)
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT c.rating, p.urgency, p.policy->>'key' FROM pages p "
+                    "JOIN cases c ON c.id = p.case_id"
+                )
+            )
+        ).all()
+        schedules = await session.scalar(text("SELECT count(*) FROM oncall_schedules"))
+    assert schedules == 1
+    assert ("critical", "high", "security") in {tuple(row) for row in rows}
+    assert all(rating in ("critical", "important") for rating, _, _ in rows)
