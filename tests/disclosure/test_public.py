@@ -116,13 +116,14 @@ async def _cases(
 
 
 def _filled(path: str, tracking_id: str) -> str:
-    """A route's path for one case: its tracking id, or its CSAF file and year."""
+    """A route's path for one case: its tracking id, or its CSAF file and year (any other
+    parameter — an on-call feed's schedule — names nothing)."""
     values = {
         "year": str(datetime.now(UTC).year),
         "name": csaf.file_name(tracking_id),
         "tracking_id": tracking_id,
     }
-    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "absent"), path)
 
 
 def _listed(response: httpx.Response) -> list[str]:

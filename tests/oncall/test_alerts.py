@@ -164,3 +164,19 @@ async def test_the_command_adds_a_source_and_prints_its_key_once(
     assert stored != secret and len(str(stored)) == 64
     twice = await acli("oncall", "source", "prometheus", "--kind", "alertmanager", env=env)
     assert twice.exit_code == 1 and "exists already" in twice.stderr
+
+
+async def test_a_trigger_without_a_dedup_key_gets_one_and_a_resolve_needs_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    key = await _source(db, "pagerduty")
+    url = "/api/alerts/pagerduty/v2/enqueue"
+    event = _pd(key)
+    del event["dedup_key"]
+    first = await client.post(url, json=event)
+    assert first.status_code == 202, first.text
+    assert first.json()["dedup_key"].startswith("pagerduty-prod:")
+    resolve = _pd(key, "resolve")
+    del resolve["dedup_key"]
+    refused = await client.post(url, json=resolve)
+    assert refused.status_code == 422 and "dedup_key" in refused.json()["detail"]

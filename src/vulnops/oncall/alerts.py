@@ -28,7 +28,6 @@ from vulnops.oncall.models import AlertSource, Page
 from vulnops.settings import Settings
 
 KEY_PREFIX = "vi_"
-DedupKey = Field(min_length=1, max_length=paging.DEDUP_KEY_CHARS)
 
 
 class PagerDutyPayload(BaseModel):
@@ -48,7 +47,7 @@ class PagerDutyEvent(Input):
 
     routing_key: str = Field(min_length=1, max_length=200)
     event_action: Literal["trigger", "acknowledge", "resolve"]
-    dedup_key: str | None = DedupKey
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=paging.DEDUP_KEY_CHARS)
     payload: PagerDutyPayload | None = None
 
 
