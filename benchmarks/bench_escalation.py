@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import re
 import socket
@@ -188,5 +187,5 @@ async def _triggers(database: Any, settings: Settings, arrivals: Arrivals) -> di
         "arrived": len(delays),
         **summary_ms(delays),
         "target_p95_ms": 5000,
-        "note": json.dumps("one page raised every 250 ms; the default worker; email to aiosmtpd"),
+        "note": "one page raised every 250 ms; the default worker; email to aiosmtpd",
     }
