@@ -69,18 +69,20 @@ async def test_a_worker_killed_mid_escalation_loses_nothing_and_doubles_nothing(
         )
         await session.commit()
     page_id = raised.page.id
-    # Hold the event log's head: the escalation does all its work, then waits at its commit
-    # (the log is chained at commit) — the moment it is killed.
+    # Hold the outbox: the escalation records its notification, then waits at queueing the email,
+    # in the middle of its transaction — the moment it is killed. (Held at COMMIT instead, the
+    # server would still commit what the dead client had sent.)
     holder = db.session()
     session = await holder.__aenter__()
-    await session.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE"))
+    await session.execute(text("LOCK TABLE outbound_emails IN SHARE MODE"))
     first = _worker(conninfo, "first")
     second: subprocess.Popen[bytes] | None = None
     try:
         await _until(
             db,
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE 'COMMIT%'",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' "
+            "AND query ILIKE 'INSERT INTO outbound_emails%'",
             within=60,
         )
         first.send_signal(signal.SIGKILL)
