@@ -19,6 +19,22 @@ class OncallConfig(BaseSettings):
     page_on_act: bool = Field(
         default=True, description="A case whose SSVC decision is Act pages the on-call."
     )
+    page_on_rollouts: bool = Field(
+        default=True,
+        description="A rollout stage that fails its gate or holds without a verdict, or a "
+        "rollout that halts, pages the on-call (one open page per rollout).",
+    )
+    page_on_dead_deliveries: bool = Field(
+        default=True,
+        description="Advisory deliveries that die page the on-call (one open page per advisory).",
+    )
+    page_deadline_fraction: float = Field(
+        default=0.75,
+        ge=0,
+        lt=1,
+        description="A case's deadline this far through its time with the milestone not "
+        "reached pages the on-call, once per case and milestone (0: never).",
+    )
     alert_events_per_minute: int = Field(
         default=120, ge=1, description="Events one alert source may send in a minute."
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from vulnops import events, jobcontext
 from vulnops.cases.milestones import CaseAssessed, CaseChanged
+from vulnops.notify.events import DeliveriesDied
+from vulnops.rollout.events import RolloutNeedsAttention
 
 
 def _bind_tasks() -> None:
@@ -18,4 +20,6 @@ def wire() -> None:
     events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
     events.subscribe(CaseChanged, "vulnops.oncall.rules:page_case")
     events.subscribe(CaseAssessed, "vulnops.oncall.rules:page_case")
+    events.subscribe(RolloutNeedsAttention, "vulnops.oncall.rules:page_rollout")
+    events.subscribe(DeliveriesDied, "vulnops.oncall.rules:page_dead_deliveries")
     events.mark_wired()

@@ -172,6 +172,18 @@ async def test_a_delivery_is_dead_after_its_last_attempt_and_can_be_resent(
         assert dead.total == 2 and "gave up after 4 attempts" in dead.items[0]["last_error"]
         advisory = await service.find(session, case_id=world.case_id)
         assert advisory is not None
+        # The on-call is paged once for the advisory, however many of its deliveries died.
+        pages = (
+            await session.execute(
+                text("SELECT subject, source, case_id, details FROM pages WHERE dedup_key = :k"),
+                {"k": f"deliveries:{advisory.id}"},
+            )
+        ).all()
+        assert len(pages) == 1
+        subject, source, case_id, details = pages[0]
+        assert (source, case_id) == ("delivery", world.case_id)
+        assert "webhook deliver" in subject and "died" in subject
+        assert f"status=dead&advisory={advisory.id}" in details
         assert await delivery_admin.resend(session, actor="comms@x", advisory_id=advisory.id) == 2
         await session.commit()
     await run_jobs_until(db, settings, lambda: _settled(db))

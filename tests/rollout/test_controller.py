@@ -124,6 +124,18 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
             text("SELECT state FROM cases WHERE id = :id"), {"id": rollout.case_id}
         )
     assert case == "remediating", "a fix that failed its gate sends the case back to work"
+    async with db.session() as session:
+        pages = (
+            await session.execute(
+                text("SELECT subject, source, case_id, urgency FROM pages WHERE dedup_key = :k"),
+                {"k": f"rollout:{rollout_id}"},
+            )
+        ).all()
+    # The failed stage pages the on-call (one open page per rollout).
+    assert len(pages) == 1
+    subject, source, case_id, urgency = pages[0]
+    assert (source, case_id, urgency) == ("rollout", rollout.case_id, "high")
+    assert "storage needs a person: stage 1 (canary) failed its gate: errors" in subject
 
 
 async def test_a_halted_rollout_alerts_its_starter_by_email(

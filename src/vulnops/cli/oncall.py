@@ -113,6 +113,62 @@ def who(
         console.print(f"{found['user']}{via}, from {found['since']} until {found['until']}")
 
 
+@app.command("report")
+def month_report(
+    month: str | None = typer.Option(
+        None, "--month", help="YYYY-MM (UTC; default: this month).", show_default=False
+    ),
+    json_: bool = JSON,
+) -> None:
+    """Per person over a month: hours on call, night and weekend hours, pages, time to ack."""
+    wanted = month or datetime.now(UTC).strftime("%Y-%m")
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        from dataclasses import asdict
+
+        from vulnops.oncall import report
+
+        found = await report.month_report(session, month=wanted)
+        return [asdict(person) for person in found.people]
+
+    rows = run_in_session(work)
+    if json_:
+        print_json(rows)
+        return
+    columns = ["user", "hours", "night_hours", "weekend_hours", "pages", "acknowledged"]
+    print_table(
+        [*columns, "ack_median_minutes"],
+        [[str(r[c]) for c in columns] + [str(r["ack_median_minutes"] or "")] for r in rows],
+        footer=f"{wanted}: {len(rows)} people",
+    )
+
+
+@app.command("override")
+def add_override(
+    schedule: str = typer.Argument(..., help="The schedule's key."),
+    user: str = typer.Option(..., "--user", help="Who takes the window (email)."),
+    start: datetime = typer.Option(..., "--start", formats=["%Y-%m-%dT%H:%M%z"]),
+    end: datetime = typer.Option(..., "--end", formats=["%Y-%m-%dT%H:%M%z"]),
+) -> None:
+    """``--user`` takes [start, end) of the schedule from whoever has it."""
+
+    async def work(session: AsyncSession) -> int:
+        from vulnops.oncall import overrides
+
+        created = await overrides.add(
+            session,
+            key=schedule,
+            user=user,
+            start=start,
+            end=end,
+            actor=cli_actor(),
+            now=datetime.now(UTC),
+        )
+        return created.id
+
+    console.print(f"override {run_in_session(work)} added: {user} on {schedule}")
+
+
 pages_app = group("Pages: who must look at something now.")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops import events
 from vulnops.db.database import Database
 from vulnops.notify import deliveries
 from vulnops.notify.channels import Channel, EmailChannel, Outgoing, WebhookChannel
+from vulnops.notify.events import DeliveriesDied
 from vulnops.notify.retry import RetryPolicy
 from vulnops.settings import Settings
 from vulnops.tenants import webhook_url
@@ -112,6 +115,33 @@ async def _rate_limited(
     return allowed
 
 
+async def _tell_dead(
+    session: AsyncSession,
+    chunk: Sequence[Outgoing],
+    settled: Sequence[tuple[int, str, str, float]],
+    *,
+    channel: str,
+    settings: Settings,
+) -> None:
+    """Publish the deliveries that died, one event per advisory (the on-call is paged)."""
+    dead = {delivery_id for delivery_id, status, _, _ in settled if status == "dead"}
+    died: dict[int, list[Outgoing]] = defaultdict(list)
+    for item in chunk:
+        if item.delivery_id in dead:
+            died[item.advisory_id].append(item)
+    for advisory_id, items in sorted(died.items()):
+        await events.publish(
+            session,
+            DeliveriesDied(
+                advisory_id,
+                items[0].tracking_id,
+                channel,
+                tuple(item.delivery_id for item in items),
+            ),
+            settings=settings,
+        )
+
+
 async def run(
     database: Database, settings: Settings, channel: str, *, rng: random.Random | None = None
 ) -> int:
@@ -144,6 +174,7 @@ async def run(
                 settled = deliveries.settle(chunk, outcomes, policy=policy, rng=rng)
                 async with database.session() as session:
                     await deliveries.record(session, token=token, settled=settled)
+                    await _tell_dead(session, chunk, settled, channel=channel, settings=settings)
                     held = await deliveries.renew(
                         session,
                         token=token,

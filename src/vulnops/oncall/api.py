@@ -3,21 +3,23 @@ and pages — listed, acknowledged, resolved."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.db.bounded import Id, PageNumber, Text
+from vulnops.db.bounded import Id, Input, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
-from vulnops.oncall import exporter, importer, paging, service
+from vulnops.errors import Invalid
+from vulnops.oncall import exporter, importer, overrides, paging, report, service
+from vulnops.oncall import schedule as pure
 from vulnops.oncall.models import Page
 
 router = APIRouter(prefix="/api", tags=["oncall"])
@@ -77,6 +79,133 @@ async def who(
         since=shift.start,
         until=shift.end,
         warnings=warnings,
+    )
+
+
+class ShiftOut(BaseModel):
+    start: datetime
+    end: datetime
+    user: str | None
+    source: str | None
+
+
+class ShiftsOut(BaseModel):
+    schedule: str
+    time_zone: str
+    shifts: list[ShiftOut]
+    gaps: list[ShiftOut]
+    warnings: list[str]
+
+
+class OverrideIn(Input):
+    user: str = Field(min_length=3, max_length=320)
+    start: datetime
+    end: datetime
+
+
+class OverrideOut(BaseModel):
+    id: int
+    schedule: str
+    user: str
+    start: datetime
+    end: datetime
+
+
+class PersonMonthOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user: str
+    hours: float
+    night_hours: float
+    weekend_hours: float
+    shifts: int
+    pages: int
+    acknowledged: int
+    ack_median_minutes: float | None
+    ack_slowest_minutes: float | None
+
+
+class ReportOut(BaseModel):
+    month: str
+    start: datetime
+    end: datetime
+    people: list[PersonMonthOut]
+
+
+MAX_SHIFTS_WINDOW = timedelta(days=92)
+
+
+def _shift(shift: pure.Shift) -> ShiftOut:
+    return ShiftOut(start=shift.start, end=shift.end, user=shift.user, source=shift.source)
+
+
+@router.get("/oncall/schedules/{key}/shifts", dependencies=[require(READ)])
+async def shifts(
+    key: Text,
+    session: SessionDep,
+    start: Annotated[datetime, Query()],
+    end: Annotated[datetime, Query()],
+) -> ShiftsOut:
+    """The final schedule over [start, end) (instants with offsets, at most 92 days): its
+    shifts, the gaps among them, and its warnings."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise Invalid("start, end: give instants with their offsets")
+    if not timedelta(0) < end - start <= MAX_SHIFTS_WINDOW:
+        raise Invalid("end: the window must end after it starts, at most 92 days later")
+    stored = await service.load(session, key=key)
+    final = pure.final(stored.schedule, start, end, disabled=stored.disabled)
+    return ShiftsOut(
+        schedule=key,
+        time_zone=stored.schedule.time_zone,
+        shifts=[_shift(s) for s in final.shifts],
+        gaps=[_shift(s) for s in final.gaps],
+        warnings=list(final.warnings),
+    )
+
+
+@router.post("/oncall/schedules/{key}/overrides", status_code=201)
+async def add_override(
+    key: Text, body: OverrideIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> OverrideOut:
+    """``user`` takes [start, end) from whoever has it (an on-call manager's override)."""
+    created = await overrides.add(
+        session,
+        key=key,
+        user=body.user,
+        start=body.start,
+        end=body.end,
+        actor=principal.actor,
+        now=datetime.now(UTC),
+    )
+    await session.commit()
+    return OverrideOut(
+        id=created.id, schedule=key, user=body.user, start=created.starts_at, end=created.ends_at
+    )
+
+
+@router.delete("/oncall/schedules/{key}/overrides/{override_id}", status_code=204)
+async def remove_override(
+    key: Text, override_id: Id, session: SessionDep, principal: Principal = require(MANAGE)
+) -> Response:
+    await overrides.remove(
+        session, key=key, override_id=override_id, actor=principal.actor, may_manage=True
+    )
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/oncall/report", dependencies=[require(READ)])
+async def month_report(
+    session: SessionDep, month: Annotated[Text, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
+) -> ReportOut:
+    """Per person over a month (UTC): hours on call, night and weekend hours, pages, time to
+    acknowledge."""
+    found = await report.month_report(session, month=month)
+    return ReportOut(
+        month=found.month,
+        start=found.start,
+        end=found.end,
+        people=[PersonMonthOut.model_validate(p) for p in found.people],
     )
 
 

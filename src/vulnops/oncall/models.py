@@ -166,6 +166,8 @@ class Page(Base):
             postgresql_where=text("status <> 'resolved'"),
         ),
         Index("open_pages", "created_at", postgresql_where=text("status <> 'resolved'")),
+        # "Paged once already" looks for any page of a key, resolved ones too.
+        Index("pages_by_dedup_key", "dedup_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

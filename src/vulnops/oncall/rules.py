@@ -1,19 +1,35 @@
-"""What raises a page (the rules of :mod:`vulnops.oncall_config`): a case rated critical or
-important, or whose SSVC decision is Act, pages the on-call of its services' escalation policy
-(else the default) — once per case, whatever happens to it afterwards."""
+"""What raises a page (the rules of :mod:`vulnops.oncall_config`), each paging the on-call of
+the case's services' escalation policy (else the default):
+
+- a case rated critical or important, or whose SSVC decision is Act — once per case;
+- a case's deadline 75% through its time with its milestone not reached — once per case and
+  milestone (a periodic sweep, between that point and the deadline);
+- a rollout that needs a person (a stage failed or holds, the rollout halted) — one open page
+  per rollout;
+- deliveries of an advisory that died — one open page per advisory.
+
+A need-to-know case's page names its tracking id only: pages are read by every on-call reader.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import service as cases
 from vulnops.cases.milestones import CaseAssessed, CaseChanged
+from vulnops.fleet.models import Service
+from vulnops.notify.events import DeliveriesDied
+from vulnops.notify.models import Advisory
 from vulnops.oncall import paging
 from vulnops.oncall.models import Page
+from vulnops.rollout.events import RolloutNeedsAttention
 from vulnops.settings import Settings
+
+# At most this many deadline pages a sweep (the next sweep, a minute later, takes the rest).
+DEADLINE_PAGES_PER_SWEEP = 200
 
 
 def case_key(case_id: int) -> str:
@@ -49,3 +65,126 @@ async def page_case(
         settings=settings,
         case_id=case.id,
     )
+
+
+def _url(settings: Settings, path: str) -> str:
+    return f"{settings.public_url.rstrip('/')}{path}"
+
+
+async def page_rollout(
+    session: AsyncSession, event: RolloutNeedsAttention, settings: Settings
+) -> None:
+    """Listener of :class:`RolloutNeedsAttention`: page, unless this rollout's page is open."""
+    if not settings.page_on_rollouts:
+        return
+    key = f"rollout:{event.rollout_id}"
+    if await session.scalar(
+        select(Page.id).where(Page.dedup_key == key, Page.status != "resolved")
+    ):
+        return
+    case = await cases.get_case(session, case_id=event.case_id)
+    service = await session.scalar(select(Service.key).where(Service.id == event.service_id))
+    stage = f" (stage {event.stage + 1})" if event.stage is not None else ""
+    # The reason names the stage and the evidence; a need-to-know case's page leaves it out.
+    why = f"{stage} needs a person" if case.restricted else f" needs a person: {event.reason}"
+    await paging.raise_page(
+        session,
+        dedup_key=key,
+        title=f"{case.tracking_id}: the rollout of the fix to {service}{why}",
+        details=f"Open the rollout: {_url(settings, f'/rollouts/{event.rollout_id}')}",
+        urgency="high",
+        source="rollout",
+        services=[service] if service else [],
+        actor="system",
+        now=datetime.now(UTC),
+        settings=settings,
+        case_id=case.id,
+    )
+
+
+async def page_dead_deliveries(
+    session: AsyncSession, event: DeliveriesDied, settings: Settings
+) -> None:
+    """Listener of :class:`DeliveriesDied`: page, unless this advisory's page is open."""
+    if not settings.page_on_dead_deliveries:
+        return
+    key = f"deliveries:{event.advisory_id}"
+    if await session.scalar(
+        select(Page.id).where(Page.dedup_key == key, Page.status != "resolved")
+    ):
+        return
+    case_id = await session.scalar(select(Advisory.case_id).where(Advisory.id == event.advisory_id))
+    if case_id is None:
+        return
+    case = await cases.get_case(session, case_id=case_id)
+    count = len(event.deliveries)
+    await paging.raise_page(
+        session,
+        dedup_key=key,
+        title=f"{event.tracking_id}: {count} {event.channel} "
+        f"deliver{'y' if count == 1 else 'ies'} of the advisory died",
+        details="Read and resend them: "
+        + _url(settings, f"/notifications/deliveries?status=dead&advisory={event.advisory_id}"),
+        urgency=paging.urgency_of(case.rating),
+        source="delivery",
+        services=list(case.services),
+        actor="system",
+        now=datetime.now(UTC),
+        settings=settings,
+        case_id=case.id,
+    )
+
+
+_NEARLY_DUE = text(
+    """
+    SELECT c.id, m.milestone, m.due
+    FROM cases c
+    CROSS JOIN LATERAL (VALUES
+        ('acknowledge', c.acknowledged_at, c.acknowledge_due),
+        ('triage', c.triaged_at, c.triage_due),
+        ('mitigate', c.mitigated_at, c.mitigate_due)
+    ) AS m(milestone, reached, due)
+    WHERE c.next_due IS NOT NULL AND m.reached IS NULL AND m.due > :now
+      AND c.started_at + (m.due - c.started_at) * :fraction <= :now
+      AND NOT EXISTS (
+          SELECT 1 FROM pages p WHERE p.dedup_key = 'deadline:' || c.id || ':' || m.milestone
+      )
+    ORDER BY m.due
+    LIMIT :limit
+    """
+)
+
+
+async def page_deadlines(session: AsyncSession, *, now: datetime, settings: Settings) -> int:
+    """Page for every deadline past its warning point and not reached (the periodic sweep);
+    returns how many pages it raised."""
+    if settings.page_deadline_fraction <= 0:
+        return 0
+    rows = await session.execute(
+        _NEARLY_DUE,
+        {
+            "now": now,
+            "fraction": settings.page_deadline_fraction,
+            "limit": DEADLINE_PAGES_PER_SWEEP,
+        },
+    )
+    raised = 0
+    for case_id, milestone, due in rows.all():
+        case = await cases.get_case(session, case_id=case_id)
+        left = max(int((due - now).total_seconds() // 60), 0)
+        await paging.raise_page(
+            session,
+            dedup_key=f"deadline:{case_id}:{milestone}",
+            title=f"{case.tracking_id} must be {milestone}d within {left} minutes"
+            + ("" if case.restricted else f": {case.title}"),
+            details=f"Open the case: {_url(settings, f'/cases/{case_id}')}",
+            urgency=paging.urgency_of(case.rating),
+            source="deadline",
+            services=list(case.services),
+            actor="system",
+            now=now,
+            settings=settings,
+            case_id=case_id,
+        )
+        raised += 1
+    return raised

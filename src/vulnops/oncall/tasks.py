@@ -9,7 +9,7 @@ from typing import cast, get_args
 import procrastinate
 
 from vulnops.jobcontext import job_database, job_settings
-from vulnops.oncall import engine, mirrors
+from vulnops.oncall import engine, mirrors, rules
 from vulnops.oncall.models import Page
 
 blueprint = procrastinate.Blueprint()
@@ -49,3 +49,15 @@ async def mirror(context: procrastinate.JobContext, page_id: int, event: str, ta
     return await mirrors.send(
         page, cast("mirrors.Event", event), target, settings=job_settings(context)
     )
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(name="page_deadlines", queueing_lock="page_deadlines", pass_context=True)
+async def page_deadlines(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Page for the deadlines past their warning point (once per case and milestone)."""
+    async with job_database(context).session() as session:
+        raised = await rules.page_deadlines(
+            session, now=datetime.now(UTC), settings=job_settings(context)
+        )
+        await session.commit()
+    return raised

@@ -10,12 +10,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops import events
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
 from vulnops.fleet import deployment
 from vulnops.mail import service as mail
 from vulnops.rollout import case_facts
 from vulnops.rollout import decide as d
+from vulnops.rollout.events import RolloutNeedsAttention
 from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
 from vulnops.rollout.policy import Policy
 from vulnops.rollout.state import Loaded
@@ -56,8 +58,20 @@ async def tell_case(
 
 
 async def alert(
-    session: AsyncSession, rollout: Rollout, reason: str, *, settings: Settings
+    session: AsyncSession,
+    rollout: Rollout,
+    reason: str,
+    *,
+    settings: Settings,
+    stage: int | None = None,
 ) -> None:
+    """Tell the one who started the rollout and the triage address, and the domains that follow
+    a rollout needing a person (the on-call pages)."""
+    await events.publish(
+        session,
+        RolloutNeedsAttention(rollout.id, rollout.case_id, rollout.service_id, stage, reason),
+        settings=settings,
+    )
     recipients = {rollout.started_by} if "@" in rollout.started_by else set()
     if settings.triage_email:
         recipients.add(settings.triage_email)
@@ -219,7 +233,7 @@ async def apply(
     elif isinstance(action, d.Alert):
         rows.stages[action.stage].alerted = True
         await record(session, rollout, "alert", {"stage": action.stage, "reason": action.reason})
-        await alert(session, rollout, action.reason, settings=settings)
+        await alert(session, rollout, action.reason, settings=settings, stage=action.stage)
     elif isinstance(action, d.Complete):
         rollout.status, rollout.finished_at = d.RolloutStatus.COMPLETED.value, now
         rollout.status_reason = "every unit runs the fix"
@@ -249,7 +263,7 @@ async def _fail_stage(
         "stage_failed",
         {**_where(stage), "reason": action.reason, "evidence": _brief(stage)},
     )
-    await alert(session, rollout, rollout.status_reason, settings=settings)
+    await alert(session, rollout, rollout.status_reason, settings=settings, stage=stage.index)
     await tell_case(session, rollout, now=now, settings=settings)
 
 

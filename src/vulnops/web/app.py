@@ -41,6 +41,7 @@ from vulnops.notify import portal_pages
 from vulnops.oncall import alerts_api
 from vulnops.oncall import api as oncall_api
 from vulnops.oncall import pages as oncall_pages
+from vulnops.oncall import schedule_pages as oncall_schedule_pages
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
 from vulnops.rollout import api as rollout_api
@@ -99,6 +100,7 @@ ROUTERS = (
     inbox_pages.router,
     oncall_api.router,
     oncall_pages.router,
+    oncall_schedule_pages.router,
     alerts_api.router,
 )
 
