@@ -99,6 +99,8 @@ SHOTS = [
         full_page=True,
     ),
     Shot("deliveries", "communications", "/notifications/deliveries?status="),
+    Shot("oncall-calendar", "responder", "/oncall/schedules/follow-the-sun?days=7", full_page=True),
+    Shot("oncall-report", "responder", "/oncall/report"),
     Shot("demo-inbox", "admin", "/inbox", wait="Security advisory"),
     Shot("portal-advisories", "customer", "/advisories"),
     Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),

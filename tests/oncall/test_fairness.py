@@ -83,6 +83,11 @@ def test_the_calendar_cuts_shifts_at_local_midnight_and_keeps_every_hour() -> No
     }
     assert lengths[date(2027, 3, 28)] == timedelta(hours=23)  # the clocks go forward
     assert all(v == timedelta(hours=24) for k, v in lengths.items() if k != date(2027, 3, 28))
+    # The bars: each part where its elapsed time begins in the day, the parts filling it.
+    for day in days:
+        assert day.seconds == lengths[day.day].total_seconds()
+        assert sum(p.seconds for p in day.parts) == day.seconds
+        assert [p.offset for p in day.parts][0] == 0
     monday = next(d for d in days if d.day == date(2027, 3, 29))
     assert [(p.start.hour, p.shift.user) for p in monday.parts] == [(0, "bob"), (9, "alice")]
     for day in days:

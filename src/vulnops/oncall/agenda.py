@@ -9,7 +9,7 @@ long and nothing is lost or doubled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from vulnops.oncall import schedule as pure
@@ -24,6 +24,8 @@ class Part:
     start: datetime
     end: datetime
     shift: pure.Shift
+    offset: float  # seconds of elapsed time from the day's start (where its bar begins)
+    seconds: float
 
     @property
     def is_override(self) -> bool:
@@ -38,6 +40,7 @@ class Part:
 class Day:
     day: date
     parts: tuple[Part, ...]
+    seconds: float  # 82,800 or 90,000 on the day of a DST change
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -65,12 +68,20 @@ def days(final: pure.Final, first: date, count: int, tz: ZoneInfo) -> list[Day]:
         for shift in shifts[index:]:
             if shift.start >= closes:
                 break
+            begins, ends = max(shift.start, opens), min(shift.end, closes)
             parts.append(
                 Part(
-                    max(shift.start, opens).astimezone(tz),
-                    min(shift.end, closes).astimezone(tz),
+                    begins.astimezone(tz),
+                    ends.astimezone(tz),
                     shift,
+                    _elapsed(opens, begins),
+                    _elapsed(begins, ends),
                 )
             )
-        found.append(Day(day, tuple(parts)))
+        found.append(Day(day, tuple(parts), _elapsed(opens, closes)))
     return found
+
+
+def _elapsed(start: datetime, end: datetime) -> float:
+    # In UTC: Python subtracts two times of one zone by their wall clocks, DST ignored.
+    return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()

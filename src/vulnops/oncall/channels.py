@@ -1,6 +1,7 @@
 """How a person is told of a page. A channel queues its message in the caller's transaction
-(so a notification exists exactly when the escalation that made it committed); the email
-channel uses the mail path every other email takes."""
+(so a notification exists exactly when the escalation that made it committed): the email
+channel through the mail path every other email takes, the chat channel as a job that posts to
+the person's own incoming webhook (:mod:`~vulnops.oncall.contacts`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.db.database import raw_connection
+from vulnops.jobcontext import bound
 from vulnops.mail import service as mail
 from vulnops.settings import Settings
 
@@ -25,6 +28,13 @@ class Message:
     loop: int
     page_url: str
     ack_url: str
+    address: str | None = None  # the rule's (a chat webhook); email goes to ``to_email``
+
+    def chat_text(self) -> str:
+        return (
+            f"[{self.urgency}] page #{self.page_id}: {self.subject}\n"
+            f"Acknowledge: <{self.ack_url}> · the page: <{self.page_url}>"
+        )
 
 
 class Channel(Protocol):
@@ -50,4 +60,21 @@ class EmailChannel:
         return queued is not None
 
 
-CHANNELS: dict[str, Channel] = {"email": EmailChannel()}
+class ChatChannel:
+    name = "chat"
+
+    async def queue(self, session: AsyncSession, message: Message, *, settings: Settings) -> bool:
+        from vulnops.oncall.tasks import chat_person  # noqa: PLC0415 - the tasks import this module
+
+        if not message.address:
+            return False
+        connection = await raw_connection(session)
+        await (
+            bound(chat_person)
+            .configure(connection=connection)
+            .defer_async(notification_id=message.notification_id)
+        )
+        return True
+
+
+CHANNELS: dict[str, Channel] = {"email": EmailChannel(), "chat": ChatChannel()}

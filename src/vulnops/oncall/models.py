@@ -149,6 +149,29 @@ class ServicePolicy(Base):
     policy_id: Mapped[int] = mapped_column(ForeignKey("escalation_policies.id", ondelete="CASCADE"))
 
 
+class ContactRule(Base):
+    """How one person is told of a page: a channel, after how many minutes of the step that
+    named them, for pages of which urgency. A person without rules is emailed at once."""
+
+    __tablename__ = "oncall_contact_rules"
+    __table_args__ = (
+        UniqueConstraint("user_id", "channel", "delay_minutes", "urgency"),
+        CheckConstraint("channel IN ('email', 'chat')", name="known_channel"),
+        CheckConstraint("urgency IN ('any', 'high', 'low')", name="known_urgency"),
+        CheckConstraint("delay_minutes BETWEEN 0 AND 120", name="bounded_delay"),
+        CheckConstraint("channel <> 'chat' OR address IS NOT NULL", name="chat_has_address"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(30))
+    delay_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    urgency: Mapped[str] = mapped_column(String(10), default="any", server_default="any")
+    # A chat rule's Slack-compatible incoming webhook (the person's own channel or DM).
+    address: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = created_at_column()
+
+
 class Page(Base):
     """Someone must look at something now. Open (``triggered``) until acknowledged, then
     resolved; the same open page is not raised twice (``dedup_key``). ``policy`` is the
@@ -194,7 +217,9 @@ class PageNotification(Base):
     (the unique key is what makes a retried escalation harmless)."""
 
     __tablename__ = "page_notifications"
-    __table_args__ = (UniqueConstraint("page_id", "step", "loop", "user_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("page_id", "step", "loop", "user_id", "channel", "delay_minutes"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
@@ -202,6 +227,11 @@ class PageNotification(Base):
     loop: Mapped[int]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(30))
+    # The person's rule that sent it, and after how long (0 and None: the default, email now).
+    delay_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oncall_contact_rules.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = created_at_column()
     # When its one-time acknowledgment link was used.
     link_used_at: Mapped[datetime | None]

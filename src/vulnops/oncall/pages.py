@@ -16,7 +16,7 @@ from vulnops.auth.roles import PUBLIC
 from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError, NotFound
-from vulnops.oncall import calendar, paging, service
+from vulnops.oncall import calendar, contacts, paging, service
 from vulnops.oncall.api import READ, RESPOND
 from vulnops.ui.templating import flash, redirect, render
 
@@ -33,10 +33,20 @@ async def oncall_page(
     settings = request.app.state.settings
     feeds = {s.key: calendar.token(settings, f"schedule:{s.key}") for s in schedules}
     mine = calendar.token(settings, f"user:{principal.email}")
+    rules = (await contacts.of_users(session, user_ids=[principal.user_id]))[principal.user_id]
     return render(
         request,
         "oncall/index.html",
-        {"schedules": schedules, "pages": found, "now": now, "feeds": feeds, "mine": mine},
+        {
+            "schedules": schedules,
+            "pages": found,
+            "now": now,
+            "feeds": feeds,
+            "mine": mine,
+            "rules": rules,
+            "default_rules": rules == contacts.DEFAULT,
+            "host_of": contacts.host_of,
+        },
     )
 
 

@@ -9,7 +9,7 @@ from typing import cast, get_args
 import procrastinate
 
 from vulnops.jobcontext import job_database, job_settings
-from vulnops.oncall import engine, mirrors, rules
+from vulnops.oncall import contacts, engine, mirrors, rules
 from vulnops.oncall.models import Page
 
 blueprint = procrastinate.Blueprint()
@@ -33,6 +33,52 @@ async def escalate(context: procrastinate.JobContext, page_id: int, step: int, l
         )
         await session.commit()
     return outcome.ran
+
+
+@blueprint.task(
+    name="notify_later",
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=10, exponential_wait=2),
+)
+async def notify_later(
+    context: procrastinate.JobContext,
+    page_id: int,
+    step: int,
+    loop: int,
+    user_id: int,
+    rule_id: int,
+) -> bool:
+    """A person's later contact rule (False: acknowledged by then, or told already)."""
+    async with job_database(context).session() as session:
+        sent = await engine.notify_later(
+            session,
+            page_id=page_id,
+            step=step,
+            loop=loop,
+            user_id=user_id,
+            rule_id=rule_id,
+            settings=job_settings(context),
+        )
+        await session.commit()
+    return sent
+
+
+@blueprint.task(
+    name="chat_person",
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=8, exponential_wait=5),
+)
+async def chat_person(context: procrastinate.JobContext, notification_id: int) -> int:
+    """Post one notification to its person's chat webhook (0: nothing to post any more)."""
+    settings = job_settings(context)
+    async with job_database(context).session() as session:
+        found = await engine.chat_message(
+            session, notification_id=notification_id, settings=settings
+        )
+    if found is None:
+        return 0
+    address, text = found
+    return await contacts.post_chat(address, text, settings=settings)
 
 
 @blueprint.task(

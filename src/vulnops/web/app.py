@@ -40,6 +40,7 @@ from vulnops.notify import pages as notify_pages
 from vulnops.notify import portal_pages
 from vulnops.oncall import alerts_api
 from vulnops.oncall import api as oncall_api
+from vulnops.oncall import contact_routes as oncall_contacts
 from vulnops.oncall import pages as oncall_pages
 from vulnops.oncall import schedule_pages as oncall_schedule_pages
 from vulnops.remediation import api as remediation_api
@@ -99,6 +100,8 @@ ROUTERS = (
     csaf_pages.router,
     inbox_pages.router,
     oncall_api.router,
+    oncall_contacts.api,
+    oncall_contacts.pages,
     oncall_pages.router,
     oncall_schedule_pages.router,
     alerts_api.router,
