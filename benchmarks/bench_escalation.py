@@ -23,11 +23,11 @@ from sqlalchemy import text
 
 from benchmarks.common import fresh_database, server, summary_ms, write_results
 from vulnops import jobs
-from vulnops.oncall import engine, importer, paging
+from vulnops.oncall import engine, importer, paging, report
 from vulnops.settings import Settings
 
 USERS, SCHEDULES, OPEN_PAGES = 2_000, 500, 10_000
-ESCALATIONS, TRIGGERS = 300, 60
+ESCALATIONS, TRIGGERS, REPORTS = 300, 60, 5
 
 
 class Arrivals:
@@ -146,11 +146,26 @@ async def main() -> dict[str, Any]:
                 results["escalations_per_second_one_process"] = round(
                     len(samples) / sum(samples), 1
                 )
+                results["month_report"] = await _month_report(database)
                 results["trigger_to_smtp"] = await _triggers(database, settings, arrivals)
     finally:
         smtp.stop()
     write_results("escalation", results)
     return results
+
+
+async def _month_report(database: Any) -> dict[str, Any]:
+    """The on-call report of this month over every schedule (each person's hours from the
+    final schedules, the pages and their acknowledgments from one query)."""
+    month = datetime.now(UTC).strftime("%Y-%m")
+    samples, people = [], 0
+    for _ in range(REPORTS):
+        started = time.perf_counter()
+        async with database.session() as session:
+            found = await report.month_report(session, month=month)
+        samples.append(time.perf_counter() - started)
+        people = len(found.people)
+    return {**summary_ms(samples), "runs": REPORTS, "people": people}
 
 
 async def _triggers(database: Any, settings: Settings, arrivals: Arrivals) -> dict[str, Any]:

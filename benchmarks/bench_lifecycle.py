@@ -102,7 +102,7 @@ async def _legacy(url: str) -> dict[str, Any]:
         await session.execute(text("ANALYZE"))
         await session.commit()
         rows = await session.scalar(text("SELECT count(*) FROM case_milestones"))
-        states = dict(
+        states: dict[str, int] = dict(
             (await session.execute(text("SELECT state, count(*) FROM cases GROUP BY state"))).all()
         )
     await database.dispose()

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import text
 
-from benchmarks.bench_intake import CASES, REPORTS, _fill
+from benchmarks.intake_data import CASES, REPORTS, fill
 from benchmarks.common import fresh_database, server, summary_ms, write_results
 from vulnops.auth import service as users
 from vulnops.auth.models import User
@@ -121,7 +121,7 @@ async def _timed(database: Database, settings: Settings, user: User) -> dict[str
 async def main() -> dict[str, Any]:
     with server() as url:
         async with fresh_database(url, pool_size=4) as database:
-            await _fill(database)
+            await fill(database)
             people = await _people(database)
             await asyncio.to_thread(_vacuum, database.conninfo)
             settings = Settings(database_url=database.conninfo)
