@@ -14,7 +14,8 @@ from helpers import api_token, bearer, csrf, run_jobs_until, serving, sign_in
 from oncall.test_mirrors import Receivers
 from vulnops.auth.models import User
 from vulnops.db.database import Database
-from vulnops.oncall import engine, paging
+from vulnops.oncall import contacts, engine, paging
+from vulnops.oncall.channels import chat_escaped
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
 
@@ -162,7 +163,11 @@ async def test_bad_rules_are_refused_and_nothing_is_written(
     refused = {
         "needs its incoming-webhook URL": [{"channel": "chat"}],
         "account's address": [{"channel": "email", "address": "https://example.com/x"}],
-        "same channel, delay and urgency": [{"channel": "email"}, {"channel": "email"}],
+        "two email rules after 0 minutes": [{"channel": "email"}, {"channel": "email"}],
+        "for the same pages": [
+            {"channel": "email", "delay_minutes": 5},
+            {"channel": "email", "delay_minutes": 5, "urgency": "high"},
+        ],
         "less than or equal to 120": [{"channel": "email", "delay_minutes": 121}],
         "at most 10": [{"channel": "email", "delay_minutes": n} for n in range(11)],
         "private": [{"channel": "chat", "address": "http://10.0.0.7/hook"}],
@@ -223,3 +228,39 @@ async def test_rules_are_added_and_removed_from_the_on_call_page(
         headers={"referer": "http://testserver/oncall"},
     )
     assert again.status_code == 404
+
+
+async def test_a_rule_kept_keeps_what_it_has_pending_and_other_urgencies_fall_back(
+    db: Database, oncall: None, settings: Settings
+) -> None:
+    bob = await _bob(db)
+
+    async def rules(*wanted: dict[str, Any]) -> None:
+        async with db.session() as session:
+            await contacts.replace(
+                session,
+                user_id=bob.id,
+                rules=[contacts.RuleIn.model_validate(rule) for rule in wanted],
+                actor=bob.email,
+                allow_private=False,
+            )
+            await session.commit()
+
+    later = {"channel": "email", "delay_minutes": 10, "urgency": "high"}
+    await rules({"channel": "email"}, later)
+    settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": 9})  # queued
+    page_id = await _raise(db, settings, "high", "alert:kept")
+    [job] = await _later_jobs(db, page_id)
+    # Bob adds a rule: the ten-minute reminder already scheduled still goes.
+    await rules({"channel": "email"}, later, {"channel": "email", "delay_minutes": 30})
+    assert await _later(db, settings, job) is True
+    assert await _notifications(db, page_id) == [("email", 0), ("email", 10)]
+    # Rules for high urgency only: a low page still reaches him, by the default.
+    await rules(later)
+    low = await _raise(db, settings, "low", "alert:low-only")
+    assert await _notifications(db, low) == [("email", 0)]
+
+
+def test_a_subject_cannot_mention_the_channel_or_disguise_a_link_in_chat() -> None:
+    text_ = chat_escaped("<!channel> see <https://evil.example|vulnops> & more")
+    assert text_ == "&lt;!channel&gt; see &lt;https://evil.example|vulnops&gt; &amp; more"

@@ -87,7 +87,8 @@ def test_the_calendar_cuts_shifts_at_local_midnight_and_keeps_every_hour() -> No
     for day in days:
         assert day.seconds == lengths[day.day].total_seconds()
         assert sum(p.seconds for p in day.parts) == day.seconds
-        assert [p.offset for p in day.parts][0] == 0
+        starts = [sum(p.seconds for p in day.parts[:n]) for n in range(len(day.parts))]
+        assert [p.offset for p in day.parts] == starts
     monday = next(d for d in days if d.day == date(2027, 3, 29))
     assert [(p.start.hour, p.shift.user) for p in monday.parts] == [(0, "bob"), (9, "alice")]
     for day in days:

@@ -113,14 +113,20 @@ async def test_a_holding_stage_pages_once_while_its_page_is_open(
         service = Service(key="identity", name="Identity")
         session.add(service)
         await session.flush()
+        service_id = service.id
         event = RolloutNeedsAttention(
-            41, case_id, service.id, 2, "the gate has had no verdict for long: 3 of 40 intervals"
+            41,
+            case_id,
+            service.id,
+            2,
+            "the gate has had no verdict for long: 3 of 40 intervals",
+            "holding",
         )
         await rules.page_rollout(session, event, settings)
         await rules.page_rollout(session, event, settings)  # held still: the page is open
         await session.commit()
     [(key, subject, paged_case)] = await _pages(db)
-    assert (key, paged_case) == ("rollout:41", case_id)
+    assert (key, paged_case) == ("rollout:41:holding", case_id)
     assert subject.endswith("the rollout of the fix to identity (stage 3) needs a person")
     assert "Cross-tenant" not in subject and "intervals" not in subject
     async with db.session() as session:
@@ -130,3 +136,12 @@ async def test_a_holding_stage_pages_once_while_its_page_is_open(
         await rules.page_rollout(session, event, off)
         await session.commit()
     assert len(await _pages(db)) == 2
+    # Acknowledged, the holding page does not hide the stage failing later.
+    async with db.session() as session:
+        await session.execute(
+            text("UPDATE pages SET status = 'acknowledged' WHERE status = 'triggered'")
+        )
+        failed = RolloutNeedsAttention(41, case_id, service_id, 2, "errors: 3.1 times", "failed")
+        await rules.page_rollout(session, failed, settings)
+        await session.commit()
+    assert [key for key, _, _ in await _pages(db)][-1] == "rollout:41:failed"

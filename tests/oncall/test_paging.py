@@ -4,6 +4,7 @@ and the emailed one-time link acknowledges once, for a short time."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -11,6 +12,7 @@ from email.message import EmailMessage
 import pytest
 from itsdangerous import timed
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpers import SmtpSink, run_jobs_until
 from vulnops.cases import service as cases
@@ -276,3 +278,36 @@ async def test_a_case_pages_once_whatever_happens_to_it_afterwards(
         await session.commit()
         count = await session.scalar(text("SELECT count(*) FROM pages"))
     assert count == 1
+
+
+async def test_two_transactions_raising_one_key_at_once_share_one_page(
+    db: Database, oncall: None, settings: Settings
+) -> None:
+    """The second waits on the first's unique key; when the first commits, it gets that page
+    (its own transaction goes on: a worker recording deliveries loses nothing)."""
+
+    async def raised(session: AsyncSession) -> paging.Raised:
+        return await paging.raise_page(
+            session,
+            dedup_key="deliveries:7",
+            title="Deliveries died",
+            urgency="high",
+            source="delivery",
+            services=[],
+            actor="t",
+            now=NOW,
+            settings=settings,
+        )
+
+    async with db.session() as first, db.session() as second:
+        mine = await raised(first)
+        theirs = asyncio.create_task(raised(second))
+        await asyncio.sleep(0.5)  # the second now waits on the first's row
+        assert not theirs.done()
+        await first.commit()
+        found = await asyncio.wait_for(theirs, timeout=10)
+        await second.execute(text("SELECT 1"))  # its transaction is still usable
+        await second.commit()
+    assert (found.new, found.page.id) == (False, mine.page.id)
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM pages")) == 1

@@ -183,6 +183,19 @@ def test_a_disabled_user_is_skipped_and_the_schedule_says_so() -> None:
     )
 
 
+def test_an_override_of_a_user_disabled_since_is_skipped_and_the_schedule_says_so() -> None:
+    override = Override("erin@example.com", _paris(2027, 3, 3, 18), _paris(2027, 3, 4, 9))
+    schedule = Schedule("primary", "Europe/Paris", (_weekly(),), (override,))
+    result = final(
+        schedule,
+        _paris(2027, 3, 3, 12),
+        _paris(2027, 3, 4, 12),
+        disabled=frozenset({"erin@example.com"}),
+    )
+    assert [s.user for s in result.shifts] == [USERS[0]]  # the layer's turn stands: no hole
+    assert result.warnings == ("erin@example.com is disabled: their override is skipped",)
+
+
 def test_an_rrule_rotation_hands_off_when_the_rule_says() -> None:
     twice = Layer(
         "twice", MARCH, "FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;BYMINUTE=0", (Membership(USERS),)

@@ -41,6 +41,9 @@ async def test_the_calendar_shows_the_coming_weeks_in_the_schedules_zone(
     assert "Mon 29 Mar" in page.text and "09:00\u201324:00" in page.text
     refused = await client.get("/oncall/schedules/primary", params={"days": 57})
     assert refused.status_code == 422
+    for start in ("9999-12-31", "0001-01-01"):
+        far = await client.get("/oncall/schedules/primary", params={"start": start})
+        assert far.status_code == 422, start
     missing = await client.get("/oncall/schedules/nope")
     assert missing.status_code == 404
 
@@ -48,91 +51,95 @@ async def test_the_calendar_shows_the_coming_weeks_in_the_schedules_zone(
 async def test_taking_a_shift_and_covering_one_make_overrides(
     client: httpx.AsyncClient, db: Database, oncall: None, make_user: MakeUser
 ) -> None:
-    holder, start, end = await _current(db)
+    holder, _, end = await _current(db)
     other = "bob@example.com" if holder == "alice@example.com" else "alice@example.com"
     await make_user(Role.ENGINEER, email="carol@example.com")
-    # Carol takes the shift under way: from now on it is hers.
+    await make_user(Role.CUSTOMER, email="cust@example.com")
+    referer = {"referer": "http://testserver/oncall/schedules/primary"}
+    # Carol takes the shift under way — the whole of it, from now to its end.
     await sign_in(client, "carol@example.com")
     token = await csrf(client, "/oncall/schedules/primary")
+    now = datetime.now(UTC)
     taken = await client.post(
-        "/oncall/schedules/primary/take",
-        data={"start": start.isoformat(), "end": end.isoformat(), "csrftoken": token},
+        "/oncall/schedules/primary/take", data={"at": now.isoformat(), "csrftoken": token}
     )
     assert taken.status_code == 303
-    assert await _on_call(db, datetime.now(UTC) + timedelta(minutes=1)) == "carol@example.com"
+    assert await _on_call(db, now + timedelta(minutes=1)) == "carol@example.com"
+    assert await _on_call(db, end - timedelta(minutes=1)) == "carol@example.com"
     # Carol is not on call next week: she cannot give it away.
-    next_start, next_end = end, end + timedelta(days=7)
-    token = await csrf(client, "/oncall/schedules/primary")
+    mid_next = end + timedelta(days=3)
     refused = await client.post(
         "/oncall/schedules/primary/cover",
-        data={
-            "start": next_start.isoformat(),
-            "end": next_end.isoformat(),
-            "user": holder,
-            "csrftoken": token,
-        },
-        headers={"referer": "http://testserver/oncall/schedules/primary"},
+        data={"at": mid_next.isoformat(), "user": holder, "csrftoken": token},
+        headers=referer,
     )
     assert refused.status_code == 303
-    shown = await client.get(refused.headers["location"])
-    assert "is not on call" in shown.text
-    # The next week's holder has Carol cover for them.
+    assert "is not on call" in (await client.get(refused.headers["location"])).text
+    # Next week's holder has this week's cover for them; a customer cannot be asked.
     client.cookies.clear()
     await sign_in(client, other)
     token = await csrf(client, "/oncall/schedules/primary")
-    mid_next = next_start + timedelta(days=3)
     assert await _on_call(db, mid_next) == other
+    outsider = await client.post(
+        "/oncall/schedules/primary/cover",
+        data={"at": mid_next.isoformat(), "user": "cust@example.com", "csrftoken": token},
+        headers=referer,
+    )
+    assert "is not in the rotations" in (await client.get(outsider.headers["location"])).text
     covered = await client.post(
         "/oncall/schedules/primary/cover",
-        data={
-            "start": next_start.isoformat(),
-            "end": next_end.isoformat(),
-            "user": "carol@example.com",
-            "csrftoken": token,
-        },
+        data={"at": mid_next.isoformat(), "user": holder, "csrftoken": token},
     )
     assert covered.status_code == 303
-    assert await _on_call(db, mid_next) == "carol@example.com"
+    assert await _on_call(db, mid_next) == holder
+    assert await _on_call(db, end + timedelta(minutes=1)) == holder  # the whole shift
     async with db.session() as session:
         kinds = list(
             await session.scalars(
                 text("SELECT kind FROM audit_events WHERE subject = 'oncall' ORDER BY seq")
             )
         )
-    assert kinds[-2:] == ["oncall.taken", "oncall.covered"]
+        ids = list(await session.scalars(text("SELECT id FROM oncall_overrides ORDER BY id")))
+    assert kinds[-2:] == ["oncall.taken", "oncall.covered"] and len(ids) == 2
     # Dave (no on-call manager) neither took nor made either override: he removes neither.
     await make_user(Role.ENGINEER, email="dave@example.com")
     client.cookies.clear()
     await sign_in(client, "dave@example.com")
     page = await client.get("/oncall/schedules/primary")
     assert 'data-testid="overrides"' in page.text and page.text.count("/remove") == 0
-    async with db.session() as session:
-        ids = list(await session.scalars(text("SELECT id FROM oncall_overrides ORDER BY id")))
-    assert len(ids) == 2
     token = await csrf(client, "/oncall/schedules/primary")
     denied = await client.post(
-        f"/oncall/schedules/primary/overrides/{ids[1]}/remove",
+        f"/oncall/schedules/primary/overrides/{ids[0]}/remove",
         data={"csrftoken": token},
-        headers={"referer": "http://testserver/oncall/schedules/primary"},
+        headers=referer,
     )
     assert denied.status_code == 303
     assert "only its taker" in (await client.get(denied.headers["location"])).text
-    # Carol, who took it, may.
+    # Carol, who took the shift under way, gives it back: her override ends now (a record).
     client.cookies.clear()
     await sign_in(client, "carol@example.com")
-    assert (await client.get("/oncall/schedules/primary")).text.count("/remove") == 2
+    assert (await client.get("/oncall/schedules/primary")).text.count("/remove") == 1
     token = await csrf(client, "/oncall/schedules/primary")
     removed = await client.post(
-        f"/oncall/schedules/primary/overrides/{ids[1]}/remove", data={"csrftoken": token}
+        f"/oncall/schedules/primary/overrides/{ids[0]}/remove", data={"csrftoken": token}
     )
     assert removed.status_code == 303
-    assert await _on_call(db, mid_next) == other
+    assert await _on_call(db, datetime.now(UTC) + timedelta(minutes=1)) == holder
+    async with db.session() as session:
+        ends = await session.scalar(
+            text("SELECT ends_at FROM oncall_overrides WHERE id = :i"), {"i": ids[0]}
+        )
+        last = await session.scalar(
+            text("SELECT kind FROM audit_events WHERE subject = 'oncall' ORDER BY seq DESC")
+        )
+    assert ends is not None and ends <= datetime.now(UTC) and last == "oncall.override_ended"
 
 
 async def test_overrides_over_the_api_refuse_bad_windows_and_unknown_people(
     client: httpx.AsyncClient, db: Database, oncall: None, make_user: MakeUser
 ) -> None:
     manager = bearer(await api_token(db, await make_user(Role.ADMIN)))
+    await make_user(Role.RESEARCHER, email="finder@example.com")
     now = datetime.now(UTC).replace(microsecond=0)
     url = "/api/oncall/schedules/primary/overrides"
 
@@ -149,6 +156,7 @@ async def test_overrides_over_the_api_refuse_bad_windows_and_unknown_people(
         "at most 31 days": await post("bob@example.com", later, later + timedelta(days=32)),
         "offsets": await post("bob@example.com", "2027-03-10T18:00", "2027-03-11T09:00"),
         "no user": await post("nobody@example.com", later, later + timedelta(hours=2)),
+        "cannot answer pages": await post("finder@example.com", later, later + timedelta(hours=2)),
     }
     for expected, answer in cases.items():
         assert answer.status_code == 422, (expected, answer.text)
@@ -181,6 +189,16 @@ async def test_overrides_over_the_api_refuse_bad_windows_and_unknown_people(
         headers=manager,
     )
     assert too_long.status_code == 422 and "92 days" in too_long.json()["detail"]
+    centuries = await client.get(
+        "/api/oncall/schedules/primary/shifts",
+        params={"start": "9000-01-01T00:00:00Z", "end": "9000-01-02T00:00:00Z"},
+        headers=manager,
+    )
+    assert centuries.status_code == 422 and "two years" in centuries.json()["detail"]
+    far = await client.get(
+        "/api/oncall/schedules/primary/who", params={"at": "0001-01-01T00:00:00Z"}, headers=manager
+    )
+    assert far.status_code == 422
     gone = await client.delete(f"{url}/{made.json()['id']}", headers=manager)
     assert gone.status_code == 204
     again = await client.delete(f"{url}/{made.json()['id']}", headers=manager)
@@ -230,7 +248,7 @@ async def test_the_month_report_counts_hours_pages_and_time_to_acknowledge(
     bob = people["bob@example.com"]
     assert (bob["pages"], bob["acknowledged"], bob["ack_median_minutes"]) == (1, 1, 4.0)
     assert people["alice@example.com"]["pages"] == 0
-    for bad in ("2027-13", "March"):
+    for bad in ("2027-13", "March", "0000-01", "9999-12", "2031-01"):
         refused = await client.get("/api/oncall/report", params={"month": bad}, headers=staff)
         assert refused.status_code == 422, bad
     shown = await acli("oncall", "report", "--month", "2027-03", "--json", env=cli_env)

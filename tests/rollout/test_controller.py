@@ -128,10 +128,10 @@ async def test_a_bad_fix_is_halted_at_canary_and_rolled_back(
         pages = (
             await session.execute(
                 text("SELECT subject, source, case_id, urgency FROM pages WHERE dedup_key = :k"),
-                {"k": f"rollout:{rollout_id}"},
+                {"k": f"rollout:{rollout_id}:failed"},
             )
         ).all()
-    # The failed stage pages the on-call (one open page per rollout).
+    # The failed stage pages the on-call (one open page per rollout and kind of trouble).
     assert len(pages) == 1
     subject, source, case_id, urgency = pages[0]
     assert (source, case_id, urgency) == ("rollout", rollout.case_id, "high")

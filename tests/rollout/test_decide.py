@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from vulnops.rollout import decide as d
 from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.plan import StageKind
-from vulnops.rollout.policy import load_policies
+from vulnops.rollout.policy import PolicyError, load_policies, parse_policies
 
 POLICIES = load_policies()
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -144,6 +146,62 @@ def test_a_gate_without_a_verdict_for_long_alerts_once() -> None:
         0, S.BAKING, baking_since=NOW, verdict=VerdictKind.HOLD, holding_since=NOW, alerted=True
     )
     assert not any(isinstance(a, d.Alert) for a in d.decide(_view([alerted], units), late))
+
+
+def test_a_stage_held_past_max_hold_says_so_once_and_an_extension_restarts_the_clock() -> None:
+    policy = POLICIES["standard"]
+    bake_over = NOW + timedelta(minutes=30)  # the canary bakes 30 minutes
+    held = {
+        "baking_since": NOW,
+        "verdict": VerdictKind.PENDING,
+        "verdict_reason": "waiting for evidence",
+        "holding_since": NOW,
+        "alerted": True,
+    }
+    units = [d.UnitView(1, 0, U.DEPLOYED)]
+    just_before = bake_over + policy.gates.max_hold - timedelta(seconds=1)
+    assert not any(
+        isinstance(a, d.HoldExpired)
+        for a in d.decide(_view([_stage(0, S.BAKING, **held)], units), just_before)
+    )
+    actions = d.decide(
+        _view([_stage(0, S.BAKING, **held)], units), bake_over + policy.gates.max_hold
+    )
+    assert isinstance(actions[0], d.HoldExpired) and actions[0].stage == 0
+    assert "waiting for evidence" in actions[0].reason
+    # Never a pass: the stage goes on baking (the rollout pages or halts, by the policy).
+    assert not any(isinstance(a, d.PassStage) for a in actions)
+    reached = _stage(0, S.BAKING, **held, max_hold_reached=True)
+    later = bake_over + policy.gates.max_hold * 2
+    assert not any(isinstance(a, d.HoldExpired) for a in d.decide(_view([reached], units), later))
+    # Extended by a person: the clock runs from the extension's end, alert first, then max_hold.
+    extended_until = later
+    extended = _stage(0, S.BAKING, **{**held, "alerted": False}, extended_until=extended_until)
+    alert_at = extended_until + policy.gates.hold_alert_after
+    assert d.decide(_view([extended], units), alert_at - timedelta(seconds=1))[0] == d.Wait(
+        "stage 1 is baking", None
+    )
+    assert isinstance(d.decide(_view([extended], units), alert_at)[0], d.Alert)
+    assert isinstance(
+        d.decide(_view([extended], units), extended_until + policy.gates.max_hold)[0],
+        d.HoldExpired,
+    )
+
+
+def test_a_policy_refuses_a_max_hold_shorter_than_its_alert() -> None:
+    body = {
+        "canary": {"bake": "30m"},
+        "pilot": {"bake": "30m"},
+        "waves": {"bake": "15m"},
+        "wave_shares": [1.0],
+        "gates": {"hold_alert_after": "30m", "max_hold": "10m"},
+    }
+    with pytest.raises(PolicyError, match="max_hold must be at least hold_alert_after"):
+        parse_policies({"short": body})
+    assert (
+        parse_policies({"ok": {**body, "gates": {"on_max_hold": "halt"}}})["ok"].gates.on_max_hold
+        == "halt"
+    )
 
 
 def test_paused_and_waiting_rollouts_do_nothing() -> None:

@@ -173,3 +173,50 @@ def test_the_state_survives_json() -> None:
     assert gates.verdict(again, RULES, baked=True, has_control=True) == gates.verdict(
         state, RULES, baked=True, has_control=True
     )
+
+
+def test_a_unit_left_out_of_the_evidence_counts_in_the_crashes_only() -> None:
+    rng = np.random.default_rng(11)
+    noise = FleetNoise(rng, updated=3, control=10)
+    state = noise.start(RULES)
+    plain = ruined = state
+    for look in range(20):
+        window = noise.window(look)
+        plain = gates.update(plain, window, RULES)
+        # Unit 0 misbehaves: 40% errors and a crash each interval. Left out of the evidence
+        # (watched), its errors change nothing; its crashes still count.
+        bad = UnitSample(requests=20_000, errors=8_000, crashes=1, latency_ms=900)
+        watched = Window(
+            updated={u: s for u, s in window.updated.items() if u != 0},
+            control=window.control,
+            watched={0: bad},
+        )
+        ruined = gates.update(ruined, watched, RULES)
+    assert ruined.crashes.updated == plain.crashes.updated + 20
+    # Its errors are not in the evidence (counted, even capped, they would exceed unit 0's own).
+    assert ruined.errors.updated < plain.errors.updated
+    assert ruined.requests_updated < plain.requests_updated
+    assert ruined.latency.baseline == plain.latency.baseline
+
+
+def test_unusual_units_are_named_and_a_restarted_gate_keeps_its_baseline() -> None:
+    rng = np.random.default_rng(5)
+    noise = FleetNoise(rng, updated=3, control=10)
+    state = noise.start(RULES)
+    window = noise.window(0)
+    rate = state.error_rates["1"]
+    odd = Window(
+        updated={
+            0: UnitSample(requests=0),
+            1: UnitSample(requests=10_000, errors=10_000 * rate * 50 + 100),
+            2: window.updated[2],
+        },
+        control=window.control,
+    )
+    assert gates.unusual_units(odd, state.error_rates) == ([0], [1])
+    for look in range(5):
+        state = gates.update(state, noise.window(look), RULES)
+    again = gates.restarted(state, RULES, "without unit 1")
+    assert (again.intervals, again.requests_updated, again.notes[-1]) == (0, 0.0, "without unit 1")
+    assert again.error_rates == state.error_rates and again.errors.rho == state.errors.rho
+    assert not again.errors.fail.any() and not again.errors.passing.any()

@@ -150,6 +150,104 @@ for _name, _help in (
     app.command(_name, help=_help)(_operation(_name))
 
 
+async def _stage_actor(
+    session: AsyncSession, as_user: str | None, permission: Permission
+) -> tuple[str, frozenset[Permission]]:
+    """Who acts, and what they may (the operator at this console may everything)."""
+    from vulnops.auth import service as users
+    from vulnops.auth.roles import Role, has_permission
+
+    actor = await acting_as(session, as_user, permission)
+    if as_user is None:
+        return actor, frozenset(Permission)
+    role = Role((await users.get_user_by_email(session, email=actor)).role)
+    return actor, frozenset(p for p in Permission if has_permission(role, p))
+
+
+@app.command("pass-stage")
+def pass_stage(
+    rollout_id: int = typer.Argument(...),
+    stage: int = typer.Argument(..., min=1, help="The stage's number, from 1."),
+    reason: str = typer.Option(..., "--reason"),
+    as_user: str | None = AS,
+) -> None:
+    """Pass a baking stage by hand (a second person where the policy asks: --as)."""
+
+    async def work(session: AsyncSession) -> Rollout:
+        from vulnops.rollout import stage_operations
+
+        actor, can = await _stage_actor(session, as_user, Permission.ROLLOUTS_READ)
+        return await stage_operations.pass_stage(
+            session,
+            rollout_id=rollout_id,
+            stage=stage - 1,
+            actor=actor,
+            can=can,
+            reason=reason,
+            now=datetime.now(UTC),
+            settings=settings(),
+        )
+
+    rollout = run_in_session(work)
+    console.print(f"rollout {rollout.id}: stage {stage} passed by hand")
+
+
+@app.command("extend-stage")
+def extend_stage(
+    rollout_id: int = typer.Argument(...),
+    stage: int = typer.Argument(..., min=1, help="The stage's number, from 1."),
+    minutes: int = typer.Option(60, "--minutes", min=1, max=24 * 60),
+    reason: str = typer.Option(..., "--reason"),
+    as_user: str | None = AS,
+) -> None:
+    """Give a holding stage more time before it alerts or reaches its max_hold."""
+
+    async def work(session: AsyncSession) -> Rollout:
+        from datetime import timedelta
+
+        from vulnops.rollout import stage_operations
+
+        actor = await acting_as(session, as_user, Permission.ROLLOUTS_MANAGE)
+        return await stage_operations.extend_stage(
+            session,
+            rollout_id=rollout_id,
+            stage=stage - 1,
+            by=timedelta(minutes=minutes),
+            actor=actor,
+            reason=reason,
+            now=datetime.now(UTC),
+        )
+
+    rollout = run_in_session(work)
+    console.print(f"rollout {rollout.id}: stage {stage} may hold {minutes} minutes more")
+
+
+@app.command("exclude-unit")
+def exclude_unit(
+    rollout_id: int = typer.Argument(...),
+    unit: int = typer.Argument(..., help="The unit's id."),
+    reason: str = typer.Option(..., "--reason"),
+    as_user: str | None = AS,
+) -> None:
+    """Leave a unit out of the gates' evidence (its crashes still count)."""
+
+    async def work(session: AsyncSession) -> Rollout:
+        from vulnops.rollout import stage_operations
+
+        actor = await acting_as(session, as_user, Permission.ROLLOUTS_MANAGE)
+        return await stage_operations.exclude_unit(
+            session,
+            rollout_id=rollout_id,
+            unit_id=unit,
+            actor=actor,
+            reason=reason,
+            now=datetime.now(UTC),
+        )
+
+    rollout = run_in_session(work)
+    console.print(f"rollout {rollout.id}: unit {unit} left out of the evidence")
+
+
 @app.command("list")
 def list_rollouts(
     status: str | None = typer.Option(None, "--status", help="a status, or active"),

@@ -152,7 +152,8 @@ async def shifts(
         raise Invalid("start, end: give instants with their offsets")
     if not timedelta(0) < end - start <= MAX_SHIFTS_WINDOW:
         raise Invalid("end: the window must end after it starts, at most 92 days later")
-    stored = await service.load(session, key=key)
+    service.within_reach(start, end, now=datetime.now(UTC))
+    stored = await service.load(session, key=key, around=(start, end))
     final = pure.final(stored.schedule, start, end, disabled=stored.disabled)
     return ShiftsOut(
         schedule=key,
@@ -188,7 +189,12 @@ async def remove_override(
     key: Text, override_id: Id, session: SessionDep, principal: Principal = require(MANAGE)
 ) -> Response:
     await overrides.remove(
-        session, key=key, override_id=override_id, actor=principal.actor, may_manage=True
+        session,
+        key=key,
+        override_id=override_id,
+        actor=principal.actor,
+        may_manage=True,
+        now=datetime.now(UTC),
     )
     await session.commit()
     return Response(status_code=204)

@@ -20,6 +20,10 @@ BEHIND = timedelta(days=30)
 AHEAD = timedelta(days=90)
 
 
+def window(now: datetime) -> tuple[datetime, datetime]:
+    return now - BEHIND, now + AHEAD
+
+
 def token(settings: Settings, what: str) -> str:
     """The secret of the feed ``what`` (``schedule:KEY`` or ``user:EMAIL``)."""
     digest = hmac.new(settings.session_secret().encode(), f"ical:{what}".encode(), hashlib.sha256)

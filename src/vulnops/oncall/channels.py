@@ -32,9 +32,15 @@ class Message:
 
     def chat_text(self) -> str:
         return (
-            f"[{self.urgency}] page #{self.page_id}: {self.subject}\n"
+            f"[{self.urgency}] page #{self.page_id}: {chat_escaped(self.subject)}\n"
             f"Acknowledge: <{self.ack_url}> · the page: <{self.page_url}>"
         )
+
+
+def chat_escaped(text: str) -> str:
+    """Text as Slack-compatible markup shows it and nothing more: a subject from a report or an
+    alert cannot mention ``<!channel>`` or disguise a link (Slack's three escapes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class Channel(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.auth.models import User
 from vulnops.db.bounded import Input
 from vulnops.errors import Invalid
 from vulnops.notify.sending import webhook_connector
@@ -67,8 +69,10 @@ def host_of(address: str | None) -> str | None:
 
 
 def matching(rules: tuple[Rule, ...], urgency: str) -> list[Rule]:
-    """The rules that apply to a page of ``urgency`` (pure)."""
-    return [rule for rule in rules if rule.urgency in ("any", urgency)]
+    """The rules that apply to a page of ``urgency`` (pure); none of them does — rules for the
+    other urgency only —: the default, so that nobody named by a step is told nothing."""
+    found = [rule for rule in rules if rule.urgency in ("any", urgency)]
+    return found or list(DEFAULT)
 
 
 def _rule(row: ContactRule) -> Rule:
@@ -87,6 +91,20 @@ async def of_users(session: AsyncSession, *, user_ids: list[int]) -> dict[int, t
     return {user_id: tuple(found[user_id]) or DEFAULT for user_id in user_ids}
 
 
+def _overlap(rules: list[RuleIn]) -> str | None:
+    """Two rules that would send the same page the same way at the same time."""
+    for index, rule in enumerate(rules):
+        for other in rules[index + 1 :]:
+            same_time = (rule.channel, rule.delay_minutes) == (other.channel, other.delay_minutes)
+            urgencies = {rule.urgency, other.urgency}
+            if same_time and (rule.urgency == other.urgency or "any" in urgencies):
+                return (
+                    f"rules: two {rule.channel} rules after {rule.delay_minutes} minutes "
+                    "for the same pages"
+                )
+    return None
+
+
 async def replace(
     session: AsyncSession,
     *,
@@ -95,33 +113,46 @@ async def replace(
     actor: str,
     allow_private: bool,
 ) -> tuple[Rule, ...]:
-    """Replace a person's rules (an empty list: back to the default) — all or nothing; a chat
-    webhook inside our network only when ``allow_private``."""
+    """Replace a person's rules (an empty list: back to the default) — all or nothing. A rule
+    that stays as it was keeps its row, so what it has pending (a later notification, a chat
+    post being retried) still goes; a new chat webhook is checked (inside our network only when
+    ``allow_private``)."""
     if len(rules) > MAX_RULES:
         raise Invalid(f"rules: at most {MAX_RULES}")
-    keys = [(r.channel, r.delay_minutes, r.urgency) for r in rules]
-    if len(set(keys)) != len(keys):
-        raise Invalid("rules: two rules have the same channel, delay and urgency")
+    overlap = _overlap(rules)
+    if overlap:
+        raise Invalid(overlap)
+    # One change of a person's rules at a time.
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    rows = list(await session.scalars(select(ContactRule).where(ContactRule.user_id == user_id)))
+
+    def same(row: ContactRule) -> tuple[str, int, str, str | None]:
+        return (row.channel, row.delay_minutes, row.urgency, row.address)
+
+    kept = {same(row): row for row in rows}
+    wanted = [(r.channel, r.delay_minutes, r.urgency, r.address) for r in rules]
     for index, rule in enumerate(rules):
-        if rule.address is not None:
+        if rule.address is not None and wanted[index] not in kept:
             try:
                 await webhook_url.check(rule.address, allow_private=allow_private)
             except webhook_url.Unreachable as error:
                 raise Invalid(f"rules.{index}.address: {error}") from None
             except OSError as error:
                 raise Invalid(f"rules.{index}.address: does not resolve: {error}") from None
-    await session.execute(delete(ContactRule).where(ContactRule.user_id == user_id))
-    rows = [
+    gone = [row.id for key, row in kept.items() if key not in wanted]
+    if gone:
+        await session.execute(delete(ContactRule).where(ContactRule.id.in_(gone)))
+    session.add_all(
         ContactRule(
             user_id=user_id,
-            channel=rule.channel,
-            delay_minutes=rule.delay_minutes,
-            urgency=rule.urgency,
-            address=rule.address,
+            channel=channel,
+            delay_minutes=delay,
+            urgency=urgency,
+            address=address,
         )
-        for rule in rules
-    ]
-    session.add_all(rows)
+        for channel, delay, urgency, address in wanted
+        if (channel, delay, urgency, address) not in kept
+    )
     await session.flush()
     await audit.record(
         session,
@@ -142,6 +173,7 @@ async def replace(
 async def post_chat(url: str, text: str, *, settings: Settings) -> int:
     """Post a Slack-compatible message to a person's webhook, through the address guard; the
     receiver's status (an error status raises, so the job is retried)."""
+    webhook_url.check_literal(url, allow_private=settings.notify_webhook_allow_private)
     async with (
         aiohttp.ClientSession(
             connector=webhook_connector(settings),
@@ -150,5 +182,12 @@ async def post_chat(url: str, text: str, *, settings: Settings) -> int:
         ) as client,
         client.post(url, json={"text": text}, allow_redirects=False) as response,
     ):
-        response.raise_for_status()
+        if response.status >= HTTPStatus.BAD_REQUEST:
+            # Not aiohttp's error: it names the whole URL, whose path is the webhook's secret,
+            # and the job's log would keep it.
+            raise ChatRefused(f"the chat webhook at {host_of(url)} answered {response.status}")
         return response.status
+
+
+class ChatRefused(Exception):
+    """A person's chat webhook refused a message (the job retries it)."""

@@ -23,7 +23,7 @@ from vulnops.audit import service as audit
 from vulnops.auth.models import User
 from vulnops.db.database import raw_connection
 from vulnops.jobcontext import bound
-from vulnops.oncall import contacts, escalation, paging, service
+from vulnops.oncall import contacts, escalation, mirrors, paging, service
 from vulnops.oncall import schedule as pure
 from vulnops.oncall.channels import CHANNELS, Message
 from vulnops.oncall.models import ContactRule, Page, PageNotification
@@ -44,7 +44,9 @@ async def targets(session: AsyncSession, wanted: list[str], *, at: datetime) -> 
     schedules = {t.split(":", 1)[1].split("/", 1)[0] for t in wanted if not t.startswith("user:")}
     stored = {
         found.schedule.key: found
-        for found in await service.load_many(session, keys=sorted(schedules))
+        for found in await service.load_many(
+            session, keys=sorted(schedules), around=service.near(at)
+        )
     }
     emails: list[str] = []
     for target in wanted:
@@ -90,7 +92,7 @@ def _message(
         urgency=page.urgency,
         step=step,
         loop=loop,
-        page_url=f"{base}/pages/{page.id}",
+        page_url=mirrors.page_url(settings, page.id),
         ack_url=f"{base}/pages/ack?token={paging.ack_token(settings, notification_id)}",
         address=address,
     )
@@ -174,19 +176,19 @@ async def escalate(
     steps = page.policy.get("steps") or []
     people = await targets(session, list(steps[step]["targets"]), at=now) if steps else []
     rules = await contacts.of_users(session, user_ids=[user.id for user in people])
-    told = []
+    told: dict[str, None] = {}  # in order, each once
     for user in people:
         for rule in contacts.matching(rules[user.id], page.urgency):
             if rule.delay_minutes:
                 await defer_notification(session, page.id, step, loop, user.id, rule, now=now)
             elif await notify(session, page, user, rule, step=step, loop=loop, settings=settings):
-                told.append(user.email)
+                told[user.email] = None
     await audit.record(
         session,
         subject=paging.subject(page.id),
         kind="page.notified" if step == 0 and loop == 0 else "page.escalated",
         actor="system",
-        data={"step": step, "loop": loop, "notified": told, "case_id": page.case_id},
+        data={"step": step, "loop": loop, "notified": list(told), "case_id": page.case_id},
     )
     due = escalation.after(page.policy, step, loop)
     if due is None:

@@ -40,7 +40,7 @@ def _target(row: Any) -> str:
 
 async def document(session: AsyncSession) -> dict[str, Any]:
     schedules = []
-    for stored in await service.load_many(session):
+    for stored in await service.load_many(session, around=service.EVERY_OVERRIDE):
         schedules.append(
             {
                 "key": stored.schedule.key,

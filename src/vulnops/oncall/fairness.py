@@ -1,7 +1,7 @@
 """Who carried how much (pure): on-call hours per person over a window, and how many of them
 were night or weekend hours in the zone of the shift (a follow-the-sun layer's own zone, else
-the schedule's). Hours are elapsed time, so a night across a DST change counts 7 or 9 hours, as
-it was lived.
+the schedule's). Hours are elapsed time, so the 9-hour night (22:00 to 07:00) the clocks go
+forward counts 8 hours and the one they go back 10, as it was lived.
 """
 
 from __future__ import annotations

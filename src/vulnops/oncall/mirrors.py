@@ -18,6 +18,7 @@ from standardwebhooks import Webhook
 
 from vulnops.db.database import raw_connection
 from vulnops.jobcontext import bound
+from vulnops.oncall.channels import chat_escaped
 from vulnops.oncall.models import Page
 from vulnops.settings import Settings
 
@@ -56,8 +57,9 @@ async def defer(session: AsyncSession, page: Page, event: Event, *, settings: Se
             )
 
 
-def _page_url(settings: Settings, page: Page) -> str:
-    return f"{settings.public_url.rstrip('/')}/pages?every=1#page-{page.id}"
+def page_url(settings: Settings, page_id: int) -> str:
+    """Where a person sees a page (the list of every page, at its row)."""
+    return f"{settings.public_url.rstrip('/')}/pages?every=1#page-{page_id}"
 
 
 def chat_message(page: Page, event: Event, settings: Settings) -> dict[str, Any]:
@@ -65,7 +67,8 @@ def chat_message(page: Page, event: Event, settings: Settings) -> dict[str, Any]
     who = page.acknowledged_by if event == "acknowledged" else page.resolved_by
     by = f" by {who}" if who and event != "triggered" else ""
     text = (
-        f"{verb}{by}: [{page.urgency}] page #{page.id} {page.subject} <{_page_url(settings, page)}>"
+        f"{verb}{by}: [{page.urgency}] page #{page.id} {chat_escaped(page.subject)} "
+        f"<{page_url(settings, page.id)}>"
     )
     return {"text": text}
 
@@ -104,7 +107,7 @@ def pagerduty_event(page: Page, event: Event, settings: Settings) -> dict[str, A
             "component": page.source,
             "custom_details": {"page_id": page.id, "case_id": page.case_id},
         }
-        body["links"] = [{"href": _page_url(settings, page), "text": f"vulnops page #{page.id}"}]
+        body["links"] = [{"href": page_url(settings, page.id), "text": f"vulnops page #{page.id}"}]
     return body
 
 

@@ -230,7 +230,7 @@ class PageNotification(Base):
     # The person's rule that sent it, and after how long (0 and None: the default, email now).
     delay_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     rule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("oncall_contact_rules.id", ondelete="SET NULL")
+        ForeignKey("oncall_contact_rules.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = created_at_column()
     # When its one-time acknowledgment link was used.

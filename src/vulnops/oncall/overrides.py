@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.auth.models import User
+from vulnops.auth.roles import Permission, Role, has_permission
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
 from vulnops.oncall import schedule as pure
 from vulnops.oncall import service
@@ -22,11 +23,15 @@ MAX_OVERRIDE = timedelta(days=31)
 
 
 async def _user(session: AsyncSession, email: str) -> User:
+    """Someone who may be on call: an enabled account whose role answers pages (never a
+    customer's, a researcher's or a partner's)."""
     user = await session.scalar(select(User).where(User.email == email))
     if user is None:
         raise Invalid(f"user: no user {email!r}")
     if user.disabled_at is not None:
         raise Invalid(f"user: {email} is disabled")
+    if not has_permission(Role(user.role), Permission.ONCALL_RESPOND):
+        raise Invalid(f"user: {email} cannot answer pages (role {user.role})")
     return user
 
 
@@ -82,34 +87,75 @@ async def add(
     return created
 
 
+def shift_at(stored: service.StoredSchedule, at: datetime) -> pure.Shift:
+    """The whole final shift covering ``at`` (not the part of it a page shows)."""
+    if at.tzinfo is None:
+        raise Invalid("at: give the instant with its offset")
+    return pure.who(stored.schedule, at, disabled=stored.disabled)
+
+
+async def take(
+    session: AsyncSession, *, key: str, user: str, at: datetime, actor: str, now: datetime
+) -> OncallOverride:
+    """``user`` takes the whole shift covering ``at`` (from now, when it is under way)."""
+    shift = shift_at(await service.load(session, key=key, around=service.near(at)), at)
+    if shift.user == user:
+        raise Conflict("that shift is yours already")
+    return await add(
+        session,
+        key=key,
+        user=user,
+        start=shift.start,
+        end=shift.end,
+        actor=actor,
+        now=now,
+        why="taken",
+    )
+
+
 async def cover(
     session: AsyncSession,
     *,
     key: str,
     on_call: str,
     by: str,
-    start: datetime,
-    end: datetime,
+    at: datetime,
     actor: str,
     now: datetime,
 ) -> OncallOverride:
-    """``by`` covers for ``on_call``, who must be on call through the whole window."""
+    """``by``, a member of the schedule's rotations, covers the shift of ``on_call`` that
+    covers ``at``."""
     if by == on_call:
         raise Invalid("user: choose someone else to cover for you")
-    stored = await service.load(session, key=key)
-    opens, closes = _window(start, end, now=now)
-    shifts = pure.final(stored.schedule, opens, closes, disabled=stored.disabled).shifts
-    if any(shift.user != on_call for shift in shifts):
-        raise Conflict(f"{on_call} is not on call on {key!r} through that whole window")
+    stored = await service.load(session, key=key, around=service.near(at))
+    if by not in service.members(stored):
+        raise Invalid(f"user: {by} is not in the rotations of {key!r}")
+    shift = shift_at(stored, at)
+    if shift.user != on_call:
+        raise Conflict(f"{on_call} is not on call on {key!r} then")
     return await add(
-        session, key=key, user=by, start=opens, end=closes, actor=actor, now=now, why="covered"
+        session,
+        key=key,
+        user=by,
+        start=shift.start,
+        end=shift.end,
+        actor=actor,
+        now=now,
+        why="covered",
     )
 
 
 async def remove(
-    session: AsyncSession, *, key: str, override_id: int, actor: str, may_manage: bool
+    session: AsyncSession,
+    *,
+    key: str,
+    override_id: int,
+    actor: str,
+    may_manage: bool,
+    now: datetime,
 ) -> None:
-    """Remove an override: its taker, its maker or an on-call manager may."""
+    """Remove an override — its taker, its maker or an on-call manager may. One under way ends
+    now, and one that has passed stays (who was on call is a record; a manager may still)."""
     found = (
         await session.execute(
             select(OncallOverride, User.email)
@@ -123,11 +169,17 @@ async def remove(
     override, taker = found
     if not may_manage and actor not in (taker, override.created_by):
         raise Forbidden("only its taker, its maker or an on-call manager removes an override")
-    await session.delete(override)
+    if override.ends_at <= now and not may_manage:
+        raise Conflict("that override has passed: who was on call stays on record")
+    ended = override.starts_at < now < override.ends_at
+    if ended:
+        override.ends_at = now
+    else:
+        await session.delete(override)
     await audit.record(
         session,
         subject="oncall",
-        kind="oncall.override_removed",
+        kind="oncall.override_ended" if ended else "oncall.override_removed",
         actor=actor,
         data={"schedule": key, "override": override_id, "user": taker},
     )

@@ -58,8 +58,9 @@ async def schedule_feed(
     settings = request.app.state.settings
     if not calendar.valid(settings, f"schedule:{key}", token):
         raise NotFound("no such feed")
-    stored = await service.load(session, key=key)
-    body = calendar.feed(stored.name or key, [stored], now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    stored = await service.load(session, key=key, around=calendar.window(now))
+    body = calendar.feed(stored.name or key, [stored], now=now)
     return Response(body, media_type="text/calendar")
 
 
@@ -71,8 +72,9 @@ async def person_feed(
     settings = request.app.state.settings
     if not calendar.valid(settings, f"user:{email}", token):
         raise NotFound("no such feed")
-    stored = await service.load_many(session)
-    body = calendar.feed(f"On call: {email}", stored, now=datetime.now(UTC), user=email)
+    now = datetime.now(UTC)
+    stored = await service.load_many(session, around=calendar.window(now))
+    body = calendar.feed(f"On call: {email}", stored, now=now, user=email)
     return Response(body, media_type="text/calendar")
 
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
@@ -123,9 +124,17 @@ async def raise_page(
         policy=policy,
         created_at=now,
     )
-    async with session.begin_nested():  # a concurrent raise of the same key: theirs wins
-        session.add(page)
-        await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(page)
+            await session.flush()
+    except IntegrityError:  # a concurrent raise of the same key committed first: theirs wins
+        theirs = await session.scalar(
+            select(Page).where(Page.dedup_key == dedup_key, Page.status != "resolved")
+        )
+        if theirs is None:
+            raise
+        return Raised(theirs, new=False)
     await audit.record(
         session,
         subject=subject(page.id),

@@ -17,6 +17,7 @@ from vulnops.oncall import fairness, service
 from vulnops.oncall import schedule as pure
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def month_window(month: str) -> tuple[datetime, datetime]:
     if matched is None or not 1 <= int(matched[2]) <= 12:
         raise Invalid(f"month: {month!r} is not a month (YYYY-MM)")
     year, number = int(matched[1]), int(matched[2])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise Invalid(f"month: from {FIRST_YEAR} to {LAST_YEAR}")
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return start, end
@@ -53,29 +56,35 @@ def month_window(month: str) -> tuple[datetime, datetime]:
 _PAGES = """
 WITH told AS (
     SELECT DISTINCT n.page_id, u.email
-    FROM page_notifications n JOIN users u ON u.id = n.user_id
+    FROM page_notifications n
     JOIN pages p ON p.id = n.page_id
+    JOIN users u ON u.id = n.user_id
     WHERE p.created_at >= :start AND p.created_at < :end
 ), acked AS (
     SELECT acknowledged_by AS email,
            extract(epoch FROM acknowledged_at - created_at) / 60 AS minutes
     FROM pages
     WHERE created_at >= :start AND created_at < :end AND acknowledged_by IS NOT NULL
+), events AS (
+    SELECT email, 1 AS told, NULL::numeric AS minutes FROM told
+    UNION ALL
+    SELECT email, 0, minutes FROM acked
 )
 SELECT email,
-       (SELECT count(*) FROM told t WHERE t.email = e.email) AS pages,
-       (SELECT count(*) FROM acked a WHERE a.email = e.email) AS acknowledged,
-       (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
-        FROM acked a WHERE a.email = e.email) AS median,
-       (SELECT max(minutes) FROM acked a WHERE a.email = e.email) AS slowest
-FROM (SELECT email FROM told UNION SELECT email FROM acked) e
+       sum(told) AS pages,
+       count(minutes) AS acknowledged,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) AS median,
+       max(minutes) AS slowest
+FROM events
+GROUP BY email
 """
 
 
 async def month_report(session: AsyncSession, *, month: str) -> MonthReport:
     """The month's report, one row per person who was on call or paged, most hours first."""
     start, end = month_window(month)
-    stored = await service.load_many(session)
+    service.within_reach(start, end, now=datetime.now(UTC))
+    stored = await service.load_many(session, around=(start, end))
     finals = [(s.schedule, pure.final(s.schedule, start, end, disabled=s.disabled)) for s in stored]
     carried = fairness.hours(finals)
     paged = {

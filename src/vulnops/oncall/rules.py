@@ -4,8 +4,8 @@ the case's services' escalation policy (else the default):
 - a case rated critical or important, or whose SSVC decision is Act — once per case;
 - a case's deadline 75% through its time with its milestone not reached — once per case and
   milestone (a periodic sweep, between that point and the deadline);
-- a rollout that needs a person (a stage failed or holds, the rollout halted) — one open page
-  per rollout;
+- a rollout that needs a person (a stage failed or holds, or held past its max_hold, the
+  rollout halted, a unit that could not be rolled back) — one open page per rollout and kind;
 - deliveries of an advisory that died — one open page per advisory.
 
 A need-to-know case's page names its tracking id only: pages are read by every on-call reader.
@@ -77,7 +77,11 @@ async def page_rollout(
     """Listener of :class:`RolloutNeedsAttention`: page, unless this rollout's page is open."""
     if not settings.page_on_rollouts:
         return
-    key = f"rollout:{event.rollout_id}"
+    # One open page per rollout and kind of trouble: a page acknowledged for a holding stage
+    # does not hide the stage failing later; past max_hold a stage pages again, a page of its own.
+    key = f"rollout:{event.rollout_id}:{event.kind}"
+    if event.kind == "hold_expired":
+        key += f":stage:{event.stage}"
     if await session.scalar(
         select(Page.id).where(Page.dedup_key == key, Page.status != "resolved")
     ):

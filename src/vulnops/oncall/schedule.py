@@ -307,10 +307,14 @@ def final(
         )
         for layer in schedule.layers
     }
+    touching = [o for o in schedule.overrides if o.end > start and o.start < end]
+    for item in touching:
+        if item.user in disabled:  # the layers' own turn stands, and the schedule says so
+            warnings[f"{item.user} is disabled: their override is skipped"] = None
     overrides = tuple(
         Shift(max(item.start, start), min(item.end, end), item.user, OVERRIDE)
-        for item in schedule.overrides
-        if item.end > start and item.start < end
+        for item in touching
+        if item.user not in disabled
     )
     # Highest priority last: layers in order, then overrides in the order they were made.
     sources = [*layers.values(), overrides]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -26,15 +26,6 @@ DEFAULT_DAYS = 14
 COLOURS = 8  # the calendar's palette (app.css: .seg.c0 to .c7)
 
 
-def members(stored: service.StoredSchedule) -> list[str]:
-    """Everyone in a layer's latest rotation, in order, each once."""
-    found: dict[str, None] = {}
-    for layer in stored.schedule.layers:
-        if layer.memberships:
-            found.update(dict.fromkeys(layer.memberships[-1].users))
-    return list(found)
-
-
 @router.get("/oncall/schedules/{key}", response_class=HTMLResponse)
 async def schedule_page(
     key: Text,
@@ -44,11 +35,22 @@ async def schedule_page(
     days: Annotated[int, Query(ge=1, le=agenda.MAX_DAYS)] = DEFAULT_DAYS,
     principal: Principal = require(READ),
 ) -> HTMLResponse:
-    stored = await service.load(session, key=key)
     now = datetime.now(UTC)
+    first = start or now.date()
+    service.within_reach(datetime.combine(first, time(), tzinfo=UTC), now=now)
+    near = (
+        datetime.combine(first, time(), tzinfo=UTC) - timedelta(days=1),
+        datetime.combine(first, time(), tzinfo=UTC) + timedelta(days=days + 1),
+    )
+    service.within_reach(*near, now=now)
+    stored = await service.load(session, key=key, around=near)
     first = start or now.astimezone(stored.zone).date()
     opens, closes = agenda.window(first, days, stored.zone)
-    final = pure.final(stored.schedule, opens, closes, disabled=stored.disabled)
+    try:
+        final = pure.final(stored.schedule, opens, closes, disabled=stored.disabled)
+    except pure.ScheduleError as error:
+        raise Invalid(f"schedule {key!r}: {error}") from None
+    members = service.members(stored)
     return render(
         request,
         "oncall/schedule.html",
@@ -58,8 +60,8 @@ async def schedule_page(
             "gaps": final.gaps,
             "warnings": final.warnings,
             "overrides": await overrides.listed(session, key=key, after=opens, before=closes),
-            "members": members(stored),
-            "colours": {user: n % COLOURS for n, user in enumerate(members(stored))},
+            "members": members,
+            "colours": {user: n % COLOURS for n, user in enumerate(members)},
             "now": now,
             "first": first,
             "count": days,
@@ -80,24 +82,16 @@ async def take(
     key: Text,
     request: Request,
     session: SessionDep,
-    start: Annotated[datetime, Form()],
-    end: Annotated[datetime, Form()],
+    at: Annotated[datetime, Form()],
     principal: Principal = require(RESPOND),
 ) -> Response:
-    """Take [start, end) yourself."""
-    await overrides.add(
-        session,
-        key=key,
-        user=principal.email,
-        start=start,
-        end=end,
-        actor=principal.actor,
-        now=datetime.now(UTC),
-        why="taken",
+    """Take the whole shift covering ``at`` yourself."""
+    await overrides.take(
+        session, key=key, user=principal.email, at=at, actor=principal.actor, now=datetime.now(UTC)
     )
     await session.commit()
     flash(request, "The shift is yours.", "success")
-    return _back(key, start)
+    return _back(key, at)
 
 
 @router.post("/oncall/schedules/{key}/cover")
@@ -105,12 +99,11 @@ async def cover(
     key: Text,
     request: Request,
     session: SessionDep,
-    start: Annotated[datetime, Form()],
-    end: Annotated[datetime, Form()],
+    at: Annotated[datetime, Form()],
     user: Annotated[Text, Form()] = "",
     principal: Principal = require(RESPOND),
 ) -> Response:
-    """Have ``user`` cover your shift [start, end)."""
+    """Have ``user`` cover your whole shift covering ``at``."""
     if not user:
         raise Invalid("user: choose who covers for you")
     await overrides.cover(
@@ -118,14 +111,13 @@ async def cover(
         key=key,
         on_call=principal.email,
         by=user,
-        start=start,
-        end=end,
+        at=at,
         actor=principal.actor,
         now=datetime.now(UTC),
     )
     await session.commit()
     flash(request, f"{user} covers for you.", "success")
-    return _back(key, start)
+    return _back(key, at)
 
 
 @router.post("/oncall/schedules/{key}/overrides/{override_id:int}/remove")
@@ -142,6 +134,7 @@ async def remove_override(
         override_id=override_id,
         actor=principal.actor,
         may_manage=principal.can(Permission.ONCALL_MANAGE),
+        now=datetime.now(UTC),
     )
     await session.commit()
     flash(request, f"Override {override_id} removed.", "success")

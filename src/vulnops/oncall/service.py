@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -52,23 +52,52 @@ ORDER BY m.layer_id, m.since NULLS FIRST, m.id, om.position
 """
 
 _OVERRIDES = """
-SELECT o.schedule_id, u.email, o.starts_at, o.ends_at
+SELECT o.schedule_id, u.email, o.starts_at, o.ends_at, u.disabled_at IS NOT NULL AS disabled
 FROM oncall_overrides o JOIN users u ON u.id = o.user_id
-WHERE o.schedule_id = ANY(CAST(:schedules AS bigint[])) ORDER BY o.created_at, o.id
+WHERE o.schedule_id = ANY(CAST(:schedules AS bigint[]))
+  AND o.ends_at > :after AND o.starts_at < :before
+ORDER BY o.created_at, o.id
 """
+# Overrides matter to a computation near their window; the oldest ones are a record only.
+EVERY_OVERRIDE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
 
 
-async def load(session: AsyncSession, *, key: str) -> StoredSchedule:
-    found = await load_many(session, keys=[key])
+# How far from now a schedule is computed on request: a rotation is counted from its start, so
+# an instant centuries away would be work without end.
+REACH = timedelta(days=731)
+
+
+def within_reach(*instants: datetime, now: datetime) -> None:
+    """Refuse instants further than :data:`REACH` from now (a 422 naming the bound)."""
+    for instant in instants:
+        if abs(instant - now) > REACH:
+            raise Invalid("at: ask about the two years either side of now, not further")
+
+
+def near(at: datetime) -> tuple[datetime, datetime]:
+    """The window whose overrides :func:`~vulnops.oncall.schedule.who` at ``at`` may read."""
+    return at - 2 * pure.WHO_HORIZON, at + 2 * pure.WHO_HORIZON
+
+
+async def load(
+    session: AsyncSession, *, key: str, around: tuple[datetime, datetime] | None = None
+) -> StoredSchedule:
+    found = await load_many(session, keys=[key], around=around)
     if not found:
         raise NotFound(f"no on-call schedule {key!r}")
     return found[0]
 
 
 async def load_many(
-    session: AsyncSession, *, keys: list[str] | None = None
+    session: AsyncSession,
+    *,
+    keys: list[str] | None = None,
+    around: tuple[datetime, datetime] | None = None,
 ) -> list[StoredSchedule]:
-    """The schedules of these keys (all of them: None), by key — four queries in all."""
+    """The schedules of these keys (all of them: None), by key — four queries in all — with the
+    overrides that touch ``around`` (a window; None: now, give or take the horizon of
+    :func:`~vulnops.oncall.schedule.who`)."""
+    around = around or near(datetime.now(UTC))
     query = select(OncallSchedule).order_by(OncallSchedule.key)
     if keys is not None:
         query = query.where(OncallSchedule.key.in_(keys))
@@ -87,10 +116,13 @@ async def load_many(
         if found.disabled:
             disabled.add(found.email)
     overrides: dict[int, list[pure.Override]] = defaultdict(list)
-    for schedule_id, email, starts, ends in await session.execute(
-        text(_OVERRIDES), {"schedules": ids}
-    ):
+    taken = await session.execute(
+        text(_OVERRIDES), {"schedules": ids, "after": around[0], "before": around[1]}
+    )
+    for schedule_id, email, starts, ends, off in taken:
         overrides[schedule_id].append(pure.Override(email, starts, ends))
+        if off:
+            disabled.add(email)
     return [
         StoredSchedule(
             row.id,
@@ -129,12 +161,22 @@ async def who(
     """Who is on call on a schedule at an instant (the shift, its user None in a gap)."""
     if at.tzinfo is None:
         raise Invalid("at: give the instant with its offset (e.g. 2027-03-10T18:00+01:00)")
-    stored = await load(session, key=key)
+    within_reach(at, now=datetime.now(UTC))
+    stored = await load(session, key=key, around=near(at))
     try:
         shift = pure.who(stored.schedule, at, disabled=stored.disabled)
     except pure.ScheduleError as error:
         raise Invalid(f"schedule {key!r}: {error}") from None
     return shift, stored
+
+
+def members(stored: StoredSchedule) -> list[str]:
+    """Everyone in a layer's latest rotation, in order, each once."""
+    found: dict[str, None] = {}
+    for layer in stored.schedule.layers:
+        if layer.memberships:
+            found.update(dict.fromkeys(layer.memberships[-1].users))
+    return list(found)
 
 
 def warnings(stored: StoredSchedule, *, at: datetime) -> list[str]:

@@ -82,6 +82,8 @@ class StageView:
     verdict_reason: str = ""
     holding_since: datetime | None = None
     alerted: bool = False
+    extended_until: datetime | None = None
+    max_hold_reached: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,14 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class HoldExpired:
+    """The stage held past the policy's ``max_hold``: page again, or halt (never pass)."""
+
+    stage: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Complete:
     pass
 
@@ -173,6 +183,7 @@ Action = (
     | RollBack
     | Halt
     | Alert
+    | HoldExpired
     | Complete
     | FinishRollback
     | Wait
@@ -214,13 +225,19 @@ def _baking(view: RolloutView, stage: StageView, now: datetime) -> list[Action]:
         return [FailStage(stage.index, stage.verdict_reason)]
     if stage.verdict == VerdictKind.PASS and now >= stage.baking_since + bake:
         return [PassStage(stage.index, stage.verdict_reason)]
-    hold_alert = view.policy.gates.hold_alert_after
-    if (
-        not stage.alerted
-        and stage.holding_since is not None
-        and now >= max(stage.holding_since, stage.baking_since + bake) + hold_alert
-    ):
-        return [Alert(stage.index, f"the gate has had no verdict for long: {stage.verdict_reason}")]
+    if stage.holding_since is None:
+        return []
+    # The hold clock runs from when the gate stopped deciding, the bake's end, or a person's
+    # extension, whichever is latest.
+    since = max(
+        stage.holding_since, stage.baking_since + bake, stage.extended_until or stage.holding_since
+    )
+    rules = view.policy.gates
+    held = f"the gate has had no verdict for long: {stage.verdict_reason}"
+    if not stage.max_hold_reached and now >= since + rules.max_hold:
+        return [HoldExpired(stage.index, held)]
+    if not stage.alerted and now >= since + rules.hold_alert_after:
+        return [Alert(stage.index, held)]
     return []
 
 

@@ -35,6 +35,9 @@ class StageView:
     finished_at: datetime | None
     units: int
     control_units: int
+    holding_since: datetime | None = None
+    extended_until: datetime | None = None
+    excluded: tuple[tuple[int, str], ...] = ()  # (unit, why) a person left out of the evidence
 
 
 def number(index: int) -> str:
@@ -112,6 +115,37 @@ def _took(stage: StageView) -> str:
     return f" after {humanize(stage.finished_at - stage.begun_at)}"
 
 
+NAMED_UNITS = 10  # a sentence names at most this many units
+
+
+def _units(ids: list[int]) -> str:
+    shown = ", ".join(str(unit) for unit in ids[:NAMED_UNITS])
+    more = len(ids) - NAMED_UNITS
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _holding(stage: StageView, rules: GateRules, evidence: Mapping[str, Any]) -> list[str]:
+    """Why a stage has no verdict, in plain words, and what happens if it stays so."""
+    said = []
+    quiet, noisy = evidence.get("quiet_units") or [], evidence.get("noisy_units") or []
+    if quiet:
+        said.append(f"No traffic in the last interval from unit {_units(quiet)}.")
+    if noisy:
+        said.append(
+            f"Errors far above their own rate from unit {_units(noisy)}: what one unit adds is "
+            "capped, so it slows the verdict; leave it out of the evidence if it is unrelated."
+        )
+    if stage.holding_since is not None and stage.status == StageStatus.BAKING:
+        since = max(stage.holding_since, stage.extended_until or stage.holding_since)
+        then = "pages the on-call again" if rules.on_max_hold == "page" else "halts the rollout"
+        said.append(
+            f"Undecided since {since:%Y-%m-%d %H:%M} UTC; {humanize(rules.max_hold)} after the "
+            f"bake (or an extension) it {then}. A person may pass it by hand, extend it, or "
+            "leave a unit out of the evidence."
+        )
+    return said
+
+
 def sentences(stage: StageView, rules: GateRules) -> list[str]:
     """The stage's gate in a few sentences, in the order a reader asks: what is compared, what
     was measured, how far the evidence has come, and what it still needs (or what it decided)."""
@@ -147,4 +181,6 @@ def sentences(stage: StageView, rules: GateRules) -> list[str]:
             said.append(f"It holds: {stage.verdict_reason}.")
         elif missing:
             said.append("It still needs " + ", ".join(missing) + ".")
+        said += _holding(stage, rules, evidence)
+    said += [f"Left out of the evidence: unit {unit} ({why})." for unit, why in stage.excluded]
     return said

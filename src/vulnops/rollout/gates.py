@@ -143,6 +143,20 @@ def _capped_errors(samples: Mapping[int, UnitSample], rates: Mapping[str, float]
     return total
 
 
+def unusual_units(window: Window, rates: Mapping[str, float]) -> tuple[list[int], list[int]]:
+    """The updated units of a window that served nothing, and those whose errors reached the
+    burst cap (what the evidence takes of them is capped: such a unit slows a verdict and is a
+    candidate to leave out of the evidence)."""
+    quiet = sorted(unit for unit, sample in window.updated.items() if sample.requests <= 0)
+    noisy = []
+    for unit, sample in window.updated.items():
+        rate = rates.get(str(unit))
+        cap = BURST_FACTOR * sample.requests * rate + BURST_SLACK if rate is not None else None
+        if cap is not None and sample.requests > 0 and sample.errors > cap:
+            noisy.append(unit)
+    return quiet, sorted(noisy)
+
+
 def _median(values: list[float]) -> float | None:
     return float(np.median(values)) if values else None
 
@@ -209,9 +223,11 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
 
 
 def update(state: GateState, window: Window, rules: GateRules) -> GateState:
-    """The state after one more interval (the state passed in is left as it was)."""
+    """The state after one more interval (the state passed in is left as it was). The units a
+    person excluded (``window.watched``) count in the crashes only, with their traffic."""
     requests_u, crashes_u = _totals(window.updated)
     requests_c, crashes_c = _totals(window.control)
+    requests_w, crashes_w = _totals(window.watched)
     if requests_u <= 0:
         return replace(
             state,
@@ -228,6 +244,7 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     if requests_c <= 0:
         return changed
     share = requests_u / (requests_u + requests_c)
+    crash_share = (requests_u + requests_w) / (requests_u + requests_w + requests_c)
     g = grids(rules)
     errors_u = _capped_errors(window.updated, state.error_rates)
     errors_c = _capped_errors(window.control, state.error_rates)
@@ -235,8 +252,28 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     return replace(
         changed,
         errors=state.errors.added(errors_u, errors_c, error_share, g),
-        crashes=state.crashes.added(crashes_u, crashes_c, share, g),
+        crashes=state.crashes.added(crashes_u + crashes_w, crashes_c, crash_share, g),
         latency=state.latency.added(window, g),
+    )
+
+
+def restarted(state: GateState, rules: GateRules, note: str) -> GateState:
+    """The gate gathering its evidence again from nothing (after a person excluded a unit, what
+    that unit took from it is gone), with the baseline it had: each unit's rates, the groups'
+    ratio."""
+    g = grids(rules)
+    return replace(
+        state,
+        errors=CountEvidence.empty(state.errors.rho, g.ratio.size),
+        crashes=CountEvidence.empty(state.crashes.rho, g.ratio.size),
+        latency=LatencyEvidence(
+            baseline=state.latency.baseline, fail=[0.0] * g.shift.size, passing=[0.0] * g.shift.size
+        ),
+        requests_updated=0.0,
+        intervals=0,
+        empty_intervals=0,
+        last_empty=False,
+        notes=[*state.notes, note],
     )
 
 

@@ -72,6 +72,10 @@ class RolloutStage(Base):
     verdict_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     holding_since: Mapped[datetime | None]
     alerted: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # A person gave a holding stage more time: its hold clock counts from then.
+    extended_until: Mapped[datetime | None]
+    # The policy's max_hold ran out (paged again, or halted) — once, until extended.
+    max_hold_reached: Mapped[bool] = mapped_column(default=False, server_default="false")
     gate: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # gates.GateState
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the latest statistics
     # The estimates after each look, for the page's chart (rollout/chart.py).
@@ -98,6 +102,10 @@ class RolloutUnit(Base):
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     deployed_at: Mapped[datetime | None]
     rolled_back_at: Mapped[datetime | None]
+    # Left out of the gate's evidence by a person (too noisy, or too little traffic to judge);
+    # its crashes still count.
+    excluded_at: Mapped[datetime | None]
+    excluded_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(UnitStatus)})", name="known_status"),

@@ -19,23 +19,28 @@ BASELINE_WINDOWS = 30  # the baseline is measured in this many windows at most
 
 def groups(
     stage: RolloutStage, units: Sequence[RolloutUnit], window_start: datetime
-) -> tuple[list[int], list[int]]:
+) -> tuple[list[int], list[int], list[int]]:
     """The units that ran the new version for the whole window — of this stage and of those
     before it, so that a fault that shows only some time after deployment (crashes after half an
     hour) is still seen once an earlier stage has passed — and the units that ran the old one
-    (of this stage and the ones after it, never touched yet)."""
-    updated = [
-        u.unit_id
+    (of this stage and the ones after it, never touched yet); then the updated units a person
+    excluded from the evidence, watched for crashes only (an excluded old one is left out)."""
+    ran_new = [
+        u
         for u in units
         if u.stage <= stage.index
         and u.status == UnitStatus.DEPLOYED
         and u.deployed_at is not None
         and u.deployed_at <= window_start
     ]
+    updated = [u.unit_id for u in ran_new if u.excluded_at is None]
+    watched = [u.unit_id for u in ran_new if u.excluded_at is not None]
     control = [
-        u.unit_id for u in units if u.stage >= stage.index and u.status == UnitStatus.PENDING
+        u.unit_id
+        for u in units
+        if u.stage >= stage.index and u.status == UnitStatus.PENDING and u.excluded_at is None
     ]
-    return updated, control
+    return updated, control, watched
 
 
 async def window(
@@ -45,11 +50,14 @@ async def window(
     control: Sequence[int],
     start: datetime,
     end: datetime,
+    watched: Sequence[int] = (),
 ) -> Window:
-    observed = await health.observe([targets[u] for u in [*updated, *control]], start, end)
+    every = [*updated, *control, *watched]
+    observed = await health.observe([targets[u] for u in every], start, end)
     return Window(
         updated={u: observed[u] for u in updated if u in observed},
         control={u: observed[u] for u in control if u in observed},
+        watched={u: observed[u] for u in watched if u in observed},
     )
 
 
@@ -65,9 +73,14 @@ async def baseline(
     members = [
         u.unit_id
         for u in units
-        if u.stage == stage.index or (u.stage < stage.index and u.status == UnitStatus.DEPLOYED)
+        if u.excluded_at is None
+        and (u.stage == stage.index or (u.stage < stage.index and u.status == UnitStatus.DEPLOYED))
     ]
-    control = [u.unit_id for u in units if u.stage > stage.index and u.status == UnitStatus.PENDING]
+    control = [
+        u.unit_id
+        for u in units
+        if u.stage > stage.index and u.status == UnitStatus.PENDING and u.excluded_at is None
+    ]
     pieces = max(1, min(BASELINE_WINDOWS, round(rules.baseline / rules.interval)))
     step = rules.baseline / pieces
     windows = [
@@ -101,17 +114,20 @@ async def look(
     before = state.intervals
     unavailable = None
     start = stage.observed_until
+    quiet: list[int] = []
+    noisy: list[int] = []
     for _ in range(CATCH_UP):
         end = start + rules.interval
         if end > now:
             break
-        updated, control = groups(stage, units, start)
+        updated, control, watched = groups(stage, units, start)
         try:
-            observed = await window(health, targets, updated, control, start, end)
+            observed = await window(health, targets, updated, control, start, end, watched)
         except HealthUnavailable as error:
             unavailable = str(error)
             break
         state = gates.update(state, observed, rules)
+        quiet, noisy = gates.unusual_units(observed, state.error_rates)
         start = end
     looked = state.intervals > before
     stage.gate, stage.observed_until = state.to_json(), start
@@ -120,7 +136,12 @@ async def look(
     kind, reason = verdict.kind, verdict.reason
     if unavailable is not None and kind != gates.VerdictKind.FAIL:
         kind, reason = gates.VerdictKind.HOLD, f"the health source is unavailable: {unavailable}"
-    stage.verdict, stage.verdict_reason, stage.evidence = kind.value, reason, verdict.stats
+    if looked:
+        unusual = {"quiet_units": quiet, "noisy_units": noisy}
+    else:  # no new interval: what the last look found stands
+        unusual = {k: (stage.evidence or {}).get(k, []) for k in ("quiet_units", "noisy_units")}
+    stage.verdict, stage.verdict_reason = kind.value, reason
+    stage.evidence = {**verdict.stats, **unusual}
     if looked and stage.begun_at is not None:
         seconds = (start - stage.begun_at).total_seconds()
         stage.history = chart.appended(stage.history or [], chart.point(seconds, verdict.stats))

@@ -9,7 +9,7 @@ import itertools
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -52,6 +52,11 @@ class GateMode(StrEnum):
     WATCH = "watch"
 
 
+# What happens when a stage holds past ``max_hold`` (it never passes silently).
+MaxHold = Literal["page", "halt"]
+HandOverride = Literal["second_person", "one_person"]
+
+
 class StageRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -86,6 +91,14 @@ class GateRules(BaseModel):
     hold_alert_after: Duration = Field(
         timedelta(minutes=15), description="Alert when a gate has no verdict this long past bake."
     )
+    max_hold: Duration = Field(
+        timedelta(hours=4),
+        description="The longest a stage may hold with no verdict past its bake (or since a "
+        "person extended it); then ``on_max_hold``.",
+    )
+    on_max_hold: MaxHold = Field(
+        default="page", description="page: page the on-call again; halt: halt the rollout."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> GateRules:
@@ -93,6 +106,8 @@ class GateRules(BaseModel):
             raise ValueError("latency_tolerance must be below latency_margin")
         if self.interval <= timedelta(0):
             raise ValueError("interval must be positive")
+        if self.max_hold < self.hold_alert_after:
+            raise ValueError("max_hold must be at least hold_alert_after")
         return self
 
 
@@ -116,6 +131,11 @@ class Policy(BaseModel):
     deploy_attempts: int = Field(3, ge=1, description="Tries per unit before it is failed.")
     retry_backoff: Duration = Field(timedelta(seconds=30), description="Doubles on each retry.")
     gates: GateRules = GateRules()
+    hand_override: HandOverride = Field(
+        default="second_person",
+        description="Who may pass a stage by hand: second_person (someone other than the "
+        "rollout's starter, with rollouts:approve) or anyone who manages rollouts.",
+    )
 
     def stage_rules(self, kind: str) -> StageRules:
         """The rules of a stage of this kind (canary, pilot or wave)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,5 @@ class UnitSample:
 class Window:
     updated: Mapping[int, UnitSample]
     control: Mapping[int, UnitSample]
+    # Updated units a person left out of the evidence: only their crashes count.
+    watched: Mapping[int, UnitSample] = field(default_factory=dict)

@@ -118,12 +118,18 @@ class StageOut(BaseModel):
     verdict_reason: str
     explanation: list[str] = Field(description="The gate in plain words, a sentence each.")
     alerted: bool
+    holding_since: datetime | None = Field(description="Undecided since (None: it decides).")
+    extended_until: datetime | None = Field(description="A person gave it time until then.")
+    max_hold_reached: bool = Field(description="It held past the policy's max_hold.")
     evidence: dict[str, Any] | None
     history: list[list[float | None]] = Field(
         description="After each look: [seconds since the stage began, error ratio, its 95% low "
         "and high, latency change, its low and high]."
     )
-    units: list[list[Any]] = Field(description="[unit id, name, status, last error] each.")
+    units: list[list[Any]] = Field(
+        description="[unit id, name, status, last error, why it is left out of the evidence "
+        "(None: it is not)] each."
+    )
 
 
 class RolloutOut(RolloutSummary):

@@ -87,6 +87,11 @@ def _stage(
         control_units=sum(
             1 for u in units if u.stage > stage.index and u.status == UnitStatus.PENDING
         ),
+        holding_since=stage.holding_since,
+        extended_until=stage.extended_until,
+        excluded=tuple(
+            (u.unit_id, u.excluded_reason) for u in members if u.excluded_at is not None
+        ),
     )
     return StageOut(
         index=stage.index,
@@ -101,9 +106,19 @@ def _stage(
         verdict_reason=stage.verdict_reason,
         explanation=explain.sentences(view, rules),
         alerted=stage.alerted,
+        holding_since=stage.holding_since,
+        extended_until=stage.extended_until,
+        max_hold_reached=stage.max_hold_reached,
         evidence=stage.evidence,
         history=stage.history or [],
         units=[
-            [u.unit_id, labels.get(u.unit_id, ""), u.status, u.last_error[:200]] for u in members
+            [
+                u.unit_id,
+                labels.get(u.unit_id, ""),
+                u.status,
+                u.last_error[:200],
+                u.excluded_reason if u.excluded_at is not None else None,
+            ]
+            for u in members
         ],
     )

@@ -64,6 +64,8 @@ def view(loaded: Loaded) -> d.RolloutView:
                 verdict_reason=s.verdict_reason,
                 holding_since=s.holding_since,
                 alerted=s.alerted,
+                extended_until=s.extended_until,
+                max_hold_reached=s.max_hold_reached,
             )
             for s in loaded.stages
         ],

@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops import events
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
+from vulnops.durations import format_duration
 from vulnops.fleet import deployment
 from vulnops.mail import service as mail
 from vulnops.rollout import case_facts
 from vulnops.rollout import decide as d
-from vulnops.rollout.events import RolloutNeedsAttention
+from vulnops.rollout.events import Attention, RolloutNeedsAttention
 from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
 from vulnops.rollout.policy import Policy
 from vulnops.rollout.state import Loaded
@@ -64,12 +65,13 @@ async def alert(
     *,
     settings: Settings,
     stage: int | None = None,
+    kind: Attention = "halted",
 ) -> None:
     """Tell the one who started the rollout and the triage address, and the domains that follow
     a rollout needing a person (the on-call pages)."""
     await events.publish(
         session,
-        RolloutNeedsAttention(rollout.id, rollout.case_id, rollout.service_id, stage, reason),
+        RolloutNeedsAttention(rollout.id, rollout.case_id, rollout.service_id, stage, reason, kind),
         settings=settings,
     )
     recipients = {rollout.started_by} if "@" in rollout.started_by else set()
@@ -163,7 +165,13 @@ async def record_units(
         },
     )
     if any(by_id[u].status == d.UnitStatus.ROLLBACK_FAILED for u in failed):
-        await alert(session, rollout, "a unit could not be rolled back", settings=settings)
+        await alert(
+            session,
+            rollout,
+            "a unit could not be rolled back",
+            settings=settings,
+            kind="rollback_failed",
+        )
     rollout.updated_at = now
 
 
@@ -233,7 +241,11 @@ async def apply(
     elif isinstance(action, d.Alert):
         rows.stages[action.stage].alerted = True
         await record(session, rollout, "alert", {"stage": action.stage, "reason": action.reason})
-        await alert(session, rollout, action.reason, settings=settings, stage=action.stage)
+        await alert(
+            session, rollout, action.reason, settings=settings, stage=action.stage, kind="holding"
+        )
+    elif isinstance(action, d.HoldExpired):
+        await _hold_expired(session, rows, action, now=now, settings=settings)
     elif isinstance(action, d.Complete):
         rollout.status, rollout.finished_at = d.RolloutStatus.COMPLETED.value, now
         rollout.status_reason = "every unit runs the fix"
@@ -263,8 +275,47 @@ async def _fail_stage(
         "stage_failed",
         {**_where(stage), "reason": action.reason, "evidence": _brief(stage)},
     )
-    await alert(session, rollout, rollout.status_reason, settings=settings, stage=stage.index)
+    await alert(
+        session,
+        rollout,
+        rollout.status_reason,
+        settings=settings,
+        stage=stage.index,
+        kind="failed",
+    )
     await tell_case(session, rollout, now=now, settings=settings)
+
+
+async def _hold_expired(
+    session: AsyncSession, rows: Loaded, action: d.HoldExpired, *, now: datetime, settings: Settings
+) -> None:
+    """Past ``max_hold``: the on-call is paged again, or the rollout halts — by the policy."""
+    rollout, stage = rows.rollout, rows.stages[action.stage]
+    stage.max_hold_reached = True
+    rules = rows.policy.gates
+    then = rules.on_max_hold
+    await record(
+        session,
+        rollout,
+        "hold_expired",
+        {
+            **_where(stage),
+            "reason": action.reason,
+            "max_hold": format_duration(rules.max_hold),
+            "then": then,
+        },
+    )
+    reason = (
+        f"stage {stage.index + 1} ({stage.kind}) held past its max_hold of "
+        f"{format_duration(rules.max_hold)}: "
+        f"{action.reason}"
+    )
+    if then == "halt":
+        rollout.status, rollout.status_reason = d.RolloutStatus.HALTED.value, reason
+        await record(session, rollout, "halted", {"reason": reason})
+    await alert(session, rollout, reason, settings=settings, stage=stage.index, kind="hold_expired")
+    if then == "halt":
+        await tell_case(session, rollout, now=now, settings=settings)
 
 
 def _where(stage: RolloutStage) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
 from vulnops.rollout import api as rollout_api
 from vulnops.rollout import pages as rollout_pages
+from vulnops.rollout import stage_routes as rollout_stages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
 from vulnops.web import audit_api, audit_pages, errors, health, openapi, pages
@@ -91,6 +92,8 @@ ROUTERS = (
     remediation_pages.router,
     rollout_api.router,
     rollout_pages.router,
+    rollout_stages.api,
+    rollout_stages.pages,
     notify_api.router,
     notify_pages.router,
     portal_pages.router,

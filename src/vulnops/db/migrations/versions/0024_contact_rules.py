@@ -67,6 +67,9 @@ def upgrade() -> None:
         sa.Column("delay_minutes", sa.Integer(), server_default="0", nullable=False),
     )
     op.add_column("page_notifications", sa.Column("rule_id", sa.BigInteger(), nullable=True))
+    op.create_index(
+        op.f("ix_page_notifications_rule_id"), "page_notifications", ["rule_id"], unique=False
+    )
     op.drop_constraint(op.f("uq_page_notifications_page_id"), "page_notifications", type_="unique")
     op.create_unique_constraint(
         op.f("uq_page_notifications_page_id"),
@@ -96,6 +99,7 @@ def downgrade() -> None:
         ["page_id", "step", "loop", "user_id", "channel"],
         postgresql_nulls_not_distinct=False,
     )
+    op.drop_index(op.f("ix_page_notifications_rule_id"), table_name="page_notifications")
     op.drop_column("page_notifications", "rule_id")
     op.drop_column("page_notifications", "delay_minutes")
     op.drop_index(op.f("ix_oncall_contact_rules_user_id"), table_name="oncall_contact_rules")
