@@ -14,8 +14,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import text
 
-from benchmarks.intake_data import CASES, REPORTS, fill
 from benchmarks.common import fresh_database, server, summary_ms, write_results
+from benchmarks.intake_data import CASES, REPORTS, fill
 from vulnops.auth import service as users
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role

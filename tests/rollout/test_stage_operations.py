@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from helpers import Clock, FixMaker, MakeUser, acli, api_token, bearer
+from helpers import Clock, FixMaker, MakeUser, acli, api_token, bearer, csrf, sign_in
 from vulnops.auth.roles import Permission, Role
 from vulnops.db.database import Database
 from vulnops.errors import Conflict, Forbidden, Invalid, NotFound
@@ -302,3 +302,55 @@ async def test_the_stage_operations_over_the_api_and_the_command_line(
     passed = await acli("rollout", "pass-stage", str(rollout_id), "1", "--reason", "held", env=env)
     assert passed.exit_code == 0, passed.output
     assert (await _stage(db, rollout_id, 0)).status == "passed"
+
+
+async def test_the_rollout_page_offers_the_stage_operations(
+    client: httpx.AsyncClient,
+    db: Database,
+    fleet: object,
+    make_fix: FixMaker,
+    sim_settings: Settings,
+    clock: Clock,
+    make_user: MakeUser,
+) -> None:
+    rollout_id = await _baking(db, sim_settings, clock, make_fix)
+    manager = await make_user(Role.RELEASE_MANAGER)
+    await sign_in(client, manager.email)
+    page = await client.get(f"/rollouts/{rollout_id}")
+    assert page.status_code == 200
+    assert 'data-testid="stage-operations"' in page.text
+    assert "Exclude from the evidence" in page.text and "Pass by hand" in page.text
+    token = await csrf(client, f"/rollouts/{rollout_id}")
+    async with db.session() as session:
+        unit_id = await session.scalar(
+            select(RolloutUnit.unit_id).where(
+                RolloutUnit.rollout_id == rollout_id, RolloutUnit.stage == 0
+            )
+        )
+    excluded = await client.post(
+        f"/rollouts/{rollout_id}/units/exclude",
+        data={"unit": str(unit_id), "reason": "noisy host", "csrftoken": token},
+    )
+    assert excluded.status_code == 303
+    extended = await client.post(
+        f"/rollouts/{rollout_id}/stages/1/extend",
+        data={"minutes": "30", "reason": "night there", "csrftoken": token},
+    )
+    assert extended.status_code == 303
+    shown = await client.get(f"/rollouts/{rollout_id}")
+    assert "Left out of the evidence: unit" in shown.text and "noisy host" in shown.text
+    assert "unit-excluded" in shown.text
+    # The starter's policy asks for a second person: a release manager may (approve).
+    passed = await client.post(
+        f"/rollouts/{rollout_id}/stages/1/pass",
+        data={"reason": "held by one host", "csrftoken": token},
+        headers={"referer": f"http://testserver/rollouts/{rollout_id}"},
+    )
+    assert passed.status_code == 303
+    assert (await _stage(db, rollout_id, 0)).status == "passed"
+    engineer = await make_user(Role.ENGINEER)
+    client.cookies.clear()
+    await sign_in(client, engineer.email)
+    assert (
+        'data-testid="stage-operations"' not in (await client.get(f"/rollouts/{rollout_id}")).text
+    )
