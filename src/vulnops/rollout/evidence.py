@@ -30,6 +30,7 @@ RHO_CAP = 1e6
 DEFAULT_LATENCY_SD = 0.1  # until the units themselves show how much they vary
 MIN_LATENCY_SD = 0.005
 MAX_STEP = 1.5  # the most log-evidence one interval may add to a test
+PASS_MIX = 0.5  # the share of each interval's factor a pass test bets (what it may lose)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Grids:
     shift: Vector  # log latency shifts
     shift_log_prior: Vector
     zero: int  # index of log ratio 0
+    error_tolerance: int  # index of log(error_tolerance)
     error_margin: int  # index of log(error_margin)
     tolerance: int  # index of log(1 + latency_tolerance)
     latency_margin: int  # index of log(1 + latency_margin)
@@ -52,8 +54,12 @@ def _log_prior(grid: Vector, sd: float) -> Vector:
 
 
 @lru_cache(maxsize=32)
-def _grids(error_margin: float, latency_tolerance: float, latency_margin: float) -> Grids:
-    ratio = np.unique(np.concatenate([RATIO_GRID, [0.0, math.log(error_margin)]]))
+def _grids(
+    error_margin: float, error_tolerance: float, latency_tolerance: float, latency_margin: float
+) -> Grids:
+    ratio = np.unique(
+        np.concatenate([RATIO_GRID, [0.0, math.log(error_tolerance), math.log(error_margin)]])
+    )
     marks = [math.log1p(latency_tolerance), math.log1p(latency_margin)]
     shift = np.unique(np.concatenate([SHIFT_GRID, [0.0, *marks]]))
     return Grids(
@@ -62,6 +68,7 @@ def _grids(error_margin: float, latency_tolerance: float, latency_margin: float)
         shift=shift,
         shift_log_prior=_log_prior(shift, SHIFT_PRIOR_SD),
         zero=int(np.searchsorted(ratio, 0.0)),
+        error_tolerance=int(np.searchsorted(ratio, math.log(error_tolerance))),
         error_margin=int(np.searchsorted(ratio, math.log(error_margin))),
         tolerance=int(np.searchsorted(shift, marks[0])),
         latency_margin=int(np.searchsorted(shift, marks[1])),
@@ -69,7 +76,9 @@ def _grids(error_margin: float, latency_tolerance: float, latency_margin: float)
 
 
 def grids(rules: GateRules) -> Grids:
-    return _grids(rules.error_margin, rules.latency_tolerance, rules.latency_margin)
+    return _grids(
+        rules.error_margin, rules.error_tolerance, rules.latency_tolerance, rules.latency_margin
+    )
 
 
 def mixture(loglik: Vector, log_prior: Vector, null: int, *, above: bool) -> float:
@@ -140,6 +149,26 @@ def _capped(increment: Vector, null: int) -> Vector:
     return np.asarray(np.minimum(increment - increment[null], MAX_STEP), dtype=float)
 
 
+def _bounded(increment: Vector, null: int) -> Vector:
+    """One interval's log-factors for a **pass** test: ``log(1 - λ + λ·min(LR, e^MAX_STEP))``
+    with λ = ``PASS_MIX``, against the effect at index ``null`` (the margin).
+
+    This bounds what one interval may take away as well as what it may add: at most
+    ``log(1 / (1 - λ))`` (0.69) lost and ``log(1 - λ + λ·e^MAX_STEP)`` (1.01) gained. Without
+    the floor, one burst minute of a noisy unit subtracts thousands from the pass evidence,
+    which then never recovers: the stage holds although the fix is good.
+
+    Still a test supermartingale, so Ville's inequality still bounds a wrong pass by alpha: under
+    the null (the ratio at the margin or worse) each likelihood ratio has E[LR] ≤ 1, hence
+    E[min(LR, c)] ≤ 1 and E[1 - λ + λ·min(LR, c)] ≤ 1 - λ + λ = 1; every factor is positive
+    (at least 1 - λ); a product of such factors, and a mixture of such products over the
+    effects with a fixed prior, is a nonnegative supermartingale starting at 1, which exceeds
+    1/alpha with probability at most alpha. The fail tests keep the plain cap (:func:`_capped`): a
+    floor there would slow the detection of crashes."""
+    step = np.minimum(increment - increment[null], MAX_STEP)
+    return np.asarray(np.log1p(PASS_MIX * np.expm1(step)), dtype=float)
+
+
 @dataclass
 class CountEvidence:
     """Evidence about the rate ratio of the updated group: for failing (against ratio 1, with
@@ -157,12 +186,16 @@ class CountEvidence:
     def empty(cls, rho: tuple[float, float, float], size: int) -> CountEvidence:
         return cls(rho, np.zeros(size), np.zeros(size), np.zeros(size))
 
-    def added(self, updated: float, control: float, share: float, g: Grids) -> CountEvidence:
+    def added(
+        self, updated: float, control: float, share: float, g: Grids, *, fail_null: int
+    ) -> CountEvidence:
+        """One more interval; the fail test is against the ratio at ``fail_null`` (errors: the
+        tolerance; crashes: no change at all)."""
         low, mid, high = (_count_loglik(updated, control, share, rho, g.ratio) for rho in self.rho)
         return replace(
             self,
-            fail=self.fail + _capped(high, g.zero),
-            passing=self.passing + _capped(low, g.error_margin),
+            fail=self.fail + _capped(high, fail_null),
+            passing=self.passing + _bounded(low, g.error_margin),
             plain=self.plain + mid,
             updated=self.updated + updated,
             control=self.control + control,
@@ -230,7 +263,7 @@ class LatencyEvidence:
         return replace(
             self,
             fail=list(np.asarray(self.fail) + _capped(step, g.tolerance)),
-            passing=list(np.asarray(self.passing) + _capped(step, g.latency_margin)),
+            passing=list(np.asarray(self.passing) + _bounded(step, g.latency_margin)),
             weighted_sum=self.weighted_sum + shift / spread,
             information=self.information + 1 / spread,
             squares=squares,

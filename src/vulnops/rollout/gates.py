@@ -251,8 +251,10 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     error_share = _error_share(window, state.error_rates) if state.error_rates else share
     return replace(
         changed,
-        errors=state.errors.added(errors_u, errors_c, error_share, g),
-        crashes=state.crashes.added(crashes_u + crashes_w, crashes_c, crash_share, g),
+        errors=state.errors.added(errors_u, errors_c, error_share, g, fail_null=g.error_tolerance),
+        crashes=state.crashes.added(
+            crashes_u + crashes_w, crashes_c, crash_share, g, fail_null=g.zero
+        ),
         latency=state.latency.added(window, g),
     )
 
@@ -284,7 +286,9 @@ def _evidence(state: GateState, rules: GateRules) -> dict[str, Any]:
     error_low, error_high = sequence_interval(state.errors.plain, g.ratio, g.ratio_log_prior, 0.05)
     shift_low, shift_high = sequence_interval(latency, g.shift, g.shift_log_prior, 0.05)
     return {
-        "errors_fail_e": mixture(state.errors.fail, g.ratio_log_prior, g.zero, above=True),
+        "errors_fail_e": mixture(
+            state.errors.fail, g.ratio_log_prior, g.error_tolerance, above=True
+        ),
         "errors_pass_e": mixture(
             state.errors.passing, g.ratio_log_prior, g.error_margin, above=False
         ),
@@ -316,7 +320,8 @@ def _failure(evidence: dict[str, Any], rules: GateRules) -> str | None:
         low, high = evidence["error_ratio_95"]
         return (
             f"errors: the updated units fail {evidence['error_ratio']:.2f} times as often as "
-            f"before (95% interval {low:.2f} to {high:.2f})"
+            f"before (95% interval {low:.2f} to {high:.2f}), beyond the "
+            f"{rules.error_tolerance:g} tolerated"
         )
     if evidence["crashes_fail_e"] >= fail_at:
         return (

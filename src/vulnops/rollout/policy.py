@@ -75,6 +75,13 @@ class GateRules(BaseModel):
     error_margin: float = Field(
         1.5, gt=1, description="Pass once the error-rate ratio is shown to be below this."
     )
+    error_tolerance: float = Field(
+        1.05,
+        ge=1,
+        description="Error-rate ratios up to this are not a regression: fail only once the "
+        "ratio is shown above it (at very large traffic any small bias between the groups "
+        "would otherwise be significant).",
+    )
     latency_margin: float = Field(
         0.1, gt=0, description="Pass once latency is shown to be at most this much higher."
     )
@@ -104,6 +111,8 @@ class GateRules(BaseModel):
     def _consistent(self) -> GateRules:
         if self.latency_tolerance >= self.latency_margin:
             raise ValueError("latency_tolerance must be below latency_margin")
+        if self.error_tolerance >= self.error_margin:
+            raise ValueError("error_tolerance must be below error_margin")
         if self.interval <= timedelta(0):
             raise ValueError("interval must be positive")
         if self.max_hold < self.hold_alert_after:

@@ -197,27 +197,20 @@ class Run:
         self.stages[index] = replace(self.stages[index], status=d.StageStatus.DEPLOYING)
 
     def _apply(self, action: d.Action) -> None:
-        if isinstance(action, d.Deploy):
-            self._change(action.unit_ids, deploy=True)
-        elif isinstance(action, d.RollBack):
-            self._change(action.unit_ids, deploy=False)
+        if isinstance(action, d.Deploy | d.RollBack):
+            self._change(action.unit_ids, deploy=isinstance(action, d.Deploy))
         elif isinstance(action, d.BeginStage):
             self._begin(action.stage)
-        elif isinstance(action, d.StartBaking):
+        elif isinstance(action, d.StartBaking | d.PassStage | d.FailStage | d.Alert):
+            self._stage_action(action)
+        elif isinstance(action, d.HoldExpired):
+            # Paged again (nobody answers in the simulator: the stage goes on holding), or
+            # halted, as the policy says.
             stage = self.stages[action.stage]
-            self.stages[action.stage] = replace(
-                stage, status=d.StageStatus.BAKING, baking_since=self.now
-            )
-        elif isinstance(action, d.PassStage):
-            stage = self.stages[action.stage]
-            self.stages[action.stage] = replace(stage, status=d.StageStatus.PASSED)
-        elif isinstance(action, d.FailStage):
-            stage = self.stages[action.stage]
-            self.stages[action.stage] = replace(stage, status=d.StageStatus.FAILED)
-            self.status = d.RolloutStatus.HALTED
-            self.halt = (stage.index, stage.kind.value, self.now, action.reason)
-        elif isinstance(action, d.Alert):
-            self.stages[action.stage] = replace(self.stages[action.stage], alerted=True)
+            self.stages[action.stage] = replace(stage, max_hold_reached=True)
+            if self.policy.gates.on_max_hold == "halt":
+                self.status = d.RolloutStatus.HALTED
+                self.halt = (stage.index, stage.kind.value, self.now, action.reason)
         elif isinstance(action, d.Complete):
             self.status = d.RolloutStatus.COMPLETED
         elif isinstance(action, d.FinishRollback):
@@ -226,6 +219,21 @@ class Run:
             self.status = d.RolloutStatus.HALTED
         else:  # Reconcile: nothing dies here
             raise AssertionError(f"unexpected {action}")
+
+    def _stage_action(self, action: d.StartBaking | d.PassStage | d.FailStage | d.Alert) -> None:
+        stage = self.stages[action.stage]
+        if isinstance(action, d.StartBaking):
+            self.stages[action.stage] = replace(
+                stage, status=d.StageStatus.BAKING, baking_since=self.now
+            )
+        elif isinstance(action, d.PassStage):
+            self.stages[action.stage] = replace(stage, status=d.StageStatus.PASSED)
+        elif isinstance(action, d.FailStage):
+            self.stages[action.stage] = replace(stage, status=d.StageStatus.FAILED)
+            self.status = d.RolloutStatus.HALTED
+            self.halt = (stage.index, stage.kind.value, self.now, action.reason)
+        else:
+            self.stages[action.stage] = replace(stage, alerted=True)
 
     # --- the loop ----------------------------------------------------------------------------
 

@@ -43,8 +43,11 @@ class Fleet:
     geography: dict[str, str]
 
     def virtual(self, seed: int) -> VirtualFleet:
-        """The fleet of run ``seed``: each unit's error rate and latency, and which unit is the
-        noisy one, drawn from the seed (the same for every policy)."""
+        """The fleet of run ``seed``: each unit's error rate and latency, and which units are
+        noisy (each with chance 1/``NOISY_EVERY``), drawn from the seed's own stream (the same
+        for every policy; consecutive seeds place them independently — an ``(id + seed) % 97``
+        rule barely moved them from one seed to the next)."""
+        noisy = np.random.default_rng([seed, 2]).random(len(self.units)) < 1 / NOISY_EVERY
         profiles = [
             model.unit_profile(
                 unit.id,
@@ -52,9 +55,9 @@ class Fleet:
                 traffic=self.shares[unit.id],
                 geography=self.geography[unit.region],
                 tags=unit.tags,
-                noisy=(unit.id + seed) % NOISY_EVERY == 0,
+                noisy=bool(noisy[index]),
             )
-            for unit in self.units
+            for index, unit in enumerate(self.units)
         ]
         return VirtualFleet(profiles, REQUESTS_PER_SECOND, np.random.default_rng([seed, 1]))
 
