@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -233,7 +232,7 @@ def test_one_burst_takes_at_most_log_two_from_the_pass_evidence_and_a_good_stage
     before = state.errors.passing.copy()
     window = noise.window(5)
     burst = dict(window.updated)
-    burst[0] = replace(burst[0], errors=burst[0].requests * 0.5)  # half its requests fail
+    burst[0] = burst[0]._replace(errors=burst[0].requests * 0.5)  # half its requests fail
     state = gates.update(state, Window(updated=burst, control=window.control), RULES)
     lost = before - state.errors.passing
     assert lost.max() <= math.log(1 / (1 - evidence.PASS_MIX)) + 1e-9

@@ -244,11 +244,11 @@ class LatencyEvidence:
     def added(self, window: Window, g: Grids) -> LatencyEvidence:
         groups = []
         for samples in (window.updated, window.control):
-            residuals = [
-                math.log(s.latency_ms) - self.baseline[str(unit)]
-                for unit, s in samples.items()
-                if s.latency_ms and s.requests > 0 and str(unit) in self.baseline
-            ]
+            residuals = []
+            for unit, s in samples.items():
+                before = self.baseline.get(str(unit)) if s.latency_ms and s.requests > 0 else None
+                if before is not None and s.latency_ms:
+                    residuals.append(math.log(s.latency_ms) - before)
             groups.append(np.asarray(residuals, dtype=float))
         updated, control = groups
         if updated.size == 0 or control.size == 0:

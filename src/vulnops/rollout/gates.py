@@ -107,20 +107,27 @@ def _totals(samples: Mapping[int, UnitSample]) -> tuple[float, float]:
     return (sum(s.requests for s in samples.values()), sum(s.crashes for s in samples.values()))
 
 
-def _fallback_rate(rates: Mapping[str, float]) -> float:
+# Each unit's baseline error rate by unit id (the state keeps them by id as text, for JSON; the
+# hot loops read them by id, converted once per interval).
+Rates = Mapping[int, float]
+
+
+def _by_unit(rates: Mapping[str, float]) -> dict[int, float]:
+    return {int(unit): rate for unit, rate in rates.items()}
+
+
+def _fallback_rate(rates: Rates) -> float:
     """The rate of a unit with none of its own: the median unit's."""
     return float(np.median(list(rates.values()))) if rates else 0.0
 
 
-def _expected_errors(
-    samples: Mapping[int, UnitSample], rates: Mapping[str, float], fallback: float
-) -> float:
+def _expected_errors(samples: Mapping[int, UnitSample], rates: Rates, fallback: float) -> float:
     """The errors a window would hold if every unit erred at its own baseline rate (a unit
     without one at the median rate)."""
-    return sum(s.requests * rates.get(str(unit), fallback) for unit, s in samples.items())
+    return sum(s.requests * rates.get(unit, fallback) for unit, s in samples.items())
 
 
-def _error_share(window: Window, rates: Mapping[str, float]) -> float:
+def _error_share(window: Window, rates: Rates) -> float:
     """The share of a window's errors the updated units would have under no regression: from
     each unit's own rate and the traffic it served in this window, so that which units are in
     each group, and how their traffic moves through the day, are accounted for."""
@@ -131,13 +138,13 @@ def _error_share(window: Window, rates: Mapping[str, float]) -> float:
     return expected_u / total if total > 0 else 0.0
 
 
-def _capped_errors(samples: Mapping[int, UnitSample], rates: Mapping[str, float]) -> float:
+def _capped_errors(samples: Mapping[int, UnitSample], rates: Rates) -> float:
     """A window's errors, each unit's capped at ``BURST_FACTOR`` times what its own baseline rate
     predicts: one unit's short burst of unrelated errors must not fail (or pass) a stage, while
     a release that doubles errors everywhere stays far below the cap."""
     total = 0.0
     for unit, sample in samples.items():
-        rate = rates.get(str(unit))
+        rate = rates.get(unit)
         expected = sample.requests * rate if rate is not None else math.inf
         total += min(sample.errors, BURST_FACTOR * expected + BURST_SLACK)
     return total
@@ -147,10 +154,11 @@ def unusual_units(window: Window, rates: Mapping[str, float]) -> tuple[list[int]
     """The updated units of a window that served nothing, and those whose errors reached the
     burst cap (what the evidence takes of them is capped: such a unit slows a verdict and is a
     candidate to leave out of the evidence)."""
+    by_unit = _by_unit(rates)
     quiet = sorted(unit for unit, sample in window.updated.items() if sample.requests <= 0)
     noisy = []
     for unit, sample in window.updated.items():
-        rate = rates.get(str(unit))
+        rate = by_unit.get(unit)
         cap = BURST_FACTOR * sample.requests * rate + BURST_SLACK if rate is not None else None
         if cap is not None and sample.requests > 0 and sample.errors > cap:
             noisy.append(unit)
@@ -165,13 +173,13 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
     """A gate's state from the windows before the stage deployed: each unit's own error rate
     and latency (robust to a burst in a window), and how much more
     error-prone the updated group was than the control (from the capped counts)."""
-    per_unit: dict[str, list[UnitSample]] = defaultdict(list)
+    per_unit: dict[int, list[UnitSample]] = defaultdict(list)
     for window in baseline:
         for samples in (window.updated, window.control):
             for unit, sample in samples.items():
                 if sample.requests > 0:
-                    per_unit[str(unit)].append(sample)
-    rates: dict[str, float] = {}
+                    per_unit[unit].append(sample)
+    rates: dict[int, float] = {}
     latency: dict[str, float] = {}
     for key, history in per_unit.items():
         median = _median([h.errors / h.requests for h in history])
@@ -185,7 +193,7 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
             rates[key] = max(capped / served, 1 / served)  # never 0: a unit may have some
         log_latency = _median([math.log(h.latency_ms) for h in history if h.latency_ms])
         if log_latency is not None:
-            latency[key] = log_latency
+            latency[str(key)] = log_latency
     fallback = _fallback_rate(rates)
     expected_u = sum(_expected_errors(w.updated, rates, fallback) for w in baseline)
     expected_c = sum(_expected_errors(w.control, rates, fallback) for w in baseline)
@@ -217,7 +225,7 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
         latency=LatencyEvidence(
             baseline=latency, fail=[0.0] * g.shift.size, passing=[0.0] * g.shift.size
         ),
-        error_rates=rates,
+        error_rates={str(unit): rate for unit, rate in rates.items()},
         notes=notes,
     )
 
@@ -246,9 +254,10 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     share = requests_u / (requests_u + requests_c)
     crash_share = (requests_u + requests_w) / (requests_u + requests_w + requests_c)
     g = grids(rules)
-    errors_u = _capped_errors(window.updated, state.error_rates)
-    errors_c = _capped_errors(window.control, state.error_rates)
-    error_share = _error_share(window, state.error_rates) if state.error_rates else share
+    rates = _by_unit(state.error_rates)
+    errors_u = _capped_errors(window.updated, rates)
+    errors_c = _capped_errors(window.control, rates)
+    error_share = _error_share(window, rates) if rates else share
     return replace(
         changed,
         errors=state.errors.added(errors_u, errors_c, error_share, g, fail_null=g.error_tolerance),
