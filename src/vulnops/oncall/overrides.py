@@ -87,18 +87,21 @@ async def add(
     return created
 
 
-def shift_at(stored: service.StoredSchedule, at: datetime) -> pure.Shift:
-    """The whole final shift covering ``at`` (not the part of it a page shows)."""
+async def _shift(
+    session: AsyncSession, key: str, at: datetime
+) -> tuple[service.StoredSchedule, pure.Shift]:
+    """The schedule and its whole final shift covering ``at`` (not the part a page shows)."""
     if at.tzinfo is None:
         raise Invalid("at: give the instant with its offset")
-    return pure.who(stored.schedule, at, disabled=stored.disabled)
+    stored = await service.load(session, key=key, around=service.near(at))
+    return stored, pure.who(stored.schedule, at, disabled=stored.disabled)
 
 
 async def take(
     session: AsyncSession, *, key: str, user: str, at: datetime, actor: str, now: datetime
 ) -> OncallOverride:
     """``user`` takes the whole shift covering ``at`` (from now, when it is under way)."""
-    shift = shift_at(await service.load(session, key=key, around=service.near(at)), at)
+    _, shift = await _shift(session, key, at)
     if shift.user == user:
         raise Conflict("that shift is yours already")
     return await add(
@@ -127,10 +130,9 @@ async def cover(
     covers ``at``."""
     if by == on_call:
         raise Invalid("user: choose someone else to cover for you")
-    stored = await service.load(session, key=key, around=service.near(at))
+    stored, shift = await _shift(session, key, at)
     if by not in service.members(stored):
         raise Invalid(f"user: {by} is not in the rotations of {key!r}")
-    shift = shift_at(stored, at)
     if shift.user != on_call:
         raise Conflict(f"{on_call} is not on call on {key!r} then")
     return await add(
