@@ -21,8 +21,10 @@ def rollout(
     from vulnops.sim import bench, report
 
     counts = bench.QUICK if quick else bench.Counts()
-    console.print(f"{len(bench.tasks(counts, ('small', 'large'))):,} simulated rollouts…")
-    results = bench.run(counts, workers=workers)
+    fleets = ("small", "large")
+    planned = len(bench.tuning_tasks(counts, fleets)) + len(bench.tasks(counts, fleets))
+    console.print(f"{planned:,} simulated rollouts (the tuning runs first)…")
+    results = bench.run(counts, fleets=fleets, workers=workers)
     for path in report.write(results, out):
         console.print(str(path))
     missed = [t for t in results["targets"] if not t["met"]]

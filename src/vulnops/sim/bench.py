@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from vulnops.sim import scenarios
+from vulnops.sim import intervals, scenarios, targets
+from vulnops.sim.baselines.own_history import Limits, Worst
 from vulnops.sim.judging import SequentialGate
 from vulnops.sim.runner import Outcome, Strategy, simulate
 
@@ -28,48 +29,75 @@ class Task:
     fleet: str
     fix: str
     seed: int
+    limits: Limits | None = None  # a tuned policy's; infinite when not given
 
 
 @dataclass(frozen=True)
 class Counts:
     """How many seeds each kind of run gets."""
 
-    good: int = 100
-    good_vulnops: int = 1000  # false halts are measured over at least this many good-fix runs
+    good: int = 1000  # false halts are measured over at least this many good-fix runs
     bad: int = 40
-    large_factor: float = 0.25  # the large fleet runs this share of the seeds
+    tune: int = 1000  # good-fix runs, on seeds of their own, that set the tuned limits
+    large_factor: float = 0.4  # the large fleet runs this share of the seeds
 
-    def runs(self, policy: str, fleet: str, fix: str) -> int:
-        if fix == "good":
-            base = self.good_vulnops if policy.startswith("vulnops") else self.good
-        else:
-            base = self.bad
+    def runs(self, fleet: str, fix: str) -> int:
+        base = self.good if fix == "good" else self.bad
+        return self.scaled(fleet, base)
+
+    def scaled(self, fleet: str, base: int) -> int:
         return max(1, round(base * (self.large_factor if fleet == "large" else 1)))
 
 
-QUICK = Counts(good=4, good_vulnops=4, bad=3, large_factor=0.5)
+QUICK = Counts(good=4, bad=3, tune=8, large_factor=0.5)
+TUNE_SEEDS_FROM = 1_000_000  # tuning never sees a seed it is measured on
+FALSE_HALT_TARGET = 0.01
 
 
-def run_task(task: Task) -> tuple[Task, Outcome]:
+def run_task(task: Task) -> tuple[Task, Outcome, Worst]:
     fleet = scenarios.fleet(task.fleet)
     fault = scenarios.FIXES[task.fix]
     virtual = fleet.virtual(task.seed)
     affected = frozenset(int(i) for i in np.flatnonzero(virtual.affected(fault)))
-    strategy = scenarios.strategies(fault, affected)[task.policy]
+    worst = Worst()
+    limits = {task.policy: task.limits} if task.limits is not None else None
+    strategy = scenarios.strategies(fault, affected, limits, worst)[task.policy]
     start = EPOCH + timedelta(minutes=(task.seed * 397) % 1440)  # any time of day
     outcome = simulate(
         virtual, scenarios.plan(task.fleet), strategy, fault=fault, start=start, seed=task.seed
     )
-    return task, outcome
+    return task, outcome, worst
 
 
-def tasks(counts: Counts, fleets: Sequence[str]) -> list[Task]:
+def tuning_tasks(counts: Counts, fleets: Sequence[str]) -> list[Task]:
     return [
-        Task(policy, fleet, fix, seed)
+        Task(policy, fleet, "good", TUNE_SEEDS_FROM + seed)
+        for fleet in fleets
+        for policy in scenarios.TUNED
+        for seed in range(counts.scaled(fleet, counts.tune))
+    ]
+
+
+def tuned(worsts: Sequence[Worst], target: float = FALSE_HALT_TARGET) -> Limits:
+    """Limits that about ``target`` of these good runs would have crossed: each ratio's
+    quantile at ``1 - target / 2``, so that the two together halt at most ``target``."""
+    q = 1 - target / 2
+    return Limits(
+        error_ratio=float(np.quantile([w.error for w in worsts], q)),
+        latency_ratio=float(np.quantile([w.latency for w in worsts], q)),
+    )
+
+
+def tasks(
+    counts: Counts, fleets: Sequence[str], limits: Mapping[tuple[str, str], Limits] | None = None
+) -> list[Task]:
+    limits = limits or {}
+    return [
+        Task(policy, fleet, fix, seed, limits.get((fleet, policy)))
         for fleet in fleets
         for fix in scenarios.FIXES
         for policy in POLICIES
-        for seed in range(counts.runs(policy, fleet, fix))
+        for seed in range(counts.runs(fleet, fix))
     ]
 
 
@@ -96,6 +124,10 @@ def summarize(policy: str, fleet: str, fix: str, outcomes: Sequence[Outcome]) ->
         "exposure_p50": _quantile([o.exposure for o in outcomes], 0.5),
         "exposure_p95": _quantile([o.exposure for o in outcomes], 0.95),
         "exposure_mean": float(np.mean([o.exposure for o in outcomes])),
+        "halted_ci": intervals.share(len(halted), len(outcomes)),
+        "stuck_ci": intervals.share(len(outcomes) - len(completed) - len(halted), len(outcomes)),
+        "hours_p50_ci": intervals.median([o.hours for o in completed]),
+        "exposure_mean_ci": intervals.mean([o.exposure for o in outcomes]),
     }
     return row
 
@@ -120,6 +152,10 @@ def ten_thousand_units(parallel: int = 200) -> dict[str, Any]:
     }
 
 
+def _pool_map(pool: ProcessPoolExecutor, todo: Sequence[Task]) -> list[tuple[Task, Outcome, Worst]]:
+    return list(pool.map(run_task, todo, chunksize=8))
+
+
 def run(
     counts: Counts,
     *,
@@ -127,115 +163,35 @@ def run(
     workers: int | None = None,
     ten_thousand: bool = True,
 ) -> dict[str, Any]:
-    todo = tasks(counts, fleets)
+    """Tune the tuned policies' limits on good fixes (seeds of their own), then run every
+    policy, fleet and fix with them."""
     started = time.perf_counter()
-    grouped: dict[tuple[str, str, str], list[Outcome]] = {}
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-        for task, outcome in pool.map(run_task, todo, chunksize=8):
+        tuning = _pool_map(pool, tuning_tasks(counts, fleets))
+        seen: dict[tuple[str, str], list[Worst]] = {}
+        for task, _, worst in tuning:
+            seen.setdefault((task.fleet, task.policy), []).append(worst)
+        limits = {key: tuned(worsts) for key, worsts in seen.items()}
+        todo = tasks(counts, fleets, limits)
+        grouped: dict[tuple[str, str, str], list[Outcome]] = {}
+        for task, outcome, _ in _pool_map(pool, todo):
             grouped.setdefault((task.policy, task.fleet, task.fix), []).append(outcome)
     rows = [summarize(*key, outcomes) for key, outcomes in grouped.items()]
     return {
         "counts": asdict(counts),
-        "runs": len(todo),
+        "runs": len(todo) + len(tuning),
         "wall_seconds": time.perf_counter() - started,
         "requests_per_second": scenarios.REQUESTS_PER_SECOND,
+        "limits": [
+            {
+                "fleet": fleet,
+                "policy": policy,
+                **asdict(found),
+                "tuned_on": len(seen[fleet, policy]),
+            }
+            for (fleet, policy), found in sorted(limits.items())
+        ],
         "rows": rows,
-        "targets": targets(rows),
+        "targets": targets.check(rows),
         "ten_thousand_units": ten_thousand_units() if ten_thousand else None,
     }
-
-
-def _row(rows: Iterable[dict[str, Any]], policy: str, fleet: str, fix: str) -> dict[str, Any]:
-    return next(r for r in rows if (r["policy"], r["fleet"], r["fix"]) == (policy, fleet, fix))
-
-
-def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's targets, each with what was measured and whether it was met (per fleet)."""
-    found = []
-    fleets = sorted({r["fleet"] for r in rows})
-    for fleet in fleets:
-
-        def get(policy: str, fix: str, fleet: str = fleet) -> dict[str, Any]:
-            return _row(rows, policy, fleet, fix)
-
-        ours = get("vulnops standard", "good")
-        mine = ours["hours_p50"] or float("inf")
-        bake24 = get("fixed bake 24h", "good")["hours_p50"]
-        bake1 = get("fixed bake 1h", "good")["hours_p50"]
-        oracle = get("oracle", "good")["hours_p50"]
-        found.append(
-            _target(
-                fleet,
-                "good fix: whole fleet ≥10x sooner than the 24 h fixed bake",
-                f"{mine:.2f} h vs {_hours(bake24)}",
-                (bake24 is not None and mine * 10 <= bake24) or bake24 is None,
-            )
-        )
-        found.append(
-            _target(
-                fleet,
-                "good fix: sooner than the 1 h fixed bake",
-                f"{mine:.2f} h vs {_hours(bake1)}",
-                bake1 is None or mine < bake1,
-            )
-        )
-        found.append(
-            _target(
-                fleet,
-                "good fix: within 1.5x of the oracle",
-                f"{mine:.2f} h vs {_hours(oracle)} ({mine / oracle:.2f}x)" if oracle else "—",
-                oracle is not None and mine <= 1.5 * oracle,
-            )
-        )
-        double = get("vulnops standard", "errors x2")
-        early = sum(double["halted_at"].get(k, 0) for k in ("canary", "pilot"))
-        found.append(
-            _target(
-                fleet,
-                "errors x2: caught in 100% of runs, at canary or pilot, exposure < 0.1%",
-                f"{early}/{double['runs']} at canary or pilot, exposure p95 "
-                f"{double['exposure_p95']:.4%}",
-                early == double["runs"] and double["exposure_p95"] < 0.001,
-            )
-        )
-        for fix in ("errors x1.25", "errors x5 on 5% config"):
-            mine_row = get("vulnops standard", fix)
-            others = [get(p, fix) for p in ("Kayenta-style", "Argo-style")]
-            better = all(
-                mine_row["halted"] / mine_row["runs"] >= o["halted"] / o["runs"]
-                and mine_row["exposure_mean"] <= o["exposure_mean"]
-                for o in others
-            )
-            found.append(
-                _target(
-                    fleet,
-                    f"{fix}: caught more often, with less exposure, than Kayenta and Argo",
-                    ", ".join(
-                        f"{r['policy']} {r['halted']}/{r['runs']} caught, exposure mean "
-                        f"{r['exposure_mean']:.4%}"
-                        for r in [mine_row, *others]
-                    ),
-                    better,
-                )
-            )
-        false_halts = sum(
-            get(p, "good")["halted"] for p in ("vulnops standard", "vulnops expedited")
-        )
-        good_runs = sum(get(p, "good")["runs"] for p in ("vulnops standard", "vulnops expedited"))
-        found.append(
-            _target(
-                fleet,
-                "false halts on good fixes ≤ 1%",
-                f"{false_halts}/{good_runs} ({false_halts / good_runs:.2%})",
-                false_halts <= 0.01 * good_runs,
-            )
-        )
-    return found
-
-
-def _hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f} h"
-
-
-def _target(fleet: str, what: str, measured: str, met: bool) -> dict[str, Any]:
-    return {"fleet": fleet, "target": what, "measured": measured, "met": bool(met)}

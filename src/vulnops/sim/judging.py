@@ -22,15 +22,20 @@ class Judgement:
 
 class Judge(Protocol):
     """One stage's analysis. The runner feeds it one window of ``step`` at a time — the stage's
-    updated units and the units not updated yet — and asks for its verdict after each; the
-    rollout's ``decide`` passes the stage on PASS once the policy's bake is over, and fails it
-    on FAIL."""
+    updated units and, as control, the units not updated yet (or, for a judge that wants a
+    ``baseline_cluster``, a twin of each updated unit running the old release) — and asks for
+    its verdict after each; the rollout's ``decide`` passes the stage on PASS once the policy's
+    bake is over, and fails it on FAIL. A judge that ``needs_baseline`` is started with the
+    windows before the stage began (the stage's units and the control)."""
 
     @property
     def step(self) -> timedelta: ...
 
     @property
     def needs_baseline(self) -> bool: ...
+
+    @property
+    def baseline_cluster(self) -> bool: ...
 
     def start(self, baseline: Sequence[Window]) -> None: ...
 
@@ -43,6 +48,7 @@ class SequentialGate:
     """vulnops' gate: the e-processes of ``rollout.gates``, exactly as the controller runs them."""
 
     needs_baseline = True
+    baseline_cluster = False
 
     def __init__(self, rules: GateRules) -> None:
         self.rules = rules

@@ -122,7 +122,12 @@ class Run:
         ]
         control = self._control(stage.index)
         judge = self.judges[stage.index]
-        judge.observe(Window(updated=draw.samples(updated), control=draw.samples(control)))
+        if judge.baseline_cluster:
+            twins = self.fleet.old_release(begin, begin + self.step)
+            window = Window(updated=draw.samples(updated), control=twins.samples(updated))
+        else:
+            window = Window(updated=draw.samples(updated), control=draw.samples(control))
+        judge.observe(window)
         bake = self.policy.stage_rules(stage.kind).bake
         end = begin + self.step
         baked = stage.baking_since is not None and end >= stage.baking_since + bake

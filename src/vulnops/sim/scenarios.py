@@ -7,7 +7,7 @@ the same seeds; only how a stage is judged and how long it must bake differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -22,6 +22,7 @@ from vulnops.sim.baselines.argo import ArgoAnalysis
 from vulnops.sim.baselines.fixed_bake import FixedBake
 from vulnops.sim.baselines.kayenta import KayentaJudge
 from vulnops.sim.baselines.oracle import OracleJudge
+from vulnops.sim.baselines.own_history import Limits, Worst
 from vulnops.sim.judging import Judge, SequentialGate
 from vulnops.sim.model import Fault
 from vulnops.sim.runner import Strategy
@@ -59,7 +60,8 @@ class Fleet:
             )
             for index, unit in enumerate(self.units)
         ]
-        return VirtualFleet(profiles, REQUESTS_PER_SECOND, np.random.default_rng([seed, 1]))
+        streams = (np.random.default_rng([seed, 1]), np.random.default_rng([seed, 3]))
+        return VirtualFleet(profiles, REQUESTS_PER_SECOND, *streams)
 
 
 def _fleet(name: str, topology: dict[str, object], copies: int = 1) -> Fleet:
@@ -127,19 +129,36 @@ FIXES: dict[str, Fault | None] = {
 }
 
 
+TUNED = ("fixed bake 24h", "fixed bake 1h", "Argo-style")  # limits set on good fixes
+
+
 def _baked(policy: Policy, name: str, bake: timedelta) -> Policy:
     rules = StageRules(bake=bake)
     return policy.model_copy(update={"name": name, "canary": rules, "pilot": rules, "waves": rules})
 
 
-def strategies(fault: Fault | None, affected: frozenset[int]) -> dict[str, Strategy]:
-    """The policies compared; the oracle is told the release's true fault."""
+def strategies(
+    fault: Fault | None,
+    affected: frozenset[int],
+    limits: Mapping[str, Limits] | None = None,
+    worst: Worst | None = None,
+) -> dict[str, Strategy]:
+    """The policies compared; the oracle is told the release's true fault. The tuned policies
+    use ``limits`` (infinite when not given) and note their worst ratios in ``worst``."""
     shipped = load_policies()
     standard, expedited = shipped["standard"], shipped["expedited"]
     plain = expedited.model_copy(update={"approval_required": False})
+    limits = limits or {}
+    seen = worst or Worst()
 
     def gate(policy: Policy) -> Callable[[], Judge]:
         return lambda: SequentialGate(policy.gates)
+
+    def bake(name: str) -> Callable[[], Judge]:
+        return lambda: FixedBake(limits=limits.get(name, Limits()), worst=seen)
+
+    def argo() -> Judge:
+        return ArgoAnalysis(limits=limits.get("Argo-style", Limits()), worst=seen)
 
     return {
         "vulnops standard": Strategy("vulnops standard", standard, gate(standard)),
@@ -147,17 +166,17 @@ def strategies(fault: Fault | None, affected: frozenset[int]) -> dict[str, Strat
         "fixed bake 24h": Strategy(
             "fixed bake 24h",
             _baked(standard, "fixed-24h", timedelta(hours=24)),
-            FixedBake,
+            bake("fixed bake 24h"),
         ),
         "fixed bake 1h": Strategy(
-            "fixed bake 1h", _baked(standard, "fixed-1h", timedelta(hours=1)), FixedBake
+            "fixed bake 1h",
+            _baked(standard, "fixed-1h", timedelta(hours=1)),
+            bake("fixed bake 1h"),
         ),
-        "Kayenta-style": Strategy(
-            "Kayenta-style",
-            _baked(standard, "kayenta", timedelta(hours=3)),
-            KayentaJudge,
+        "Kayenta": Strategy(
+            "Kayenta", _baked(standard, "kayenta", timedelta(hours=3)), KayentaJudge
         ),
-        "Argo-style": Strategy("Argo-style", standard, ArgoAnalysis),
+        "Argo-style": Strategy("Argo-style", standard, argo),
         "oracle": Strategy(
             "oracle",
             standard,

@@ -52,11 +52,14 @@ class Draw:
 
 @dataclass
 class VirtualFleet:
-    """Units are numbered 0..n-1; ``traffic`` shares sum to 1."""
+    """Units are numbered 0..n-1; ``traffic`` shares sum to 1. ``baseline_rng`` draws the
+    baseline cluster (``old_release``) apart from the fleet's own stream, so that a policy that
+    runs one leaves the fleet's draws as they are."""
 
     profiles: list[model.SimUnit]
     requests_per_second: float
     rng: np.random.Generator
+    baseline_rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(3))
     traffic: Vector = field(init=False)
     utc_offset: Vector = field(init=False)
     error_rate: Vector = field(init=False)
@@ -93,21 +96,23 @@ class VirtualFleet:
         new_until: Vector,
         fault: model.Fault | None,
         affected: NDArray[np.bool_],
+        rng: np.random.Generator | None = None,
     ) -> Draw:
         """The window [start, end): unit i ran the new release during [new_since[i],
         new_until[i]) (seconds since the epoch; ``NEVER`` for not at all)."""
+        rng = self.rng if rng is None else rng
         seconds = (end - start).total_seconds()
         t0, t1 = start.timestamp(), end.timestamp()
         on_new = np.clip(np.minimum(new_until, t1) - np.maximum(new_since, t0), 0, seconds)
         fraction = on_new / seconds
         middle = start + (end - start) / 2
         expected = self.requests_per_second * self.traffic * self.diurnal(middle) * seconds
-        requests = self.rng.poisson(expected).astype(float)
-        new = self.rng.binomial(requests.astype(np.int64), fraction).astype(float)
+        requests = rng.poisson(expected).astype(float)
+        new = rng.binomial(requests.astype(np.int64), fraction).astype(float)
         old = requests - new
         active = affected & (new > 0)
         multiplier = np.where(active, fault.error_multiplier if fault else 1.0, 1.0)
-        errors = self.rng.poisson(old * self.error_rate + new * self.error_rate * multiplier)
+        errors = rng.poisson(old * self.error_rate + new * self.error_rate * multiplier)
         crash_rate = np.full(self.size, model.BASE_CRASH_RATE)
         if fault is not None and fault.crash_after is not None:
             crashing_from = new_since + fault.crash_after.total_seconds()
@@ -117,17 +122,17 @@ class VirtualFleet:
             crash_rate = crash_rate + np.where(
                 affected, model.FAULT_CRASH_RATE * crashing / seconds, 0
             )
-        crashes = self.rng.poisson(requests * crash_rate).astype(float)
+        crashes = rng.poisson(requests * crash_rate).astype(float)
         minutes = seconds / 60
         chance = np.where(self.noisy, model.NOISY_BURST_CHANCE, model.BURST_CHANCE)
-        bursts = self.rng.poisson(chance * minutes)
+        bursts = rng.poisson(chance * minutes)
         cover = np.minimum(bursts / max(minutes, 1.0), 1.0)
-        errors = errors + self.rng.poisson(requests * model.BURST_ERROR_RATE * cover)
+        errors = errors + rng.poisson(requests * model.BURST_ERROR_RATE * cover)
         slow = fault.latency_multiplier if fault else 1.0
         weight = old + new * np.where(affected, slow, 1.0)
         served = np.maximum(requests, 1.0)
         jitter = 0.02 + 0.5 / np.sqrt(served)
-        latency = self.latency_ms * (weight / served) * self.rng.lognormal(0, jitter)
+        latency = self.latency_ms * (weight / served) * rng.lognormal(0, jitter)
         return Draw(
             requests=requests,
             errors=errors.astype(float),
@@ -135,4 +140,18 @@ class VirtualFleet:
             latency_ms=latency,
             new_requests=new,
             harmful_requests=np.where(affected, new, 0.0),
+        )
+
+    def old_release(self, start: datetime, end: datetime) -> Draw:
+        """The window [start, end) of a baseline cluster: a twin of every unit — its traffic,
+        error rate, latency and noise — that runs the old release, drawn independently."""
+        never = np.full(self.size, NEVER)
+        return self.draw(
+            start,
+            end,
+            new_since=never,
+            new_until=never,
+            fault=None,
+            affected=np.zeros(self.size, dtype=bool),
+            rng=self.baseline_rng,
         )

@@ -34,6 +34,7 @@ class OracleJudge:
     affected: frozenset[int]
     step: timedelta = timedelta(minutes=1)
     needs_baseline: bool = False
+    baseline_cluster: bool = False
     served: float = 0.0  # by updated units
     served_affected: float = 0.0
     crashes_affected: float = 0.0
