@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vulnops.rollout.gates import VerdictKind
-from vulnops.rollout.samples import UnitSample, Window
+from vulnops.rollout.samples import Frame, UnitSample, Window
 from vulnops.sim import bench, report, scenarios
 from vulnops.sim.baselines.argo import ArgoAnalysis
 from vulnops.sim.baselines.fixed_bake import FixedBake
@@ -70,32 +70,32 @@ def _history() -> list[Window]:
 
 def test_argo_fails_on_the_first_failed_measurement_and_on_missing_data() -> None:
     analysis = ArgoAnalysis(limits=LIMITS)
-    analysis.start(_history())
-    analysis.observe(_window(errors=40))
+    analysis.start([Frame.of(w) for w in _history()])
+    analysis.observe(Frame.of(_window(errors=40)))
     assert analysis.verdict(baked=False, has_control=True).kind is VerdictKind.PASS
-    analysis.observe(_window(errors=70))  # 1.75x its own earlier rate: above 1.5
+    analysis.observe(Frame.of(_window(errors=70)))  # 1.75x its own earlier rate: above 1.5
     failed = analysis.verdict(baked=True, has_control=True)
     assert failed.kind is VerdictKind.FAIL and failed.reason == "measurement failed: error rate"
     assert analysis.worst.error == pytest.approx(1.75)
     silent = ArgoAnalysis(limits=LIMITS)
-    silent.start(_history())
+    silent.start([Frame.of(w) for w in _history()])
     for _ in range(4):  # consecutiveErrorLimit 4: the fifth error in a row fails
-        silent.observe(Window(updated={}, control={}))
+        silent.observe(Frame.of(Window(updated={}, control={})))
     assert silent.verdict(baked=True, has_control=True).kind is VerdictKind.PENDING
-    silent.observe(Window(updated={}, control={}))
+    silent.observe(Frame.of(Window(updated={}, control={})))
     assert silent.verdict(baked=True, has_control=True).kind is VerdictKind.FAIL
 
 
 def test_a_fixed_bake_looks_only_when_the_bake_is_over_against_the_units_own_history() -> None:
     bake = FixedBake(limits=LIMITS)
-    bake.start(_history())
-    bake.observe(_window(errors=40, latency=100.0))  # latency 1.25x its own: above 1.2
+    bake.start([Frame.of(w) for w in _history()])
+    bake.observe(Frame.of(_window(errors=40, latency=100.0)))  # latency 1.25x its own: above 1.2
     assert bake.verdict(baked=False, has_control=True).kind is VerdictKind.PENDING
     failed = bake.verdict(baked=True, has_control=True)
     assert failed.kind is VerdictKind.FAIL and failed.reason == "above the threshold: latency"
     fine = FixedBake(limits=LIMITS)
-    fine.start(_history())
-    fine.observe(_window(errors=55, latency=90.0))
+    fine.start([Frame.of(w) for w in _history()])
+    fine.observe(Frame.of(_window(errors=55, latency=90.0)))
     assert fine.verdict(baked=True, has_control=True).kind is VerdictKind.PASS
     assert fine.worst.error == pytest.approx(55 / 40)
 
@@ -119,17 +119,17 @@ def test_limits_are_tuned_to_the_false_halt_target_on_good_runs() -> None:
 def test_kayenta_compares_the_canary_with_a_baseline_cluster_of_the_same_units(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[Window] = []
+    seen: list[Frame] = []
     original = KayentaJudge.observe
 
-    def spy(judge: KayentaJudge, window: Window) -> None:
-        seen.append(window)
-        original(judge, window)
+    def spy(judge: KayentaJudge, frame: Frame) -> None:
+        seen.append(frame)
+        original(judge, frame)
 
     monkeypatch.setattr(KayentaJudge, "observe", spy)
     outcome = _run("Kayenta", "good", seed=1)
-    compared = [w for w in seen if w.updated]
-    assert compared and all(set(w.control) == set(w.updated) for w in compared)
+    compared = [f for f in seen if len(f.updated)]
+    assert compared and all(f.control.units.tolist() == f.updated.units.tolist() for f in compared)
     assert outcome.completed  # a matched baseline does not fail a good fix
 
 

@@ -15,7 +15,7 @@ import pytest
 from scipy.special import ndtri
 
 from vulnops.rollout.gates import VerdictKind
-from vulnops.rollout.samples import UnitSample, Window
+from vulnops.rollout.samples import Frame, UnitSample, Window
 from vulnops.sim.baselines import mann_whitney
 from vulnops.sim.baselines.kayenta import Classification, KayentaJudge, classify, score
 
@@ -182,12 +182,12 @@ def test_the_judge_fails_an_interim_score_at_marginal_and_passes_at_the_end() ->
     rng = np.random.default_rng(3)
     bad = KayentaJudge()
     for _ in range(60):
-        bad.observe(_window(float(rng.poisson(30)), float(rng.poisson(10))))
+        bad.observe(Frame.of(_window(float(rng.poisson(30)), float(rng.poisson(10)))))
     assert bad.judged.kind == VerdictKind.FAIL
     assert bad.judged.reason.startswith("interim score 67 (error_percent High")
     good = KayentaJudge()
     for minute in range(180):
-        good.observe(_window(float(rng.poisson(10)), float(rng.poisson(10))))
+        good.observe(Frame.of(_window(float(rng.poisson(10)), float(rng.poisson(10)))))
         if minute < 179:
             assert good.judged.kind != VerdictKind.PASS
     assert good.elapsed == timedelta(hours=3)

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipy.special import betaincinv, ndtri
 
 from vulnops.rollout.policy import GateRules
-from vulnops.rollout.samples import Window
+from vulnops.rollout.samples import Columns, Frame, UnitTable
 
 Vector = NDArray[np.float64]
 RATIO_GRID = np.linspace(-math.log(20), math.log(20), 241)
@@ -229,7 +229,7 @@ class LatencyEvidence:
     """Evidence about the shift of log latency: capped e-processes against the tolerance (to
     fail) and the margin (to pass), and the plain sufficient statistics for the estimate."""
 
-    baseline: dict[str, float]  # unit id (as text, for JSON) -> median log latency before
+    baseline: UnitTable  # each unit's median log latency before
     fail: list[float]
     passing: list[float]
     weighted_sum: float = 0.0  # sum of d/v over intervals
@@ -238,19 +238,35 @@ class LatencyEvidence:
     df: float = 0.0
     intervals: int = 0
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.to_json(),
+            "fail": list(self.fail),
+            "passing": list(self.passing),
+            "weighted_sum": self.weighted_sum,
+            "information": self.information,
+            "squares": self.squares,
+            "df": self.df,
+            "intervals": self.intervals,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LatencyEvidence:
+        return cls(**{**data, "baseline": UnitTable(data["baseline"])})
+
     def loglik(self, grid: Vector) -> Vector:
         return np.asarray(grid * self.weighted_sum - grid**2 * self.information / 2, dtype=float)
 
-    def added(self, window: Window, g: Grids) -> LatencyEvidence:
-        groups = []
-        for samples in (window.updated, window.control):
-            residuals = []
-            for unit, s in samples.items():
-                before = self.baseline.get(str(unit)) if s.latency_ms and s.requests > 0 else None
-                if before is not None and s.latency_ms:
-                    residuals.append(math.log(s.latency_ms) - before)
-            groups.append(np.asarray(residuals, dtype=float))
-        updated, control = groups
+    def _residuals(self, group: Columns) -> Vector:
+        """Each reporting unit's log latency minus its own baseline's."""
+        latency = group.latency_ms
+        known = (group.requests > 0) & ~np.isnan(latency) & (latency != 0)
+        known &= self.baseline.has(group.units)
+        units = group.units[known]
+        return np.asarray(np.log(latency[known]) - self.baseline.lookup(units, 0.0), dtype=float)
+
+    def added(self, frame: Frame, g: Grids) -> LatencyEvidence:
+        updated, control = self._residuals(frame.updated), self._residuals(frame.control)
         if updated.size == 0 or control.size == 0:
             return self
         squares = self.squares + float(((updated - updated.mean()) ** 2).sum())

@@ -30,13 +30,13 @@ the latency increase below ``latency_margin``. No data, or too little, never pas
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vulnops.rollout.evidence import (
     MIN_BASELINE_EVENTS,
@@ -49,7 +49,7 @@ from vulnops.rollout.evidence import (
     sequence_interval,
 )
 from vulnops.rollout.policy import GateRules
-from vulnops.rollout.samples import UnitSample, Window
+from vulnops.rollout.samples import COLUMN_NAMES, Columns, Frame, Ids, UnitTable, Vector, Window
 
 BURST_FACTOR = 3.0
 BURST_SLACK = 10.0
@@ -74,7 +74,7 @@ class GateState:
     errors: CountEvidence
     crashes: CountEvidence
     latency: LatencyEvidence
-    error_rates: dict[str, float] = field(default_factory=dict)  # unit -> baseline rate
+    error_rates: UnitTable = field(default_factory=lambda: UnitTable({}))  # baseline rates
     requests_updated: float = 0.0
     intervals: int = 0
     empty_intervals: int = 0
@@ -83,9 +83,15 @@ class GateState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            **asdict(self),
             "errors": self.errors.to_json(),
             "crashes": self.crashes.to_json(),
+            "latency": self.latency.to_json(),
+            "error_rates": self.error_rates.to_json(),
+            "requests_updated": self.requests_updated,
+            "intervals": self.intervals,
+            "empty_intervals": self.empty_intervals,
+            "last_empty": self.last_empty,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -93,8 +99,8 @@ class GateState:
         return cls(
             errors=CountEvidence.from_json(data["errors"]),
             crashes=CountEvidence.from_json(data["crashes"]),
-            latency=LatencyEvidence(**data["latency"]),
-            error_rates=dict(data["error_rates"]),
+            latency=LatencyEvidence.from_json(data["latency"]),
+            error_rates=UnitTable(data["error_rates"]),
             requests_updated=data["requests_updated"],
             intervals=data["intervals"],
             empty_intervals=data["empty_intervals"],
@@ -103,114 +109,112 @@ class GateState:
         )
 
 
-def _totals(samples: Mapping[int, UnitSample]) -> tuple[float, float]:
-    return (sum(s.requests for s in samples.values()), sum(s.crashes for s in samples.values()))
+def _expected_errors(group: Columns, rates: UnitTable) -> float:
+    """The errors a group would hold if every unit erred at its own baseline rate (a unit
+    without one at the median unit's rate)."""
+    return float((group.requests * rates.lookup(group.units, rates.median)).sum())
 
 
-# Each unit's baseline error rate by unit id (the state keeps them by id as text, for JSON; the
-# hot loops read them by id, converted once per interval).
-Rates = Mapping[int, float]
-
-
-def _by_unit(rates: Mapping[str, float]) -> dict[int, float]:
-    return {int(unit): rate for unit, rate in rates.items()}
-
-
-def _fallback_rate(rates: Rates) -> float:
-    """The rate of a unit with none of its own: the median unit's."""
-    return float(np.median(list(rates.values()))) if rates else 0.0
-
-
-def _expected_errors(samples: Mapping[int, UnitSample], rates: Rates, fallback: float) -> float:
-    """The errors a window would hold if every unit erred at its own baseline rate (a unit
-    without one at the median rate)."""
-    return sum(s.requests * rates.get(unit, fallback) for unit, s in samples.items())
-
-
-def _error_share(window: Window, rates: Rates) -> float:
+def _error_share(frame: Frame, rates: UnitTable) -> float:
     """The share of a window's errors the updated units would have under no regression: from
     each unit's own rate and the traffic it served in this window, so that which units are in
     each group, and how their traffic moves through the day, are accounted for."""
-    fallback = _fallback_rate(rates)
-    expected_u = _expected_errors(window.updated, rates, fallback)
-    expected_c = _expected_errors(window.control, rates, fallback)
+    expected_u = _expected_errors(frame.updated, rates)
+    expected_c = _expected_errors(frame.control, rates)
     total = expected_u + expected_c
     return expected_u / total if total > 0 else 0.0
 
 
-def _capped_errors(samples: Mapping[int, UnitSample], rates: Rates) -> float:
+def _caps(group: Columns, rates: UnitTable) -> Vector:
+    """Each unit's cap: ``BURST_FACTOR`` times what its own baseline rate predicts (no cap for
+    a unit without one)."""
+    rated = rates.has(group.units)
+    expected = group.requests * rates.lookup(group.units, 0.0)
+    return np.where(rated, BURST_FACTOR * expected + BURST_SLACK, math.inf)
+
+
+def _capped_errors(group: Columns, rates: UnitTable) -> float:
     """A window's errors, each unit's capped at ``BURST_FACTOR`` times what its own baseline rate
     predicts: one unit's short burst of unrelated errors must not fail (or pass) a stage, while
     a release that doubles errors everywhere stays far below the cap."""
-    total = 0.0
-    for unit, sample in samples.items():
-        rate = rates.get(unit)
-        expected = sample.requests * rate if rate is not None else math.inf
-        total += min(sample.errors, BURST_FACTOR * expected + BURST_SLACK)
-    return total
+    return float(np.minimum(group.errors, _caps(group, rates)).sum())
 
 
-def unusual_units(window: Window, rates: Mapping[str, float]) -> tuple[list[int], list[int]]:
+def unusual_units(window: Window | Frame, rates: UnitTable) -> tuple[list[int], list[int]]:
     """The updated units of a window that served nothing, and those whose errors reached the
     burst cap (what the evidence takes of them is capped: such a unit slows a verdict and is a
     candidate to leave out of the evidence)."""
-    by_unit = _by_unit(rates)
-    quiet = sorted(unit for unit, sample in window.updated.items() if sample.requests <= 0)
-    noisy = []
-    for unit, sample in window.updated.items():
-        rate = by_unit.get(unit)
-        cap = BURST_FACTOR * sample.requests * rate + BURST_SLACK if rate is not None else None
-        if cap is not None and sample.requests > 0 and sample.errors > cap:
-            noisy.append(unit)
-    return quiet, sorted(noisy)
+    updated = Frame.of(window).updated
+    served = updated.requests > 0
+    noisy = served & rates.has(updated.units) & (updated.errors > _caps(updated, rates))
+    return sorted(updated.units[~served].tolist()), sorted(updated.units[noisy].tolist())
 
 
-def _median(values: list[float]) -> float | None:
-    return float(np.median(values)) if values else None
+def _grouped_medians(units: Ids, values: Vector) -> tuple[Ids, Vector, Ids, NDArray[np.intp]]:
+    """Per unit, the median of its values (as ``np.median`` gives it); also each value's group
+    and the groups' starts in unit order, for sums by unit."""
+    order = np.lexsort((values, units))
+    units, values = units[order], values[order]
+    keys, starts, counts = np.unique(units, return_index=True, return_counts=True)
+    medians = (values[starts + (counts - 1) // 2] + values[starts + counts // 2]) / 2
+    return keys, medians, order, starts
 
 
-def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
+def _baseline_rates(history: Columns) -> UnitTable:
+    """Each unit's own error rate: errors over requests, each window capped where a burst
+    would be, around the median of its per-window rates (robust to a burst, but biased low when
+    a window holds few errors: the capped ratio is not). Never 0: a unit may have some."""
+    if len(history) == 0:
+        return UnitTable({})
+    keys, medians, order, starts = _grouped_medians(
+        history.units, history.errors / history.requests
+    )
+    requests, errors = history.requests[order], history.errors[order]
+    median_of = np.repeat(medians, np.diff(np.append(starts, requests.size)))
+    capped = np.minimum(errors, BURST_FACTOR * median_of * requests + BURST_SLACK)
+    served = np.add.reduceat(requests, starts)
+    rates = np.maximum(np.add.reduceat(capped, starts) / served, 1 / served)
+    return UnitTable(dict(zip(keys.tolist(), rates.tolist(), strict=True)))
+
+
+def _baseline_latency(history: Columns) -> UnitTable:
+    reported = ~np.isnan(history.latency_ms) & (history.latency_ms != 0)
+    if not reported.any():
+        return UnitTable({})
+    keys, medians, _, _ = _grouped_medians(
+        history.units[reported], np.log(history.latency_ms[reported])
+    )
+    return UnitTable(dict(zip(keys.tolist(), medians.tolist(), strict=True)))
+
+
+def _served(frames: Sequence[Frame]) -> Columns:
+    """Every group's samples of every window that served something, in one set of columns."""
+    groups = [g for f in frames for g in (f.updated, f.control)]
+    if not groups:
+        return Columns.empty()
+    joined = Columns(*(np.concatenate([getattr(g, name) for g in groups]) for name in COLUMN_NAMES))
+    kept = joined.requests > 0
+    return Columns(*(getattr(joined, name)[kept] for name in COLUMN_NAMES))
+
+
+def start(baseline: Sequence[Window | Frame], rules: GateRules) -> GateState:
     """A gate's state from the windows before the stage deployed: each unit's own error rate
     and latency (robust to a burst in a window), and how much more
     error-prone the updated group was than the control (from the capped counts)."""
-    per_unit: dict[int, list[UnitSample]] = defaultdict(list)
-    for window in baseline:
-        for samples in (window.updated, window.control):
-            for unit, sample in samples.items():
-                if sample.requests > 0:
-                    per_unit[unit].append(sample)
-    rates: dict[int, float] = {}
-    latency: dict[str, float] = {}
-    for key, history in per_unit.items():
-        median = _median([h.errors / h.requests for h in history])
-        if median is not None:
-            # The median of per-window rates is robust but biased low when a window holds few
-            # errors; errors over requests, each window capped where a burst would be, is not.
-            served = sum(h.requests for h in history)
-            capped = sum(
-                min(h.errors, BURST_FACTOR * median * h.requests + BURST_SLACK) for h in history
-            )
-            rates[key] = max(capped / served, 1 / served)  # never 0: a unit may have some
-        log_latency = _median([math.log(h.latency_ms) for h in history if h.latency_ms])
-        if log_latency is not None:
-            latency[str(key)] = log_latency
-    fallback = _fallback_rate(rates)
-    expected_u = sum(_expected_errors(w.updated, rates, fallback) for w in baseline)
-    expected_c = sum(_expected_errors(w.control, rates, fallback) for w in baseline)
-    errors_u = sum(_capped_errors(w.updated, rates) for w in baseline)
-    errors_c = sum(_capped_errors(w.control, rates) for w in baseline)
+    frames = [Frame.of(w) for w in baseline]
+    history = _served(frames)
+    rates = _baseline_rates(history)
+    latency = _baseline_latency(history)
+    expected_u = sum(_expected_errors(f.updated, rates) for f in frames)
+    expected_c = sum(_expected_errors(f.control, rates) for f in frames)
+    capped = [(_capped_errors(f.updated, rates), _capped_errors(f.control, rates)) for f in frames]
+    errors_u = sum(u for u, _ in capped)
+    errors_c = sum(c for _, c in capped)
     total = expected_u + expected_c
     share = expected_u / total if total > 0 else 0.0
     rho = rho_bounds(errors_u, errors_c, share, rules.alpha / 6)
     robust = robust_rho(
-        [
-            (
-                _capped_errors(w.updated, rates),
-                _capped_errors(w.control, rates),
-                _error_share(w, rates),
-            )
-            for w in baseline
-        ],
+        [(u, c, _error_share(f, rates)) for (u, c), f in zip(capped, frames, strict=True)],
         rules.alpha / 6,
     )
     if robust is not None:  # the wider of the two: Poisson noise and the spread between windows
@@ -225,17 +229,18 @@ def start(baseline: Sequence[Window], rules: GateRules) -> GateState:
         latency=LatencyEvidence(
             baseline=latency, fail=[0.0] * g.shift.size, passing=[0.0] * g.shift.size
         ),
-        error_rates={str(unit): rate for unit, rate in rates.items()},
+        error_rates=rates,
         notes=notes,
     )
 
 
-def update(state: GateState, window: Window, rules: GateRules) -> GateState:
+def update(state: GateState, window: Window | Frame, rules: GateRules) -> GateState:
     """The state after one more interval (the state passed in is left as it was). The units a
     person excluded (``window.watched``) count in the crashes only, with their traffic."""
-    requests_u, crashes_u = _totals(window.updated)
-    requests_c, crashes_c = _totals(window.control)
-    requests_w, crashes_w = _totals(window.watched)
+    frame = Frame.of(window)
+    requests_u, crashes_u = float(frame.updated.requests.sum()), float(frame.updated.crashes.sum())
+    requests_c, crashes_c = float(frame.control.requests.sum()), float(frame.control.crashes.sum())
+    requests_w, crashes_w = float(frame.watched.requests.sum()), float(frame.watched.crashes.sum())
     if requests_u <= 0:
         return replace(
             state,
@@ -254,17 +259,17 @@ def update(state: GateState, window: Window, rules: GateRules) -> GateState:
     share = requests_u / (requests_u + requests_c)
     crash_share = (requests_u + requests_w) / (requests_u + requests_w + requests_c)
     g = grids(rules)
-    rates = _by_unit(state.error_rates)
-    errors_u = _capped_errors(window.updated, rates)
-    errors_c = _capped_errors(window.control, rates)
-    error_share = _error_share(window, rates) if rates else share
+    rates = state.error_rates
+    errors_u = _capped_errors(frame.updated, rates)
+    errors_c = _capped_errors(frame.control, rates)
+    error_share = _error_share(frame, rates) if len(rates) else share
     return replace(
         changed,
         errors=state.errors.added(errors_u, errors_c, error_share, g, fail_null=g.error_tolerance),
         crashes=state.crashes.added(
             crashes_u + crashes_w, crashes_c, crash_share, g, fail_null=g.zero
         ),
-        latency=state.latency.added(window, g),
+        latency=state.latency.added(frame, g),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Protocol
 from vulnops.rollout import gates
 from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.policy import GateRules
-from vulnops.rollout.samples import Window
+from vulnops.rollout.samples import Frame
 
 
 @dataclass(frozen=True)
@@ -37,9 +37,9 @@ class Judge(Protocol):
     @property
     def baseline_cluster(self) -> bool: ...
 
-    def start(self, baseline: Sequence[Window]) -> None: ...
+    def start(self, baseline: Sequence[Frame]) -> None: ...
 
-    def observe(self, window: Window) -> None: ...
+    def observe(self, frame: Frame) -> None: ...
 
     def verdict(self, *, baked: bool, has_control: bool) -> Judgement: ...
 
@@ -55,12 +55,12 @@ class SequentialGate:
         self.step = rules.interval
         self.state: gates.GateState | None = None
 
-    def start(self, baseline: Sequence[Window]) -> None:
+    def start(self, baseline: Sequence[Frame]) -> None:
         self.state = gates.start(baseline, self.rules)
 
-    def observe(self, window: Window) -> None:
+    def observe(self, frame: Frame) -> None:
         assert self.state is not None, "start first"
-        self.state = gates.update(self.state, window, self.rules)
+        self.state = gates.update(self.state, frame, self.rules)
 
     def verdict(self, *, baked: bool, has_control: bool) -> Judgement:
         assert self.state is not None, "start first"

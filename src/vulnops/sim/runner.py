@@ -21,11 +21,12 @@ from vulnops.rollout import decide as d
 from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.plan import Plan
 from vulnops.rollout.policy import Policy
-from vulnops.rollout.samples import Window
+from vulnops.rollout.samples import Columns, Frame, Ids
 from vulnops.sim.judging import Judge
 from vulnops.sim.model import Fault
 from vulnops.sim.virtual import NEVER, Draw, VirtualFleet
 
+NOTHING = Columns.empty()
 HORIZON = timedelta(days=7)  # a bad release nobody caught serves until then
 DEPLOY_MINUTES = 4.0  # median time to deploy one unit
 DEPLOY_SPREAD = 0.3
@@ -74,7 +75,12 @@ class Run:
         self.new_until = np.full(n, NEVER)
         self.recorded = np.full(n, NEVER)  # when the controller recorded the unit deployed
         self.stage_of = plan.stage_of()
-        self.members = {stage.index: list(stage.unit_ids) for stage in plan.stages}
+        self.stage_index = np.full(n, len(plan.stages))  # a unit in no stage is never looked at
+        for unit, stage_number in self.stage_of.items():
+            self.stage_index[unit] = stage_number
+        self.deployed = np.zeros(n, dtype=bool)
+        self.pending = np.zeros(n, dtype=bool)
+        self.pending[list(self.stage_of)] = True
         self.status = d.RolloutStatus.RUNNING
         self.units = {
             unit: d.UnitView(id=unit, stage=stage, status=d.UnitStatus.PENDING)
@@ -113,25 +119,22 @@ class Run:
         self.now = max(self.now, until)
 
     def _look(self, stage: d.StageView, draw: Draw, begin: datetime) -> None:
-        updated = [  # as observe.groups: this stage's and the earlier stages' units
-            u
-            for s in self.stages[: stage.index + 1]
-            for u in self.members[s.index]
-            if self.units[u].status == d.UnitStatus.DEPLOYED
-            and self.recorded[u] <= begin.timestamp()
-        ]
-        control = self._control(stage.index)
+        # As observe.groups: this stage's and the earlier stages' units, deployed before the
+        # window began; the control is the units of this stage and later ones not updated yet.
+        updated = np.flatnonzero(
+            (self.stage_index <= stage.index) & self.deployed & (self.recorded <= begin.timestamp())
+        )
         judge = self.judges[stage.index]
         if judge.baseline_cluster:
             twins = self.fleet.old_release(begin, begin + self.step)
-            window = Window(updated=draw.samples(updated), control=twins.samples(updated))
+            frame = Frame(draw.columns(updated), twins.columns(updated), NOTHING)
         else:
-            window = Window(updated=draw.samples(updated), control=draw.samples(control))
-        judge.observe(window)
+            frame = Frame(draw.columns(updated), draw.columns(self._control(stage.index)), NOTHING)
+        judge.observe(frame)
         bake = self.policy.stage_rules(stage.kind).bake
         end = begin + self.step
         baked = stage.baking_since is not None and end >= stage.baking_since + bake
-        found = judge.verdict(baked=baked, has_control=bool(control))
+        found = judge.verdict(baked=baked, has_control=len(frame.control) > 0)
         undecided = found.kind in {VerdictKind.HOLD, VerdictKind.PENDING}
         self.stages[stage.index] = replace(
             stage,
@@ -140,19 +143,17 @@ class Run:
             holding_since=(stage.holding_since or end) if undecided else None,
         )
 
-    def _control(self, index: int) -> list[int]:
-        return [
-            u
-            for s in self.stages[index:]
-            for u in self.members[s.index]
-            if self.units[u].status == d.UnitStatus.PENDING
-        ]
+    def _control(self, index: int) -> Ids:
+        return np.flatnonzero((self.stage_index >= index) & self.pending)
 
     # --- actions -----------------------------------------------------------------------------
 
     def _set(self, unit_ids: Sequence[int], status: d.UnitStatus) -> None:
         for unit in unit_ids:
             self.units[unit] = replace(self.units[unit], status=status)
+        ids = np.asarray(unit_ids, dtype=int)
+        self.deployed[ids] = status == d.UnitStatus.DEPLOYED
+        self.pending[ids] = status == d.UnitStatus.PENDING
 
     def _change(self, unit_ids: Sequence[int], *, deploy: bool) -> None:
         ids = np.asarray(unit_ids, dtype=int)
@@ -175,12 +176,9 @@ class Run:
             rules = self.policy.gates
             pieces = max(1, min(BASELINE_WINDOWS, round(rules.baseline / rules.interval)))
             width = rules.baseline / pieces
-            members = self.members[index] + [
-                u
-                for s in self.stages[:index]
-                for u in self.members[s.index]
-                if self.units[u].status == d.UnitStatus.DEPLOYED
-            ]
+            members = np.flatnonzero(
+                (self.stage_index == index) | ((self.stage_index < index) & self.deployed)
+            )
             control = self._control(index + 1)
             windows = []
             for piece in range(pieces):
@@ -193,7 +191,7 @@ class Run:
                     fault=self.fault,
                     affected=self.affected,
                 )
-                windows.append(Window(draw.samples(members), draw.samples(control)))
+                windows.append(Frame(draw.columns(members), draw.columns(control), NOTHING))
             judge.start(windows)
         else:
             judge.start([])

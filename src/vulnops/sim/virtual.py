@@ -11,14 +11,13 @@ same numbers when a window is asked for twice, which costs a generator per unit 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
 
-from vulnops.rollout.samples import UnitSample
+from vulnops.rollout.samples import Columns, Ids
 from vulnops.sim import model
 
 Vector = NDArray[np.float64]
@@ -36,18 +35,16 @@ class Draw:
     new_requests: Vector  # requests the new release served
     harmful_requests: Vector  # … on units where its fault applies
 
-    def samples(self, units: Sequence[int]) -> dict[int, UnitSample]:
-        requests, errors = self.requests.tolist(), self.errors.tolist()
-        crashes, latency = self.crashes.tolist(), self.latency_ms.tolist()
-        return {
-            i: UnitSample(
-                requests=requests[i],
-                errors=errors[i],
-                crashes=crashes[i],
-                latency_ms=latency[i] if requests[i] > 0 else None,
-            )
-            for i in units
-        }
+    def columns(self, units: Ids) -> Columns:
+        """The window of ``units`` as the gates read it (no latency where nothing was served)."""
+        requests = self.requests[units]
+        return Columns(
+            units=units,
+            requests=requests,
+            errors=self.errors[units],
+            crashes=self.crashes[units],
+            latency_ms=np.where(requests > 0, self.latency_ms[units], np.nan),
+        )
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from vulnops.rollout.gates import VerdictKind
-from vulnops.rollout.samples import Window
-from vulnops.sim.baselines.own_history import History, Limits, Worst, totals
+from vulnops.rollout.samples import Frame
+from vulnops.sim.baselines.own_history import History, Limits, Worst, gather
 from vulnops.sim.judging import Judgement
 
 
@@ -37,13 +37,13 @@ class ArgoAnalysis:
     def step(self) -> timedelta:
         return self.interval
 
-    def start(self, baseline: Sequence[Window]) -> None:
+    def start(self, baseline: Sequence[Frame]) -> None:
         self.history.record(baseline)
 
-    def observe(self, window: Window) -> None:
+    def observe(self, frame: Frame) -> None:
         if self.judged.kind == VerdictKind.FAIL:
             return
-        ratios = self.history.ratios(totals(window.updated))
+        ratios = self.history.ratios(gather({}, frame.updated))
         if ratios is None:
             self.errors_in_a_row += 1
             if self.errors_in_a_row > self.consecutive_error_limit:

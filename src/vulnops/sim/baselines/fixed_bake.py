@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from vulnops.rollout.gates import VerdictKind
-from vulnops.rollout.samples import Window
-from vulnops.sim.baselines.own_history import History, Limits, Totals, Worst, add
+from vulnops.rollout.samples import Frame
+from vulnops.sim.baselines.own_history import History, Limits, Totals, Worst, gather
 from vulnops.sim.judging import Judgement
 
 
@@ -26,12 +26,11 @@ class FixedBake:
     history: History = field(default_factory=History)
     served: dict[int, Totals] = field(default_factory=dict)
 
-    def start(self, baseline: Sequence[Window]) -> None:
+    def start(self, baseline: Sequence[Frame]) -> None:
         self.history.record(baseline)
 
-    def observe(self, window: Window) -> None:
-        for unit, sample in window.updated.items():
-            self.served[unit] = add(self.served.get(unit, (0.0, 0.0, 0.0, 0.0)), sample)
+    def observe(self, frame: Frame) -> None:
+        gather(self.served, frame.updated)
 
     def verdict(self, *, baked: bool, has_control: bool) -> Judgement:
         if not baked:

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from scipy.stats import rankdata
 
 from vulnops.rollout.gates import VerdictKind
-from vulnops.rollout.samples import UnitSample, Window
+from vulnops.rollout.samples import Columns, Frame
 from vulnops.sim.baselines import mann_whitney
 from vulnops.sim.judging import Judgement
 
@@ -202,20 +202,20 @@ METRICS = (
 )
 
 
-def _point(samples: Mapping[int, UnitSample]) -> dict[str, float]:
+def _point(group: Columns) -> dict[str, float]:
     """One point per metric: the cluster's rates over the step (NaN when it served nothing),
     in the units its users chart them — the error rate in percent, crashes per million
     requests. The units matter: Kayenta's root finder stops at an absolute 1e-4, coarser than
     the shifts of an error rate written as a fraction (0.004), and its interval is then noise
     (a good fix failed 23 of 30 rollouts that way)."""
-    requests = sum(s.requests for s in samples.values())
+    requests = float(group.requests.sum())
     if requests <= 0:
         return {metric.name: math.nan for metric in METRICS}
-    latency = sum(s.requests * (s.latency_ms or 0.0) for s in samples.values()) / requests
+    latency = float((group.requests * np.nan_to_num(group.latency_ms)).sum()) / requests
     return {
-        "error_percent": 100 * sum(s.errors for s in samples.values()) / requests,
+        "error_percent": 100 * float(group.errors.sum()) / requests,
         "latency_ms": latency,
-        "crashes_per_million": 1e6 * sum(s.crashes for s in samples.values()) / requests,
+        "crashes_per_million": 1e6 * float(group.crashes.sum()) / requests,
     }
 
 
@@ -242,7 +242,7 @@ class KayentaJudge:
     elapsed: timedelta = timedelta(0)
     judged: Judgement = field(default_factory=lambda: Judgement(VerdictKind.PENDING, "collecting"))
 
-    def start(self, baseline: Sequence[Window]) -> None:
+    def start(self, baseline: Sequence[Frame]) -> None:
         """Kayenta reads no history before the canary."""
 
     def classified(self) -> dict[str, Classification]:
@@ -258,11 +258,11 @@ class KayentaJudge:
             for metric in METRICS
         }
 
-    def observe(self, window: Window) -> None:
+    def observe(self, frame: Frame) -> None:
         if self.judged.kind in (VerdictKind.FAIL, VerdictKind.PASS):
             return
-        for target, samples in ((self.experiment, window.updated), (self.control, window.control)):
-            for name, value in _point(samples).items():
+        for target, group in ((self.experiment, frame.updated), (self.control, frame.control)):
+            for name, value in _point(group).items():
                 target[name].append(value)
         self.elapsed += self.step
         if self.elapsed % self.interval != timedelta(0):

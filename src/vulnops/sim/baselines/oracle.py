@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import numpy as np
 from scipy.special import ndtri
 
 from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.policy import GateRules
-from vulnops.rollout.samples import Window
+from vulnops.rollout.samples import Frame
 from vulnops.sim.judging import Judgement
 from vulnops.sim.model import BASE_ERROR_RATE, Fault
 
@@ -40,17 +41,17 @@ class OracleJudge:
     crashes_affected: float = 0.0
     judged: Judgement = field(default_factory=lambda: Judgement(VerdictKind.PENDING, "deploying"))
 
-    def start(self, baseline: Sequence[Window]) -> None:
+    def start(self, baseline: Sequence[Frame]) -> None:
         """The oracle needs no baseline: it knows."""
 
-    def observe(self, window: Window) -> None:
+    def observe(self, frame: Frame) -> None:
         if self.judged.kind == VerdictKind.FAIL:
             return
-        for unit, sample in window.updated.items():
-            self.served += sample.requests
-            if unit in self.affected:
-                self.served_affected += sample.requests
-                self.crashes_affected += sample.crashes
+        updated = frame.updated
+        hit = np.isin(updated.units, np.fromiter(self.affected, dtype=np.int64))
+        self.served += float(updated.requests.sum())
+        self.served_affected += float(updated.requests[hit].sum())
+        self.crashes_affected += float(updated.crashes[hit].sum())
         fault = self.fault
         if fault is not None and self.served_affected > 0:
             if fault.latency_multiplier != 1.0:

@@ -13,7 +13,9 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from vulnops.rollout.samples import UnitSample, Window
+import numpy as np
+
+from vulnops.rollout.samples import Columns, Frame
 
 # requests, errors, crashes, latency x requests
 Totals = tuple[float, float, float, float]
@@ -53,15 +55,25 @@ class Ratios:
         return [name for name, failed in checks if failed]
 
 
-def add(totals: Totals, sample: UnitSample) -> Totals:
-    requests, errors, crashes, weighted = totals
-    latency = sample.latency_ms or 0.0
-    return (
-        requests + sample.requests,
-        errors + sample.errors,
-        crashes + sample.crashes,
-        weighted + sample.requests * latency,
-    )
+def gather(into: dict[int, Totals], group: Columns) -> dict[int, Totals]:
+    """``into`` with each unit's samples of ``group`` added to its totals."""
+    weighted = group.requests * np.nan_to_num(group.latency_ms)
+    for unit, requests, errors, crashes, latency in zip(
+        group.units.tolist(),
+        group.requests.tolist(),
+        group.errors.tolist(),
+        group.crashes.tolist(),
+        weighted.tolist(),
+        strict=True,
+    ):
+        before = into.get(unit, NOTHING)
+        into[unit] = (
+            before[0] + requests,
+            before[1] + errors,
+            before[2] + crashes,
+            before[3] + latency,
+        )
+    return into
 
 
 @dataclass
@@ -70,10 +82,9 @@ class History:
 
     units: dict[int, Totals] = field(default_factory=dict)
 
-    def record(self, windows: Iterable[Window]) -> None:
-        for window in windows:
-            for unit, sample in window.updated.items():
-                self.units[unit] = add(self.units.get(unit, NOTHING), sample)
+    def record(self, frames: Iterable[Frame]) -> None:
+        for frame in frames:
+            gather(self.units, frame.updated)
 
     def ratios(self, served: Mapping[int, Totals]) -> Ratios | None:
         """``served`` per unit over the period checked; None when the units served nothing.
@@ -102,10 +113,6 @@ class History:
             crashes=crashes,
             requests=served_requests,
         )
-
-
-def totals(samples: Mapping[int, UnitSample]) -> dict[int, Totals]:
-    return {unit: add(NOTHING, sample) for unit, sample in samples.items()}
 
 
 @dataclass
