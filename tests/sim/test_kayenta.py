@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import ndtri
+from scipy.stats import rankdata
 
 from vulnops.rollout.gates import VerdictKind
 from vulnops.rollout.samples import Frame, UnitSample, Window
@@ -192,3 +195,29 @@ def test_the_judge_fails_an_interim_score_at_marginal_and_passes_at_the_end() ->
             assert good.judged.kind != VerdictKind.PASS
     assert good.elapsed == timedelta(hours=3)
     assert good.judged.kind == VerdictKind.PASS and good.judged.reason.startswith("final score")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), min_size=1, max_size=40),
+    st.lists(st.integers(0, 6), min_size=1, max_size=40),
+    st.sampled_from([0.0, 0.5, 1.0, -2.0, 0.25]),
+    st.sampled_from([0.0, 1.96, -2.33]),
+)
+def test_the_statistic_counted_by_pairs_equals_the_one_by_ranks(
+    x: list[int], y: list[int], mu: float, quantile: float
+) -> None:
+    """What ranking the combined sample (as Kayenta does) gives, ties and all."""
+    xs, ys = np.asarray(x, dtype=float) / 2, np.asarray(y, dtype=float) / 2
+    ranks = rankdata(np.concatenate([xs - mu, ys]))
+    _, ties = np.unique(ranks, return_counts=True)
+    m, n = xs.size, ys.size
+    statistic = ranks[:m].sum() - m * (m + 1) / 2 - m * n / 2
+    tie_term = (ties.astype(float) ** 3 - ties).sum() / ((m + n) * (m + n - 1))
+    variance = (m * n / 12) * ((m + n + 1) - tie_term)
+    if variance == 0:
+        with pytest.raises(mann_whitney.AllTied):
+            mann_whitney.wilcoxon_diff(mu, quantile, xs, ys)
+        return
+    expected = (statistic - 0.5 * np.sign(statistic)) / math.sqrt(variance) - quantile
+    assert mann_whitney.wilcoxon_diff(mu, quantile, xs, ys) == pytest.approx(expected, rel=1e-12)

@@ -308,12 +308,14 @@ def _rolling_back(view: RolloutView, now: datetime) -> list[Action]:
     return [FinishRollback()]
 
 
+MOVING = frozenset({UnitStatus.DEPLOYING, UnitStatus.ROLLING_BACK})  # built once: decide
+# reads every unit at every look, 10,000 of them in a large rollout
+
+
 def decide(view: RolloutView, now: datetime) -> list[Action]:
     """The next actions: a ``Wait`` when there is nothing to do now, nothing at all when the
     rollout needs no more looks until someone operates it."""
-    stuck = tuple(
-        u.id for u in view.units if u.status in {UnitStatus.DEPLOYING, UnitStatus.ROLLING_BACK}
-    )
+    stuck = tuple(u.id for u in view.units if u.status in MOVING)
     if stuck:
         return [Reconcile(stuck)]
     steps = {

@@ -126,8 +126,8 @@ class Run:
         )
         judge = self.judges[stage.index]
         if judge.baseline_cluster:
-            twins = self.fleet.old_release(begin, begin + self.step)
-            frame = Frame(draw.columns(updated), twins.columns(updated), NOTHING)
+            twins = self.fleet.old_release(begin, begin + self.step, updated)
+            frame = Frame(draw.columns(updated), twins, NOTHING)
         else:
             frame = Frame(draw.columns(updated), draw.columns(self._control(stage.index)), NOTHING)
         judge.observe(frame)

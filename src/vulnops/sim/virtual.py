@@ -35,11 +35,12 @@ class Draw:
     new_requests: Vector  # requests the new release served
     harmful_requests: Vector  # … on units where its fault applies
 
-    def columns(self, units: Ids) -> Columns:
-        """The window of ``units`` as the gates read it (no latency where nothing was served)."""
+    def columns(self, units: Ids, named: Ids | None = None) -> Columns:
+        """The window of ``units`` (positions in the draw) as the gates read it, under the ids
+        ``named`` (the same by default); no latency where nothing was served."""
         requests = self.requests[units]
         return Columns(
-            units=units,
+            units=units if named is None else named,
             requests=requests,
             errors=self.errors[units],
             crashes=self.crashes[units],
@@ -79,9 +80,10 @@ class VirtualFleet:
             return np.zeros(self.size, dtype=bool)
         return np.array([fault.applies_to(p.tags) for p in self.profiles], dtype=bool)
 
-    def diurnal(self, moment: datetime) -> Vector:
+    def diurnal(self, moment: datetime, units: Ids | None = None) -> Vector:
         hours = moment.hour + moment.minute / 60 + moment.second / 3600
-        local = (hours + self.utc_offset) % 24
+        offset = self.utc_offset if units is None else self.utc_offset[units]
+        local = (hours + offset) % 24
         return np.asarray(1 + 0.5 * np.sin(2 * np.pi * (local - 9) / 24), dtype=float)
 
     def draw(
@@ -94,23 +96,28 @@ class VirtualFleet:
         fault: model.Fault | None,
         affected: NDArray[np.bool_],
         rng: np.random.Generator | None = None,
+        units: Ids | None = None,
     ) -> Draw:
         """The window [start, end): unit i ran the new release during [new_since[i],
-        new_until[i]) (seconds since the epoch; ``NEVER`` for not at all)."""
+        new_until[i]) (seconds since the epoch; ``NEVER`` for not at all). With ``units``, only
+        those (and the arrays passed in are theirs, in that order)."""
         rng = self.rng if rng is None else rng
+        pick = slice(None) if units is None else units
+        traffic, error_rate = self.traffic[pick], self.error_rate[pick]
+        noisy, typical_latency = self.noisy[pick], self.latency_ms[pick]
         seconds = (end - start).total_seconds()
         t0, t1 = start.timestamp(), end.timestamp()
         on_new = np.clip(np.minimum(new_until, t1) - np.maximum(new_since, t0), 0, seconds)
         fraction = on_new / seconds
         middle = start + (end - start) / 2
-        expected = self.requests_per_second * self.traffic * self.diurnal(middle) * seconds
+        expected = self.requests_per_second * traffic * self.diurnal(middle, units) * seconds
         requests = rng.poisson(expected).astype(float)
         new = rng.binomial(requests.astype(np.int64), fraction).astype(float)
         old = requests - new
         active = affected & (new > 0)
         multiplier = np.where(active, fault.error_multiplier if fault else 1.0, 1.0)
-        errors = rng.poisson(old * self.error_rate + new * self.error_rate * multiplier)
-        crash_rate = np.full(self.size, model.BASE_CRASH_RATE)
+        errors = rng.poisson(old * error_rate + new * error_rate * multiplier)
+        crash_rate = np.full(traffic.size, model.BASE_CRASH_RATE)
         if fault is not None and fault.crash_after is not None:
             crashing_from = new_since + fault.crash_after.total_seconds()
             crashing = np.clip(
@@ -121,7 +128,7 @@ class VirtualFleet:
             )
         crashes = rng.poisson(requests * crash_rate).astype(float)
         minutes = seconds / 60
-        chance = np.where(self.noisy, model.NOISY_BURST_CHANCE, model.BURST_CHANCE)
+        chance = np.where(noisy, model.NOISY_BURST_CHANCE, model.BURST_CHANCE)
         bursts = rng.poisson(chance * minutes)
         cover = np.minimum(bursts / max(minutes, 1.0), 1.0)
         errors = errors + rng.poisson(requests * model.BURST_ERROR_RATE * cover)
@@ -129,7 +136,7 @@ class VirtualFleet:
         weight = old + new * np.where(affected, slow, 1.0)
         served = np.maximum(requests, 1.0)
         jitter = 0.02 + 0.5 / np.sqrt(served)
-        latency = self.latency_ms * (weight / served) * rng.lognormal(0, jitter)
+        latency = typical_latency * (weight / served) * rng.lognormal(0, jitter)
         return Draw(
             requests=requests,
             errors=errors.astype(float),
@@ -139,16 +146,18 @@ class VirtualFleet:
             harmful_requests=np.where(affected, new, 0.0),
         )
 
-    def old_release(self, start: datetime, end: datetime) -> Draw:
-        """The window [start, end) of a baseline cluster: a twin of every unit — its traffic,
-        error rate, latency and noise — that runs the old release, drawn independently."""
-        never = np.full(self.size, NEVER)
-        return self.draw(
+    def old_release(self, start: datetime, end: datetime, units: Ids) -> Columns:
+        """The window [start, end) of a baseline cluster: a twin of each of ``units`` — its
+        traffic, error rate, latency and noise — that runs the old release, drawn on its own."""
+        never = np.full(units.size, NEVER)
+        twins = self.draw(
             start,
             end,
             new_since=never,
             new_until=never,
             fault=None,
-            affected=np.zeros(self.size, dtype=bool),
+            affected=np.zeros(units.size, dtype=bool),
             rng=self.baseline_rng,
+            units=units,
         )
+        return twins.columns(np.arange(units.size), named=units)
