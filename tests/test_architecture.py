@@ -46,6 +46,8 @@ PURE = [
     "sim/baselines/own_history.py",
     "sim/intervals.py",
     "sim/targets.py",
+    "bounty/tables.py",
+    "bounty/awards.py",
     "rollout/decide.py",
     "remediation/junit.py",
     "sim/model.py",

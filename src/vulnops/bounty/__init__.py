@@ -1,0 +1,1 @@
+"""The bug bounty: programmes, award tables, award decisions, the payout ledger."""
