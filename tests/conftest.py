@@ -82,22 +82,26 @@ def _all_tables() -> list[str]:
     ]
 
 
+APPEND_ONLY = (
+    ("audit_events", "audit_events_no_truncate"),
+    ("bounty_ledger_entries", "bounty_ledger_no_truncate"),
+)
+
+
 @pytest.fixture
 async def db(database: Database) -> AsyncIterator[Database]:
     """The database, emptied after the test (every table, and the audit chain reset).
 
-    The event log refuses TRUNCATE (migration 0017), as it should for everyone else: the reset
-    switches that one trigger off as the tables' owner, inside its own transaction, so no other
-    session ever sees it off and a failed reset leaves it on."""
+    The event log and the bounty ledger refuse TRUNCATE (migrations 0017, 0026), as they should
+    for everyone else: the reset switches those triggers off as the tables' owner, inside its own
+    transaction, so no other session ever sees them off and a failed reset leaves them on."""
     yield database
     async with database.session() as session:
-        await session.execute(
-            text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate")
-        )
+        for table, trigger in APPEND_ONLY:
+            await session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
         await session.execute(text(f"TRUNCATE {', '.join(_all_tables())} RESTART IDENTITY CASCADE"))
-        await session.execute(
-            text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate")
-        )
+        for table, trigger in APPEND_ONLY:
+            await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
         await session.execute(
             text("INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '')")
         )

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "vulnops.sim.models",
     "vulnops.inbox.models",
     "vulnops.oncall.models",
+    "vulnops.bounty.models",
     "vulnops.demo",
 )
 

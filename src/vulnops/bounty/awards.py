@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from babel.numbers import format_currency
-
-from vulnops.bounty.tables import AwardTable, TableError
+from vulnops.bounty.tables import AwardTable, TableError, money
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class Proposal:
 
 
 def _money(table: AwardTable, minor: int) -> str:
-    return str(format_currency(table.major(minor), table.currency, locale="en_US"))
+    return money(minor, table.currency)
 
 
 def _candidate(table: AwardTable, assessment: Assessment) -> Candidate:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DEFAULT_TABLE_FILE = Path(__file__).with_name("default_table.yaml")
@@ -107,9 +107,15 @@ class AwardTable(BaseModel):
                 f" {quality!r}"
             ) from None
 
-    def major(self, minor: int) -> Decimal:
-        """An amount in major units, for people."""
-        return Decimal(minor).scaleb(-self.exponent)
+
+def minor_to_major(amount: int, currency: str) -> Decimal:
+    """Minor units (cents) as the currency's major units (dollars)."""
+    return Decimal(amount).scaleb(-int(get_currency_precision(currency)))
+
+
+def money(amount: int, currency: str) -> str:
+    """An amount in minor units as people read it ("$1,250.00")."""
+    return str(format_currency(minor_to_major(amount, currency), currency, locale="en_US"))
 
 
 def _minor(value: Decimal, exponent: int, what: str) -> int:

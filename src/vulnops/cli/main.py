@@ -12,6 +12,7 @@ from vulnops.cli import (
     advisories,
     audit,
     bench,
+    bounty,
     config,
     db,
     disclosure,
@@ -76,3 +77,4 @@ app.add_typer(rollouts.app, name="rollout")
 app.add_typer(advisories.app, name="advisory")
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")
+app.add_typer(bounty.app, name="bounty")

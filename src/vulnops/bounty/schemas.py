@@ -1,0 +1,51 @@
+"""The bounty's read models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class Posting(BaseModel):
+    account: str
+    amount: int  # minor units, + into the account
+
+
+class LedgerTransaction(BaseModel):
+    key: str
+    kind: str
+    researcher_id: int
+    program: str
+    currency: str
+    amount: int  # what moved, positive (an adjustment keeps its sign)
+    refers_to: str | None
+    reference: str
+    actor: str
+    created_at: datetime
+    lines: list[Posting]
+    replayed: bool = False  # the same key posted again: nothing new was written
+
+
+class Balance(BaseModel):
+    researcher_id: int
+    currency: str
+    available: int  # awarded and not yet asked for
+    in_flight: int  # payouts asked for, not yet answered
+    paid: int  # paid out, net of reversals
+
+
+class CurrencyTotals(BaseModel):
+    currency: str
+    programmes: int  # what the programmes gave (negative)
+    owed: int
+    in_flight: int
+    paid_out: int
+
+
+class Reconciliation(BaseModel):
+    ok: bool
+    transactions: int
+    entries: int
+    totals: list[CurrencyTotals]
+    problems: list[str]

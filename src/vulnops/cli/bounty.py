@@ -1,0 +1,60 @@
+"""``vulnops bounty …``: award tables and the payout ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from vulnops.cli.common import JSON, console, err_console, group, print_json, run_in_session
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from vulnops.bounty.schemas import Reconciliation
+
+app = group("The bug bounty: award tables and the payout ledger.")
+tables = group("Award tables.")
+app.add_typer(tables, name="table")
+
+
+@tables.command("check")
+def check_table(path: Path = typer.Argument(..., help="The table's YAML file.")) -> None:
+    """Load an award table and say what is wrong with it; exit 1 if anything is."""
+    from vulnops.bounty.tables import TableError, load_table, money
+
+    try:
+        table = load_table(path)
+    except (TableError, OSError) as error:
+        err_console.print(f"[red]refused[/red]: {error}")
+        raise typer.Exit(1) from None
+    cells = len(table.amounts)
+    console.print(
+        f"[green]ok[/green]: {table.key} v{table.version}, {cells} amounts in {table.currency}, "
+        f"{money(table.minimum, table.currency)} to {money(table.maximum, table.currency)}"
+    )
+
+
+@app.command("reconcile")
+def reconcile(as_json: bool = JSON) -> None:
+    """Check the whole ledger: every transaction balanced, no balance below zero, every payout
+    answered once; exit 1 and list the problems otherwise."""
+
+    async def work(session: AsyncSession) -> Reconciliation:
+        from vulnops.bounty import ledger
+
+        return await ledger.reconcile(session)
+
+    result = run_in_session(work)
+    if as_json:
+        print_json(result)
+    elif result.ok:
+        console.print(
+            f"[green]ok[/green]: {result.transactions:,} transactions, {result.entries:,} entries,"
+            " every currency sums to zero"
+        )
+    for problem in [] if as_json else result.problems:
+        err_console.print(f"[red]problem[/red]: {problem}")
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,62 @@
+"""``vulnops bounty table check`` and ``vulnops bounty reconcile``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from helpers import MakeUser, acli, cli
+from vulnops.auth.roles import Role
+from vulnops.bounty import ledger
+from vulnops.bounty.tables import DEFAULT_TABLE_FILE
+from vulnops.db.database import Database
+
+
+def test_a_table_is_checked_before_it_is_used(tmp_path: Path) -> None:
+    good = cli("bounty", "table", "check", str(DEFAULT_TABLE_FILE), env={})
+    assert good.exit_code == 0, good.stderr
+    assert "cloud v1, 36 amounts in USD, $1,250.00 to $90,000.00" in good.stdout
+    gap = tmp_path / "gap.yaml"
+    gap.write_text(
+        DEFAULT_TABLE_FILE.read_text().replace("  - {impact: spoofing, severity: critical", "  # ")
+    )
+    refused = cli("bounty", "table", "check", str(gap), env={})
+    assert refused.exit_code == 1
+    assert "no row for impact spoofing, severity critical" in refused.stderr
+
+
+async def test_reconcile_says_ok_or_lists_the_problems(
+    db: Database, make_user: MakeUser, conninfo: str, tmp_path: Path
+) -> None:
+    env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
+    ada = (await make_user(Role.RESEARCHER)).id
+    async with db.session() as s:
+        await ledger.grant(
+            s,
+            key="award:1",
+            researcher_id=ada,
+            program="cloud",
+            amount=100_00,
+            currency="USD",
+            actor="staff",
+        )
+        await s.commit()
+    fine = await acli("bounty", "reconcile", env=env)
+    assert fine.exit_code == 0, fine.stderr
+    assert "1 transactions, 2 entries" in fine.stdout
+    async with db.session() as s:
+        await s.execute(
+            text(
+                "INSERT INTO bounty_ledger_entries (transaction_key, line, kind, account,"
+                " researcher_id, program, amount, currency, actor) VALUES ('half', 0, 'bonus',"
+                " 'programme:cloud', :ada, 'cloud', -5, 'USD', 'mallory')"
+            ),
+            {"ada": ada},
+        )
+        await s.commit()
+    broken = await acli("bounty", "reconcile", "--json", env=env)
+    assert broken.exit_code == 1
+    found = json.loads(broken.stdout)
+    assert not found["ok"] and "transaction half does not sum to zero" in found["problems"]
