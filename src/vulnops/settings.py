@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from vulnops import CONFIG_FILE_ENV
+from vulnops.bounty_config import BountyConfig
 from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
 from vulnops.oncall_config import OncallConfig
@@ -61,7 +62,7 @@ def usable_cpus() -> int:
 FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
-class Settings(Limits, DisclosureConfig, OncallConfig):
+class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(

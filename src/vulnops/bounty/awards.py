@@ -164,7 +164,8 @@ def propose(
     reasons += why
     if amount and len(shares) > 1:
         reasons.append(
-            "split between " + ", ".join(f"{who} {share:.0%}" for who, share in shares.items())
+            "split between "
+            + ", ".join(f"{who} {float(share):.0%}" for who, share in shares.items())
         )
     return Proposal(
         amount=amount,

@@ -1,19 +1,24 @@
-"""Bounty tables: the payout ledger, double-entry and append-only."""
+"""Bounty tables: programmes with their award tables, awards, and the payout ledger (double-entry
+and append-only)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    DateTime,
     ForeignKey,
     Identity,
     Index,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
@@ -52,4 +57,56 @@ class BountyLedgerEntry(Base):
     refers_to: Mapped[str | None] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(500), default="", server_default="")
     actor: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class BountyProgram(Base):
+    """A programme: its scope as data, its rules, and the award table in force (the whole
+    document: a new version of the table replaces it here and is snapshotted by later awards)."""
+
+    __tablename__ = "bounty_programs"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # {"services": [...] (empty: every service), "out_of_scope": [...]}
+    scope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    award_table: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class BountyAward(Base):
+    """The award of one report: what the table proposed and why, what a person made of it (and
+    why), and where it stands. The table as it was is kept with it."""
+
+    __tablename__ = "bounty_awards"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'pending_approval', 'approved', 'rejected')",
+            name="known_status",
+        ),
+        CheckConstraint("amount >= 0 AND proposed_amount >= 0", name="amounts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), unique=True)
+    program: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    proposed_amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, after any adjustment
+    currency: Mapped[str] = mapped_column(String(3))
+    impact: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(100))
+    quality: Mapped[str] = mapped_column(String(100))
+    scenarios: Mapped[list[str]] = mapped_column(JSONB)
+    reasons: Mapped[list[str]] = mapped_column(JSONB)
+    adjustment_reason: Mapped[str | None] = mapped_column(Text)
+    split: Mapped[dict[str, int]] = mapped_column(JSONB)  # researcher id (text) -> minor units
+    table_snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    proposed_by: Mapped[str] = mapped_column(String(320))
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

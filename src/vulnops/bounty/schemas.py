@@ -49,3 +49,35 @@ class Reconciliation(BaseModel):
     entries: int
     totals: list[CurrencyTotals]
     problems: list[str]
+
+
+class ProgramView(BaseModel):
+    key: str
+    name: str
+    rules: str
+    services: list[str]  # empty: every service
+    out_of_scope: list[str]
+    table_key: str
+    table_version: int
+    currency: str
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class AwardView(BaseModel):
+    id: int
+    report_id: int
+    program: str
+    status: str
+    proposed_amount: int
+    amount: int
+    currency: str
+    row: tuple[str, str, str]  # impact, severity, quality
+    scenarios: list[str]
+    reasons: list[str]
+    adjustment_reason: str | None
+    split: dict[int, int]  # researcher id -> minor units
+    table_version: int
+    proposed_by: str
+    decided_by: str | None
+    decided_at: datetime | None

@@ -1,0 +1,38 @@
+"""The bug bounty's award policy: when an award needs a second person, and the first-finder rule.
+
+A part of :class:`vulnops.settings.Settings` (which derives from this class, with the same
+``VULNOPS_*`` names), apart like :mod:`vulnops.oncall_config`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class BountyConfig(BaseSettings):
+    bounty_approval_above: int = Field(
+        default=500_000,
+        ge=0,
+        description="An award above this many minor units (cents: 500000 is $5,000.00) needs "
+        "a second person's approval (when bounty_award is among the four-eyes steps); at or "
+        "below it, the person who proposes it grants it.",
+    )
+    bounty_duplicate_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="The share of the first finder's award a later external duplicate earns "
+        "(0: nothing; Intigriti pays 0.2, YesWeHack 0.25).",
+    )
+    bounty_pay_when_known_internally: bool = Field(
+        default=True,
+        description="The first external reporter of an issue already known internally gets the "
+        "full award (MSRC's rule since 2019).",
+    )
+
+    @property
+    def duplicate_share(self) -> Fraction:
+        return Fraction(self.bounty_duplicate_share).limit_denominator(10_000)
