@@ -78,6 +78,8 @@ def _check(move: _Move) -> None:
         raise Invalid("an amount must be positive (a negative adjustment reverses the accounts)")
     if len(move.reference) > 500:
         raise Invalid("a reference has at most 500 characters")
+    if len(move.program) > 100:
+        raise Invalid("a programme key has at most 100 characters")
 
 
 def _transaction(rows: Sequence[BountyLedgerEntry], *, replayed: bool) -> LedgerTransaction:

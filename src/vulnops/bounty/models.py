@@ -110,3 +110,18 @@ class BountyAward(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class BountyPayee(Base):
+    """How a researcher is paid: a reference to their record in the payment system (never a
+    bank or card number), their country, and whether their tax form was received."""
+
+    __tablename__ = "bounty_payees"
+
+    researcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    payment_reference: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    tax_form_received: Mapped[bool] = mapped_column(default=False, server_default="false")
+    updated_at: Mapped[datetime] = created_at_column()
