@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
 from helpers import MakeUser, acli, cli
 from vulnops.auth.roles import Role
-from vulnops.bounty import ledger
+from vulnops.bounty import ledger, payouts
 from vulnops.bounty.tables import DEFAULT_TABLE_FILE
 from vulnops.db.database import Database
 
@@ -60,3 +61,51 @@ async def test_reconcile_says_ok_or_lists_the_problems(
     assert broken.exit_code == 1
     found = json.loads(broken.stdout)
     assert not found["ok"] and "transaction half does not sum to zero" in found["problems"]
+
+
+async def test_finance_marks_a_payout_and_exports_the_csv(
+    db: Database, make_user: MakeUser, conninfo: str, tmp_path: Path
+) -> None:
+    env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
+    ada = (await make_user(Role.RESEARCHER, email="ada@example.com")).id
+    async with db.session() as s:
+        await ledger.grant(
+            s,
+            key="award:1",
+            researcher_id=ada,
+            program="cloud",
+            amount=1_250_00,
+            currency="USD",
+            actor="staff",
+        )
+        await payouts.set_payee(
+            s,
+            researcher_id=ada,
+            payment_reference="payoneer:ada",
+            country="FR",
+            tax_form_received=True,
+            actor="finance",
+            now=datetime.now(UTC),
+        )
+        await payouts.ask(
+            s, key="payout:1", researcher_id=ada, amount=1_250_00, currency="USD", actor="finance"
+        )
+        await s.commit()
+    refused = await acli("bounty", "payouts", "mark", "payout:1", "--paid", env=env)
+    assert refused.exit_code != 0 and "needs the payment system's reference" in refused.stderr
+    marked = await acli(
+        "bounty", "payouts", "mark", "payout:1", "--paid", "--reference", "W-9", env=env
+    )
+    assert marked.exit_code == 0, marked.stderr
+    assert "recorded: payout payout:1 paid" in marked.stdout
+    again = await acli(
+        "bounty", "payouts", "mark", "payout:1", "--paid", "--reference", "W-9", env=env
+    )
+    assert "already recorded" in again.stdout
+    exported = await acli("bounty", "payouts", "export", "--since", "2020-01-01", env=env)
+    assert exported.exit_code == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert lines[0].startswith("payout,researcher_id,researcher_email,amount,currency")
+    assert lines[1].startswith(f"payout:1,{ada},ada@example.com,1250.00,USD,payoneer:ada,FR,yes,")
+    fields = lines[1].split(",")
+    assert fields[9:11] == ["paid", "W-9"] and datetime.fromisoformat(fields[11])

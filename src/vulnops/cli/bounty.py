@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from vulnops.cli.common import JSON, console, err_console, group, print_json, ru
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from vulnops.bounty.schemas import Reconciliation
+    from vulnops.bounty.schemas import LedgerTransaction, Reconciliation
 
 app = group("The bug bounty: award tables and the payout ledger.")
 tables = group("Award tables.")
@@ -58,3 +59,44 @@ def reconcile(as_json: bool = JSON) -> None:
         err_console.print(f"[red]problem[/red]: {problem}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+payouts_app = group("Payouts: the finance export and the payment system's answers.")
+app.add_typer(payouts_app, name="payouts")
+
+
+@payouts_app.command("export")
+def export_payouts(
+    since: datetime = typer.Option(
+        ..., "--since", formats=["%Y-%m-%d"], help="Payouts asked for from this day (UTC)."
+    ),
+) -> None:
+    """Print the payouts asked for since a day, with their answers, as CSV (for finance)."""
+
+    async def work(session: AsyncSession) -> str:
+        from vulnops.bounty import payouts
+
+        return await payouts.export_csv(session, since=since.replace(tzinfo=UTC))
+
+    typer.echo(run_in_session(work), nl=False)
+
+
+@payouts_app.command("mark")
+def mark_payout(
+    key: str = typer.Argument(..., help="The payout's key."),
+    paid: bool = typer.Option(..., "--paid/--failed", help="Paid, or failed (owed again)."),
+    reference: str = typer.Option("", help="The payment system's reference (needed if paid)."),
+    actor: str = typer.Option("finance", help="Who answers, for the ledger."),
+) -> None:
+    """Record the payment system's answer to a payout (the manual backend's way)."""
+
+    async def work(session: AsyncSession) -> LedgerTransaction:
+        from vulnops.bounty import payouts
+
+        return await payouts.mark(
+            session, payout_key=key, paid=paid, actor=actor, reference=reference
+        )
+
+    found = run_in_session(work)
+    state = "already recorded" if found.replayed else "recorded"
+    console.print(f"[green]{state}[/green]: payout {key} {found.kind}")
