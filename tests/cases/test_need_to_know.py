@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ from helpers import MakeUser, api_token, bearer, csrf, sign_in
 from vulnops.audit.models import AuditEvent
 from vulnops.auth.models import User
 from vulnops.auth.roles import Role
+from vulnops.bounty import decisions, programs
+from vulnops.bounty.awards import Assessment
+from vulnops.bounty.tables import load_table
 from vulnops.cases.models import Case
 from vulnops.db.database import Database
 from vulnops.fleet.models import Service
@@ -26,7 +30,7 @@ from vulnops.web.app import create_app
 from vulnops.web.routes import endpoints
 
 TITLE = "Zebracorn token forgery in the quota service"
-CASE_PARAMS = {"case_id", "report_id", "fix_id"}
+CASE_PARAMS = {"case_id", "report_id", "fix_id", "award_id"}
 
 
 @dataclass
@@ -34,6 +38,7 @@ class World:
     case: dict[str, Any]
     report_id: int
     fix_id: int
+    award_id: int
     owner: User
     team: dict[str, str]
     outsider: dict[str, str]
@@ -80,10 +85,30 @@ async def world(
     )
     assert drafted.status_code == 200, drafted.text
     admin_user = await make_user(Role.ADMIN)
+    async with db.session() as session:  # the report's bounty award: as hidden as the case
+        await programs.create_program(
+            session,
+            key="cloud",
+            name="Cloud",
+            table=load_table(),
+            scope=programs.Scope(),
+            starts_at=datetime(2020, 1, 1, tzinfo=UTC),
+            actor="lead@example.com",
+        )
+        award = await decisions.propose(
+            session,
+            report_id=report.json()["id"],
+            actor=owner.email,
+            settings=Settings(),
+            assessment=Assessment("spoofing", "important", "low"),
+            now=datetime.now(UTC),
+        )
+        await session.commit()
     return World(
         case=opened.json(),
         report_id=report.json()["id"],
         fix_id=fix.json()["id"],
+        award_id=award.id,
         owner=owner,
         team=team,
         outsider=bearer(await api_token(db, await make_user(Role.RESPONDER))),
@@ -95,7 +120,12 @@ async def world(
 async def test_every_route_hides_a_restricted_case_from_staff_outside_its_team(
     world: World, db: Database, settings: Settings
 ) -> None:
-    ids = {"case_id": world.case["id"], "report_id": world.report_id, "fix_id": world.fix_id}
+    ids = {
+        "case_id": world.case["id"],
+        "report_id": world.report_id,
+        "fix_id": world.fix_id,
+        "award_id": world.award_id,
+    }
     app = create_app(settings, database=db)
     leaks, walked, named = [], 0, 0
     transport = httpx.ASGITransport(app=app)

@@ -49,7 +49,7 @@ DECIDED_WITH: dict[Step, Permission] = {
     Step.PUBLIC_TEXT: Permission.DISCLOSURE_MANAGE,
     Step.DISCLOSURE: Permission.DISCLOSURE_MANAGE,
     Step.EXPEDITED_ROLLOUT: Permission.ROLLOUTS_APPROVE,
-    Step.BOUNTY_AWARD: Permission.USERS_MANAGE,
+    Step.BOUNTY_AWARD: Permission.BOUNTY_APPROVE,
 }
 
 

@@ -76,6 +76,13 @@ class Permission(StrEnum):
     ONCALL_READ = "oncall:read"
     ONCALL_RESPOND = "oncall:respond"
     ONCALL_MANAGE = "oncall:manage"
+    # Bug bounty: see programmes and awards; propose, adjust and submit awards; approve another's
+    # award; run programmes; finance (payee profiles, payouts, their answers, the export).
+    BOUNTY_READ = "bounty:read"
+    BOUNTY_AWARD = "bounty:award"
+    BOUNTY_APPROVE = "bounty:approve"
+    BOUNTY_MANAGE = "bounty:manage"
+    BOUNTY_FINANCE = "bounty:finance"
 
 
 P = Permission
@@ -104,6 +111,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ONCALL_READ,
             P.ONCALL_RESPOND,
             P.ONCALL_MANAGE,
+            P.BOUNTY_READ,
+            P.BOUNTY_AWARD,
         }
     ),
     Role.ENGINEER: frozenset(

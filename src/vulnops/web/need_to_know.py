@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.deps import get_principal
 from vulnops.auth.principal import Principal
+from vulnops.bounty.models import BountyAward
 from vulnops.cases import access
 from vulnops.cases.models import Case
 from vulnops.db.deps import SessionDep
@@ -44,6 +45,9 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
         return value
     lookups = {
         "report_id": select(Report.case_id).where(Report.id == value),
+        "award_id": select(Report.case_id)
+        .join(BountyAward, BountyAward.report_id == Report.id)
+        .where(BountyAward.id == value),
         "fix_id": select(Fix.case_id).where(Fix.id == value),
         "rollout_id": select(Rollout.case_id).where(Rollout.id == value),
         "advisory_id": select(Advisory.case_id).where(Advisory.id == value),
@@ -57,7 +61,7 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
 
 
 CASE_PARAMS = frozenset(
-    {"case_id", "report_id", "fix_id", "rollout_id", "advisory_id", "delivery_id"}
+    {"case_id", "report_id", "award_id", "fix_id", "rollout_id", "advisory_id", "delivery_id"}
 )
 
 

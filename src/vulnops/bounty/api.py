@@ -1,0 +1,335 @@
+"""JSON API of the bug bounty: programmes, awards (propose, adjust, submit, decide), payee
+profiles and payouts for finance, and each researcher's own awards and balances."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from vulnops.auth.deps import require
+from vulnops.auth.principal import Principal
+from vulnops.auth.roles import Permission, allowed
+from vulnops.bounty import decisions, ledger, payouts, programs
+from vulnops.bounty.awards import Assessment
+from vulnops.bounty.models import BountyAward, BountyLedgerEntry, BountyProgram
+from vulnops.bounty.schemas import AwardView, Balance, LedgerTransaction, ProgramView
+from vulnops.bounty.tables import TableError, parse_table
+from vulnops.db.bounded import Flag, Id, Input, Text
+from vulnops.db.deps import SessionDep
+from vulnops.errors import Invalid, NotFound
+from vulnops.intake import service as intake
+from vulnops.intake.models import Report
+
+router = APIRouter(prefix="/api/bounty", tags=["bounty"])
+READ = allowed(Permission.BOUNTY_READ)
+AWARD = allowed(Permission.BOUNTY_AWARD)
+APPROVE = allowed(Permission.BOUNTY_APPROVE)
+MANAGE = allowed(Permission.BOUNTY_MANAGE)
+FINANCE = allowed(Permission.BOUNTY_FINANCE)
+RESEARCHER = allowed(Permission.REPORTS_SUBMIT)
+
+
+class _In(Input):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProgramIn(_In):
+    key: Text = Field(min_length=1, max_length=100)
+    name: Text = Field(default="", max_length=200)
+    rules: Text = Field(default="", max_length=20_000)
+    services: list[Text] = Field(default_factory=list, max_length=500)
+    out_of_scope: list[Text] = Field(default_factory=list, max_length=100)
+    award_table: dict[str, Any]
+    starts_at: datetime
+    ends_at: datetime | None = None
+
+
+class AssessmentIn(_In):
+    impact: Text = Field(min_length=1, max_length=100)
+    severity: Text = Field(min_length=1, max_length=100)
+    quality: Text = Field(min_length=1, max_length=100)
+    scenarios: list[Text] = Field(default_factory=list, max_length=20)
+    co_reporters: dict[Id, float] = Field(default_factory=dict, max_length=20)
+    known_internally: Flag = False
+
+
+class AdjustIn(_In):
+    amount: int = Field(ge=0, le=10**15)
+    reason: Text = Field(min_length=1, max_length=2000)
+
+
+class DecideIn(_In):
+    approve: Flag
+    comment: Text | None = Field(default=None, max_length=2000)
+
+
+class PayeeIn(_In):
+    payment_reference: Text = Field(min_length=1, max_length=200)
+    country: Text = Field(min_length=2, max_length=2)
+    tax_form_received: Flag = False
+
+
+class PayoutIn(_In):
+    key: Text = Field(min_length=1, max_length=200)
+    researcher_id: Id
+    amount: int = Field(gt=0, le=10**15)
+    currency: Text = Field(min_length=3, max_length=3)
+
+
+class MarkIn(_In):
+    paid: Flag
+    reference: Text = Field(default="", max_length=500)
+
+
+class MyAward(BaseModel):
+    report: str  # its tracking id
+    status: str
+    amount: int
+    currency: str
+    row: tuple[str, str, str]
+    reasons: list[str]
+    my_share: int
+
+
+class MineOut(BaseModel):
+    awards: list[MyAward]
+    balances: list[Balance]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/programs")
+async def list_programs(
+    session: SessionDep, principal: Principal = require(READ)
+) -> list[ProgramView]:
+    """Every programme, by key."""
+    found = await session.scalars(select(BountyProgram).order_by(BountyProgram.key))
+    return [programs.view(p) for p in found]
+
+
+@router.post("/programs", status_code=201)
+async def create_program(
+    data: ProgramIn, session: SessionDep, principal: Principal = require(MANAGE)
+) -> ProgramView:
+    """A programme with its scope and award table (refused with what is wrong in the table)."""
+    try:
+        table = parse_table(data.award_table, source="award_table")
+    except TableError as error:
+        raise Invalid(str(error)) from None
+    created = await programs.create_program(
+        session,
+        key=data.key,
+        name=data.name,
+        rules=data.rules,
+        table=table,
+        scope=programs.Scope(services=data.services, out_of_scope=data.out_of_scope),
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        actor=principal.email,
+    )
+    await session.commit()
+    return created
+
+
+async def _staff_award(session: SessionDep, principal: Principal, award_id: int) -> BountyAward:
+    award = await session.get(BountyAward, award_id)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    await intake.visible_report(session, principal=principal, report_id=award.report_id)
+    return award
+
+
+@router.post("/reports/{report_id}/award", status_code=201)
+async def propose_award(
+    report_id: Id,
+    data: AssessmentIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(AWARD),
+) -> AwardView:
+    """The table's proposal for a triaged report, with its reasons (nothing is granted yet)."""
+    await intake.visible_report(session, principal=principal, report_id=report_id)
+    shares = {
+        who: Fraction(share).limit_denominator(10_000) for who, share in data.co_reporters.items()
+    }
+    proposed = await decisions.propose(
+        session,
+        report_id=report_id,
+        assessment=Assessment(data.impact, data.severity, data.quality, tuple(data.scenarios)),
+        actor=principal.email,
+        settings=request.app.state.settings,
+        now=_now(),
+        co_reporters=shares or None,
+        known_internally=data.known_internally,
+    )
+    await session.commit()
+    return proposed
+
+
+@router.get("/awards/{award_id}")
+async def get_award(
+    award_id: Id, session: SessionDep, principal: Principal = require(READ)
+) -> AwardView:
+    return decisions.view(await _staff_award(session, principal, award_id))
+
+
+@router.post("/awards/{award_id}/adjust")
+async def adjust_award(
+    award_id: Id, data: AdjustIn, session: SessionDep, principal: Principal = require(AWARD)
+) -> AwardView:
+    """Set the amount by hand, with the reason."""
+    await _staff_award(session, principal, award_id)
+    adjusted = await decisions.adjust(
+        session, award_id=award_id, amount=data.amount, reason=data.reason, actor=principal.email
+    )
+    await session.commit()
+    return adjusted
+
+
+@router.post("/awards/{award_id}/submit")
+async def submit_award(
+    award_id: Id, request: Request, session: SessionDep, principal: Principal = require(AWARD)
+) -> AwardView:
+    """Grant it, or ask a second person to approve it above the configured amount."""
+    await _staff_award(session, principal, award_id)
+    submitted = await decisions.submit(
+        session,
+        award_id=award_id,
+        actor=principal.email,
+        settings=request.app.state.settings,
+        now=_now(),
+    )
+    await session.commit()
+    return submitted
+
+
+@router.post("/awards/{award_id}/decide")
+async def decide_award(
+    award_id: Id,
+    data: DecideIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(APPROVE),
+) -> AwardView:
+    """Approve (the award is granted) or reject (say why) an award waiting for approval."""
+    await _staff_award(session, principal, award_id)
+    decided = await decisions.decide(
+        session,
+        award_id=award_id,
+        actor=principal.email,
+        approve=data.approve,
+        comment=data.comment,
+        settings=request.app.state.settings,
+        now=_now(),
+    )
+    await session.commit()
+    return decided
+
+
+@router.put("/payees/{researcher_id}")
+async def set_payee(
+    researcher_id: Id, data: PayeeIn, session: SessionDep, principal: Principal = require(FINANCE)
+) -> dict[str, Any]:
+    """Where a researcher is paid (a payment-system reference: never a bank number)."""
+    payee = await payouts.set_payee(
+        session,
+        researcher_id=researcher_id,
+        payment_reference=data.payment_reference,
+        country=data.country,
+        tax_form_received=data.tax_form_received,
+        actor=principal.email,
+        now=_now(),
+    )
+    await session.commit()
+    return {
+        "researcher_id": researcher_id,
+        "country": payee.country,
+        "tax_form_received": payee.tax_form_received,
+    }
+
+
+@router.post("/payouts", status_code=201)
+async def ask_payout(
+    data: PayoutIn, session: SessionDep, principal: Principal = require(FINANCE)
+) -> LedgerTransaction:
+    """Ask for a payout (idempotent by its key: asking again is the same payout)."""
+    asked = await payouts.ask(
+        session,
+        key=data.key,
+        researcher_id=data.researcher_id,
+        amount=data.amount,
+        currency=data.currency.upper(),
+        actor=principal.email,
+    )
+    await session.commit()
+    return asked
+
+
+@router.post("/payouts/{payout_key}/mark")
+async def mark_payout(
+    payout_key: Text, data: MarkIn, session: SessionDep, principal: Principal = require(FINANCE)
+) -> LedgerTransaction:
+    """The payment system's answer: paid (with its reference) or failed."""
+    marked = await payouts.mark(
+        session,
+        payout_key=payout_key,
+        paid=data.paid,
+        actor=principal.email,
+        reference=data.reference,
+    )
+    await session.commit()
+    return marked
+
+
+@router.get("/payouts.csv", responses={200: {"content": {"text/csv": {}}}})
+async def export_payouts(
+    session: SessionDep, since: datetime | None = None, principal: Principal = require(FINANCE)
+) -> Response:
+    """The payouts asked for since ``since`` (default: all), with their answers, as CSV."""
+    text = await payouts.export_csv(session, since=since or datetime(1970, 1, 1, tzinfo=UTC))
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"content-disposition": 'attachment; filename="payouts.csv"'},
+    )
+
+
+@router.get("/me")
+async def my_awards(session: SessionDep, principal: Principal = require(RESEARCHER)) -> MineOut:
+    """The signed-in researcher's own awards, whatever their state, and balances."""
+    rows = await session.execute(
+        select(BountyAward, Report.tracking_id)
+        .join(Report, Report.id == BountyAward.report_id)
+        .where(BountyAward.split.has_key(str(principal.user_id)))
+        .order_by(BountyAward.id)
+    )
+    awards = [
+        MyAward(
+            report=tracking_id,
+            status=award.status,
+            amount=award.amount,
+            currency=award.currency,
+            row=(award.impact, award.severity, award.quality),
+            reasons=list(award.reasons),
+            my_share=int(award.split[str(principal.user_id)]),
+        )
+        for award, tracking_id in rows.all()
+    ]
+    currencies = await session.scalars(
+        select(BountyLedgerEntry.currency)
+        .where(BountyLedgerEntry.researcher_id == principal.user_id)
+        .distinct()
+    )
+    balances = [
+        await ledger.balance(session, researcher_id=principal.user_id, currency=c)
+        for c in sorted(currencies)
+    ]
+    return MineOut(awards=awards, balances=balances)
