@@ -20,6 +20,7 @@ BENCHMARKS = (
     "rollout",
     "oncall",
     "escalation",
+    "bounty",
 )
 
 
