@@ -11,13 +11,15 @@ from vulnops import demo
 from vulnops.audit import service as audit
 from vulnops.auth import service
 from vulnops.auth.models import User
+from vulnops.bounty import ledger
+from vulnops.bounty.models import BountyAward
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone, derive_state
 from vulnops.db.database import Database
 from vulnops.disclosure import service as disclosure
 from vulnops.intake.models import Report
-from vulnops.settings import Settings
+from vulnops.settings import Settings, get_settings
 
 
 async def _count(db: Database, model: type) -> int:
@@ -197,3 +199,21 @@ async def test_the_demo_pages_the_on_call_for_its_critical_cases(db: Database) -
     assert schedules == 1
     assert ("critical", "high", "security") in {tuple(row) for row in rows}
     assert all(rating in ("critical", "important") for rating, _, _ in rows)
+
+
+async def test_the_demo_has_a_bounty_award_paid_and_one_waiting_for_approval(
+    db: Database,
+) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        awards = (await session.scalars(select(BountyAward).order_by(BountyAward.id))).all()
+        assert [(a.status, a.program) for a in awards] == [
+            ("approved", "cloud"),
+            ("pending_approval", "cloud"),
+        ]
+        assert awards[1].amount > get_settings().bounty_approval_above
+        owed = await ledger.balance(
+            session, researcher_id=int(next(iter(awards[0].split))), currency="USD"
+        )
+        assert (owed.available, owed.paid) == (0, awards[0].amount)
+        assert (await ledger.reconcile(session)).ok
