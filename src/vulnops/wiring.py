@@ -1,9 +1,10 @@
-"""Which domain follows which event: the one place listeners are joined to the events they
-follow. Every entry point — the web app, the command line, the tests — calls :func:`wire`."""
+"""Which domain follows which event, and which adds panels to which page: the one place
+listeners are joined to the events they follow. Every entry point — the web app, the command
+line, the tests — calls :func:`wire`."""
 
 from __future__ import annotations
 
-from vulnops import events, jobcontext
+from vulnops import events, jobcontext, panels
 from vulnops.cases.milestones import CaseAssessed, CaseChanged
 from vulnops.notify.events import DeliveriesDied
 from vulnops.rollout.events import RolloutNeedsAttention
@@ -22,4 +23,7 @@ def wire() -> None:
     events.subscribe(CaseAssessed, "vulnops.oncall.rules:page_case")
     events.subscribe(RolloutNeedsAttention, "vulnops.oncall.rules:page_rollout")
     events.subscribe(DeliveriesDied, "vulnops.oncall.rules:page_dead_deliveries")
+    panels.provide(
+        "report", template="bounty/report_panel.html", provider="vulnops.bounty.pages:report_panel"
+    )
     events.mark_wired()

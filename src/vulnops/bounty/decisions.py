@@ -70,6 +70,12 @@ async def _award(session: AsyncSession, award_id: int, *, lock: bool = False) ->
     return found
 
 
+async def for_report(session: AsyncSession, *, report_id: int) -> AwardView | None:
+    """The report's award, if it has one."""
+    found = await session.scalar(select(BountyAward).where(BountyAward.report_id == report_id))
+    return None if found is None else view(found)
+
+
 async def propose(
     session: AsyncSession,
     *,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
+from vulnops import panels
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
@@ -199,6 +200,9 @@ async def report_page(
         request,
         "reports/detail.html",
         {
+            "panels": await panels.gather(
+                "report", session=session, report=report, principal=principal
+            ),
             "report": report,
             "case": case,
             "attachments": await service.attachments(session, report_id=report.id),
