@@ -33,6 +33,14 @@ class BountyConfig(BaseSettings):
         "full award (MSRC's rule since 2019).",
     )
 
+    bounty_dispute_business_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Business days (Monday to Friday) staff have to answer a researcher's "
+        "dispute of an award or a closure (HackerOne's and Bugcrowd's first-response target).",
+    )
+
     @property
     def duplicate_share(self) -> Fraction:
         return Fraction(self.bounty_duplicate_share).limit_denominator(10_000)

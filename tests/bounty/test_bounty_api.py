@@ -57,6 +57,17 @@ async def test_from_a_report_to_a_paid_award(
         assert row is not None
         row.state = "triaged"
         await s.commit()
+    uneven = await client.post(
+        f"/api/bounty/reports/{report_id}/award",
+        json={
+            "impact": "spoofing",
+            "severity": "critical",
+            "quality": "high",
+            "co_reporters": {str(researcher.id): 0.5},
+        },
+        headers=triager,
+    )
+    assert uneven.status_code == 422 and "add up to 1" in uneven.text
     proposed = await client.post(
         f"/api/bounty/reports/{report_id}/award",
         json={

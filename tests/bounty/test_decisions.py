@@ -184,6 +184,7 @@ async def test_what_earns_nothing_is_refused_and_nothing_is_written(
             ),
             "pays duplicates nothing": (await _report(s, ada, duplicate_of=first), RCE),
             "only a researcher's report": (await _report(s, None), RCE),
+            "has no impact 'phishing'": (first, Assessment("phishing", "critical", "high")),
             "denial_of_service at critical earns no award": (
                 first,
                 Assessment("denial_of_service", "critical", "high"),

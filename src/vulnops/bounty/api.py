@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,10 +15,16 @@ from sqlalchemy import select
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.bounty import decisions, ledger, payouts, programs
+from vulnops.bounty import decisions, disputes, ledger, payouts, programs
 from vulnops.bounty.awards import Assessment
 from vulnops.bounty.models import BountyAward, BountyLedgerEntry, BountyProgram
-from vulnops.bounty.schemas import AwardView, Balance, LedgerTransaction, ProgramView
+from vulnops.bounty.schemas import (
+    AwardView,
+    Balance,
+    DisputeView,
+    LedgerTransaction,
+    ProgramView,
+)
 from vulnops.bounty.tables import TableError, parse_table
 from vulnops.db.bounded import Flag, Id, Input, Text
 from vulnops.db.deps import SessionDep
@@ -33,6 +39,9 @@ APPROVE = allowed(Permission.BOUNTY_APPROVE)
 MANAGE = allowed(Permission.BOUNTY_MANAGE)
 FINANCE = allowed(Permission.BOUNTY_FINANCE)
 RESEARCHER = allowed(Permission.REPORTS_SUBMIT)
+
+
+Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 
 
 class _In(Input):
@@ -55,7 +64,7 @@ class AssessmentIn(_In):
     severity: Text = Field(min_length=1, max_length=100)
     quality: Text = Field(min_length=1, max_length=100)
     scenarios: list[Text] = Field(default_factory=list, max_length=20)
-    co_reporters: dict[Id, float] = Field(default_factory=dict, max_length=20)
+    co_reporters: dict[Id, Share] = Field(default_factory=dict, max_length=20)
     known_internally: Flag = False
 
 
@@ -87,12 +96,22 @@ class MarkIn(_In):
     reference: Text = Field(default="", max_length=500)
 
 
+class DisputeIn(_In):
+    reason: Text = Field(min_length=1, max_length=5000)
+
+
+class AnswerIn(_In):
+    answer: Text = Field(min_length=1, max_length=5000)
+
+
 class MyAward(BaseModel):
     report: str  # its tracking id
     status: str
     amount: int
     currency: str
-    row: tuple[str, str, str]
+    impact: str
+    severity: str
+    quality: str
     reasons: list[str]
     my_share: int
 
@@ -317,7 +336,9 @@ async def my_awards(session: SessionDep, principal: Principal = require(RESEARCH
             status=award.status,
             amount=award.amount,
             currency=award.currency,
-            row=(award.impact, award.severity, award.quality),
+            impact=award.impact,
+            severity=award.severity,
+            quality=award.quality,
             reasons=list(award.reasons),
             my_share=int(award.split[str(principal.user_id)]),
         )
@@ -333,3 +354,54 @@ async def my_awards(session: SessionDep, principal: Principal = require(RESEARCH
         for c in sorted(currencies)
     ]
     return MineOut(awards=awards, balances=balances)
+
+
+@router.post("/me/reports/{report_id}/dispute", status_code=201)
+async def dispute(
+    report_id: Id,
+    data: DisputeIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(RESEARCHER),
+) -> DisputeView:
+    """Dispute your report's award, or its closure: staff answer within the set business days."""
+    opened = await disputes.open_dispute(
+        session,
+        principal=principal,
+        report_id=report_id,
+        reason=data.reason,
+        settings=request.app.state.settings,
+        now=_now(),
+    )
+    await session.commit()
+    return DisputeView.model_validate(opened, from_attributes=True)
+
+
+@router.get("/disputes")
+async def list_disputes(
+    session: SessionDep, principal: Principal = require(READ)
+) -> list[DisputeView]:
+    """The disputes waiting for an answer, the nearest deadline first."""
+    found = await disputes.open_disputes(session, viewer=principal)
+    return [DisputeView.model_validate(d, from_attributes=True) for d in found]
+
+
+@router.post("/disputes/{dispute_id}/answer")
+async def answer_dispute(
+    dispute_id: Id,
+    data: AnswerIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(AWARD),
+) -> DisputeView:
+    """Answer a dispute (the answer is posted to the report's conversation too)."""
+    answered = await disputes.answer_dispute(
+        session,
+        principal=principal,
+        dispute_id=dispute_id,
+        answer=data.answer,
+        settings=request.app.state.settings,
+        now=_now(),
+    )
+    await session.commit()
+    return DisputeView.model_validate(answered, from_attributes=True)

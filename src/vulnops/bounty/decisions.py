@@ -25,7 +25,7 @@ from vulnops.bounty import awards, ledger, programs
 from vulnops.bounty.awards import Assessment, AwardPolicy, Standing
 from vulnops.bounty.models import BountyAward
 from vulnops.bounty.schemas import AwardView
-from vulnops.bounty.tables import money, parse_table
+from vulnops.bounty.tables import TableError, money, parse_table
 from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.intake.models import Report
@@ -46,7 +46,9 @@ def view(award: BountyAward) -> AwardView:
         proposed_amount=award.proposed_amount,
         amount=award.amount,
         currency=award.currency,
-        row=(award.impact, award.severity, award.quality),
+        impact=award.impact,
+        severity=award.severity,
+        quality=award.quality,
         scenarios=list(award.scenarios),
         reasons=list(award.reasons),
         adjustment_reason=award.adjustment_reason,
@@ -97,7 +99,9 @@ async def propose(
         raise Invalid(f"the report is {report.state}: an award is decided once it is triaged")
     shares = dict(co_reporters or {report.reporter_id: Fraction(1)})
     if report.reporter_id not in shares:
-        raise Invalid("the reporter must be among the co-reporters")
+        raise Invalid("co_reporters: the reporter must be among them")
+    if any(share <= 0 for share in shares.values()) or sum(shares.values()) != 1:
+        raise Invalid("co_reporters: the shares must be positive and add up to 1")
     candidates = await programs.eligible(session, service=report.service, now=now)
     if not candidates:
         raise Invalid(
@@ -115,13 +119,18 @@ async def propose(
             " (VULNOPS_BOUNTY_DUPLICATE_SHARE): no award"
         )
     tables = [programs.table_of(p) for p in candidates]
-    proposal = awards.propose(
-        tables,
-        assessment,
-        shares={str(who): share for who, share in shares.items()},
-        standing=Standing(external_rank=2 if duplicate else 1, known_internally=known_internally),
-        policy=policy,
-    )
+    try:
+        proposal = awards.propose(
+            tables,
+            assessment,
+            shares={str(who): share for who, share in shares.items()},
+            standing=Standing(
+                external_rank=2 if duplicate else 1, known_internally=known_internally
+            ),
+            policy=policy,
+        )
+    except TableError as error:  # an impact, severity, quality or scenario the table lacks
+        raise Invalid(str(error)) from None
     if proposal.amount == 0 or proposal.table is None:
         raise Invalid("no award: " + "; ".join(proposal.reasons))
     table = next(t for t in tables if t.key == proposal.table)

@@ -125,3 +125,30 @@ class BountyPayee(Base):
     country: Mapped[str] = mapped_column(String(2))
     tax_form_received: Mapped[bool] = mapped_column(default=False, server_default="false")
     updated_at: Mapped[datetime] = created_at_column()
+
+
+class BountyDispute(Base):
+    """A researcher disputing their report's award or its closure: their reason, the deadline
+    by which staff must answer, and the answer."""
+
+    __tablename__ = "bounty_disputes"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'answered')", name="known_status"),
+        Index(
+            "ix_bounty_disputes_open_due",
+            "due_at",
+            postgresql_where="status = 'open'",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    about: Mapped[str] = mapped_column(String(20))  # the award, or the closure
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(320))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()

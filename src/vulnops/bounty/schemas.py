@@ -72,7 +72,9 @@ class AwardView(BaseModel):
     proposed_amount: int
     amount: int
     currency: str
-    row: tuple[str, str, str]  # impact, severity, quality
+    impact: str  # the table's row: impact, severity, report quality
+    severity: str
+    quality: str
     scenarios: list[str]
     reasons: list[str]
     adjustment_reason: str | None
@@ -81,3 +83,15 @@ class AwardView(BaseModel):
     proposed_by: str
     decided_by: str | None
     decided_at: datetime | None
+
+
+class DisputeView(BaseModel):
+    id: int
+    report_id: int
+    about: str
+    reason: str
+    status: str
+    due_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None

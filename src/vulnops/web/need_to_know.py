@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.deps import get_principal
 from vulnops.auth.principal import Principal
-from vulnops.bounty.models import BountyAward
+from vulnops.bounty.models import BountyAward, BountyDispute
 from vulnops.cases import access
 from vulnops.cases.models import Case
 from vulnops.db.deps import SessionDep
@@ -48,6 +48,9 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
         "award_id": select(Report.case_id)
         .join(BountyAward, BountyAward.report_id == Report.id)
         .where(BountyAward.id == value),
+        "dispute_id": select(Report.case_id)
+        .join(BountyDispute, BountyDispute.report_id == Report.id)
+        .where(BountyDispute.id == value),
         "fix_id": select(Fix.case_id).where(Fix.id == value),
         "rollout_id": select(Rollout.case_id).where(Rollout.id == value),
         "advisory_id": select(Advisory.case_id).where(Advisory.id == value),
@@ -61,7 +64,16 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
 
 
 CASE_PARAMS = frozenset(
-    {"case_id", "report_id", "award_id", "fix_id", "rollout_id", "advisory_id", "delivery_id"}
+    {
+        "case_id",
+        "report_id",
+        "award_id",
+        "dispute_id",
+        "fix_id",
+        "rollout_id",
+        "advisory_id",
+        "delivery_id",
+    }
 )
 
 
