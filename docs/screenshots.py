@@ -134,6 +134,13 @@ SHOTS = [
         wait="SSRF from the image importer",
     ),
     Shot("researcher-published", "researcher", "/reports", follow="SSRF in image import"),
+    Shot(
+        "bounty-award",
+        "researcher",
+        "/reports",
+        follow="SSRF in image import",
+        element='[data-testid="award"]',
+    ),
 ]
 ROLLOUT_WAIT_MS = 900_000
 
