@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.common import Stopwatch, fresh_database, server, summary_ms, write_results
-from vulnops.bounty import ledger
+from vulnops.bounty import ledger, reconcile
 
 RESEARCHERS = 100_000
 TRANSACTIONS = 500_000  # two lines each: 1,000,000 entries
@@ -92,7 +92,7 @@ async def main() -> dict[str, Any]:
                     payouts.append(time.perf_counter() - begun)
             async with database.session() as session:
                 began = Stopwatch()
-                found = await ledger.reconcile(session)
+                found = await reconcile.reconcile(session)
                 reconcile_seconds = began.seconds
     results = {
         "researchers": RESEARCHERS,

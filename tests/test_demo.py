@@ -11,7 +11,7 @@ from vulnops import demo
 from vulnops.audit import service as audit
 from vulnops.auth import service
 from vulnops.auth.models import User
-from vulnops.bounty import ledger
+from vulnops.bounty import ledger, reconcile
 from vulnops.bounty.models import BountyAward
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
@@ -216,4 +216,4 @@ async def test_the_demo_has_a_bounty_award_paid_and_one_waiting_for_approval(
             session, researcher_id=int(next(iter(awards[0].split))), currency="USD"
         )
         assert (owed.available, owed.paid) == (0, awards[0].amount)
-        assert (await ledger.reconcile(session)).ok
+        assert (await reconcile.reconcile(session)).ok

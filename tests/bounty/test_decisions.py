@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpers import MakeUser
 from vulnops.auth.roles import Role
-from vulnops.bounty import decisions, ledger, programs
+from vulnops.bounty import decisions, ledger, programs, reconcile
 from vulnops.bounty.awards import Assessment
 from vulnops.bounty.models import BountyAward, BountyLedgerEntry
 from vulnops.bounty.tables import load_table
@@ -115,7 +115,7 @@ async def test_a_large_award_needs_a_second_person_then_is_granted(
         assert (granted.status, granted.decided_by) == ("approved", "finance@example.com")
         owed = await ledger.balance(s, researcher_id=ada, currency="USD")
         assert owed.available == 55_000_00
-        assert (await ledger.reconcile(s)).ok
+        assert (await reconcile.reconcile(s)).ok
         await s.commit()
 
 

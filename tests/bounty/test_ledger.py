@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpers import MakeUser
 from vulnops.auth.roles import Role
-from vulnops.bounty import ledger
+from vulnops.bounty import ledger, reconcile
 from vulnops.bounty.schemas import LedgerTransaction
 from vulnops.db.database import Database
 from vulnops.errors import Conflict, Invalid, NotFound
@@ -77,7 +77,7 @@ async def test_an_award_a_payout_and_its_answer_move_the_balance(
         await ledger.settle(s, key="paid:1", payout_key="payout:1", paid=True, actor="backend")
         done = await ledger.balance(s, researcher_id=ada, currency=USD)
         assert (done.available, done.in_flight, done.paid) == (5_000_00, 0, 15_000_00)
-        check = await ledger.reconcile(s)
+        check = await reconcile.reconcile(s)
         assert check.ok and check.transactions == 3 and check.entries == 6
         assert [(t.programmes, t.owed, t.in_flight, t.paid_out) for t in check.totals] == [
             (-20_000_00, 5_000_00, 0, 15_000_00)
@@ -103,7 +103,7 @@ async def test_a_repeated_key_is_one_transaction_and_another_amount_is_a_conflic
         ).replayed
         with pytest.raises(Conflict, match="already answered: paid"):
             await ledger.settle(s, key="failed:1", payout_key="pay:1", paid=False, actor="backend")
-        assert (await ledger.reconcile(s)).ok
+        assert (await reconcile.reconcile(s)).ok
 
 
 async def test_two_concurrent_payouts_cannot_both_spend_one_balance(
@@ -144,7 +144,7 @@ async def test_two_concurrent_payouts_cannot_both_spend_one_balance(
     assert results[1] == "paid" and "more than the $2,000.00" in results[0]
     async with db.session() as s:
         assert (await ledger.balance(s, researcher_id=ada, currency=USD)).available == 2_000_00
-        assert (await ledger.reconcile(s)).ok
+        assert (await reconcile.reconcile(s)).ok
 
 
 async def test_a_failed_payout_is_owed_again_and_a_reversal_restores_the_balance(
@@ -165,7 +165,7 @@ async def test_a_failed_payout_is_owed_again_and_a_reversal_restores_the_balance
         assert (back.available, back.in_flight, back.paid) == (3_000_00, 0, 0)
         with pytest.raises(Conflict, match="already reversed"):
             await ledger.reverse(s, key="rev:3", payout_key="pay:2", actor="finance", reason="x")
-        assert (await ledger.reconcile(s)).ok
+        assert (await reconcile.reconcile(s)).ok
 
 
 async def test_bad_input_is_refused_and_nothing_is_written(
@@ -198,7 +198,7 @@ async def test_bad_input_is_refused_and_nothing_is_written(
             await adjust("typo")
         with pytest.raises(NotFound):
             await ledger.settle(s, key="x", payout_key="nope", paid=True, actor="backend")
-        check = await ledger.reconcile(s)
+        check = await reconcile.reconcile(s)
         assert check.ok and check.entries == 0
 
 
@@ -234,7 +234,7 @@ async def test_the_ledger_is_append_only_and_reconcile_finds_a_forged_line(
             ),
             {"account": f"researcher:{ada}", "ada": ada},
         )
-        check = await ledger.reconcile(s)
+        check = await reconcile.reconcile(s)
         assert not check.ok
         assert "transaction forged does not sum to zero" in check.problems
         assert f"account researcher:{ada} is negative in USD" in check.problems

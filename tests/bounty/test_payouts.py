@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 
 from helpers import MakeUser
 from vulnops.auth.roles import Role
-from vulnops.bounty import ledger, payouts
+from vulnops.bounty import ledger, payouts, reconcile
 from vulnops.bounty.backends import ManualBackend, PayoutOrder, WebhookBackend
 from vulnops.db.database import Database
 from vulnops.errors import Conflict, Invalid, Upstream
@@ -124,7 +124,7 @@ async def test_a_payout_through_the_signed_webhook_is_paid_once_however_often_se
         assert (owed.available, owed.in_flight, owed.paid) == (2_000_00, 0, 3_000_00)
         with pytest.raises(Conflict, match="already answered: paid"):
             await payouts.send(s, payout_key="payout:1", backend=backend, actor="worker")
-        assert (await ledger.reconcile(s)).ok
+        assert (await reconcile.reconcile(s)).ok
 
 
 def _order(ada: int) -> PayoutOrder:

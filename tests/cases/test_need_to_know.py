@@ -30,7 +30,7 @@ from vulnops.web.app import create_app
 from vulnops.web.routes import endpoints
 
 TITLE = "Zebracorn token forgery in the quota service"
-CASE_PARAMS = {"case_id", "report_id", "fix_id", "award_id"}
+CASE_PARAMS = {"case_id", "report_id", "fix_id", "award_id", "dispute_id"}
 
 
 @dataclass
@@ -39,6 +39,7 @@ class World:
     report_id: int
     fix_id: int
     award_id: int
+    dispute_id: int
     owner: User
     team: dict[str, str]
     outsider: dict[str, str]
@@ -104,11 +105,18 @@ async def world(
             now=datetime.now(UTC),
         )
         await session.commit()
+    disputed = await client.post(  # the reporter disputes it: the dispute is as hidden too
+        f"/api/bounty/me/reports/{report.json()['id']}/dispute",
+        json={"reason": "It reaches other tenants."},
+        headers=researcher,
+    )
+    assert disputed.status_code == 201, disputed.text
     return World(
         case=opened.json(),
         report_id=report.json()["id"],
         fix_id=fix.json()["id"],
         award_id=award.id,
+        dispute_id=disputed.json()["id"],
         owner=owner,
         team=team,
         outsider=bearer(await api_token(db, await make_user(Role.RESPONDER))),
@@ -125,6 +133,7 @@ async def test_every_route_hides_a_restricted_case_from_staff_outside_its_team(
         "report_id": world.report_id,
         "fix_id": world.fix_id,
         "award_id": world.award_id,
+        "dispute_id": world.dispute_id,
     }
     app = create_app(settings, database=db)
     leaks, walked, named = [], 0, 0
@@ -362,3 +371,11 @@ async def test_its_report_cannot_be_named_to_open_another_case(
     assert listed.json()["total"] == 0
     mine = await client.get("/api/approvals", headers=world.team)
     assert mine.json()["total"] == 1
+
+
+async def test_a_restricted_cases_dispute_is_listed_to_its_team_only(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    team = (await client.get("/api/bounty/disputes", headers=world.team)).json()
+    assert [d["id"] for d in team] == [world.dispute_id]
+    assert (await client.get("/api/bounty/disputes", headers=world.outsider)).json() == []

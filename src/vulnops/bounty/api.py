@@ -1,5 +1,5 @@
-"""JSON API of the bug bounty: programmes, awards (propose, adjust, submit, decide), payee
-profiles and payouts for finance, and each researcher's own awards and balances."""
+"""JSON API of the bug bounty: programmes, awards (propose, adjust, submit, decide), disputes,
+and each researcher's own awards and balances (finance's routes: ``finance_api``)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,19 @@ from fractions import Fraction
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.bounty import decisions, disputes, ledger, payouts, programs
+from vulnops.bounty import decisions, disputes, ledger, programs
 from vulnops.bounty.awards import Assessment
-from vulnops.bounty.models import BountyAward, BountyLedgerEntry, BountyProgram
+from vulnops.bounty.models import BountyAward, BountyProgram
 from vulnops.bounty.schemas import (
     AwardView,
     Balance,
     DisputeView,
-    LedgerTransaction,
     ProgramView,
 )
 from vulnops.bounty.tables import TableError, parse_table
@@ -37,18 +35,17 @@ READ = allowed(Permission.BOUNTY_READ)
 AWARD = allowed(Permission.BOUNTY_AWARD)
 APPROVE = allowed(Permission.BOUNTY_APPROVE)
 MANAGE = allowed(Permission.BOUNTY_MANAGE)
-FINANCE = allowed(Permission.BOUNTY_FINANCE)
 RESEARCHER = allowed(Permission.REPORTS_SUBMIT)
 
 
 Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 
 
-class _In(Input):
+class In(Input):
     model_config = ConfigDict(extra="forbid")
 
 
-class ProgramIn(_In):
+class ProgramIn(In):
     key: Text = Field(min_length=1, max_length=100)
     name: Text = Field(default="", max_length=200)
     rules: Text = Field(default="", max_length=20_000)
@@ -59,7 +56,7 @@ class ProgramIn(_In):
     ends_at: datetime | None = None
 
 
-class AssessmentIn(_In):
+class AssessmentIn(In):
     impact: Text = Field(min_length=1, max_length=100)
     severity: Text = Field(min_length=1, max_length=100)
     quality: Text = Field(min_length=1, max_length=100)
@@ -68,39 +65,21 @@ class AssessmentIn(_In):
     known_internally: Flag = False
 
 
-class AdjustIn(_In):
+class AdjustIn(In):
     amount: int = Field(ge=0, le=10**15)
     reason: Text = Field(min_length=1, max_length=2000)
 
 
-class DecideIn(_In):
+class DecideIn(In):
     approve: Flag
     comment: Text | None = Field(default=None, max_length=2000)
 
 
-class PayeeIn(_In):
-    payment_reference: Text = Field(min_length=1, max_length=200)
-    country: Text = Field(min_length=2, max_length=2)
-    tax_form_received: Flag = False
-
-
-class PayoutIn(_In):
-    key: Text = Field(min_length=1, max_length=200)
-    researcher_id: Id
-    amount: int = Field(gt=0, le=10**15)
-    currency: Text = Field(min_length=3, max_length=3)
-
-
-class MarkIn(_In):
-    paid: Flag
-    reference: Text = Field(default="", max_length=500)
-
-
-class DisputeIn(_In):
+class DisputeIn(In):
     reason: Text = Field(min_length=1, max_length=5000)
 
 
-class AnswerIn(_In):
+class AnswerIn(In):
     answer: Text = Field(min_length=1, max_length=5000)
 
 
@@ -121,7 +100,7 @@ class MineOut(BaseModel):
     balances: list[Balance]
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -185,7 +164,7 @@ async def propose_award(
         assessment=Assessment(data.impact, data.severity, data.quality, tuple(data.scenarios)),
         actor=principal.email,
         settings=request.app.state.settings,
-        now=_now(),
+        now=now(),
         co_reporters=shares or None,
         known_internally=data.known_internally,
     )
@@ -224,7 +203,7 @@ async def submit_award(
         award_id=award_id,
         actor=principal.email,
         settings=request.app.state.settings,
-        now=_now(),
+        now=now(),
     )
     await session.commit()
     return submitted
@@ -247,78 +226,10 @@ async def decide_award(
         approve=data.approve,
         comment=data.comment,
         settings=request.app.state.settings,
-        now=_now(),
+        now=now(),
     )
     await session.commit()
     return decided
-
-
-@router.put("/payees/{researcher_id}")
-async def set_payee(
-    researcher_id: Id, data: PayeeIn, session: SessionDep, principal: Principal = require(FINANCE)
-) -> dict[str, Any]:
-    """Where a researcher is paid (a payment-system reference: never a bank number)."""
-    payee = await payouts.set_payee(
-        session,
-        researcher_id=researcher_id,
-        payment_reference=data.payment_reference,
-        country=data.country,
-        tax_form_received=data.tax_form_received,
-        actor=principal.email,
-        now=_now(),
-    )
-    await session.commit()
-    return {
-        "researcher_id": researcher_id,
-        "country": payee.country,
-        "tax_form_received": payee.tax_form_received,
-    }
-
-
-@router.post("/payouts", status_code=201)
-async def ask_payout(
-    data: PayoutIn, session: SessionDep, principal: Principal = require(FINANCE)
-) -> LedgerTransaction:
-    """Ask for a payout (idempotent by its key: asking again is the same payout)."""
-    asked = await payouts.ask(
-        session,
-        key=data.key,
-        researcher_id=data.researcher_id,
-        amount=data.amount,
-        currency=data.currency.upper(),
-        actor=principal.email,
-    )
-    await session.commit()
-    return asked
-
-
-@router.post("/payouts/{payout_key}/mark")
-async def mark_payout(
-    payout_key: Text, data: MarkIn, session: SessionDep, principal: Principal = require(FINANCE)
-) -> LedgerTransaction:
-    """The payment system's answer: paid (with its reference) or failed."""
-    marked = await payouts.mark(
-        session,
-        payout_key=payout_key,
-        paid=data.paid,
-        actor=principal.email,
-        reference=data.reference,
-    )
-    await session.commit()
-    return marked
-
-
-@router.get("/payouts.csv", responses={200: {"content": {"text/csv": {}}}})
-async def export_payouts(
-    session: SessionDep, since: datetime | None = None, principal: Principal = require(FINANCE)
-) -> Response:
-    """The payouts asked for since ``since`` (default: all), with their answers, as CSV."""
-    text = await payouts.export_csv(session, since=since or datetime(1970, 1, 1, tzinfo=UTC))
-    return Response(
-        text,
-        media_type="text/csv",
-        headers={"content-disposition": 'attachment; filename="payouts.csv"'},
-    )
 
 
 @router.get("/me")
@@ -344,15 +255,7 @@ async def my_awards(session: SessionDep, principal: Principal = require(RESEARCH
         )
         for award, tracking_id in rows.all()
     ]
-    currencies = await session.scalars(
-        select(BountyLedgerEntry.currency)
-        .where(BountyLedgerEntry.researcher_id == principal.user_id)
-        .distinct()
-    )
-    balances = [
-        await ledger.balance(session, researcher_id=principal.user_id, currency=c)
-        for c in sorted(currencies)
-    ]
+    balances = await ledger.balances(session, researcher_id=principal.user_id)
     return MineOut(awards=awards, balances=balances)
 
 
@@ -371,7 +274,7 @@ async def dispute(
         report_id=report_id,
         reason=data.reason,
         settings=request.app.state.settings,
-        now=_now(),
+        now=now(),
     )
     await session.commit()
     return DisputeView.model_validate(opened, from_attributes=True)
@@ -401,7 +304,7 @@ async def answer_dispute(
         dispute_id=dispute_id,
         answer=data.answer,
         settings=request.app.state.settings,
-        now=_now(),
+        now=now(),
     )
     await session.commit()
     return DisputeView.model_validate(answered, from_attributes=True)

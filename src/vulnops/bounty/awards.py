@@ -70,10 +70,6 @@ class Proposal:
     candidates: tuple[Candidate, ...] = ()
 
 
-def _money(table: AwardTable, minor: int) -> str:
-    return money(minor, table.currency)
-
-
 def _candidate(table: AwardTable, assessment: Assessment) -> Candidate:
     row = table.amount(assessment.impact, assessment.severity, assessment.quality)
     where = f"{table.key} v{table.version}"
@@ -82,7 +78,7 @@ def _candidate(table: AwardTable, assessment: Assessment) -> Candidate:
         return Candidate(table.key, table.version, 0, (reason,))
     reasons = [
         f"{where}: {assessment.impact}, {assessment.severity}, {assessment.quality}-quality"
-        f" report: {_money(table, row)}"
+        f" report: {money(row, table.currency)}"
     ]
     unknown = [s for s in assessment.scenarios if s not in table.scenarios]
     if unknown:
@@ -95,12 +91,12 @@ def _candidate(table: AwardTable, assessment: Assessment) -> Candidate:
         amount = int(raised)
         bonus = f"scenario {best.key} ({best.description}): x{best.multiplier}"
         reasons.append(
-            f"{bonus} = {_money(table, amount)}"
+            f"{bonus} = {money(amount, table.currency)}"
             + (" (the largest bonus that applies)" if len(bonuses) > 1 else "")
         )
     if amount > table.maximum:
         amount = table.maximum
-        reasons.append(f"capped at the table's maximum, {_money(table, amount)}")
+        reasons.append(f"capped at the table's maximum, {money(amount, table.currency)}")
     return Candidate(table.key, table.version, amount, tuple(reasons))
 
 
@@ -158,7 +154,9 @@ def propose(
     table = next(t for t in tables if t.key == best.table)
     reasons = list(best.reasons)
     if len(candidates) > 1:
-        others = ", ".join(f"{c.table} {_money(table, c.amount)}" for c in candidates if c != best)
+        others = ", ".join(
+            f"{c.table} {money(c.amount, table.currency)}" for c in candidates if c != best
+        )
         reasons.append(f"eligible for {len(candidates)} programmes: the largest award ({others})")
     amount, why = _standing(best.amount, standing, policy)
     reasons += why

@@ -133,8 +133,9 @@ async def propose(
         raise Invalid(str(error)) from None
     if proposal.amount == 0 or proposal.table is None:
         raise Invalid("no award: " + "; ".join(proposal.reasons))
-    table = next(t for t in tables if t.key == proposal.table)
-    program = next(p for p in candidates if programs.table_of(p).key == proposal.table)
+    program, table = next(
+        (p, t) for p, t in zip(candidates, tables, strict=True) if t.key == proposal.table
+    )
     award = BountyAward(
         report_id=report.id,
         program=program.key,

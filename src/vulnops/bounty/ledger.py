@@ -27,13 +27,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.bounty.models import BountyLedgerEntry
-from vulnops.bounty.schemas import (
-    Balance,
-    CurrencyTotals,
-    LedgerTransaction,
-    Posting,
-    Reconciliation,
-)
+from vulnops.bounty.schemas import Balance, LedgerTransaction, Posting
 from vulnops.bounty.tables import CURRENCIES, money
 from vulnops.errors import Conflict, Invalid, NotFound
 
@@ -338,102 +332,35 @@ async def reverse(
     return await _post(session, move)
 
 
-async def balance(session: AsyncSession, *, researcher_id: int, currency: str) -> Balance:
-    """What the researcher is owed, has in flight and was paid, in one indexed query."""
+async def balances(session: AsyncSession, *, researcher_id: int) -> list[Balance]:
+    """What the researcher is owed, has in flight and was paid, per currency: one indexed query."""
     rows = await session.execute(
-        select(BountyLedgerEntry.account, func.sum(BountyLedgerEntry.amount))
-        .where(
-            BountyLedgerEntry.researcher_id == researcher_id,
-            BountyLedgerEntry.currency == currency,
+        select(
+            BountyLedgerEntry.currency,
+            BountyLedgerEntry.account,
+            func.sum(BountyLedgerEntry.amount),
         )
-        .group_by(BountyLedgerEntry.account)
+        .where(BountyLedgerEntry.researcher_id == researcher_id)
+        .group_by(BountyLedgerEntry.currency, BountyLedgerEntry.account)
     )
-    by_account = {account: int(total) for account, total in rows.all()}
-    return Balance(
-        researcher_id=researcher_id,
-        currency=currency,
-        available=by_account.get(researcher_account(researcher_id), 0),
-        in_flight=by_account.get(in_flight_account(researcher_id), 0),
-        paid=by_account.get(PAID_OUT, 0),
-    )
-
-
-_PROBLEMS = text(
-    """
-    WITH transactions AS (
-        SELECT transaction_key, sum(amount) AS total, count(*) AS lines,
-               count(DISTINCT (kind, researcher_id, program, currency)) AS shapes
-        FROM bounty_ledger_entries GROUP BY transaction_key
-    ), accounts AS (
-        SELECT account, currency, sum(amount) AS total FROM bounty_ledger_entries
-        WHERE account LIKE 'researcher:%' OR account LIKE 'in_flight:%'
-        GROUP BY account, currency
-    ), answers AS (
-        SELECT refers_to, kind, count(*) AS times FROM bounty_ledger_entries
-        WHERE refers_to IS NOT NULL AND line = 0 GROUP BY refers_to, kind
-    )
-    SELECT 'transaction ' || transaction_key || ' does not sum to zero' FROM transactions
-        WHERE total <> 0
-    UNION ALL SELECT 'transaction ' || transaction_key || ' mixes kinds, researchers,'
-        || ' programmes or currencies, or has not two lines' FROM transactions
-        WHERE shapes <> 1 OR lines <> 2
-    UNION ALL SELECT 'account ' || account || ' is negative in ' || currency FROM accounts
-        WHERE total < 0
-    UNION ALL SELECT 'payout ' || a.refers_to || ' was answered more than once' FROM answers a
-        WHERE a.kind IN ('paid', 'failed')
-        GROUP BY a.refers_to HAVING sum(a.times) > 1
-    UNION ALL SELECT 'payout ' || refers_to || ' was reversed more than once' FROM answers
-        WHERE kind = 'reversed' AND times > 1
-    UNION ALL SELECT 'payout ' || a.refers_to || ' was reversed but never paid' FROM answers a
-        WHERE a.kind = 'reversed'
-          AND NOT EXISTS (SELECT 1 FROM answers p WHERE p.refers_to = a.refers_to
-                          AND p.kind = 'paid')
-    UNION ALL SELECT 'transaction ' || e.transaction_key || ' answers ' || e.refers_to
-        || ', which is not a payout' FROM bounty_ledger_entries e
-        WHERE e.refers_to IS NOT NULL AND e.line = 0 AND NOT EXISTS (
-            SELECT 1 FROM bounty_ledger_entries p
-            WHERE p.transaction_key = e.refers_to AND p.kind = 'payout_requested')
-    LIMIT 100
-    """
-)
-
-_TOTALS = text(
-    """
-    SELECT currency,
-           sum(amount) FILTER (WHERE account LIKE 'programme:%') AS programmes,
-           sum(amount) FILTER (WHERE account LIKE 'researcher:%') AS owed,
-           sum(amount) FILTER (WHERE account LIKE 'in_flight:%') AS in_flight,
-           sum(amount) FILTER (WHERE account = 'paid_out') AS paid_out,
-           count(*) AS entries, count(DISTINCT transaction_key) AS transactions
-    FROM bounty_ledger_entries GROUP BY currency ORDER BY currency
-    """
-)
-
-
-async def reconcile(session: AsyncSession) -> Reconciliation:
-    """Check the whole ledger in set-based queries: every transaction balanced and well formed,
-    no researcher owed or in flight below zero, every payout answered at most once and reversed
-    only when paid, and per currency the programmes, the researchers, what is in flight and what
-    was paid summing to zero."""
-    problems = [str(row[0]) for row in (await session.execute(_PROBLEMS)).all()]
-    totals, entries, transactions = [], 0, 0
-    for row in (await session.execute(_TOTALS)).mappings():
-        figures = CurrencyTotals(
-            currency=row["currency"],
-            programmes=int(row["programmes"] or 0),
-            owed=int(row["owed"] or 0),
-            in_flight=int(row["in_flight"] or 0),
-            paid_out=int(row["paid_out"] or 0),
+    by_currency: dict[str, dict[str, int]] = {}
+    for currency, account, total in rows.all():
+        by_currency.setdefault(currency, {})[account] = int(total)
+    return [
+        Balance(
+            researcher_id=researcher_id,
+            currency=currency,
+            available=accounts.get(researcher_account(researcher_id), 0),
+            in_flight=accounts.get(in_flight_account(researcher_id), 0),
+            paid=accounts.get(PAID_OUT, 0),
         )
-        if figures.programmes + figures.owed + figures.in_flight + figures.paid_out != 0:
-            problems.append(f"the accounts in {figures.currency} do not sum to zero")
-        totals.append(figures)
-        entries += int(row["entries"])
-        transactions += int(row["transactions"])
-    return Reconciliation(
-        ok=not problems,
-        transactions=transactions,
-        entries=entries,
-        totals=totals,
-        problems=problems,
+        for currency, accounts in sorted(by_currency.items())
+    ]
+
+
+async def balance(session: AsyncSession, *, researcher_id: int, currency: str) -> Balance:
+    """The researcher's balance in one currency (zero where nothing moved)."""
+    found = {b.currency: b for b in await balances(session, researcher_id=researcher_id)}
+    return found.get(currency) or Balance(
+        researcher_id=researcher_id, currency=currency, available=0, in_flight=0, paid=0
     )

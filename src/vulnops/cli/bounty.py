@@ -43,9 +43,9 @@ def reconcile(as_json: bool = JSON) -> None:
     answered once; exit 1 and list the problems otherwise."""
 
     async def work(session: AsyncSession) -> Reconciliation:
-        from vulnops.bounty import ledger
+        from vulnops.bounty import reconcile as checks
 
-        return await ledger.reconcile(session)
+        return await checks.reconcile(session)
 
     result = run_in_session(work)
     if as_json:

@@ -21,6 +21,7 @@ from vulnops.auth import admin_pages, passkey_pages, second_factor, sso
 from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
 from vulnops.bounty import api as bounty_api
+from vulnops.bounty import finance_api as bounty_finance_api
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -110,6 +111,7 @@ ROUTERS = (
     oncall_schedule_pages.router,
     alerts_api.router,
     bounty_api.router,
+    bounty_finance_api.router,
 )
 
 
