@@ -7,9 +7,11 @@ A part of :class:`vulnops.settings.Settings` (which derives from this class, wit
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
+from standardwebhooks import Webhook
 
 
 class BountyConfig(BaseSettings):
@@ -40,6 +42,37 @@ class BountyConfig(BaseSettings):
         description="Business days (Monday to Friday) staff have to answer a researcher's "
         "dispute of an award or a closure (HackerOne's and Bugcrowd's first-response target).",
     )
+
+    bounty_payout_backend: Literal["manual", "webhook"] = Field(
+        default="manual",
+        description="How payouts reach the payment system: manual (finance pays by hand and "
+        "marks each payout paid with its reference) or webhook (posted, signed, to "
+        "bounty_payout_webhook_url by a durable job).",
+    )
+    bounty_payout_webhook_url: str | None = Field(
+        default=None, description="The payment system's endpoint for the webhook backend."
+    )
+    bounty_payout_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The Standard Webhooks secret (whsec_…) the payouts are signed with.",
+    )
+
+    @model_validator(mode="after")
+    def _webhook_backend_complete(self) -> Self:
+        if self.bounty_payout_backend != "webhook":
+            return self
+        if not self.bounty_payout_webhook_url or self.bounty_payout_webhook_secret is None:
+            raise ValueError(
+                "bounty_payout_backend webhook needs bounty_payout_webhook_url and "
+                "bounty_payout_webhook_secret"
+            )
+        if not self.bounty_payout_webhook_url.startswith(("https://", "http://")):
+            raise ValueError("bounty_payout_webhook_url: an http(s) URL")
+        try:
+            Webhook(self.bounty_payout_webhook_secret.get_secret_value())
+        except Exception as error:  # the library raises its own base64 errors
+            raise ValueError(f"bounty_payout_webhook_secret: {error}") from None
+        return self
 
     @property
     def duplicate_share(self) -> Fraction:

@@ -21,6 +21,7 @@ from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
 from vulnops.auth.tasks import blueprint as auth_tasks
+from vulnops.bounty.tasks import blueprint as bounty_tasks
 from vulnops.cases.tasks import blueprint as case_tasks
 from vulnops.db.database import Database
 from vulnops.disclosure.tasks import blueprint as disclosure_tasks
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 app.add_tasks_from(auth_tasks, namespace="auth")
+app.add_tasks_from(bounty_tasks, namespace="bounty")
 app.add_tasks_from(case_tasks, namespace="cases")
 app.add_tasks_from(disclosure_tasks, namespace="disclosure")
 app.add_tasks_from(intake_tasks, namespace="intake")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from standardwebhooks import Webhook
 
 from vulnops.errors import Upstream
+from vulnops.settings import Settings
 
 TIMEOUT = httpx.Timeout(10.0)
 Status = Literal["paid", "failed", "accepted"]
@@ -95,3 +96,14 @@ class WebhookBackend:
             return Answer.model_validate_json(response.content)
         except ValidationError:
             raise Upstream("the payment system's answer was not understood") from None
+
+
+def configured(settings: Settings) -> PayoutBackend:
+    """The backend the settings name (their validation made sure the webhook's are complete)."""
+    if settings.bounty_payout_backend == "webhook":
+        assert settings.bounty_payout_webhook_url and settings.bounty_payout_webhook_secret
+        return WebhookBackend(
+            settings.bounty_payout_webhook_url,
+            settings.bounty_payout_webhook_secret.get_secret_value(),
+        )
+    return ManualBackend()

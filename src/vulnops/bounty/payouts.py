@@ -23,7 +23,9 @@ from vulnops.bounty.backends import Answer, PayoutBackend, PayoutOrder
 from vulnops.bounty.models import BountyLedgerEntry, BountyPayee
 from vulnops.bounty.schemas import LedgerTransaction
 from vulnops.bounty.tables import minor_to_major
+from vulnops.db.database import raw_connection
 from vulnops.errors import Conflict, Invalid, NotFound
+from vulnops.jobcontext import bound
 
 COUNTRIES = frozenset(
     code
@@ -83,13 +85,16 @@ async def ask(
     actor: str,
 ) -> LedgerTransaction:
     """Ask for a payout of ``amount``: the researcher needs a payee profile with the tax form
-    received, and may not ask for more than they are owed."""
+    received, and may not ask for more than they are owed. The payout is sent by a job
+    deferred in the caller's transaction (:mod:`vulnops.bounty.tasks`)."""
+    from vulnops.bounty.tasks import send_payout  # noqa: PLC0415 - the task imports this module
+
     payee = await session.get(BountyPayee, researcher_id)
     if payee is None:
         raise Invalid("the researcher has no payee profile: say where they are paid first")
     if not payee.tax_form_received:
         raise Invalid("the researcher's tax form has not been received: no payout yet")
-    return await ledger.request_payout(
+    asked = await ledger.request_payout(
         session,
         key=key,
         researcher_id=researcher_id,
@@ -99,6 +104,10 @@ async def ask(
         actor=actor,
         reference=payee.payment_reference,
     )
+    if not asked.replayed:
+        connection = await raw_connection(session)
+        await bound(send_payout).configure(connection=connection).defer_async(payout_key=key)
+    return asked
 
 
 async def send(
