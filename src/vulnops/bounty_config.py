@@ -20,7 +20,8 @@ class BountyConfig(BaseSettings):
         ge=0,
         description="An award above this many minor units (cents: 500000 is $5,000.00) needs "
         "a second person's approval (when bounty_award is among the four-eyes steps); at or "
-        "below it, the person who proposes it grants it.",
+        "below it, the person who proposes it grants it. A programme's award table may set its "
+        "own (approval_above, in the table's currency).",
     )
     bounty_duplicate_share: float = Field(
         default=0.0,

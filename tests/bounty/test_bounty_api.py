@@ -145,10 +145,9 @@ async def test_from_a_report_to_a_paid_award(
         ("approved", 80_000_00, 80_000_00)
     ]
     assert mine["balances"][0]["paid"] == 80_000_00
-    assert (await client.get("/api/bounty/me", headers=other)).json() == {
-        "awards": [],
-        "balances": [],
-    }
+    theirs = (await client.get("/api/bounty/me", headers=other)).json()
+    assert (theirs["awards"], theirs["balances"], theirs["retests"]) == ([], [], [])
+    assert theirs["standing"]["points"] == 0 and theirs["standing"]["rank"] is None
     assert (await client.get(f"/api/bounty/awards/{award['id']}", headers=ada)).status_code == 403
 
 

@@ -70,6 +70,15 @@ async def payment_system() -> AsyncIterator[HangingPaymentSystem]:
     await runner.cleanup()
 
 
+def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vulnops", "worker", "--name", "doomed"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @pytest.mark.slow
 async def test_a_worker_killed_before_the_answer_pays_once(
     db: Database,
@@ -112,12 +121,7 @@ async def test_a_worker_killed_before_the_answer_pays_once(
         "VULNOPS_WORKER_HEARTBEAT_SECONDS": "1",
         "VULNOPS_LOG_LEVEL": "warning",
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "vulnops", "worker", "--name", "doomed"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = _worker(env)
     try:
         await asyncio.wait_for(payment_system.arrived.wait(), timeout=120)
         worker.send_signal(signal.SIGKILL)

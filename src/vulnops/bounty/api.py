@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,14 +14,17 @@ from sqlalchemy import select
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.bounty import decisions, disputes, ledger, programs
+from vulnops.bounty import decisions, disputes, ledger, programs, reputation, retests
 from vulnops.bounty.awards import Assessment
-from vulnops.bounty.models import BountyAward, BountyProgram
+from vulnops.bounty.models import BountyAward, BountyProgram, BountyRetest
+from vulnops.bounty.reputation import Standing
+from vulnops.bounty.responsiveness import Milestone, responsiveness
 from vulnops.bounty.schemas import (
     AwardView,
     Balance,
     DisputeView,
     ProgramView,
+    RetestView,
 )
 from vulnops.bounty.tables import TableError, parse_table
 from vulnops.db.bounded import Flag, Id, Input, Text
@@ -83,6 +86,20 @@ class AnswerIn(In):
     answer: Text = Field(min_length=1, max_length=5000)
 
 
+class RetestIn(In):
+    ask: Text = Field(min_length=1, max_length=5000)
+
+
+class RetestAnswerIn(In):
+    outcome: Literal["fixed", "not_fixed", "declined"]
+    note: Text = Field(default="", max_length=5000)
+
+
+class ProgramOut(ProgramView):
+    retest_amount: int  # minor units
+    responsiveness: list[Milestone]
+
+
 class MyAward(BaseModel):
     report: str  # its tracking id
     status: str
@@ -98,6 +115,8 @@ class MyAward(BaseModel):
 class MineOut(BaseModel):
     awards: list[MyAward]
     balances: list[Balance]
+    retests: list[RetestView]
+    standing: Standing
 
 
 def now() -> datetime:
@@ -135,6 +154,21 @@ async def create_program(
     )
     await session.commit()
     return created
+
+
+@router.get("/programs/{key}")
+async def get_program(
+    key: Text, session: SessionDep, principal: Principal = require(READ)
+) -> ProgramOut:
+    """A programme, its retest rule and its responsiveness (median and 90th percentile)."""
+    program = await session.scalar(select(BountyProgram).where(BountyProgram.key == key))
+    if program is None:
+        raise NotFound(f"no programme {key!r}")
+    return ProgramOut(
+        **programs.view(program).model_dump(),
+        retest_amount=programs.table_of(program).retest,
+        responsiveness=await responsiveness(session, program=program, now=now()),
+    )
 
 
 async def _staff_award(session: SessionDep, principal: Principal, award_id: int) -> BountyAward:
@@ -256,7 +290,21 @@ async def my_awards(session: SessionDep, principal: Principal = require(RESEARCH
         for award, tracking_id in rows.all()
     ]
     balances = await ledger.balances(session, researcher_id=principal.user_id)
-    return MineOut(awards=awards, balances=balances)
+    asked = await session.scalars(
+        select(BountyRetest)
+        .where(BountyRetest.researcher_id == principal.user_id)
+        .order_by(BountyRetest.id.desc())
+        .limit(100)
+    )
+    standing = await reputation.standing(
+        session, researcher_id=principal.user_id, period=reputation.quarter(now())
+    )
+    return MineOut(
+        awards=awards,
+        balances=balances,
+        retests=[RetestView.model_validate(r, from_attributes=True) for r in asked],
+        standing=standing,
+    )
 
 
 @router.post("/me/reports/{report_id}/dispute", status_code=201)
@@ -308,3 +356,45 @@ async def answer_dispute(
     )
     await session.commit()
     return DisputeView.model_validate(answered, from_attributes=True)
+
+
+@router.post("/reports/{report_id}/retests", status_code=201)
+async def request_retest(
+    report_id: Id,
+    data: RetestIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(AWARD),
+) -> RetestView:
+    """Ask the report's researcher to retest the fix, at the programme's retest price."""
+    asked = await retests.request(
+        session,
+        principal=principal,
+        report_id=report_id,
+        ask=data.ask,
+        settings=request.app.state.settings,
+    )
+    await session.commit()
+    return RetestView.model_validate(asked, from_attributes=True)
+
+
+@router.post("/me/retests/{retest_id}")
+async def answer_retest(
+    retest_id: Id,
+    data: RetestAnswerIn,
+    request: Request,
+    session: SessionDep,
+    principal: Principal = require(RESEARCHER),
+) -> RetestView:
+    """Your retest's outcome (fixed or not fixed: paid), or decline it."""
+    answered = await retests.answer(
+        session,
+        principal=principal,
+        retest_id=retest_id,
+        outcome=data.outcome,
+        note=data.note,
+        settings=request.app.state.settings,
+        now=now(),
+    )
+    await session.commit()
+    return RetestView.model_validate(answered, from_attributes=True)

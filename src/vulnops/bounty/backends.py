@@ -101,7 +101,8 @@ class WebhookBackend:
 def configured(settings: Settings) -> PayoutBackend:
     """The backend the settings name (their validation made sure the webhook's are complete)."""
     if settings.bounty_payout_backend == "webhook":
-        assert settings.bounty_payout_webhook_url and settings.bounty_payout_webhook_secret
+        assert settings.bounty_payout_webhook_url
+        assert settings.bounty_payout_webhook_secret
         return WebhookBackend(
             settings.bounty_payout_webhook_url,
             settings.bounty_payout_webhook_secret.get_secret_value(),

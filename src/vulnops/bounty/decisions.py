@@ -11,21 +11,24 @@ reward, a second award for one report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.approvals import service as approvals
 from vulnops.approvals.service import Step
 from vulnops.audit import service as audit
+from vulnops.auth.principal import Principal
 from vulnops.bounty import awards, ledger, programs
 from vulnops.bounty.awards import Assessment, AwardPolicy, Standing
 from vulnops.bounty.models import BountyAward
-from vulnops.bounty.schemas import AwardView
+from vulnops.bounty.schemas import AwardView, ListedAward
 from vulnops.bounty.tables import TableError, money, parse_table
+from vulnops.cases import access
+from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.db.writes import add_unique
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.intake.models import Report
@@ -210,19 +213,36 @@ async def _grant(session: AsyncSession, award: BountyAward, *, actor: str, now: 
             )
     award.status, award.decided_by, award.decided_at = "approved", actor, now
     await session.flush()
+    severities = list(award.table_snapshot.get("severities", []))
+    await audit.record(
+        session,
+        subject=f"report:{award.report_id}",
+        kind="bounty.award_granted",
+        actor=actor,
+        data={
+            "award": award.id,
+            "report": award.report_id,
+            "researchers": [int(r) for r, part in award.split.items() if part],
+            "severity_rank": severities.index(award.severity),
+        },
+    )
 
 
 async def submit(
     session: AsyncSession, *, award_id: int, actor: str, settings: Settings, now: datetime
 ) -> AwardView:
-    """Grant the award, or — above ``bounty_approval_above`` when awards need four eyes — ask
-    a second person to approve it."""
+    """Grant the award, or — above its table's ``approval_above`` (in the table's currency),
+    else ``bounty_approval_above``, when awards need four eyes — ask a second person to
+    approve it."""
     award = await _award(session, award_id, lock=True)
     if award.status != "proposed":
         raise Conflict(f"the award is {award.status}, not proposed")
     report = await session.get(Report, award.report_id)
     assert report is not None
-    needs_approval = award.amount > settings.bounty_approval_above and (
+    threshold = parse_table(award.table_snapshot, source="the award's table").approval_above
+    if threshold is None:
+        threshold = settings.bounty_approval_above
+    needs_approval = award.amount > threshold and (
         approvals.needs_second_person(settings, Step.BOUNTY_AWARD)
     )
     if needs_approval:
@@ -280,3 +300,35 @@ async def decide(
         award.status, award.decided_by, award.decided_at = "rejected", actor, now
         await session.flush()
     return view(award)
+
+
+async def list_awards(
+    session: AsyncSession, *, viewer: Principal, statuses: Sequence[str], page: int
+) -> Page[ListedAward]:
+    """Awards in ``statuses`` the viewer may see (a restricted case's are its team's), oldest
+    first: what waits longest comes first."""
+    query = (
+        select(BountyAward)
+        .join(Report, Report.id == BountyAward.report_id)
+        .where(BountyAward.status.in_(list(statuses)))
+        .order_by(BountyAward.created_at, BountyAward.id)
+    )
+    hidden = access.hidden_case_ids(viewer)
+    if hidden is not None:
+        query = query.where(or_(Report.case_id.is_(None), Report.case_id.not_in(hidden)))
+    found = await paginate_scalars(session, query, page=page, per_page=50)
+    reports = {
+        row.id: row
+        for row in await session.execute(
+            select(Report.id, Report.tracking_id, Report.title).where(
+                Report.id.in_([a.report_id for a in found.items])
+            )
+        )
+    }
+    return found.map(
+        lambda a: ListedAward(
+            award=view(a),
+            tracking_id=reports[a.report_id].tracking_id,
+            title=reports[a.report_id].title,
+        )
+    )

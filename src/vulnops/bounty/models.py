@@ -152,3 +152,94 @@ class BountyDispute(Base):
     answered_by: Mapped[str | None] = mapped_column(String(320))
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class BountyRetest(Base):
+    """A retest of a report's fix that the team asked its researcher for, paid by the
+    programme's rule (its table's ``retest`` amount, snapshotted when asked) once done."""
+
+    __tablename__ = "bounty_retests"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'fixed', 'not_fixed', 'declined')",
+            name="known_status",
+        ),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index(
+            "uq_bounty_retests_open",
+            "report_id",
+            unique=True,
+            postgresql_where="status = 'requested'",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    researcher_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    program: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units, what it pays when done
+    currency: Mapped[str] = mapped_column(String(3))
+    ask: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(320))
+    requested_at: Mapped[datetime] = created_at_column()
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BountyReputationPoint(Base):
+    """Points an event of the log earned a researcher (:mod:`vulnops.bounty.reputation`):
+    once per (researcher, report, reason), so scoring again, or a report reopened and closed
+    again, changes nothing."""
+
+    __tablename__ = "bounty_reputation_points"
+
+    researcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(40), primary_key=True)
+    points: Mapped[int] = mapped_column(SmallInteger)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BountyReputationTotal(Base):
+    """A researcher's points in one period (``2026``, ``2026-Q4``, or ``all``): the
+    leaderboards read the top of its index."""
+
+    __tablename__ = "bounty_reputation_totals"
+    __table_args__ = (
+        Index("ix_bounty_reputation_totals_rank", "period", "points", "researcher_id"),
+    )
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    researcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class BountyReputationCursor(Base):
+    """How far the event log has been scored: one row."""
+
+    __tablename__ = "bounty_reputation_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class BountyHallOfFame(Base):
+    """A researcher's consent to be named in public, and the name they chose."""
+
+    __tablename__ = "bounty_hall_of_fame"
+
+    researcher_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    public_name: Mapped[str] = mapped_column(String(100))
+    listed: Mapped[bool] = mapped_column(default=True, server_default="true")
+    updated_at: Mapped[datetime] = created_at_column()

@@ -14,6 +14,7 @@ import re
 from datetime import datetime
 
 from babel import Locale
+from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from vulnops.bounty.models import BountyLedgerEntry, BountyPayee
 from vulnops.bounty.schemas import LedgerTransaction
 from vulnops.bounty.tables import minor_to_major
 from vulnops.db.database import raw_connection
+from vulnops.db.pagination import MAX_PER_PAGE, Page
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.jobcontext import bound
 
@@ -169,6 +171,56 @@ async def mark(
         actor=actor,
         reference=reference.strip(),
     )
+
+
+class PayoutRow(BaseModel):
+    key: str
+    researcher_id: int
+    researcher: str  # the account's email
+    amount: int  # minor units
+    currency: str
+    requested_at: datetime
+    status: str  # requested, paid or failed
+    reference: str  # the payment system's, once answered
+    answered_at: datetime | None
+
+
+_PAYOUTS = """
+FROM bounty_ledger_entries p
+JOIN users u ON u.id = p.researcher_id
+LEFT JOIN bounty_ledger_entries a
+       ON a.refers_to = p.transaction_key AND a.line = 0 AND a.kind IN ('paid', 'failed')
+WHERE p.kind = 'payout_requested' AND p.line = 0
+  AND (CAST(:researcher AS bigint) IS NULL OR p.researcher_id = :researcher)
+  AND (CAST(:unanswered AS boolean) IS NOT TRUE OR a.kind IS NULL)
+"""
+_LIST = (
+    "SELECT p.transaction_key AS key, p.researcher_id, u.email AS researcher, "
+    "-p.amount AS amount, p.currency, p.created_at AS requested_at, "
+    "coalesce(a.kind, 'requested') AS status, coalesce(a.reference, '') AS reference, "
+    "a.created_at AS answered_at"
+    + _PAYOUTS
+    + "ORDER BY p.created_at DESC, p.transaction_key LIMIT :limit OFFSET :offset"
+)
+
+
+async def list_payouts(
+    session: AsyncSession,
+    *,
+    page: int,
+    per_page: int = 50,
+    researcher_id: int | None = None,
+    unanswered: bool = False,
+) -> Page[PayoutRow]:
+    """Payouts, newest first, with their answers (``unanswered``: only those waiting)."""
+    page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+    where = {"researcher": researcher_id, "unanswered": unanswered}
+    total = await session.scalar(text("SELECT count(*)" + _PAYOUTS), where)
+    rows = await session.execute(
+        text(_LIST), {**where, "limit": per_page, "offset": (page - 1) * per_page}
+    )
+    items = [PayoutRow.model_validate(dict(row)) for row in rows.mappings()]
+    return Page(items, int(total or 0), page, per_page)
 
 
 _EXPORT = """

@@ -85,6 +85,12 @@ class AwardView(BaseModel):
     decided_at: datetime | None
 
 
+class ListedAward(BaseModel):
+    award: AwardView
+    tracking_id: str  # its report's
+    title: str
+
+
 class DisputeView(BaseModel):
     id: int
     report_id: int
@@ -95,3 +101,18 @@ class DisputeView(BaseModel):
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
+
+
+class RetestView(BaseModel):
+    id: int
+    report_id: int
+    researcher_id: int
+    program: str
+    status: str
+    amount: int  # minor units, paid once answered fixed or not fixed
+    currency: str
+    ask: str
+    answer: str | None
+    requested_by: str
+    requested_at: datetime
+    completed_at: datetime | None

@@ -65,6 +65,10 @@ class _Document(BaseModel):
     rows: list[_Row]
     ineligible: list[_Combination] = []
     scenarios: dict[str, _Scenario] = {}
+    # What a retest the team asks for pays (0: retests are not paid), and the amount above
+    # which an award needs a second person (absent: the platform's setting).
+    retest: Decimal = Decimal(0)
+    approval_above: Decimal | None = None
 
 
 class Scenario(BaseModel):
@@ -93,6 +97,8 @@ class AwardTable(BaseModel):
     amounts: dict[tuple[str, str, str], int]  # (impact, severity, quality) -> minor units
     ineligible: frozenset[tuple[str, str]]
     scenarios: dict[str, Scenario]
+    retest: int  # minor units
+    approval_above: int | None  # minor units
     document: dict[str, Any]  # what was loaded, as it was: the snapshot an award keeps
 
     def amount(self, impact: str, severity: str, quality: str) -> int | None:
@@ -217,6 +223,12 @@ def parse_table(raw: Any, *, source: str = "table") -> AwardTable:
             key: Scenario(key=key, multiplier=s.multiplier, description=s.description)
             for key, s in document.scenarios.items()
         },
+        retest=_minor(document.retest, exponent, "retest"),
+        approval_above=(
+            None
+            if document.approval_above is None
+            else _minor(document.approval_above, exponent, "approval_above")
+        ),
         document=raw,
     )
 

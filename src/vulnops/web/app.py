@@ -22,6 +22,10 @@ from vulnops.auth import api as auth_api
 from vulnops.auth import pages as auth_pages
 from vulnops.bounty import api as bounty_api
 from vulnops.bounty import finance_api as bounty_finance_api
+from vulnops.bounty import forms as bounty_forms
+from vulnops.bounty import recognition_api as bounty_recognition_api
+from vulnops.bounty import researcher_pages as bounty_researcher_pages
+from vulnops.bounty import staff_pages as bounty_staff_pages
 from vulnops.casefile import pages as casefile_pages
 from vulnops.casefile import tabs as casefile_tabs
 from vulnops.cases import api as cases_api
@@ -82,6 +86,9 @@ ROUTERS = (
     audit_pages.router,
     approvals_api.router,
     approvals_pages.router,
+    bounty_staff_pages.router,
+    bounty_researcher_pages.router,
+    bounty_forms.router,
     intake_api.router,
     intake_pages.router,
     cases_api.router,
@@ -112,6 +119,7 @@ ROUTERS = (
     alerts_api.router,
     bounty_api.router,
     bounty_finance_api.router,
+    bounty_recognition_api.router,
 )
 
 

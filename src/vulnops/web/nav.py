@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import SIGNED_IN, Permission, Rule, allowed
+from vulnops.auth.roles import SIGNED_IN, Permission, Role, Rule, allowed
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class NavItem:
     tenant: bool = False
     # Only when the demo's inbox runs (VULNOPS_DEMO_INBOX).
     demo: bool = False
+    # Only for a researcher (staff may submit reports too, but have no awards of their own).
+    researcher: bool = False
 
 
 NAV: tuple[NavItem, ...] = (
@@ -29,6 +31,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Approvals", "/approvals", allowed(Permission.CASES_READ)),
     NavItem("Deliveries", "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
     NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),
+    NavItem("Bounty", "/bounty", allowed(Permission.BOUNTY_READ)),
+    NavItem("Your bounty", "/bounty/me", allowed(Permission.REPORTS_SUBMIT), researcher=True),
     NavItem("Advisories", "/advisories", allowed(Permission.TENANT_OWN), tenant=True),
     NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN), tenant=True),
     NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
@@ -47,4 +51,5 @@ def nav_for(principal: Principal | None, *, demo_inbox: bool = False) -> list[Na
         if item.rule.allows(principal.role)
         and (not item.tenant or principal.tenant_id)
         and (not item.demo or demo_inbox)
+        and (not item.researcher or principal.role is Role.RESEARCHER)
     ]
