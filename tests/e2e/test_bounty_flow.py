@@ -76,7 +76,7 @@ async def test_from_a_report_to_a_paid_award_in_the_browser(
     await form.get_by_label("reaches another tenant's data").check()
     await form.get_by_role("button", name="Propose the award").click()
     await expect(panel).to_contain_text("proposed")
-    await expect(panel).to_contain_text("$45,000.00")  # $30,000 × 1.5 for cross-tenant
+    await expect(panel).to_contain_text("$45,000.00")  # $30,000 times 1.5 for cross-tenant
     await page.get_by_test_id("submit-award").click()
     await expect(page.locator(".flash")).to_contain_text("sent for a second person's approval")
     await expect(panel).to_contain_text("waiting for approval")
