@@ -141,6 +141,9 @@ SHOTS = [
         follow="SSRF in image import",
         element='[data-testid="award"]',
     ),
+    Shot("bounty-overview", "admin", "/bounty"),
+    Shot("bounty-mine", "researcher", "/bounty/me"),
+    Shot("hall-of-fame", None, "/hall-of-fame?period=all"),
 ]
 ROLLOUT_WAIT_MS = 900_000
 

@@ -11,8 +11,8 @@ from vulnops import demo
 from vulnops.audit import service as audit
 from vulnops.auth import service
 from vulnops.auth.models import User
-from vulnops.bounty import ledger, reconcile
-from vulnops.bounty.models import BountyAward
+from vulnops.bounty import ledger, reconcile, reputation
+from vulnops.bounty.models import BountyAward, BountyDispute, BountyRetest
 from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone, derive_state
@@ -204,6 +204,7 @@ async def test_the_demo_pages_the_on_call_for_its_critical_cases(db: Database) -
 async def test_the_demo_has_a_bounty_award_paid_and_one_waiting_for_approval(
     db: Database,
 ) -> None:
+    """And a retest paid, a duplicate's closure disputed, a researcher in the hall of fame."""
     await demo.seed(db)
     async with db.session() as session:
         awards = (await session.scalars(select(BountyAward).order_by(BountyAward.id))).all()
@@ -215,5 +216,14 @@ async def test_the_demo_has_a_bounty_award_paid_and_one_waiting_for_approval(
         owed = await ledger.balance(
             session, researcher_id=int(next(iter(awards[0].split))), currency="USD"
         )
-        assert (owed.available, owed.paid) == (0, awards[0].amount)
+        retest = await session.scalar(select(BountyRetest))
+        assert retest is not None and retest.status == "fixed"
+        assert (owed.available, owed.paid) == (retest.amount, awards[0].amount)
         assert (await reconcile.reconcile(session)).ok
+        dispute = await session.scalar(select(BountyDispute))
+        assert dispute is not None and dispute.status == "open"
+        disputed = await session.get(Report, dispute.report_id)
+        assert disputed is not None and disputed.close_reason == "duplicate"
+        famed = await reputation.leaderboard(session, period="all", limit=5, public=True)
+        assert [one.name for one in famed] == ["Ada L."]
+        assert famed[0].points > 0

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.auth.demo import seed_accounts
-from vulnops.bounty.demo import seed_bounty
+from vulnops.bounty.demo import seed_bounty, seed_recognition
 from vulnops.cases.demo import seed_need_to_know
 from vulnops.db.base import Base, created_at_column
 from vulnops.db.database import Database
@@ -61,6 +61,7 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("disclosures", seed_disclosures),
     ("need-to-know", seed_need_to_know),
     ("bounty", seed_bounty),
+    ("bounty-recognition", seed_recognition),
 )
 
 

@@ -1,6 +1,8 @@
 """The demo's bounty: a programme with the default table, an award granted and paid (the payout
 marked by hand), and a larger one waiting for an administrator's approval. The reports seeder's
-duplicates (closed as duplicates of their case's first report) earn nothing by default."""
+duplicates (closed as duplicates of their case's first report) earn nothing by default; the
+researcher disputes one closure, answered a paid retest, chose a name for the hall of fame, and
+the event log is scored for reputation (``seed_recognition``, after the rest is committed)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth import service as users
-from vulnops.bounty import decisions, payouts, programs
+from vulnops.bounty import decisions, disputes, payouts, programs, reputation, retests
 from vulnops.bounty.awards import Assessment
+from vulnops.bounty.models import BountyAward
 from vulnops.bounty.tables import load_table
 from vulnops.intake.models import Report
+from vulnops.intake.states import CloseReason
 from vulnops.settings import get_settings
 
 if TYPE_CHECKING:
@@ -93,3 +97,59 @@ async def seed_bounty(session: AsyncSession, context: DemoContext) -> None:
     await decisions.submit(
         session, award_id=large.id, actor=RESPONDER, settings=settings, now=context.now
     )
+
+
+async def seed_recognition(session: AsyncSession, context: DemoContext) -> None:
+    settings = get_settings()
+    researcher = await users.get_user_by_email(session, email="researcher@vulnops.example")
+    responder = await users.get_user_by_email(session, email=RESPONDER)
+    ada = users.principal_of(researcher, via="session")
+    staff = users.principal_of(responder, via="session")
+    granted = await session.scalar(
+        select(Report.id)
+        .join(BountyAward, BountyAward.report_id == Report.id)
+        .where(BountyAward.status == "approved")
+        .order_by(Report.id)
+        .limit(1)
+    )
+    if granted is not None:
+        retest = await retests.request(
+            session,
+            principal=staff,
+            report_id=granted,
+            ask="The fix is live: check that the bypass is refused on every region.",
+            settings=settings,
+        )
+        await retests.answer(
+            session,
+            principal=ada,
+            retest_id=retest.id,
+            outcome="fixed",
+            note="Refused with 403 in all three regions.",
+            settings=settings,
+            now=context.now,
+        )
+    duplicate = await session.scalar(
+        select(Report.id)
+        .where(
+            Report.reporter_id == researcher.id,
+            Report.close_reason == CloseReason.DUPLICATE.value,
+        )
+        .order_by(Report.id)
+        .limit(1)
+    )
+    if duplicate is not None:
+        await disputes.open_dispute(
+            session,
+            principal=ada,
+            report_id=duplicate,
+            reason="This is not the same bug: the importer also follows redirects to internal "
+            "addresses, which the first fix did not stop.",
+            settings=settings,
+            now=context.now,
+        )
+    await reputation.name_publicly(
+        session, researcher_id=researcher.id, public_name="Ada L.", listed=True, now=context.now
+    )
+    while (await reputation.score(session)).events:
+        pass
