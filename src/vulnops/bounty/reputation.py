@@ -5,7 +5,7 @@ The formula (docs/bounty.md "Reputation"), after HackerOne's reputation and Bugc
 ==============================  ======  ==============================================
 event                           points  basis
 ==============================  ======  ==============================================
-report triaged (a valid find)   +7      HackerOne: resolved +7
+report triaged or accepted      +7      HackerOne: resolved +7
 closed as a duplicate           +2      HackerOne: duplicate of a resolved report +2
 closed not applicable / scope   -5      HackerOne: not applicable -5
 closed as spam                  -10     HackerOne: spam -10
@@ -55,7 +55,7 @@ WITH batch AS (
       AND kind IN ('report.state_changed', 'bounty.award_granted')
 ), reasons AS (
     SELECT b.seq, r.reporter_id AS researcher_id, r.id AS report_id, b.occurred_at,
-           CASE WHEN b.data->>'to' = 'triaged' THEN 'valid'
+           CASE WHEN b.data->>'to' IN ('triaged', 'accepted') THEN 'valid'
                 WHEN b.data->>'close_reason' = 'duplicate' THEN 'duplicate'
                 WHEN b.data->>'close_reason' IN ('not_applicable', 'out_of_scope')
                     THEN 'not_applicable'

@@ -6,7 +6,7 @@ disagree where one begins) over the researchers' reports of the last year in the
 scope:
 
 - first response: the team's first message or first change of the report's state;
-- triage: the report first triaged;
+- triage: the report first triaged (or accepted into a case, which triages it);
 - award: its award granted (approved);
 - paid: the first payout paid to its researcher after the award was granted.
 
@@ -41,7 +41,7 @@ WITH scoped AS (
             OR (e.kind = 'report.message' AND e.data->>'from_staff' = 'true'))) AS first_response,
         (SELECT min(e.occurred_at) FROM audit_events e
          WHERE e.subject = 'report:' || s.id AND e.kind = 'report.state_changed'
-           AND e.data->>'to' = 'triaged') AS triage,
+           AND e.data->>'to' IN ('triaged', 'accepted')) AS triage,
         a.decided_at AS award,
         (SELECT min(p.created_at) FROM bounty_ledger_entries p
          WHERE p.researcher_id = s.reporter_id AND p.kind = 'paid' AND p.line = 0
