@@ -1,4 +1,4 @@
-"""``vulnops bounty table check`` and ``vulnops bounty reconcile``."""
+"""``vulnops bounty table check``, ``reconcile``, ``payouts`` and ``leaderboard``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from pathlib import Path
 from sqlalchemy import text
 
 from helpers import MakeUser, acli, cli
+from vulnops.audit import service as audit
 from vulnops.auth.roles import Role
 from vulnops.bounty import ledger, payouts
 from vulnops.bounty.tables import DEFAULT_TABLE_FILE
 from vulnops.db.database import Database
+from vulnops.intake.models import Report
 
 
 def test_a_table_is_checked_before_it_is_used(tmp_path: Path) -> None:
@@ -109,3 +111,31 @@ async def test_finance_marks_a_payout_and_exports_the_csv(
     assert lines[1].startswith(f"payout:1,{ada},ada@example.com,1250.00,USD,payoneer:ada,FR,yes,")
     fields = lines[1].split(",")
     assert fields[9:11] == ["paid", "W-9"] and datetime.fromisoformat(fields[11])
+
+
+async def test_the_leaderboard_scores_the_log_first(
+    db: Database, make_user: MakeUser, conninfo: str, tmp_path: Path
+) -> None:
+    env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
+    ada = await make_user(Role.RESEARCHER)
+    async with db.session() as s:
+        report = Report(
+            source="researcher", title="t", description="d", reporter_id=ada.id, state="triaged"
+        )
+        s.add(report)
+        await s.flush()
+        await audit.record(
+            s,
+            subject=f"report:{report.id}",
+            kind="report.state_changed",
+            actor="triager",
+            data={"from": "new", "to": "triaged"},
+        )
+        await s.commit()
+    shown = await acli("bounty", "leaderboard", "--period", "all", "--json", env=env)
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout) == [
+        {"rank": 1, "researcher_id": ada.id, "name": ada.email, "points": 7}
+    ]
+    refused = await acli("bounty", "leaderboard", "--period", "soon", env=env)
+    assert refused.exit_code == 1 and "is not a year" in refused.stderr

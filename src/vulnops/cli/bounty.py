@@ -100,3 +100,31 @@ def mark_payout(
     found = run_in_session(work)
     state = "already recorded" if found.replayed else "recorded"
     console.print(f"[green]{state}[/green]: payout {key} {found.kind}")
+
+
+@app.command("leaderboard")
+def leaderboard(
+    period: str = typer.Option(
+        "", "--period", help="A year (2026), a quarter (2026-Q4) or all; default: this quarter."
+    ),
+    limit: int = typer.Option(25, "--limit", min=1, max=100),
+    as_json: bool = JSON,
+) -> None:
+    """The period's top researchers by reputation points (after scoring the log to its end)."""
+    from vulnops.bounty import reputation
+
+    async def work(session: AsyncSession) -> list[reputation.Leader]:
+        chosen = reputation.check_period(period or reputation.quarter(datetime.now(UTC)))
+        while (await reputation.score(session)).events:
+            pass
+        await session.commit()
+        return await reputation.leaderboard(session, period=chosen, limit=limit, public=False)
+
+    leaders = run_in_session(work)
+    if as_json:
+        print_json(leaders)
+        return
+    for leader in leaders:
+        console.print(f"{leader.rank:>4}. {leader.name}  {leader.points:,} points")
+    if not leaders:
+        console.print("no points in this period yet")
