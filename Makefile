@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# Semgrep (code variant hunts) runs as a command from its own environment: its package pins
+# an OpenTelemetry that FastAPI's does not admit.
+SEMGREP_VENV := $(VENV)/tools-semgrep
+SEMGREP_STAMP := $(VENV)/.installed-semgrep
+SEMGREP_SPEC ?= semgrep>=1.150,<2
 
 .PHONY: serve test lint bench screenshots clean
 
@@ -20,10 +25,15 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
-serve: $(RUN_STAMP)
+$(SEMGREP_STAMP): | $(BIN)/python
+	$(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/python -m pip install --quiet '$(SEMGREP_SPEC)'
+	touch $@
+
+serve: $(RUN_STAMP) $(SEMGREP_STAMP)
 	$(BIN)/vulnops serve --demo
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(SEMGREP_STAMP)
 	$(BIN)/pytest
 
 lint: $(DEV_STAMP)
@@ -31,10 +41,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests benchmarks docs
 	$(BIN)/mypy
 
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) $(SEMGREP_STAMP)
 	$(BIN)/python -m benchmarks
 
-screenshots: $(DEV_STAMP)
+screenshots: $(DEV_STAMP) $(SEMGREP_STAMP)
 	$(BIN)/python docs/screenshots.py
 
 clean:

@@ -32,6 +32,7 @@ from vulnops.notify.tasks import blueprint as notify_tasks
 from vulnops.oncall.tasks import blueprint as oncall_tasks
 from vulnops.rollout.tasks import blueprint as rollout_tasks
 from vulnops.settings import Settings
+from vulnops.variants.tasks import blueprint as variants_tasks
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(notify_tasks, namespace="notify")
 app.add_tasks_from(oncall_tasks, namespace="oncall")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
+app.add_tasks_from(variants_tasks, namespace="variants")
 
 
 async def retry_jobs_of_dead_workers(opened: procrastinate.App, settings: Settings) -> int:

@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "vulnops.inbox.models",
     "vulnops.oncall.models",
     "vulnops.bounty.models",
+    "vulnops.variants.models",
     "vulnops.demo",
 )
 

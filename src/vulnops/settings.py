@@ -30,6 +30,7 @@ from vulnops.bounty_config import BountyConfig
 from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
 from vulnops.oncall_config import OncallConfig
+from vulnops.variants_config import VariantsConfig
 
 DEFAULT_PROMETHEUS_QUERIES = {
     "requests": 'sum by (unit) (increase(http_requests_total{service="$service",unit=~"$units"}'
@@ -62,7 +63,7 @@ def usable_cpus() -> int:
 FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
 
 
-class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig):
+class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig, VariantsConfig):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(

@@ -5,7 +5,7 @@ line, the tests — calls :func:`wire`."""
 from __future__ import annotations
 
 from vulnops import events, jobcontext, panels
-from vulnops.cases.milestones import CaseAssessed, CaseChanged
+from vulnops.cases.milestones import CaseAssessed, CaseChanged, CaseClosing
 from vulnops.notify.events import DeliveriesDied
 from vulnops.rollout.events import RolloutNeedsAttention
 
@@ -21,9 +21,15 @@ def wire() -> None:
     events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
     events.subscribe(CaseChanged, "vulnops.oncall.rules:page_case")
     events.subscribe(CaseAssessed, "vulnops.oncall.rules:page_case")
+    events.subscribe(CaseClosing, "vulnops.variants.rootcause:require_before_close")
     events.subscribe(RolloutNeedsAttention, "vulnops.oncall.rules:page_rollout")
     events.subscribe(DeliveriesDied, "vulnops.oncall.rules:page_dead_deliveries")
     panels.provide(
         "report", template="bounty/report_panel.html", provider="vulnops.bounty.pages:report_panel"
+    )
+    panels.provide(
+        "service",
+        template="variants/service_panel.html",
+        provider="vulnops.variants.pages:service_panel",
     )
     events.mark_wired()

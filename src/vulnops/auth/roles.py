@@ -83,6 +83,9 @@ class Permission(StrEnum):
     BOUNTY_APPROVE = "bounty:approve"
     BOUNTY_MANAGE = "bounty:manage"
     BOUNTY_FINANCE = "bounty:finance"
+    # Root causes and variants: write root causes and structural improvements, run variant
+    # hunts, decide their findings, link cases, close weakness classes.
+    VARIANTS_HUNT = "variants:hunt"
 
 
 P = Permission
@@ -113,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ONCALL_MANAGE,
             P.BOUNTY_READ,
             P.BOUNTY_AWARD,
+            P.VARIANTS_HUNT,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -129,6 +133,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ADVISORIES_READ,
             P.ONCALL_READ,
             P.ONCALL_RESPOND,
+            P.VARIANTS_HUNT,
         }
     ),
     Role.RELEASE_MANAGER: frozenset(

@@ -88,6 +88,25 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
     return user
 
 
+async def display_names(session: AsyncSession, *, user_ids: set[int]) -> dict[int, str]:
+    """How the pages name these users (their display name, else their email)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_(user_ids))
+    )
+    return {row.id: row.display_name or row.email for row in rows}
+
+
+async def assignable(session: AsyncSession) -> list[User]:
+    """People a case, or an action of it, can be given to: active engineers and responders."""
+    people: list[User] = []
+    for role in (Role.ENGINEER, Role.RESPONDER):
+        page = await list_users(session, role=role, per_page=200)
+        people += [user for user in page.items if not user.disabled]
+    return people
+
+
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User:
     user = await session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:

@@ -13,9 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from vulnops.approvals import service as approvals
 from vulnops.auth import service as users
 from vulnops.auth.deps import require
-from vulnops.auth.models import User
 from vulnops.auth.principal import Principal
-from vulnops.auth.roles import Permission, Role, allowed
+from vulnops.auth.roles import Permission, allowed
 from vulnops.casefile.next_step import Facts, next_steps
 from vulnops.casefile.sections import CaseSections, readable_sections
 from vulnops.casefile.tabs import header
@@ -43,15 +42,6 @@ router = APIRouter(include_in_schema=False)
 BREAK_GLASS = allowed(Permission.USERS_MANAGE)  # administrators
 
 
-async def _staff(session: SessionDep) -> list[User]:
-    """People a case can be assigned to."""
-    people = []
-    for role in (Role.ENGINEER, Role.RESPONDER):
-        page = await users.list_users(session, role=role, per_page=200)
-        people += [user for user in page.items if not user.disabled]
-    return people
-
-
 @router.get("/cases/{case_id:int}", response_class=HTMLResponse)
 async def case_page(
     request: Request, case_id: Id, session: SessionDep, principal: Principal = require(READ)
@@ -64,7 +54,7 @@ async def case_page(
     found = await readable_sections(
         session, principal=principal, case_id=case.id, settings=settings, now=now
     )
-    staff = await _staff(session)
+    staff = await users.assignable(session)
     reached = await milestones.reached(session, case_id=case.id)
     return render(
         request,
@@ -150,7 +140,7 @@ async def new_case_form(
     return render(
         request,
         "cases/new.html",
-        {"sources": sources, "staff": await _staff(session), "error": None, "values": {}},
+        {"sources": sources, "staff": await users.assignable(session), "error": None, "values": {}},
     )
 
 
@@ -204,7 +194,7 @@ async def open_case(
             "cases/new.html",
             {
                 "sources": [],
-                "staff": await _staff(session),
+                "staff": await users.assignable(session),
                 "error": error.detail,
                 "values": values,
             },

@@ -51,6 +51,15 @@ class CaseAssessed:
 
 
 @dataclass(frozen=True)
+class CaseClosing:
+    """A person is about to close the case: a listener that finds something missing (the
+    root-cause analysis) raises, and the case stays open."""
+
+    case_id: int
+    rating: str | None
+
+
+@dataclass(frozen=True)
 class MilestoneView:
     milestone: Milestone
     at: datetime

@@ -121,6 +121,7 @@ class Case(Base):
         Index("ix_cases_next_due", "next_due"),
         Index("ix_cases_rating_opened", "rating", "opened_at"),
         Index("ix_cases_opened", "opened_at"),
+        Index("ix_cases_cwe_id", "cwe_id"),
     )
 
 

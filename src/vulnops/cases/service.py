@@ -71,11 +71,13 @@ async def open_case(
     owner_id: int | None = None,
     responder_id: int | None = None,
     restricted: bool | None = None,
+    cwe_id: int | None = None,
     now: datetime,
 ) -> Case:
     """Open a case; its deadlines (the SLA policy of ``settings``) run from ``started_at`` (the
     first report), else from now. ``restricted``: only its team sees it (None: not chosen; a
-    critical rating will restrict it)."""
+    critical rating will restrict it). ``cwe_id``: its weakness, when it is known at once (a
+    variant of a case)."""
     await _check_user(session, owner_id, field="owner_id")
     await _check_user(session, responder_id, field="responder_id")
     case = Case(
@@ -89,6 +91,7 @@ async def open_case(
         breaches_recorded=[],
         restricted=bool(restricted),
         restriction_chosen=restricted is not None,
+        cwe_id=cwe_id,
     )
     deadlines.apply(case, deadlines.sla_policy(settings.sla_policy_file))
     session.add(case)
@@ -351,6 +354,10 @@ async def transition(
     case = await milestones.locked_case(session, case_id)  # the decision reads what it changes
     reached = await milestones.reached(session, case_id=case_id)
     move = hand_move(reached, target, reason=reason)
+    if target is CaseState.CLOSED:
+        await domain_events.publish(
+            session, milestones.CaseClosing(case.id, case.rating), settings=settings
+        )
     if target is CaseState.NOTIFIED and case.customer_action_required:
         raise Conflict(
             "customers must act on this case: they are told by the advisory, whose sending "

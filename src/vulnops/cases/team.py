@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -124,6 +124,19 @@ async def set_team(
         kind="case.team_changed",
         actor=principal.actor,
         data={"before": before, "restricted": restricted, "members": wanted},
+    )
+
+
+async def inherit(session: AsyncSession, *, parent: Case, child: Case, actor: str) -> None:
+    """The child case (a variant) gets the parent's named members, in one statement: whoever
+    may see the parent sees what came from it (owner and responder are given at opening)."""
+    await session.execute(
+        insert(CaseMember).from_select(
+            ["case_id", "user_id", "added_by"],
+            select(literal(child.id), CaseMember.user_id, literal(actor)).where(
+                CaseMember.case_id == parent.id, CaseMember.kind == "member"
+            ),
+        )
     )
 
 

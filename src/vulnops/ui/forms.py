@@ -49,10 +49,11 @@ async def form_action(
     work: Callable[[], Awaitable[T]],
     *,
     done: Callable[[T], str],
-    back: str,
+    back: str | Callable[[T], str],
 ) -> Response:
-    """Run ``work`` in the request's transaction, commit, and redirect to ``back``."""
+    """Run ``work`` in the request's transaction, commit, and redirect to ``back`` (or to the
+    page ``back`` names for the result: a thing just created)."""
     result = await work()
     await session.commit()
     flash(request, done(result), "success", form=request.url.path)
-    return redirect(back)
+    return redirect(back if isinstance(back, str) else back(result))

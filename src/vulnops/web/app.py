@@ -56,6 +56,8 @@ from vulnops.rollout import pages as rollout_pages
 from vulnops.rollout import stage_routes as rollout_stages
 from vulnops.settings import Settings, get_settings
 from vulnops.ui.templating import STATIC_DIR
+from vulnops.variants import api as variants_api
+from vulnops.variants import pages as variants_pages
 from vulnops.web import audit_api, audit_pages, errors, health, openapi, pages
 from vulnops.web.csrf import CSRFMiddleware
 from vulnops.web.input_bounds import check_bounds
@@ -120,6 +122,8 @@ ROUTERS = (
     bounty_api.router,
     bounty_finance_api.router,
     bounty_recognition_api.router,
+    variants_api.router,
+    variants_pages.router,
 )
 
 

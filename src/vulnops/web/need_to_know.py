@@ -27,6 +27,7 @@ from vulnops.intake.models import Report
 from vulnops.notify.models import Advisory, AdvisoryVersion, Delivery
 from vulnops.remediation.models import Fix
 from vulnops.rollout.models import Rollout
+from vulnops.variants.models import Finding, Hunt, Improvement
 
 
 async def need_to_know(
@@ -53,6 +54,11 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
         .where(BountyDispute.id == value),
         "fix_id": select(Fix.case_id).where(Fix.id == value),
         "rollout_id": select(Rollout.case_id).where(Rollout.id == value),
+        "hunt_id": select(Hunt.case_id).where(Hunt.id == value),
+        "finding_id": select(Hunt.case_id)
+        .join(Finding, Finding.hunt_id == Hunt.id)
+        .where(Finding.id == value),
+        "improvement_id": select(Improvement.case_id).where(Improvement.id == value),
         "advisory_id": select(Advisory.case_id).where(Advisory.id == value),
         "delivery_id": select(Advisory.case_id)
         .join(AdvisoryVersion, AdvisoryVersion.advisory_id == Advisory.id)
@@ -73,6 +79,9 @@ CASE_PARAMS = frozenset(
         "rollout_id",
         "advisory_id",
         "delivery_id",
+        "hunt_id",
+        "finding_id",
+        "improvement_id",
     }
 )
 

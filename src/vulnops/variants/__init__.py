@@ -1,0 +1,1 @@
+"""Root causes, variant hunts, weakness classes and the guards that keep a class closed."""
