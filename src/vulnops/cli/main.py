@@ -26,6 +26,7 @@ from vulnops.cli import (
     sim,
     tenants,
     users,
+    variants,
 )
 
 app = typer.Typer(
@@ -78,3 +79,5 @@ app.add_typer(advisories.app, name="advisory")
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")
 app.add_typer(bounty.app, name="bounty")
+app.add_typer(variants.hunt_app, name="hunt")
+app.add_typer(variants.class_app, name="class")

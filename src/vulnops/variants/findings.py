@@ -63,13 +63,16 @@ def from_sarif(
     parsed: ParsedLog, *, service_id: int | None = None, repository: str = ""
 ) -> list[Row]:
     """SARIF findings (Semgrep's over one repository, or any tool's upload) as rows: keyed by
-    the repository, the rule and the place, so the same match in a later run is the same row."""
+    the repository, the rule and the place in it, so the same match in a later run is the
+    same row."""
     rows = []
+    root = repository.rstrip("/") + "/"
     for found in parsed.findings:
-        location = f"{repository.rstrip('/')}/{found.location}" if repository else found.location
+        inside = found.location.removeprefix(root) if repository else found.location
+        location = f"{root}{inside}" if repository else found.location
         rows.append(
             Row(
-                key=("code", service_id, repository, found.rule_id, found.location),
+                key=("code", service_id, repository, found.rule_id, inside),
                 title=found.title,
                 location=location,
                 rule_id=found.rule_id,

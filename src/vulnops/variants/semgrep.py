@@ -104,15 +104,17 @@ class ScanFailed(Exception):
 
 
 async def scan(rule: str, *, repository: Path, settings: Settings) -> dict[str, Any]:
-    """The SARIF log of the rule over one repository, its paths relative to the repository."""
+    """The SARIF log of the rule over one repository (its paths absolute)."""
     executable = command(settings)
+    # The rule file in the working directory: Semgrep prefixes each rule id with the rule
+    # file's directories, relative to where it runs.
     with tempfile.TemporaryDirectory(prefix="vulnops-hunt-") as folder:
-        config = Path(folder) / "rule.yaml"
-        config.write_text(rule, encoding="utf-8")
+        (Path(folder) / "rule.yaml").write_text(rule, encoding="utf-8")
         try:
             ran = await _run(
-                [executable, "scan", "--config", str(config), "--sarif", "-j", "1", *_QUIET, "."],
-                cwd=repository,
+                [executable, "scan", "--config", "rule.yaml", "--sarif", "-j", "1", *_QUIET]
+                + [str(repository)],
+                cwd=Path(folder),
                 seconds=settings.hunt_timeout_seconds,
             )
         except TimeoutError as exc:
