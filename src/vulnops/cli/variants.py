@@ -13,6 +13,7 @@ from vulnops.cli.common import (
     acting_as,
     console,
     database,
+    err_console,
     fail,
     group,
     print_json,
@@ -129,7 +130,10 @@ def _follow(hunt_id: int) -> None:
 
     config = settings()
     progress = Progress(
-        TextColumn("hunt {task.fields[hunt]}"), BarColumn(), MofNCompleteColumn(), console=console
+        TextColumn("hunt {task.fields[hunt]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,  # standard output stays the answer (--json)
     )
 
     async def main() -> None:

@@ -8,6 +8,7 @@ findings are the hunt's, and it is finished when it is written.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -121,7 +122,8 @@ async def start(
     )
     if sarif_log is not None:
         await stored.add(session, hunt_id=hunt.id, rows=stored.from_sarif(parsed))
-        hunt.state, hunt.started_at, hunt.finished_at = "finished", func.now(), func.now()
+        hunt.state = "finished"
+        hunt.started_at = hunt.finished_at = datetime.now(UTC)
         await session.flush()
         return hunt
     from vulnops.variants.tasks import run_hunt  # noqa: PLC0415 - the task imports this module

@@ -111,9 +111,9 @@ async def scan(rule: str, *, repository: Path, settings: Settings) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="vulnops-hunt-") as folder:
         (Path(folder) / "rule.yaml").write_text(rule, encoding="utf-8")
         try:
+            arguments = ["scan", "--config", "rule.yaml", "--sarif", "-j", "1", *_QUIET]
             ran = await _run(
-                [executable, "scan", "--config", "rule.yaml", "--sarif", "-j", "1", *_QUIET]
-                + [str(repository)],
+                [executable, *arguments, str(repository)],
                 cwd=Path(folder),
                 seconds=settings.hunt_timeout_seconds,
             )
