@@ -20,6 +20,7 @@ from vulnops.db.database import Database
 from vulnops.disclosure import service as disclosure
 from vulnops.intake.models import Report
 from vulnops.settings import Settings, get_settings
+from vulnops.variants import classes
 
 
 async def _count(db: Database, model: type) -> int:
@@ -227,3 +228,49 @@ async def test_the_demo_has_a_bounty_award_paid_and_one_waiting_for_approval(
         famed = await reputation.leaderboard(session, period="all", limit=5, public=True)
         assert [one.name for one in famed] == ["Ada L."]
         assert famed[0].points > 0
+
+
+async def test_the_demo_ssrf_case_has_a_root_cause_a_finished_hunt_and_a_variant(
+    db: Database,
+) -> None:
+    await demo.seed(db)
+    async with db.session() as session:
+        case_id = (
+            (
+                await cases.list_cases(
+                    session, viewer=None, now=datetime.now(UTC), search="SSRF image importer"
+                )
+            )
+            .items[0]
+            .id
+        )
+        cause = await session.scalar(
+            text("SELECT cwe_id FROM root_causes WHERE case_id = :c"), {"c": case_id}
+        )
+        hunt = (
+            await session.execute(
+                text("SELECT id, strategy, state FROM hunts WHERE case_id = :c"), {"c": case_id}
+            )
+        ).one()
+        decided = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT state, count(*) FROM hunt_findings WHERE hunt_id = :h "
+                        "GROUP BY state"
+                    ),
+                    {"h": hunt.id},
+                )
+            ).all()
+        )
+        variants = await session.scalar(
+            text("SELECT count(*) FROM case_links WHERE parent_id = :c AND relation = 'variant'"),
+            {"c": case_id},
+        )
+        shown = await classes.show(session, cwe_id=918, viewer=None, today=datetime.now(UTC).date())
+    assert cause == 918
+    assert (hunt.strategy, hunt.state) == ("code", "finished")
+    assert decided == {"duplicate": 1, "variant": 1, "not_a_problem": 1}
+    assert variants == 1
+    assert shown.state == "open" and shown.open_variants == 1
+    assert shown.improvements_done == 1 and shown.improvements_open == 1

@@ -28,6 +28,7 @@ from vulnops.notify.demo import seed_advisories
 from vulnops.oncall.demo import seed_oncall
 from vulnops.sim.demo import seed_rollouts
 from vulnops.tenants.demo import seed_tenants
+from vulnops.variants.demo import seed_variants
 
 
 class DemoSeed(Base):
@@ -42,6 +43,9 @@ class DemoContext:
     now: datetime
     rng: random.Random
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
+    # For a seeder that runs a job's work itself (the demo's code hunt, one transaction per
+    # repository, as the worker would).
+    database: Database | None = None
 
     def login(self, role: str, email: str, password: str) -> None:
         self.credentials.append((role, email, password))
@@ -62,12 +66,17 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("need-to-know", seed_need_to_know),
     ("bounty", seed_bounty),
     ("bounty-recognition", seed_recognition),
+    ("variants", seed_variants),
 )
 
 
 async def seed(database: Database, *, seed_value: int = 2026) -> DemoContext:
     """Run every seeder not yet run; return what they want shown (the new logins)."""
-    context = DemoContext(now=datetime.now(UTC), rng=random.Random(seed_value))  # noqa: S311
+    context = DemoContext(
+        now=datetime.now(UTC),
+        rng=random.Random(seed_value),  # noqa: S311
+        database=database,
+    )
     async with database.session() as session:
         done = set(await session.scalars(select(DemoSeed.name)))
     for name, seeder in SEEDERS:

@@ -21,6 +21,7 @@ class Group(StrEnum):
     ADVISORY = "advisory"
     DISCLOSURE = "disclosure"
     ONCALL = "oncall"
+    VARIANTS = "variants"
 
 
 GROUP_LABELS = {
@@ -31,6 +32,7 @@ GROUP_LABELS = {
     Group.ADVISORY: "Advisory",
     Group.DISCLOSURE: "Disclosure",
     Group.ONCALL: "On call",
+    Group.VARIANTS: "Root cause and variants",
 }
 
 
@@ -367,6 +369,30 @@ KINDS: dict[str, Kind] = {
         G.ONCALL, lambda d, a, _: Told(f"{a} acknowledged the page ({d.get('via')})", "good")
     ),
     "page.resolved": _k(G.ONCALL, lambda d, a, _: Told(f"{a} resolved the page"), key=False),
+    "variants.root_cause_recorded": _k(
+        G.VARIANTS, lambda d, a, _: Told(f"{a} wrote the root cause (CWE-{d.get('cwe_id')})")
+    ),
+    "variants.improvement_added": _k(
+        G.VARIANTS, lambda d, a, _: Told(f"{a} added an improvement: {d.get('action')}"), key=False
+    ),
+    "variants.improvement_done": _k(
+        G.VARIANTS, lambda d, a, _: Told(f"{a} did: {d.get('action')}", "good")
+    ),
+    "variants.hunt_started": _k(
+        G.VARIANTS, lambda d, a, _: Told(f"{a} started {d.get('strategy')} hunt {d.get('hunt')}")
+    ),
+    "variants.finding_decided": _k(
+        G.VARIANTS,
+        lambda d, a, _: Told(f"{a} decided a finding of hunt {d.get('hunt')}: {d.get('decision')}"),
+    ),
+    "variants.linked": _k(
+        G.VARIANTS,
+        lambda d, a, _: Told(
+            f"Linked as a {d.get('relation')} of {d['parent']}"
+            if d.get("parent")
+            else f"{d.get('child')} linked as a {d.get('relation')} of this case"
+        ),
+    ),
 }
 
 
