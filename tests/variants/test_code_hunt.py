@@ -8,11 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from helpers import run_jobs_until
 from variants.conftest import SSRF_RULE, Opener, hunt_state, make_repositories
 from vulnops.db.database import Database
 from vulnops.settings import Settings
+from vulnops.variants import hunts, repositories, running
+from vulnops.variants.schemas import HuntIn
 
 
 async def _register(
@@ -132,3 +135,62 @@ async def test_an_empty_strategy_or_no_repository_is_a_clear_answer(
     )
     assert relative.status_code == 422 and "not an absolute path" in relative.text
     assert (await client.get(f"/api/cases/{case_id}/hunts", headers=hunter)).json() == []
+
+
+async def test_a_hunt_run_again_goes_on_where_it_stopped(
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    services: dict[str, int],
+    open_case: Opener,
+) -> None:
+    """As after a worker died mid-hunt: the rerun scans the locations still pending, and
+    nothing is written twice."""
+    repos = make_repositories(tmp_path)
+    async with db.session() as session:
+        for key in ("storage", "billing"):
+            await repositories.replace(
+                session, service_key=key, locations=[str(repos[key])], actor="test"
+            )
+        case_id = await open_case()
+        hunt = await hunts.start(
+            session,
+            case_id=case_id,
+            given=HuntIn(strategy="code", rule=SSRF_RULE),
+            actor="test",
+            settings=settings,
+        )
+        await session.commit()
+    assert await running.run(db, hunt_id=hunt.id, settings=settings) == "finished"
+    async with db.session() as session:
+        await session.execute(
+            text(
+                "UPDATE hunt_locations SET state = 'pending', findings = 0 "
+                "WHERE hunt_id = :h AND location = :l"
+            ),
+            {"h": hunt.id, "l": str(repos["storage"])},
+        )
+        await session.execute(
+            text("UPDATE hunt_locations SET message = 'kept' WHERE hunt_id = :h AND location = :l"),
+            {"h": hunt.id, "l": str(repos["billing"])},
+        )
+        await session.execute(
+            text("UPDATE hunts SET state = 'running' WHERE id = :h"), {"h": hunt.id}
+        )
+        await session.commit()
+    assert await running.run(db, hunt_id=hunt.id, settings=settings) == "finished"
+    async with db.session() as session:
+        rows = dict(
+            (
+                await session.execute(
+                    text("SELECT location, message FROM hunt_locations WHERE hunt_id = :h"),
+                    {"h": hunt.id},
+                )
+            ).all()
+        )
+        written = await session.scalar(
+            text("SELECT count(*) FROM hunt_findings WHERE hunt_id = :h"), {"h": hunt.id}
+        )
+    assert rows[str(repos["billing"])] == "kept"  # not scanned again
+    assert written == 2
+    assert await running.run(db, hunt_id=hunt.id, settings=settings) == "finished"

@@ -60,23 +60,26 @@ async def _excluded(session: AsyncSession, hunt: Hunt) -> set[str]:
 async def _code_rows(
     hunt: Hunt, services: list[str], session: AsyncSession, settings: Settings
 ) -> list[Row]:
+    """The hunt's rule over these services' repositories (those not here, or whose scan
+    fails, give nothing: the next run tries them again)."""
     found = await repositories.of_services(session, keys=services) if services else []
+    there, _ = await running.present([running.Spot(r.service_id, r.location) for r in found])
     limit = asyncio.Semaphore(settings.hunt_parallel)
 
-    async def one(repo: repositories.Repository) -> list[Row]:
+    async def one(batch: list[running.Spot]) -> list[Row]:
         async with limit:
             try:
-                return await running.scan_location(
-                    str(hunt.params["rule"]),
-                    service_id=repo.service_id,
-                    location=repo.location,
-                    settings=settings,
+                scanned = await running.scan_batch(
+                    str(hunt.params["rule"]), spots=batch, settings=settings
                 )
-            except (FileNotFoundError, semgrep.ScanFailed):
+            except semgrep.ScanFailed:
                 return []
+        return [row for rows in scanned.values() for row in rows]
 
-    batches = await asyncio.gather(*(one(repo) for repo in found))
-    return [row for batch in batches for row in batch]
+    done = await asyncio.gather(
+        *(one(b) for b in running.batches(there, parallel=settings.hunt_parallel))
+    )
+    return [row for batch in done for row in batch]
 
 
 async def check(

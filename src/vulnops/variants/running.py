@@ -1,12 +1,16 @@
 """Running a hunt (the ``variants:run_hunt`` job): level-triggered, so a crash anywhere is
 harmless. The job marks the hunt running, answers a query strategy in one transaction, or scans
-each code location still pending — several Semgrep processes at once — writing each location's
-findings and state in its own transaction; a rerun takes the pending locations only, and the
-findings' fingerprints keep anything from being written twice."""
+each code location still pending — batches of repositories, several Semgrep processes at
+once — writing each location's findings and state in its own transaction; a rerun takes the
+pending locations only, and the findings' fingerprints keep anything from being written
+twice."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,16 +91,56 @@ async def query_rows(
     ]
 
 
-async def scan_location(
-    rule: str, *, service_id: int, location: str, settings: Settings
-) -> list[Row]:
-    """Semgrep's findings in one repository (raises ScanFailed, FileNotFoundError)."""
-    place = Path(location)
-    if not await asyncio.to_thread(place.is_dir):
-        raise FileNotFoundError(f"{location} is not a directory on this machine")
-    document = await semgrep.scan(rule, repository=place, settings=settings)
+@dataclass(frozen=True)
+class Spot:
+    """A repository of a service, as a hunt scans it."""
+
+    service_id: int
+    location: str
+
+
+# Semgrep takes about two seconds to start: each process scans a batch of repositories, sized so
+# that the parallel processes go round about four times (the start-up is paid a few times, and
+# the progress still moves), rather than one process per repository.
+ROUNDS = 4
+
+
+def batches(spots: Sequence[Spot], *, parallel: int) -> list[list[Spot]]:
+    size = max(1, math.ceil(len(spots) / (parallel * ROUNDS)))
+    return [list(spots[i : i + size]) for i in range(0, len(spots), size)]
+
+
+async def present(spots: Sequence[Spot]) -> tuple[list[Spot], list[Spot]]:
+    """The spots whose directory is on this machine, and those whose is not."""
+    there = await asyncio.to_thread(lambda: [Path(s.location).is_dir() for s in spots])
+    return [s for s, ok in zip(spots, there, strict=True) if ok], [
+        s for s, ok in zip(spots, there, strict=True) if not ok
+    ]
+
+
+async def scan_batch(
+    rule: str, *, spots: Sequence[Spot], settings: Settings
+) -> dict[Spot, list[Row]]:
+    """One Semgrep run over the batch's repositories; each finding goes to the repository whose
+    path holds it (raises ScanFailed for the whole batch)."""
+    document = await semgrep.scan(
+        rule, repositories=sorted({Path(s.location) for s in spots}), settings=settings
+    )
     parsed = sarif.findings(document)
-    return findings.from_sarif(parsed, service_id=service_id, repository=location)
+    roots = sorted({s.location.rstrip("/") for s in spots}, key=len, reverse=True)
+    by_root: dict[str, list[sarif.Finding]] = {root: [] for root in roots}
+    for found in parsed.findings:
+        owner = next((r for r in roots if found.location.startswith(r + "/")), None)
+        if owner is not None:
+            by_root[owner].append(found)
+    return {
+        spot: findings.from_sarif(
+            replace(parsed, findings=by_root[spot.location.rstrip("/")]),
+            service_id=spot.service_id,
+            repository=spot.location,
+        )
+        for spot in spots
+    }
 
 
 async def _finish(session: AsyncSession, hunt: Hunt, now: datetime) -> None:
@@ -113,43 +157,53 @@ async def _finish(session: AsyncSession, hunt: Hunt, now: datetime) -> None:
     )
 
 
+async def _record(
+    database: Database, hunt_id: int, spot: Spot, state: str, message: str, rows: list[Row]
+) -> None:
+    async with database.session() as session:
+        await findings.add(session, hunt_id=hunt_id, rows=rows)
+        await session.execute(
+            update(HuntLocation)
+            .where(
+                HuntLocation.hunt_id == hunt_id,
+                HuntLocation.service_id == spot.service_id,
+                HuntLocation.location == spot.location,
+            )
+            .values(state=state, message=message, findings=len(rows))
+        )
+        await session.commit()
+
+
 async def _scan_all(database: Database, hunt: Hunt, settings: Settings) -> None:
     async with database.session() as session:
-        pending = list(
-            await session.scalars(
-                select(HuntLocation).where(
-                    HuntLocation.hunt_id == hunt.id, HuntLocation.state == "pending"
-                )
+        pending = [
+            Spot(loc.service_id, loc.location)
+            for loc in await session.scalars(
+                select(HuntLocation)
+                .where(HuntLocation.hunt_id == hunt.id, HuntLocation.state == "pending")
+                .order_by(HuntLocation.location, HuntLocation.service_id)
             )
+        ]
+    there, missing = await present(pending)
+    for spot in missing:
+        await _record(
+            database, hunt.id, spot, "missing", f"{spot.location} is not a directory here", []
         )
     limit = asyncio.Semaphore(settings.hunt_parallel)
     rule = str(hunt.params["rule"])
 
-    async def one(spot: HuntLocation) -> None:
+    async def one(batch: list[Spot]) -> None:
         async with limit:
-            state, message, rows = "scanned", "", []
             try:
-                rows = await scan_location(
-                    rule, service_id=spot.service_id, location=spot.location, settings=settings
-                )
-            except FileNotFoundError as exc:
-                state, message = "missing", str(exc)
+                found = await scan_batch(rule, spots=batch, settings=settings)
             except (semgrep.ScanFailed, DomainError) as exc:
-                state, message = "failed", str(exc)
-        async with database.session() as session:
-            await findings.add(session, hunt_id=hunt.id, rows=rows)
-            await session.execute(
-                update(HuntLocation)
-                .where(
-                    HuntLocation.hunt_id == hunt.id,
-                    HuntLocation.service_id == spot.service_id,
-                    HuntLocation.location == spot.location,
-                )
-                .values(state=state, message=message, findings=len(rows))
-            )
-            await session.commit()
+                for spot in batch:
+                    await _record(database, hunt.id, spot, "failed", str(exc), [])
+                return
+        for spot in batch:
+            await _record(database, hunt.id, spot, "scanned", "", found[spot])
 
-    await asyncio.gather(*(one(spot) for spot in pending))
+    await asyncio.gather(*(one(batch) for batch in batches(there, parallel=settings.hunt_parallel)))
 
 
 async def run(database: Database, *, hunt_id: int, settings: Settings) -> str:

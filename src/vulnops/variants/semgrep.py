@@ -1,6 +1,6 @@
 """Semgrep, run as a subprocess (its Python package cannot share our environment: it pins
-its own OpenTelemetry), one process per repository: a rule checked against an empty directory
-before a hunt starts (Semgrep's own message refuses it), and a scan that returns SARIF.
+its own OpenTelemetry), one process per batch of repositories: a rule checked against an empty
+directory before a hunt starts (Semgrep's own message refuses it), and a scan that returns SARIF.
 
 Semgrep runs offline: metrics off, no version check, the rule from a local file.
 """
@@ -103,8 +103,8 @@ class ScanFailed(Exception):
     """Semgrep did not finish a repository (the hunt lists it as failed, with this message)."""
 
 
-async def scan(rule: str, *, repository: Path, settings: Settings) -> dict[str, Any]:
-    """The SARIF log of the rule over one repository (its paths absolute)."""
+async def scan(rule: str, *, repositories: list[Path], settings: Settings) -> dict[str, Any]:
+    """The SARIF log of the rule over these repositories (its paths absolute)."""
     executable = command(settings)
     # The rule file in the working directory: Semgrep prefixes each rule id with the rule
     # file's directories, relative to where it runs.
@@ -113,7 +113,7 @@ async def scan(rule: str, *, repository: Path, settings: Settings) -> dict[str, 
         try:
             arguments = ["scan", "--config", "rule.yaml", "--sarif", "-j", "1", *_QUIET]
             ran = await _run(
-                [executable, *arguments, str(repository)],
+                [executable, *arguments, *map(str, repositories)],
                 cwd=Path(folder),
                 seconds=settings.hunt_timeout_seconds,
             )
