@@ -21,6 +21,7 @@ BENCHMARKS = (
     "oncall",
     "escalation",
     "bounty",
+    "variants",
 )
 
 

@@ -144,6 +144,17 @@ SHOTS = [
     Shot("bounty-overview", "admin", "/bounty"),
     Shot("bounty-mine", "researcher", "/bounty/me"),
     Shot("hall-of-fame", None, "/hall-of-fame?period=all"),
+    Shot(
+        "case-root-cause",
+        "engineer",
+        "/cases",
+        follow="SSRF from the image importer",
+        click="Root cause and variants",
+        full_page=True,
+    ),
+    Shot("hunt", "engineer", "/hunts/1", full_page=True),
+    Shot("classes", "engineer", "/classes"),
+    Shot("class", "engineer", "/classes/918"),
 ]
 ROLLOUT_WAIT_MS = 900_000
 
