@@ -11,7 +11,7 @@ import json
 from datetime import date
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from helpers import MakeUser, api_token, bearer, run_jobs_until
 from variants.conftest import Opener, hunt_state
@@ -301,3 +301,34 @@ async def test_an_important_case_is_not_closed_without_its_root_cause(
     assert (
         await client.post(f"/api/cases/{moderate}/transition", json=close, headers=hunter)
     ).status_code == 200
+
+
+async def test_the_top_weaknesses_count_what_the_viewer_may_see(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, open_case: Opener
+) -> None:
+    owner = await make_user(Role.RESPONDER)
+    outsider = bearer(await api_token(db, await make_user(Role.RESPONDER)))
+    first = await open_case("XSS in the console", cwe_id=79, services=("console",))
+    again = await open_case("XSS in the status page", cwe_id=79, services=("status",))
+    hidden = await open_case("XSS in billing", cwe_id=79, restricted=True, owner_id=owner.id)
+    await open_case("SSRF", cwe_id=918)
+    async with db.session() as session:
+        for case_id, started, mitigated in ((first, 10, 5), (again, 2, None), (hidden, 1, None)):
+            await session.execute(
+                text(
+                    "UPDATE cases SET started_at = now() - make_interval(days => :s), "
+                    "mitigated_at = now() - make_interval(days => :m) WHERE id = :c"
+                ),
+                {"c": case_id, "s": started, "m": mitigated},
+            )
+        await session.commit()
+    for headers, cases, services in ((outsider, 2, 2), (bearer(await api_token(db, owner)), 3, 3)):
+        rows = (await client.get("/api/classes", headers=headers)).json()
+        assert [r["cwe_id"] for r in rows] == [79, 918]
+        xss = rows[0]
+        assert (xss["cases"], xss["open_cases"], xss["services"]) == (cases, cases - 1, services)
+        assert xss["median_days_to_fix"] == 5.0
+        assert xss["recurrences"] == cases - 1  # reported after the class was first fixed
+    by_recurrence = (await client.get("/api/classes?order=recurrence", headers=outsider)).json()
+    assert by_recurrence[0]["cwe_id"] == 79
+    assert (await client.get("/api/classes?order=soon", headers=outsider)).status_code == 422

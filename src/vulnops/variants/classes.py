@@ -165,7 +165,7 @@ async def close(
 
 # One pass over the visible cases with a weakness: per weakness, its cases, the open ones, the
 # services it appeared in, the median days from first report to mitigation, and how many cases
-# were opened after the class was first fixed (it came back).
+# were first reported after the class was first fixed (it came back).
 _TOP = """
 WITH visible AS MATERIALIZED (
     SELECT c.id, c.cwe_id, c.services, c.started_at, c.opened_at, c.mitigated_at,
@@ -179,7 +179,7 @@ SELECT v.cwe_id, count(*) AS cases, count(*) FILTER (WHERE NOT v.fixed) AS open_
        percentile_cont(0.5) WITHIN GROUP (
            ORDER BY extract(epoch FROM v.mitigated_at - v.started_at) / 86400.0
        ) FILTER (WHERE v.mitigated_at IS NOT NULL) AS median_days_to_fix,
-       count(*) FILTER (WHERE v.opened_at > v.first_fixed) AS recurrences,
+       count(*) FILTER (WHERE v.started_at > v.first_fixed) AS recurrences,
        EXISTS (SELECT 1 FROM weakness_classes k WHERE k.cwe_id = v.cwe_id) AS closed
 FROM visible v
 GROUP BY v.cwe_id

@@ -73,7 +73,7 @@ def from_sarif(
         rows.append(
             Row(
                 key=("code", service_id, repository, found.rule_id, inside),
-                title=found.title,
+                title=f"{found.rule_id} at {inside}" if repository else found.title,
                 location=location,
                 rule_id=found.rule_id,
                 service_id=service_id,

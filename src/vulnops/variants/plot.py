@@ -33,7 +33,7 @@ def top_weaknesses(rows: Sequence[ClassRow], *, order: str, shown: int = 12) -> 
     room = WIDTH - LABEL - 60
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-label="{escape(TITLES[order])}" class="plot">',
+        f'width="{WIDTH}" role="img" aria-label="{escape(TITLES[order])}" class="plot">',
         f'<text x="0" y="16" class="plot-title">{escape(TITLES[order])}</text>',
     ]
     for index, row in enumerate(rows):
