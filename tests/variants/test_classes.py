@@ -8,7 +8,7 @@ closed without its root cause are each a clear answer."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 from sqlalchemy import select, text, update
@@ -20,7 +20,7 @@ from vulnops.cases.models import Case, CaseMember
 from vulnops.db.database import Database
 from vulnops.fleet import importer
 from vulnops.settings import Settings
-from vulnops.variants import guards
+from vulnops.variants import guards, triage
 from vulnops.variants.models import CaseLink
 
 REQUESTS = "pkg:pypi/requests"
@@ -332,3 +332,37 @@ async def test_the_top_weaknesses_count_what_the_viewer_may_see(
     by_recurrence = (await client.get("/api/classes?order=recurrence", headers=outsider)).json()
     assert by_recurrence[0]["cwe_id"] == 79
     assert (await client.get("/api/classes?order=soon", headers=outsider)).status_code == 422
+
+
+async def test_what_is_not_fixed_is_named_only_to_who_may_see_it(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    make_user: MakeUser,
+    open_case: Opener,
+    hunter: dict[str, str],
+) -> None:
+    owner = await make_user(Role.RESPONDER)
+    await open_case("SSRF in the metadata proxy", restricted=True, owner_id=owner.id)
+    refused = await client.post("/api/classes/918/close", json={}, headers=hunter)
+    assert refused.status_code == 409
+    assert "1 case(s) or variant(s) not fixed yet: 1 you may not see" in refused.text
+    assert "CASE-" not in refused.json()["detail"]
+    # A parent restricted by its critical rating (no one chose) gives a restricted variant.
+    critical = await open_case("Critical SSRF")
+    async with db.session() as session:
+        parent = await session.get(Case, critical)
+        assert parent is not None
+        parent.restricted = True
+        child = await triage.open_child(
+            session,
+            parent=parent,
+            relation="variant",
+            title="the same in previews",
+            summary="",
+            services=[],
+            actor="test",
+            settings=settings,
+            now=datetime.now(UTC),
+        )
+        assert child.restricted

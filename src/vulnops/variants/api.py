@@ -249,7 +249,12 @@ async def close_class(
 ) -> ClassOut:
     """Close the class (every variant fixed, an improvement done) and set its guards."""
     await classes.close(
-        session, cwe_id=cwe_id, reason=body.reason, actor=principal.actor, today=_today().date()
+        session,
+        cwe_id=cwe_id,
+        reason=body.reason,
+        actor=principal.actor,
+        viewer=principal,
+        today=_today().date(),
     )
     await session.commit()
     return await classes.show(session, cwe_id=cwe_id, viewer=principal, today=_today().date())

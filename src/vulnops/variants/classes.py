@@ -121,20 +121,31 @@ async def show(
 
 
 async def close(
-    session: AsyncSession, *, cwe_id: int, reason: str, actor: str, today: date
+    session: AsyncSession,
+    *,
+    cwe_id: int,
+    reason: str,
+    actor: str,
+    viewer: Principal | None,
+    today: date,
 ) -> ClassOut:
     """Close the class, and set its guards: refused while a case or variant of it is not fixed
-    (hidden ones counted, not named) or before a structural improvement is done."""
+    (those the viewer may not see counted, not named) or before a structural improvement is
+    done."""
     known_weakness(cwe_id)
     everyone = await _cases(session, cwe_id=cwe_id, viewer=None)
     if not everyone:
         raise Conflict(f"CWE-{cwe_id} has no cases: there is nothing to close")
-    unfixed = [c.tracking_id for c in everyone if not c.fixed]
+    unfixed = [c for c in everyone if not c.fixed]
     if unfixed:
+        seen = {c.case_id for c in await _cases(session, cwe_id=cwe_id, viewer=viewer)}
+        named = [c.tracking_id for c in unfixed if c.case_id in seen]
+        others = len(unfixed) - len(named)
+        listed = ", ".join([*named[:10], *([f"{others} you may not see"] if others else [])])
         raise Conflict(
-            f"the class has {len(unfixed)} case(s) or variant(s) not fixed yet: "
-            f"{', '.join(unfixed[:10])} — a class is closed once every variant is fixed",
-            open=unfixed,
+            f"the class has {len(unfixed)} case(s) or variant(s) not fixed yet: {listed} — a "
+            "class is closed once every variant is fixed",
+            open=named,
         )
     improvements = await rootcause.improvements(
         session, case_ids=[c.case_id for c in everyone], today=today
@@ -160,7 +171,7 @@ async def close(
         actor=actor,
         data={"cases": len(everyone), "guards": set_up, "reason": reason},
     )
-    return await show(session, cwe_id=cwe_id, viewer=None, today=today)
+    return await show(session, cwe_id=cwe_id, viewer=viewer, today=today)
 
 
 # One pass over the visible cases with a weakness: per weakness, its cases, the open ones, the

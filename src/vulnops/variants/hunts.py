@@ -141,47 +141,63 @@ async def get(session: AsyncSession, *, hunt_id: int) -> Hunt:
 
 
 async def view(session: AsyncSession, *, hunt: Hunt) -> HuntOut:
-    locations = list(
-        await session.scalars(
-            select(HuntLocation)
-            .where(HuntLocation.hunt_id == hunt.id)
-            .order_by(HuntLocation.location)
-        )
+    return (await views(session, hunts=[hunt]))[0]
+
+
+async def views(session: AsyncSession, *, hunts: list[Hunt]) -> list[HuntOut]:
+    """The hunts with their locations and counts: three queries however many hunts."""
+    ids = [h.id for h in hunts]
+    locations: dict[int, list[HuntLocation]] = {i: [] for i in ids}
+    for loc in await session.scalars(
+        select(HuntLocation)
+        .where(HuntLocation.hunt_id.in_(ids))
+        .order_by(HuntLocation.location, HuntLocation.service_id)
+    ):
+        locations[loc.hunt_id].append(loc)
+    keys = await fleet.service_keys(
+        session, ids=sorted({loc.service_id for spots in locations.values() for loc in spots})
     )
-    keys = await fleet.service_keys(session, ids=sorted({loc.service_id for loc in locations}))
-    total, candidates = (
-        await session.execute(
-            select(func.count(), func.count().filter(Finding.state == "candidate")).where(
-                Finding.hunt_id == hunt.id
+    counts = {
+        row.hunt_id: (row.total, row.candidates)
+        for row in await session.execute(
+            select(
+                Finding.hunt_id,
+                func.count().label("total"),
+                func.count().filter(Finding.state == "candidate").label("candidates"),
             )
+            .where(Finding.hunt_id.in_(ids))
+            .group_by(Finding.hunt_id)
         )
-    ).one()
-    return HuntOut(
-        id=hunt.id,
-        case_id=hunt.case_id,
-        strategy=hunt.strategy,
-        params=hunt.params,
-        state=hunt.state,
-        error=hunt.error,
-        created_by=hunt.created_by,
-        created_at=hunt.created_at,
-        started_at=hunt.started_at,
-        finished_at=hunt.finished_at,
-        locations_total=len(locations),
-        locations_done=sum(1 for loc in locations if loc.state != "pending"),
-        findings=total,
-        candidates=candidates,
-        locations=[
-            LocationOut(
-                service=keys.get(loc.service_id, "?"),
-                location=loc.location,
-                state=loc.state,
-                message=loc.message,
-                findings=loc.findings,
-            )
-            for loc in locations
-        ],
-    )
+    }
+    return [
+        HuntOut(
+            id=hunt.id,
+            case_id=hunt.case_id,
+            strategy=hunt.strategy,
+            params=hunt.params,
+            state=hunt.state,
+            error=hunt.error,
+            created_by=hunt.created_by,
+            created_at=hunt.created_at,
+            started_at=hunt.started_at,
+            finished_at=hunt.finished_at,
+            locations_total=len(locations[hunt.id]),
+            locations_done=sum(1 for loc in locations[hunt.id] if loc.state != "pending"),
+            findings=counts.get(hunt.id, (0, 0))[0],
+            candidates=counts.get(hunt.id, (0, 0))[1],
+            locations=[
+                LocationOut(
+                    service=keys.get(loc.service_id, "?"),
+                    location=loc.location,
+                    state=loc.state,
+                    message=loc.message,
+                    findings=loc.findings,
+                )
+                for loc in locations[hunt.id]
+            ],
+        )
+        for hunt in hunts
+    ]
 
 
 async def of_case(session: AsyncSession, *, case_id: int) -> list[Hunt]:

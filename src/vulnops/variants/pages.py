@@ -59,10 +59,9 @@ async def root_cause_tab(
             "root": await rootcause.view(session, case_id=case.id, today=now.date()),
             "parents": parents,
             "children": children,
-            "hunts": [
-                await hunts.view(session, hunt=h)
-                for h in await hunts.of_case(session, case_id=case.id)
-            ],
+            "hunts": await hunts.views(
+                session, hunts=await hunts.of_case(session, case_id=case.id)
+            ),
             "staff": await users.assignable(session),
         },
     )
@@ -359,6 +358,7 @@ async def close_class(
             cwe_id=cwe_id,
             reason=reason,
             actor=principal.actor,
+            viewer=principal,
             today=datetime.now(UTC).date(),
         )
 

@@ -47,7 +47,9 @@ async def open_child(
         settings=settings,
         owner_id=parent.owner_id,
         responder_id=parent.responder_id,
-        restricted=parent.restricted if parent.restriction_chosen else None,
+        # Restricted when the parent is (chosen, or by its critical rating); open when a person
+        # opened the parent; else left to the child's own rating.
+        restricted=True if parent.restricted else (False if parent.restriction_chosen else None),
         cwe_id=parent.cwe_id,
         now=now,
     )
