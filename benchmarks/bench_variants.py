@@ -30,9 +30,9 @@ from vulnops.auth import service as users
 from vulnops.auth.roles import Role
 from vulnops.cases import service as cases
 from vulnops.db.database import Database
-from vulnops.fleet import generator, importer
+from vulnops.fleet import generator, importer, repositories
 from vulnops.settings import Settings
-from vulnops.variants import hunts, repositories, running, semgrep
+from vulnops.variants import hunts, running, semgrep
 from vulnops.variants.models import Hunt
 from vulnops.variants.schemas import HuntIn
 from vulnops.web.app import create_app

@@ -27,9 +27,4 @@ def wire() -> None:
     panels.provide(
         "report", template="bounty/report_panel.html", provider="vulnops.bounty.pages:report_panel"
     )
-    panels.provide(
-        "service",
-        template="variants/service_panel.html",
-        provider="vulnops.variants.pages:service_panel",
-    )
     events.mark_wired()

@@ -13,8 +13,9 @@ from sqlalchemy import text
 from helpers import run_jobs_until
 from variants.conftest import SSRF_RULE, Opener, hunt_state, make_repositories
 from vulnops.db.database import Database
+from vulnops.fleet import repositories
 from vulnops.settings import Settings
-from vulnops.variants import hunts, repositories, running
+from vulnops.variants import hunts, running
 from vulnops.variants.schemas import HuntIn
 
 
@@ -22,7 +23,7 @@ async def _register(
     client: httpx.AsyncClient, headers: dict[str, str], key: str, *paths: str
 ) -> None:
     response = await client.put(
-        f"/api/services/{key}/repositories", json={"locations": list(paths)}, headers=headers
+        f"/api/fleet/services/{key}/repositories", json={"locations": list(paths)}, headers=headers
     )
     assert response.status_code == 200, response.text
 
@@ -131,7 +132,9 @@ async def test_an_empty_strategy_or_no_repository_is_a_clear_answer(
     assert nowhere.status_code == 422
     assert "no service has a source repository registered" in nowhere.json()["detail"]
     relative = await client.put(
-        "/api/services/storage/repositories", json={"locations": ["src/storage"]}, headers=hunter
+        "/api/fleet/services/storage/repositories",
+        json={"locations": ["src/storage"]},
+        headers=hunter,
     )
     assert relative.status_code == 422 and "not an absolute path" in relative.text
     assert (await client.get(f"/api/cases/{case_id}/hunts", headers=hunter)).json() == []

@@ -12,7 +12,7 @@ from helpers import acli
 from variants.conftest import SSRF_RULE, Opener, make_repositories
 from vulnops.cases.models import Case
 from vulnops.db.database import Database
-from vulnops.variants import repositories
+from vulnops.fleet import repositories
 
 
 async def test_a_code_hunt_from_the_command_line(

@@ -38,7 +38,7 @@ COPY (
 
 async def topology(session: AsyncSession) -> dict[str, Any]:
     services = await session.execute(
-        text("SELECT key, name, owner_team FROM services ORDER BY key")
+        text("SELECT key, name, owner_team, repositories FROM services ORDER BY key")
     )
     regions = await session.execute(
         text(
@@ -55,7 +55,14 @@ async def topology(session: AsyncSession) -> dict[str, Any]:
         )
     )
     return {
-        "services": [dict(row._mapping) for row in services],
+        "services": [
+            {
+                key: list(value) if key == "repositories" else value
+                for key, value in row._mapping.items()
+                if key != "repositories" or value
+            }
+            for row in services
+        ],
         "regions": [
             {key: value for key, value in row._mapping.items() if value is not None}
             for row in regions

@@ -120,6 +120,25 @@ async def import_topology(
                 "teams": [s.owner_team for s in topology.services],
             },
         )
+        # A topology that names a service's repositories replaces them; one that names none
+        # keeps those set on the service's page (or by the API).
+        named = [
+            {"key": s.key, "repositories": s.repositories}
+            for s in topology.services
+            if s.repositories
+        ]
+        if named:
+            await session.execute(
+                text(
+                    """
+                    UPDATE services s SET repositories = v.repositories
+                    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+                         AS v(key text, repositories varchar[])
+                    WHERE s.key = v.key
+                    """
+                ),
+                {"rows": json.dumps(named)},
+            )
     if topology.regions:
         await session.execute(
             text(

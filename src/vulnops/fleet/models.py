@@ -25,6 +25,11 @@ class Service(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     owner_team: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Where its source is: absolute paths on the machines that run variant hunts (checkouts or
+    # clones the operator keeps up to date).
+    repositories: Mapped[list[str]] = mapped_column(
+        ARRAY(String(1000)), default=list, server_default="{}"
+    )
     created_at: Mapped[datetime] = created_at_column()
 
 

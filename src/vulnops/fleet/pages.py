@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vulnops import panels
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.bounded import PageNumber, Text
@@ -30,7 +29,7 @@ async def services_page(request: Request, session: SessionDep) -> HTMLResponse:
     )
 
 
-@router.get("/fleet/services/{key}", response_class=HTMLResponse)
+@router.get("/fleet/services/{key}", response_class=HTMLResponse, dependencies=[require(READ)])
 async def service_page(
     request: Request,
     key: Text,
@@ -38,7 +37,6 @@ async def service_page(
     version: Annotated[Text, Query(max_length=100)] = "",
     region: Annotated[Text, Query(max_length=100)] = "",
     page: Annotated[PageNumber, Query(ge=1)] = 1,
-    principal: Principal = require(READ),
 ) -> HTMLResponse:
     found = await service.get_service(session, key=key)
     units = await service.list_units(
@@ -56,9 +54,6 @@ async def service_page(
         {
             "service": found,
             "versions": await service.service_versions(session, service_id=found.id),
-            "panels": await panels.gather(
-                "service", session=session, service=found, principal=principal
-            ),
             "units": units,
             "version": version,
             "region": region,

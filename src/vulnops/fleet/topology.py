@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vulnops.errors import Invalid
 from vulnops.parsing_limits import MAX_LIST_ITEMS, MAX_TOPOLOGY_ITEMS, MAX_YAML_BYTES, load_yaml
@@ -26,6 +27,30 @@ class ServiceIn(BaseModel):
     key: str = Field(pattern=KEY_PATTERN, max_length=100)
     name: str = Field(min_length=1, max_length=200)
     owner_team: str = Field(default="", max_length=200)
+    repositories: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Absolute paths of its source on the machines that run variant hunts.",
+    )
+
+    @field_validator("repositories")
+    @classmethod
+    def _absolute(cls, locations: list[str]) -> list[str]:
+        return checked_locations(locations)
+
+
+def checked_locations(locations: list[str]) -> list[str]:
+    """Absolute paths, normalized, each once, in order (ValueError names the first that is
+    not one)."""
+    found: list[str] = []
+    for location in locations:
+        path = location.strip()
+        if not path or not PurePosixPath(path).is_absolute() or len(path) > 1000 or "\x00" in path:
+            raise ValueError(f"{location!r} is not an absolute path (at most 1,000 characters)")
+        normal = str(PurePosixPath(path))
+        if normal not in found:
+            found.append(normal)
+    return found
 
 
 class RegionIn(BaseModel):

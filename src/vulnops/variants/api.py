@@ -12,12 +12,12 @@ from pydantic import BaseModel
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import Permission, allowed
-from vulnops.db.bounded import Id, PageNumber, Text
+from vulnops.db.bounded import Id, PageNumber
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.intake.api import read_sarif
 from vulnops.settings import Settings
-from vulnops.variants import classes, hunts, links, repositories, rootcause, triage
+from vulnops.variants import classes, hunts, links, rootcause, triage
 from vulnops.variants.schemas import (
     ClassOut,
     ClassRow,
@@ -30,7 +30,6 @@ from vulnops.variants.schemas import (
     ImprovementOut,
     LinkIn,
     LinkOut,
-    RepositoriesIn,
     RootCauseIn,
     RootCauseOut,
 )
@@ -38,8 +37,6 @@ from vulnops.variants.schemas import (
 router = APIRouter(prefix="/api", tags=["variants"])
 READ = allowed(Permission.CASES_READ)
 HUNT = allowed(Permission.VARIANTS_HUNT)
-FLEET_READ = allowed(Permission.FLEET_READ)
-FLEET_MANAGE = allowed(Permission.FLEET_MANAGE)
 Order = Literal["cases", "time", "recurrence"]
 
 
@@ -258,29 +255,3 @@ async def close_class(
     )
     await session.commit()
     return await classes.show(session, cwe_id=cwe_id, viewer=principal, today=_today().date())
-
-
-class RepositoriesOut(BaseModel):
-    service: str
-    locations: list[str]
-
-
-@router.get("/services/{key}/repositories", dependencies=[require(FLEET_READ)])
-async def get_repositories(key: Text, session: SessionDep) -> RepositoriesOut:
-    found = await repositories.of_services(session, keys=[key])
-    return RepositoriesOut(service=key, locations=[r.location for r in found])
-
-
-@router.put("/services/{key}/repositories")
-async def put_repositories(
-    key: Text,
-    body: RepositoriesIn,
-    session: SessionDep,
-    principal: Principal = require(FLEET_MANAGE),
-) -> RepositoriesOut:
-    """Where the service's source is (absolute paths on the machines that run hunts)."""
-    locations = await repositories.replace(
-        session, service_key=key, locations=body.locations, actor=principal.actor
-    )
-    await session.commit()
-    return RepositoriesOut(service=key, locations=locations)

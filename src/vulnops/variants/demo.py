@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth import service as users
 from vulnops.cases import service as cases
+from vulnops.fleet import repositories
 from vulnops.settings import get_settings
-from vulnops.variants import hunts, repositories, rootcause, running, triage
+from vulnops.variants import hunts, rootcause, running, triage
 from vulnops.variants.models import Finding
 from vulnops.variants.schemas import DecisionIn, HuntIn, RootCauseIn
 

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import service as cases
 from vulnops.db.database import Database
-from vulnops.fleet import matching
+from vulnops.fleet import matching, repositories
 from vulnops.settings import Settings
-from vulnops.variants import findings, repositories, running, semgrep
+from vulnops.variants import findings, running, semgrep
 from vulnops.variants.findings import Row
 from vulnops.variants.models import Guard, GuardMatch, Hunt
 from vulnops.variants.triage import open_child

@@ -22,12 +22,13 @@ from vulnops.cases.models import Case
 from vulnops.db.database import raw_connection
 from vulnops.db.pagination import Page, paginate_scalars
 from vulnops.errors import Invalid, NotFound
+from vulnops.fleet import repositories
 from vulnops.fleet import service as fleet
 from vulnops.intake import sarif
 from vulnops.jobcontext import bound
 from vulnops.settings import Settings
 from vulnops.variants import findings as stored
-from vulnops.variants import repositories, semgrep
+from vulnops.variants import semgrep
 from vulnops.variants.models import Finding, Hunt, HuntLocation, RootCause
 from vulnops.variants.rootcause import known_weakness
 from vulnops.variants.schemas import FindingOut, HuntIn, HuntOut, LocationOut
@@ -106,7 +107,7 @@ async def start(
         if not found:
             raise Invalid(
                 "services: no service has a source repository registered: add one on the "
-                "service's page (Fleet) or with PUT /api/services/{key}/repositories",
+                "service's page (Fleet) or with PUT /api/fleet/services/{key}/repositories",
                 field="services",
             )
         session.add_all(

@@ -31,19 +31,6 @@ def _known(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-class ServiceRepository(Base):
-    """Where a service's source lives: a local path or a clone the operator keeps up to date."""
-
-    __tablename__ = "service_repositories"
-
-    service_id: Mapped[int] = mapped_column(
-        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
-    )
-    location: Mapped[str] = mapped_column(String(1000), primary_key=True)
-    added_by: Mapped[str] = mapped_column(String(320))
-    added_at: Mapped[datetime] = created_at_column()
-
-
 class RootCause(Base):
     """A case's root-cause analysis (Project Zero's headings): the weakness, the change that
     introduced it, the cause, how it was found and could have been found earlier, and ideas to

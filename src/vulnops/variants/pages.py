@@ -1,7 +1,6 @@
 """The pages of root causes and variants: a case's Root cause tab (the analysis, structural
 improvements, links, hunts and the form that starts one), a hunt's page (progress, locations,
-findings and their decisions), the classes and one class; and the service panel listing its
-source repositories."""
+findings and their decisions), the classes and one class."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth import service as users
 from vulnops.auth.deps import require
@@ -19,13 +17,12 @@ from vulnops.auth.principal import Principal
 from vulnops.cases import service as cases
 from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
-from vulnops.fleet.models import Service
 from vulnops.intake.api import read_sarif
 from vulnops.settings import Settings
 from vulnops.ui.forms import form_action
 from vulnops.ui.templating import render
-from vulnops.variants import classes, hunts, links, plot, repositories, rootcause, triage
-from vulnops.variants.api import FLEET_MANAGE, HUNT, READ
+from vulnops.variants import classes, hunts, links, plot, rootcause, triage
+from vulnops.variants.api import HUNT, READ
 from vulnops.variants.schemas import DecisionIn, HuntIn, RootCauseIn
 
 router = APIRouter(include_in_schema=False)
@@ -369,33 +366,3 @@ async def close_class(
         done=lambda c: f"CWE-{cwe_id} closed; {c.guards} guard(s) watch for its return.",
         back=f"/classes/{cwe_id}",
     )
-
-
-@router.post("/fleet/services/{key}/repositories")
-async def set_repositories(
-    request: Request,
-    key: Text,
-    session: SessionDep,
-    locations: Annotated[Text, Form(max_length=100_000)] = "",
-    principal: Principal = require(FLEET_MANAGE),
-) -> Response:
-    async def work() -> list[str]:
-        return await repositories.replace(
-            session, service_key=key, locations=_lines(locations), actor=principal.actor
-        )
-
-    return await form_action(
-        request,
-        session,
-        work,
-        done=lambda found: f"{len(found)} repository location(s) for {key}.",
-        back=f"/fleet/services/{key}",
-    )
-
-
-async def service_panel(
-    *, session: AsyncSession, service: Service, principal: Principal
-) -> dict[str, Any] | None:
-    """The service page's Source repositories panel (the code hunts scan them)."""
-    found = await repositories.of_services(session, keys=[service.key])
-    return {"service": service, "locations": [r.location for r in found]}

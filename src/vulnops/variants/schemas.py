@@ -76,12 +76,6 @@ class LinkIn(Input):
     relation: Relation
 
 
-class RepositoriesIn(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    locations: list[Text] = Field(max_length=100)
-
-
 class CloseClassIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -37,6 +37,7 @@ from vulnops.disclosure import csaf_pages, public_pages
 from vulnops.disclosure import pages as disclosure_pages
 from vulnops.fleet import api as fleet_api
 from vulnops.fleet import pages as fleet_pages
+from vulnops.fleet import repositories_api as fleet_repositories
 from vulnops.inbox import pages as inbox_pages
 from vulnops.inbox import smtp as inbox_smtp
 from vulnops.intake import api as intake_api
@@ -99,6 +100,8 @@ ROUTERS = (
     casefile_tabs.router,
     fleet_api.router,
     fleet_pages.router,
+    fleet_repositories.api,
+    fleet_repositories.pages,
     remediation_api.router,
     remediation_pages.router,
     rollout_api.router,

@@ -1,6 +1,7 @@
-"""Root causes and variants: service repositories, root causes, structural improvements, case
-links, hunts with their locations and findings, closed weakness classes and their guards; an
-index of cases by weakness (the classes page and history hunts group and look cases up by it).
+"""Root causes and variants: services' source repositories, root causes, structural
+improvements, case links, hunts with their locations and findings, closed weakness classes and
+their guards; an index of cases by weakness (the classes page and history hunts group and look
+cases up by it).
 
 Revision ID: 0031
 Revises: 0030
@@ -31,21 +32,14 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("cwe_id", name=op.f("pk_weakness_classes")),
     )
-    op.create_table(
-        "service_repositories",
-        sa.Column("service_id", sa.BigInteger(), nullable=False),
-        sa.Column("location", sa.String(length=1000), nullable=False),
-        sa.Column("added_by", sa.String(length=320), nullable=False),
+    op.add_column(
+        "services",
         sa.Column(
-            "added_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "repositories",
+            postgresql.ARRAY(sa.String(length=1000)),
+            server_default="{}",
+            nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["service_id"],
-            ["services.id"],
-            name=op.f("fk_service_repositories_service_id_services"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("service_id", "location", name=op.f("pk_service_repositories")),
     )
     op.create_table(
         "case_links",
@@ -289,6 +283,6 @@ def downgrade() -> None:
     op.drop_table("hunts")
     op.drop_index(op.f("ix_case_links_parent_id"), table_name="case_links")
     op.drop_table("case_links")
-    op.drop_table("service_repositories")
+    op.drop_column("services", "repositories")
     op.drop_table("weakness_classes")
     op.drop_index("ix_cases_cwe_id", table_name="cases")
