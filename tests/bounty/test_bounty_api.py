@@ -170,4 +170,11 @@ async def test_a_bad_table_or_a_bad_payee_is_a_clear_4xx(
         headers=admin,
     )
     assert iban.status_code == 422 and "bank account" in iban.text
+    # Found by Schemathesis: a researcher that does not exist was a 500 (a foreign key).
+    nobody = await client.put(
+        "/api/bounty/payees/987654",
+        json={"payment_reference": "payee-7", "country": "GB"},
+        headers=admin,
+    )
+    assert nobody.status_code == 404 and "no user 987654" in nobody.text
     assert (await client.get("/api/bounty/programs", headers=admin)).json() == []

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
+from vulnops.auth import service as users
 from vulnops.bounty import ledger
 from vulnops.bounty.backends import Answer, PayoutBackend, PayoutOrder
 from vulnops.bounty.models import BountyLedgerEntry, BountyPayee
@@ -60,6 +61,7 @@ async def set_payee(
         )
     if country.upper() not in COUNTRIES:
         raise Invalid(f"country: {country!r} is not an ISO 3166 country code")
+    await users.get_user(session, user_id=researcher_id)  # NotFound: no such researcher
     payee = await session.get(BountyPayee, researcher_id)
     if payee is None:
         payee = BountyPayee(researcher_id=researcher_id)
