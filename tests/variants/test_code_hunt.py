@@ -59,7 +59,6 @@ async def test_semgrep_finds_exactly_the_two_instances_then_the_one_left(
     services: dict[str, int],
     open_case: Opener,
     hunter: dict[str, str],
-    make_user: object,
 ) -> None:
     repos = make_repositories(tmp_path)
     admin = hunter  # an engineer may manage the fleet and hunt
