@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "vulnops.oncall.models",
     "vulnops.bounty.models",
     "vulnops.variants.models",
+    "vulnops.review.models",
     "vulnops.demo",
 )
 

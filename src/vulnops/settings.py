@@ -30,6 +30,7 @@ from vulnops.bounty_config import BountyConfig
 from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
 from vulnops.oncall_config import OncallConfig
+from vulnops.review_config import ReviewConfig
 from vulnops.variants_config import VariantsConfig
 
 DEFAULT_PROMETHEUS_QUERIES = {
@@ -60,10 +61,12 @@ def usable_cpus() -> int:
 
 
 # The steps the four-eyes mechanism (vulnops.approvals) can require a second person for.
-FourEyesStep = Literal["advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award"]
+FourEyesStep = Literal[
+    "advisory", "public_text", "disclosure", "expedited_rollout", "bounty_award", "review"
+]
 
 
-class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig, VariantsConfig):
+class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig, VariantsConfig, ReviewConfig):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(

@@ -20,6 +20,7 @@ def wire() -> None:
     jobcontext.bind_with(_bind_tasks)
     events.subscribe(CaseChanged, "vulnops.intake.follow:follow_case")
     events.subscribe(CaseChanged, "vulnops.oncall.rules:page_case")
+    events.subscribe(CaseChanged, "vulnops.review.service:start_when_mitigated")
     events.subscribe(CaseAssessed, "vulnops.oncall.rules:page_case")
     events.subscribe(CaseClosing, "vulnops.variants.rootcause:require_before_close")
     events.subscribe(RolloutNeedsAttention, "vulnops.oncall.rules:page_rollout")

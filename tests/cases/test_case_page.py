@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from helpers import Clock, MakeUser, sign_in
 from vulnops import demo
+from vulnops.audit.kinds import Group
+from vulnops.audit.narrate import kinds_shown, narrate
 from vulnops.auth.roles import Role
-from vulnops.casefile.kinds import Group
-from vulnops.casefile.narrate import kinds_shown, narrate
 from vulnops.casefile.next_step import Facts, next_steps
 from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone

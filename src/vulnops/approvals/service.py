@@ -32,6 +32,7 @@ class Step(StrEnum):
     DISCLOSURE = "disclosure"
     EXPEDITED_ROLLOUT = "expedited_rollout"
     BOUNTY_AWARD = "bounty_award"
+    REVIEW = "review"
 
 
 LABELS = {
@@ -40,6 +41,7 @@ LABELS = {
     Step.DISCLOSURE: "disclosure",
     Step.EXPEDITED_ROLLOUT: "expedited rollout",
     Step.BOUNTY_AWARD: "bounty award",
+    Step.REVIEW: "post-incident review",
 }
 
 
@@ -50,6 +52,7 @@ DECIDED_WITH: dict[Step, Permission] = {
     Step.DISCLOSURE: Permission.DISCLOSURE_MANAGE,
     Step.EXPEDITED_ROLLOUT: Permission.ROLLOUTS_APPROVE,
     Step.BOUNTY_AWARD: Permission.BOUNTY_APPROVE,
+    Step.REVIEW: Permission.REVIEWS_WRITE,
 }
 
 
@@ -64,7 +67,11 @@ def page_of(approval: Approval) -> str:
     kind, _, number = approval.subject.partition(":")
     if kind == "rollout":
         return f"/rollouts/{number}"
-    tabs = {"advisory_version": "/advisory", "public_text": "/disclosure#public-text"}
+    tabs = {
+        "advisory_version": "/advisory",
+        "public_text": "/disclosure#public-text",
+        "review": "/review",
+    }
     return f"/cases/{approval.case_id}{tabs.get(kind, '/disclosure')}"
 
 

@@ -86,6 +86,8 @@ class Permission(StrEnum):
     # Root causes and variants: write root causes and structural improvements, run variant
     # hunts, decide their findings, link cases, close weakness classes.
     VARIANTS_HUNT = "variants:hunt"
+    # Post-incident reviews: write their sections and action items, submit and approve them.
+    REVIEWS_WRITE = "reviews:write"
 
 
 P = Permission
@@ -117,6 +119,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.BOUNTY_READ,
             P.BOUNTY_AWARD,
             P.VARIANTS_HUNT,
+            P.REVIEWS_WRITE,
         }
     ),
     Role.ENGINEER: frozenset(
@@ -134,6 +137,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ONCALL_READ,
             P.ONCALL_RESPOND,
             P.VARIANTS_HUNT,
+            P.REVIEWS_WRITE,
         }
     ),
     Role.RELEASE_MANAGER: frozenset(
@@ -147,6 +151,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ROLLOUTS_APPROVE,
             P.ONCALL_READ,
             P.ONCALL_RESPOND,
+            P.REVIEWS_WRITE,
         }
     ),
     Role.COMMUNICATIONS: frozenset(
@@ -161,6 +166,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.DELIVERIES_MANAGE,
             P.DISCLOSURE_MANAGE,
             P.ONCALL_READ,
+            P.REVIEWS_WRITE,
         }
     ),
     Role.RESEARCHER: _EXTERNAL_REPORTER,

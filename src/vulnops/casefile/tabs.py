@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vulnops.audit import service as audit
+from vulnops.audit.kinds import GROUP_LABELS, Group
+from vulnops.audit.narrate import kinds_shown, narrate
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
-from vulnops.casefile.kinds import GROUP_LABELS, Group
-from vulnops.casefile.narrate import kinds_shown, narrate
 from vulnops.casefile.sections import may_read
 from vulnops.cases import service as cases
 from vulnops.cases.api import READ

@@ -20,6 +20,7 @@ from vulnops.cli import (
     fleet,
     oncall,
     reports,
+    review,
     rollouts,
     score,
     serve,
@@ -81,3 +82,5 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(bounty.app, name="bounty")
 app.add_typer(variants.hunt_app, name="hunt")
 app.add_typer(variants.class_app, name="class")
+app.add_typer(review.review_app, name="review")
+app.command("metrics")(review.metrics)

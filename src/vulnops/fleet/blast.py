@@ -5,6 +5,7 @@ customer notification its tenants)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -276,3 +277,45 @@ async def tenant_exposure(
         params,
     )
     return [dict(row._mapping) for row in rows], int(total or 0)
+
+
+@dataclass(frozen=True)
+class TenantUnit:
+    """A tenant's resources on one affected unit of the case."""
+
+    service: str
+    tenant_id: int
+    tenant: str
+    unit_id: int
+    resources: int
+
+
+async def tenant_units(session: AsyncSession, *, case_id: int) -> list[TenantUnit]:
+    """Every affected tenant's resources in the case's blast radius, per unit (set-based: one
+    row per tenant and unit, not per resource); empty without a blast radius."""
+    radius = await find(session, case_id=case_id)
+    if radius is None:
+        return []
+    criteria = BlastCriteria.model_validate(radius.criteria)
+    rows = await session.execute(
+        text(
+            f"""
+            SELECT s.key AS service, res.tenant_id, t.name AS tenant, res.unit_id,
+                   count(*) AS resources
+            FROM blast_units b
+            JOIN resources res ON res.unit_id = b.unit_id
+            JOIN deployment_units u ON u.id = res.unit_id
+            JOIN services s ON s.id = u.service_id
+            JOIN tenants t ON t.id = res.tenant_id
+            WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
+            GROUP BY s.key, res.tenant_id, t.name, res.unit_id
+            """  # noqa: S608 - our own constant
+        ),
+        {
+            "case_id": case_id,
+            "tags_all": criteria.tags_all,
+            "tags_any": criteria.tags_any,
+            "tags_none": criteria.tags_none,
+        },
+    )
+    return [TenantUnit(**row._mapping) for row in rows]

@@ -350,3 +350,14 @@ async def fixed_since(
         .group_by(RolloutUnit.unit_id)
     )
     return {unit_id: at for unit_id, at in rows.all() if at is not None}
+
+
+async def first_unit_at(session: AsyncSession, *, case_id: int) -> datetime | None:
+    """When the first deployment unit ran a fix of the case (the ``first_unit`` point of the
+    program's measures; a unit rolled back later still counts: the fix had reached it)."""
+    at: datetime | None = await session.scalar(
+        select(func.min(RolloutUnit.deployed_at))
+        .join(Rollout, Rollout.id == RolloutUnit.rollout_id)
+        .where(Rollout.case_id == case_id)
+    )
+    return at

@@ -24,6 +24,15 @@ _text = Environment(
 _text.filters["when"] = when
 
 
+def table_cell(value: object) -> str:
+    """A value as one cell of a Markdown table: its pipes escaped, its lines joined."""
+    text = "" if value is None else str(value)
+    return " ".join(text.replace("|", "\\|").split())
+
+
+_text.filters["cell"] = table_cell
+
+
 def render_text(name: str, context: dict[str, Any]) -> str:
     """A plain-text template (email bodies): nothing is escaped, nothing is HTML."""
     return _text.get_template(name).render(context)

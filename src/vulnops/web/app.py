@@ -52,6 +52,8 @@ from vulnops.oncall import pages as oncall_pages
 from vulnops.oncall import schedule_pages as oncall_schedule_pages
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import pages as remediation_pages
+from vulnops.review import api as review_api
+from vulnops.review import pages as review_pages
 from vulnops.rollout import api as rollout_api
 from vulnops.rollout import pages as rollout_pages
 from vulnops.rollout import stage_routes as rollout_stages
@@ -127,6 +129,8 @@ ROUTERS = (
     bounty_recognition_api.router,
     variants_api.router,
     variants_pages.router,
+    review_api.router,
+    review_pages.router,
 )
 
 

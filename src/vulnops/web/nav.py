@@ -32,6 +32,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Deliveries", "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
     NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),
     NavItem("Classes", "/classes", allowed(Permission.CASES_READ)),
+    NavItem("Reviews", "/reviews", allowed(Permission.CASES_READ)),
+    NavItem("Metrics", "/metrics", allowed(Permission.CASES_READ)),
     NavItem("Bounty", "/bounty", allowed(Permission.BOUNTY_READ)),
     NavItem("Your bounty", "/bounty/me", allowed(Permission.REPORTS_SUBMIT), researcher=True),
     NavItem("Advisories", "/advisories", allowed(Permission.TENANT_OWN), tenant=True),

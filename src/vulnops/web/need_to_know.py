@@ -26,6 +26,7 @@ from vulnops.errors import NotFound
 from vulnops.intake.models import Report
 from vulnops.notify.models import Advisory, AdvisoryVersion, Delivery
 from vulnops.remediation.models import Fix
+from vulnops.review.models import ActionItem
 from vulnops.rollout.models import Rollout
 from vulnops.variants.models import Finding, Hunt, Improvement
 
@@ -59,6 +60,7 @@ async def case_of(session: AsyncSession, *, param: str, value: int) -> int | Non
         .join(Finding, Finding.hunt_id == Hunt.id)
         .where(Finding.id == value),
         "improvement_id": select(Improvement.case_id).where(Improvement.id == value),
+        "item_id": select(ActionItem.case_id).where(ActionItem.id == value),
         "advisory_id": select(Advisory.case_id).where(Advisory.id == value),
         "delivery_id": select(Advisory.case_id)
         .join(AdvisoryVersion, AdvisoryVersion.advisory_id == Advisory.id)
@@ -82,6 +84,7 @@ CASE_PARAMS = frozenset(
         "hunt_id",
         "finding_id",
         "improvement_id",
+        "item_id",
     }
 )
 

@@ -26,6 +26,7 @@ class SectionKey(StrEnum):
     UNACKNOWLEDGED = "unacknowledged"
     ASKED_OF_ME = "asked_of_me"
     MY_REPORTS = "my_reports"
+    MY_ACTION_ITEMS = "my_action_items"
 
 
 K = SectionKey
@@ -45,6 +46,7 @@ NEEDS: dict[SectionKey, Permission] = {
     K.UNACKNOWLEDGED: P.TENANT_OWN,
     K.ASKED_OF_ME: P.REPORTS_SUBMIT,
     K.MY_REPORTS: P.REPORTS_SUBMIT,
+    K.MY_ACTION_ITEMS: P.CASES_READ,
 }
 # The most pressing first.
 ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
@@ -55,10 +57,16 @@ ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
         K.NEW_REPORTS,
         K.REPORTERS_WAITING,
         K.DEAD_DELIVERIES,
+        K.MY_ACTION_ITEMS,
     ),
-    Role.ENGINEER: (K.MY_FIXES, K.STAGES, K.LIVE_ROLLOUTS, K.MY_CASES),
-    Role.RELEASE_MANAGER: (K.STAGES, K.MY_APPROVALS, K.LIVE_ROLLOUTS),
-    Role.COMMUNICATIONS: (K.MY_APPROVALS, K.UNSENT_ADVISORIES, K.DEAD_DELIVERIES),
+    Role.ENGINEER: (K.MY_FIXES, K.STAGES, K.LIVE_ROLLOUTS, K.MY_CASES, K.MY_ACTION_ITEMS),
+    Role.RELEASE_MANAGER: (K.STAGES, K.MY_APPROVALS, K.LIVE_ROLLOUTS, K.MY_ACTION_ITEMS),
+    Role.COMMUNICATIONS: (
+        K.MY_APPROVALS,
+        K.UNSENT_ADVISORIES,
+        K.DEAD_DELIVERIES,
+        K.MY_ACTION_ITEMS,
+    ),
     Role.ADMIN: (
         K.JOBS,
         K.BREACHES,
@@ -71,6 +79,7 @@ ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
         K.UNSENT_ADVISORIES,
         K.MY_CASES,
         K.MY_FIXES,
+        K.MY_ACTION_ITEMS,
     ),
     Role.CUSTOMER: (K.UNACKNOWLEDGED,),
     Role.RESEARCHER: (K.ASKED_OF_ME, K.MY_REPORTS),

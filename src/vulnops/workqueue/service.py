@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.principal import Principal
 from vulnops.settings import Settings
-from vulnops.workqueue import external, jobs, responders, shipping
+from vulnops.workqueue import external, jobs, responders, reviews, shipping
 from vulnops.workqueue.context import Builder, Context
 from vulnops.workqueue.schemas import WorkQueue
 from vulnops.workqueue.sections import SectionKey, sections_for
@@ -33,6 +33,7 @@ BUILDERS: dict[SectionKey, Builder] = {
     SectionKey.UNACKNOWLEDGED: external.unacknowledged,
     SectionKey.ASKED_OF_ME: external.asked_of_me,
     SectionKey.MY_REPORTS: external.my_reports,
+    SectionKey.MY_ACTION_ITEMS: reviews.my_action_items,
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from vulnops.casefile.kinds import KINDS, Group, Told
+from vulnops.audit.kinds import KINDS, Group, Told
 
 
 class Event(Protocol):
