@@ -19,6 +19,8 @@ from vulnops.cases.states import Milestone, derive_state
 from vulnops.db.database import Database
 from vulnops.disclosure import service as disclosure
 from vulnops.intake.models import Report
+from vulnops.review import metrics
+from vulnops.review.schemas_metrics import MetricsFilter
 from vulnops.settings import Settings, get_settings
 from vulnops.variants import classes
 
@@ -50,7 +52,8 @@ async def test_the_demo_seeds_once_and_shows_every_stage(db: Database) -> None:
         )
         chain = await audit.verify(session)
     assert {"new", "triaging", "remediating", "deploying", "mitigated", "closed"} <= states
-    assert sources == {"researcher", "internal", "scanner"}
+    # The demo's own reports, and the generated year of history behind the dashboard.
+    assert sources == {"researcher", "internal", "scanner", "partner", "detection"}
     assert overdue and overdue >= 1
     assert chain.ok
 
@@ -274,3 +277,35 @@ async def test_the_demo_ssrf_case_has_a_root_cause_a_finished_hunt_and_a_variant
     assert variants == 1
     assert shown.state == "open" and shown.open_variants == 1
     assert shown.improvements_done == 1 and shown.improvements_open == 1
+
+
+async def test_the_demo_has_two_published_reviews_and_a_year_of_history(db: Database) -> None:
+    await demo.seed(db)
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        published = (
+            await session.execute(
+                text(
+                    "SELECT c.title, r.published_by, "
+                    "(SELECT count(*) FROM review_action_items a WHERE a.case_id = r.case_id "
+                    " AND a.done_at IS NULL AND a.due < current_date) AS overdue "
+                    "FROM reviews r JOIN cases c ON c.id = r.case_id "
+                    "WHERE r.state = 'published' AND r.published_by = 'comms@vulnops.example' "
+                    "ORDER BY c.title"
+                )
+            )
+        ).all()
+        program = await metrics.program(session, viewer=None, given=MetricsFilter(), now=now)
+        history = await session.scalar(
+            text(
+                "SELECT count(*) FROM reviews WHERE state = 'published' AND started_by = 'history'"
+            )
+        )
+    assert [(r.title, r.overdue) for r in published] == [
+        ("Cross-tenant read of backup policies", 1),
+        ("Organisation owner through role import", 0),
+    ]
+    assert history == 24
+    assert program.cases >= 600
+    assert len([m for m in program.cases_by_month if m.count > 0]) >= 10
+    assert program.action_items.overdue >= 1

@@ -26,6 +26,7 @@ from vulnops.fleet.demo import seed_blast_radii, seed_fleet
 from vulnops.intake.demo import seed_reports
 from vulnops.notify.demo import seed_advisories
 from vulnops.oncall.demo import seed_oncall
+from vulnops.review.demo import seed_reviews
 from vulnops.sim.demo import seed_rollouts
 from vulnops.tenants.demo import seed_tenants
 from vulnops.variants.demo import seed_variants
@@ -67,6 +68,7 @@ SEEDERS: tuple[tuple[str, Seeder], ...] = (
     ("bounty", seed_bounty),
     ("bounty-recognition", seed_recognition),
     ("variants", seed_variants),
+    ("reviews", seed_reviews),
 )
 
 

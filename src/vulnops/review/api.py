@@ -178,7 +178,14 @@ async def give_feedback(
     principal: Principal = require(READ),
 ) -> ReviewOut:
     """Your rating (1 to 5) and comment on the response, as one of its participants."""
-    await responders.give(session, case_id=case_id, principal=principal, given=body, now=_now())
+    await responders.give(
+        session,
+        case_id=case_id,
+        user_id=principal.user_id,
+        actor=principal.actor,
+        given=body,
+        now=_now(),
+    )
     await session.commit()
     return await _view(session, case_id, principal)
 

@@ -216,7 +216,12 @@ async def give_feedback(
     async def work() -> object:
         given = ResponderFeedbackIn(rating=rating, comment=comment)
         return await responders.give(
-            session, case_id=case_id, principal=principal, given=given, now=_now()
+            session,
+            case_id=case_id,
+            user_id=principal.user_id,
+            actor=principal.actor,
+            given=given,
+            now=_now(),
         )
 
     return await form_action(

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
 from vulnops.auth import service as users
-from vulnops.auth.principal import Principal
 from vulnops.cases import service as cases
 from vulnops.cases import team
 from vulnops.cases.models import Case
@@ -57,12 +56,13 @@ async def give(
     session: AsyncSession,
     *,
     case_id: int,
-    principal: Principal,
+    user_id: int,
+    actor: str,
     given: ResponderFeedbackIn,
     now: datetime,
 ) -> ResponderFeedback:
     """A participant's answer (given again, it replaces the first); only those asked answer."""
-    found = await session.get(ResponderFeedback, (case_id, principal.user_id), with_for_update=True)
+    found = await session.get(ResponderFeedback, (case_id, user_id), with_for_update=True)
     if found is None:
         raise Forbidden(
             "only the case's participants asked for their feedback give it (the team, when the "
@@ -73,7 +73,7 @@ async def give(
         session,
         subject=cases.subject(case_id),
         kind="review.responder_feedback",
-        actor=principal.actor,
+        actor=actor,
         data={"rating": given.rating},
     )
     return found
