@@ -69,7 +69,8 @@ async def test_a_generated_year_is_consistent(
             await session.execute(
                 text(
                     "SELECT count(*), max(tenant_hours), sum(tenant_hours), "
-                    "bool_and(tenant_hours = CAST(record -> 'exposure' ->> 'tenant_hours' AS float))"
+                    "bool_and(tenant_hours = "
+                    "CAST(record -> 'exposure' ->> 'tenant_hours' AS float))"
                     " FROM reviews WHERE state = 'published'"
                 )
             )
