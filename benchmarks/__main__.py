@@ -22,6 +22,7 @@ BENCHMARKS = (
     "escalation",
     "bounty",
     "variants",
+    "review",
 )
 
 

@@ -155,6 +155,14 @@ SHOTS = [
     Shot("hunt", "engineer", "/hunts/1", full_page=True),
     Shot("classes", "engineer", "/classes"),
     Shot("class", "engineer", "/classes/918"),
+    Shot(
+        "review",
+        "responder",
+        "/reviews?state=published",
+        follow="Organisation owner through role import",
+        full_page=True,
+    ),
+    Shot("metrics", "responder", "/metrics", full_page=True),
 ]
 ROLLOUT_WAIT_MS = 900_000
 

@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from helpers import Clock, MakeUser, sign_in
 from vulnops import demo
-from vulnops.audit.kinds import Group
 from vulnops.audit.narrate import kinds_shown, narrate
+from vulnops.audit.telling import Group
 from vulnops.auth.roles import Role
 from vulnops.casefile.next_step import Facts, next_steps
 from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone
 from vulnops.db.database import Database
+from vulnops.review import history
 from vulnops.rollout.controller import Controller
 from vulnops.rollout.models import Rollout
 from vulnops.settings import Settings
@@ -131,7 +132,7 @@ async def _demo(db: Database, settings: Settings) -> Case:
         rolled = await session.scalar(
             select(Case)
             .join(Rollout, Rollout.case_id == Case.id)
-            .where(Rollout.status == "completed")
+            .where(Rollout.status == "completed", Rollout.started_by != history.ACTOR)
         )
     assert rolled is not None
     return rolled

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from review.conftest import T0, Script, TinyFleet, deploy
+from review.conftest import T0, Script, TinyFleet, deploy, record_at
 from vulnops.cases.states import Milestone
 from vulnops.db.database import Database
 from vulnops.fleet import blast
 from vulnops.review import record
+from vulnops.settings import Settings
 
 
 async def test_tenant_hours_on_a_small_fleet(
-    db: Database, script: Script, tiny_fleet: TinyFleet
+    db: Database, settings: Settings, script: Script, tiny_fleet: TinyFleet
 ) -> None:
     case = await script([(Milestone.ACKNOWLEDGED, 1)], services=("api",))
     async with db.session() as session:
@@ -59,6 +60,13 @@ async def test_tenant_hours_on_a_small_fleet(
     assert {r.tenant_id for r in hidden.exposure.rows} == {0}
     assert "Acme" not in hidden.model_dump_json() and "Globex" not in hidden.model_dump_json()
     assert hidden.exposure.tenant_hours == 90.0
+
+    # Mitigated by hand at 40 h (a configuration change, everywhere at once): Globex's unit,
+    # which no rollout reached, is safe from then on: 30 + 40 + 10.
+    await record_at(db, settings, case.id, Milestone.MITIGATED, T0 + timedelta(hours=40))
+    async with db.session() as session:
+        mitigated = (await record.generate(session, case_id=case.id, now=now)).exposure
+    assert mitigated.tenant_hours == 80.0 and mitigated.still_exposed == 0
 
 
 async def test_the_first_unit_point_is_the_earliest_deployed_unit(

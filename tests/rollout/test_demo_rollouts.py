@@ -1,5 +1,6 @@
 """The demo's story, with the demo's settings: the storage fix reaches the whole demo fleet, the
-faulty identity release is halted at canary and rolled back by itself."""
+faulty identity release is halted at canary and rolled back by itself (the generated year of
+history behind the metrics dashboard is left aside)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from helpers import Clock
 from vulnops import demo
 from vulnops.db.database import Database
+from vulnops.review import history
 from vulnops.rollout.controller import Controller
 from vulnops.rollout.models import Rollout, RolloutStage, RolloutUnit
 from vulnops.settings import Settings
@@ -18,7 +20,12 @@ from vulnops.settings import Settings
 async def test_the_demo_rollouts_end_as_the_demo_says(db: Database, settings: Settings) -> None:
     await demo.seed(db)
     async with db.session() as session:
-        rollouts = {r.target_version: r for r in await session.scalars(select(Rollout))}
+        rollouts = {
+            r.target_version: r
+            for r in await session.scalars(
+                select(Rollout).where(Rollout.started_by != history.ACTOR)
+            )
+        }
     assert set(rollouts) == {"2026.12.1", "2026.12.2"}
     assert {r.status for r in rollouts.values()} == {"running"}
     clock = Clock(datetime.now(UTC))

@@ -4,52 +4,11 @@ sentence it tells. ``narrate`` reads this table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from vulnops.audit.telling import Group, Kind, Teller, Told, kind
 from vulnops.durations import humanize
-
-
-class Group(StrEnum):
-    CASE = "case"
-    REPORTS = "reports"
-    FIXES = "fixes"
-    ROLLOUTS = "rollouts"
-    ADVISORY = "advisory"
-    DISCLOSURE = "disclosure"
-    ONCALL = "oncall"
-    VARIANTS = "variants"
-
-
-GROUP_LABELS = {
-    Group.CASE: "Case",
-    Group.REPORTS: "Reports",
-    Group.FIXES: "Fixes",
-    Group.ROLLOUTS: "Rollouts",
-    Group.ADVISORY: "Advisory",
-    Group.DISCLOSURE: "Disclosure",
-    Group.ONCALL: "On call",
-    Group.VARIANTS: "Root cause and variants",
-}
-
-
-@dataclass(frozen=True)
-class Told:
-    sentence: str
-    tone: str = ""
-
-
-Teller = Callable[[dict[str, Any], str, str], Told]  # data, actor, the subject's name
-
-
-@dataclass(frozen=True)
-class Kind:
-    group: Group
-    key: bool
-    tell: Teller
 
 
 def _stage(data: dict[str, Any]) -> str:
@@ -112,21 +71,17 @@ def _operation(verb: str) -> Teller:
     return lambda d, a, _: Told(f"{a} {verb} {_rollout(d).lower()}{_reason(d)}")
 
 
-def _k(group: Group, tell: Teller, *, key: bool = True) -> Kind:
-    return Kind(group, key, tell)
-
-
 G = Group
 KINDS: dict[str, Kind] = {
-    "case.opened": _k(G.CASE, lambda d, a, _: Told(f"{a} opened the case")),
-    "case.updated": _k(
+    "case.opened": kind(G.CASE, lambda d, a, _: Told(f"{a} opened the case")),
+    "case.updated": kind(
         G.CASE,
         lambda d, a, _: Told(
             f"{a} changed the case's {', '.join(_words(k) for k in d if k != 'reason')}{_reason(d)}"
         ),
     ),
-    "case.severity_assessed": _k(G.CASE, _severity),
-    "case.milestone_recorded": _k(
+    "case.severity_assessed": kind(G.CASE, _severity),
+    "case.milestone_recorded": kind(
         G.CASE,
         lambda d, a, _: Told(
             f"{_words(str(d.get('milestone'))).capitalize()}"
@@ -134,169 +89,169 @@ KINDS: dict[str, Kind] = {
             "good",
         ),
     ),
-    "case.milestone_cleared": _k(
+    "case.milestone_cleared": kind(
         G.CASE,
         lambda d, a, _: Told(
             f"{_words(str(d.get('milestone'))).capitalize()} no longer holds{_reason(d)}", "warn"
         ),
     ),
-    "case.state_changed": _k(
+    "case.state_changed": kind(
         G.CASE, lambda d, a, _: Told(f"The case became {_words(str(d.get('to')))}")
     ),
-    "case.sla_breached": _k(
+    "case.sla_breached": kind(
         G.CASE,
         lambda d, a, _: Told(f"The {d.get('milestone')} deadline passed before it was met", "bad"),
     ),
-    "case.report_added": _k(
+    "case.report_added": kind(
         G.REPORTS, lambda d, a, _: Told(f"{a} added report {d.get('report')} to the case")
     ),
-    "case.blast_radius_computed": _k(
+    "case.blast_radius_computed": kind(
         G.CASE,
         lambda d, a, _: Told(
             f"{a} computed the blast radius: {d.get('units', 0):,} units, "
             f"{d.get('tenants', 0):,} tenants, {d.get('resources', 0):,} resources"
         ),
     ),
-    "report.submitted": _k(
+    "report.submitted": kind(
         G.REPORTS,
         lambda d, a, name: Told(f"Report {name} received from a {d.get('source', 'reporter')}"),
     ),
-    "report.state_changed": _k(
+    "report.state_changed": kind(
         G.REPORTS,
         lambda d, a, name: Told(f"Report {name} became {_words(str(d.get('to')))}"),
         key=False,
     ),
-    "report.message": _k(
+    "report.message": kind(
         G.REPORTS,
         lambda d, a, name: Told(
             f"{a if d.get('from_staff') else 'The reporter'} wrote in the thread of {name}"
         ),
     ),
-    "report.merged": _k(
+    "report.merged": kind(
         G.REPORTS, lambda d, a, name: Told(f"{a} merged report {name} into the case"), key=False
     ),
-    "report.attachments_added": _k(
+    "report.attachments_added": kind(
         G.REPORTS,
         lambda d, a, name: Told(f"{a} attached {len(d.get('files', []))} files to {name}"),
         key=False,
     ),
-    "fix.created": _k(
+    "fix.created": kind(
         G.FIXES,
         lambda d, a, _: Told(
             f"{a} added fix {d.get('fix')}: {d.get('service')} {d.get('version')}"
         ),
     ),
-    "fix.evidence_added": _k(G.FIXES, _evidence),
-    "fix.evidence_overridden": _k(
+    "fix.evidence_added": kind(G.FIXES, _evidence),
+    "fix.evidence_overridden": kind(
         G.FIXES,
         lambda d, a, _: Told(
             f"{a} let fix {d.get('fix')} roll out without passing evidence{_reason(d)}", "warn"
         ),
     ),
-    "rollout.started": _k(
+    "rollout.started": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(
             f"{a} started {_rollout(d).lower()} of {d.get('service')} {d.get('version')} "
             f"({d.get('policy')} policy, {d.get('stages')} stages, {d.get('units')} units)"
         ),
     ),
-    "rollout.approved": _k(G.ROLLOUTS, _operation("approved")),
-    "rollout.rejected": _k(G.ROLLOUTS, _operation("rejected")),
-    "rollout.paused": _k(G.ROLLOUTS, _operation("paused")),
-    "rollout.resumed": _k(G.ROLLOUTS, _operation("resumed")),
-    "rollout.aborted": _k(G.ROLLOUTS, _operation("aborted")),
-    "rollout.rollback_requested": _k(G.ROLLOUTS, _operation("asked to roll back")),
-    "rollout.stage_begun": _k(
+    "rollout.approved": kind(G.ROLLOUTS, _operation("approved")),
+    "rollout.rejected": kind(G.ROLLOUTS, _operation("rejected")),
+    "rollout.paused": kind(G.ROLLOUTS, _operation("paused")),
+    "rollout.resumed": kind(G.ROLLOUTS, _operation("resumed")),
+    "rollout.aborted": kind(G.ROLLOUTS, _operation("aborted")),
+    "rollout.rollback_requested": kind(G.ROLLOUTS, _operation("asked to roll back")),
+    "rollout.stage_begun": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(f"{_rollout(d)} began {_stage(d)} on {len(d.get('units', []))} units"),
         key=False,
     ),
-    "rollout.stage_deployed": _k(
+    "rollout.stage_deployed": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(f"{_rollout(d)} deployed {_stage(d)}; its health is watched"),
         key=False,
     ),
-    "rollout.deployed": _k(
+    "rollout.deployed": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} updated {_units(d)}"), key=False
     ),
-    "rollout.rolled_back_units": _k(
+    "rollout.rolled_back_units": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} rolled back {_units(d)}"), key=False
     ),
-    "rollout.reconciled": _k(
+    "rollout.reconciled": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(f"{_rollout(d)} settled {_units(d)} left mid-change"),
         key=False,
     ),
-    "rollout.stage_passed": _k(
+    "rollout.stage_passed": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(f"{_rollout(d)} passed {_stage(d)}{_after(d)}", "good"),
     ),
-    "rollout.stage_failed": _k(
+    "rollout.stage_failed": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(f"{_rollout(d)} failed {_stage(d)}{_after(d)}{_reason(d)}", "bad"),
     ),
-    "rollout.halted": _k(
+    "rollout.halted": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} halted{_reason(d)}", "bad")
     ),
-    "rollout.alert": _k(
+    "rollout.alert": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} called for a person{_reason(d)}", "warn")
     ),
-    "rollout.completed": _k(
+    "rollout.completed": kind(
         G.ROLLOUTS,
         lambda d, a, _: Told(
             f"{_rollout(d)} completed: the fix runs on all {d.get('units')} units", "good"
         ),
     ),
-    "rollout.rolled_back": _k(
+    "rollout.rolled_back": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} finished rolling back", "warn")
     ),
-    "advisory.drafted": _k(
+    "advisory.drafted": kind(
         G.ADVISORY,
         lambda d, a, _: Told(f"{a} drafted advisory version {d.get('version')}: {d.get('title')}"),
     ),
-    "advisory.approved": _k(
+    "advisory.approved": kind(
         G.ADVISORY, lambda d, a, _: Told(f"{a} approved advisory version {d.get('version')}")
     ),
-    "advisory.rejected": _k(
+    "advisory.rejected": kind(
         G.ADVISORY,
         lambda d, a, _: Told(
             f"{a} sent advisory version {d.get('version')} back{_reason(d, 'comment')}", "warn"
         ),
     ),
-    "advisory.sent": _k(
+    "advisory.sent": kind(
         G.ADVISORY,
         lambda d, a, _: Told(
             f"{a} sent advisory version {d.get('version')} to {d.get('recipients', 0):,} tenants",
             "good",
         ),
     ),
-    "advisory.acknowledged": _k(
+    "advisory.acknowledged": kind(
         G.ADVISORY,
         lambda d, a, _: Told(f"{a} acknowledged advisory version {d.get('version')}"),
         key=False,
     ),
-    "advisory.feedback": _k(
+    "advisory.feedback": kind(
         G.ADVISORY,
         lambda d, a, _: Told(f"{a} rated how we told them: {d.get('rating')} of 5"),
         key=False,
     ),
-    "public_text.drafted": _k(
+    "public_text.drafted": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"{a} wrote public text version {d.get('version')}: {d.get('title')}"),
     ),
-    "public_text.approved": _k(
+    "public_text.approved": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} approved public text version {d.get('version')}")
     ),
-    "public_text.rejected": _k(
+    "public_text.rejected": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(
             f"{a} sent public text version {d.get('version')} back{_reason(d, 'comment')}", "warn"
         ),
     ),
-    "disclosure.requested": _k(
+    "disclosure.requested": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} asked for the case to be disclosed")
     ),
-    "disclosure.approved": _k(
+    "disclosure.approved": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(
             f"{a} approved the disclosure"
@@ -308,90 +263,115 @@ KINDS: dict[str, Kind] = {
             "good",
         ),
     ),
-    "disclosure.rejected": _k(
+    "disclosure.rejected": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"{a} refused the disclosure{_reason(d, 'comment')}", "warn"),
     ),
-    "disclosure.embargo_ended": _k(
+    "disclosure.embargo_ended": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} ended the embargo early{_reason(d)}", "warn")
     ),
-    "disclosure.no_cve": _k(
+    "disclosure.no_cve": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} decided the case needs no CVE{_reason(d)}")
     ),
-    "disclosure.cve_reserved": _k(
+    "disclosure.cve_reserved": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} reserved {d.get('cve_id')}")
     ),
-    "disclosure.cve_publish_scheduled": _k(
+    "disclosure.cve_publish_scheduled": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"{a} asked for {d.get('cve_id')} to be published when public"),
     ),
-    "disclosure.cve_published": _k(
+    "disclosure.cve_published": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{d.get('cve_id')} was published", "good")
     ),
-    "disclosure.cve_recorded": _k(
+    "disclosure.cve_recorded": kind(
         G.DISCLOSURE, lambda d, a, _: Told(f"{a} recorded {d.get('cve_id')} as published")
     ),
-    "disclosure.cve_publish_cancelled": _k(
+    "disclosure.cve_publish_cancelled": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"Publishing the CVE was called off{_reason(d)}", "bad"),
     ),
-    "disclosure.rule_overridden": _k(
+    "disclosure.rule_overridden": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(
             f"{a} overrode {', '.join(d.get('rules', []))} to {d.get('doing')}{_reason(d)}", "bad"
         ),
     ),
-    "approval.requested": _k(
+    "approval.requested": kind(
         G.CASE,
         lambda d, a, _: Told(f"{a} asked for a second person: {d.get('summary')}"),
         key=False,
     ),
-    "approval.approved": _k(
+    "approval.approved": kind(
         G.CASE, lambda d, a, _: Told(f"{a} approved {d.get('about')}"), key=False
     ),
-    "approval.rejected": _k(
+    "approval.rejected": kind(
         G.CASE,
         lambda d, a, _: Told(f"{a} rejected {d.get('about')}{_reason(d, 'comment')}"),
         key=False,
     ),
-    "page.triggered": _k(
+    "page.triggered": kind(
         G.ONCALL,
         lambda d, a, _: Told(
             f"The on-call was paged ({d.get('urgency')} urgency): {d.get('title')}"
         ),
     ),
-    "page.notified": _k(G.ONCALL, lambda d, a, _: Told(f"Paged {_people(d)}"), key=False),
-    "page.escalated": _k(
+    "page.notified": kind(G.ONCALL, lambda d, a, _: Told(f"Paged {_people(d)}"), key=False),
+    "page.escalated": kind(
         G.ONCALL,
         lambda d, a, _: Told(f"Not acknowledged: escalated to {_people(d)}", "bad"),
     ),
-    "page.acknowledged": _k(
+    "page.acknowledged": kind(
         G.ONCALL, lambda d, a, _: Told(f"{a} acknowledged the page ({d.get('via')})", "good")
     ),
-    "page.resolved": _k(G.ONCALL, lambda d, a, _: Told(f"{a} resolved the page"), key=False),
-    "variants.root_cause_recorded": _k(
+    "page.resolved": kind(G.ONCALL, lambda d, a, _: Told(f"{a} resolved the page"), key=False),
+    "variants.root_cause_recorded": kind(
         G.VARIANTS, lambda d, a, _: Told(f"{a} wrote the root cause (CWE-{d.get('cwe_id')})")
     ),
-    "variants.improvement_added": _k(
+    "variants.improvement_added": kind(
         G.VARIANTS, lambda d, a, _: Told(f"{a} added an improvement: {d.get('action')}"), key=False
     ),
-    "variants.improvement_done": _k(
+    "variants.improvement_done": kind(
         G.VARIANTS, lambda d, a, _: Told(f"{a} did: {d.get('action')}", "good")
     ),
-    "variants.hunt_started": _k(
+    "variants.hunt_started": kind(
         G.VARIANTS, lambda d, a, _: Told(f"{a} started {d.get('strategy')} hunt {d.get('hunt')}")
     ),
-    "variants.finding_decided": _k(
+    "variants.finding_decided": kind(
         G.VARIANTS,
         lambda d, a, _: Told(f"{a} decided a finding of hunt {d.get('hunt')}: {d.get('decision')}"),
     ),
-    "variants.linked": _k(
+    "variants.linked": kind(
         G.VARIANTS,
         lambda d, a, _: Told(
             f"Linked as a {d.get('relation')} of {d['parent']}"
             if d.get("parent")
             else f"{d.get('child')} linked as a {d.get('relation')} of this case"
         ),
+    ),
+    "review.started": kind(G.REVIEW, lambda d, a, _: Told(f"{a} started the post-incident review")),
+    "review.written": kind(
+        G.REVIEW,
+        lambda d, a, _: Told(
+            f"{a} wrote the review's {', '.join(map(_words, d.get('sections', [])))}"
+        ),
+        key=False,
+    ),
+    "review.submitted": kind(G.REVIEW, lambda d, a, _: Told(f"{a} submitted the review")),
+    "review.published": kind(
+        G.REVIEW, lambda d, a, _: Told(f"{a} approved and published the review", "good")
+    ),
+    "review.rejected": kind(
+        G.REVIEW, lambda d, a, _: Told(f"{a} returned the review to draft{_reason(d, 'comment')}")
+    ),
+    "review.action_item_added": kind(
+        G.REVIEW,
+        lambda d, a, _: Told(f"{a} added an action item for {d.get('owner')}: {d.get('title')}"),
+    ),
+    "review.action_item_done": kind(
+        G.REVIEW, lambda d, a, _: Told(f"{a} did: {d.get('title')}", "good")
+    ),
+    "review.responder_feedback": kind(
+        G.REVIEW, lambda d, a, _: Told(f"{a} rated the response {d.get('rating')} of 5"), key=False
     ),
 }
 

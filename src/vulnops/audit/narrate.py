@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from vulnops.audit.kinds import KINDS, Group, Told
+from vulnops.audit.kinds import KINDS
+from vulnops.audit.telling import Group, Told
 
 
 class Event(Protocol):

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vulnops.audit import service as audit
-from vulnops.audit.kinds import GROUP_LABELS, Group
 from vulnops.audit.narrate import kinds_shown, narrate
+from vulnops.audit.telling import GROUP_LABELS, Group
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.casefile.sections import may_read

@@ -24,6 +24,7 @@ from vulnops.cases.severity import Rating
 from vulnops.fleet import blast
 from vulnops.review import record
 from vulnops.review.models import ActionItem, Review
+from vulnops.rollout import service as rollouts
 from vulnops.settings import Settings
 
 ACTOR = "history"
@@ -69,9 +70,9 @@ WITH draws AS (
            reported + fix_h * interval '1 hour' AS fix_ready,
            reported + (fix_h + 0.5 + 2 * d) * interval '1 hour' AS first_unit,
            k * (6 + 40 * e) * interval '1 hour' AS spread
-    FROM (SELECT s.*, k * (0.2 + 1.5 * a * a) AS ack_h,
-                 k * (0.2 + 1.5 * a * a) + k * (1 + 6 * b * b) AS triage_h,
-                 k * (0.2 + 1.5 * a * a) + k * (1 + 6 * b * b) + k * (4 + 30 * c * c) AS fix_h
+    FROM (SELECT s.*, k * (0.2 + 4 * a ^ 6) AS ack_h,
+                 k * (0.2 + 4 * a ^ 6) + k * (1 + 20 * b ^ 6) AS triage_h,
+                 k * (0.2 + 4 * a ^ 6) + k * (1 + 20 * b ^ 6) + k * (4 + 30 * c * c) AS fix_h
           FROM scaled s) t
 )
 SELECT t.*, first_unit + spread AS mitigated,
@@ -151,7 +152,8 @@ _STATEMENTS = (
     INSERT INTO rollouts (fix_id, case_id, service_id, target_version, policy_name, policy,
                           backend, health_source, status, started_by, created_at, updated_at,
                           finished_at)
-    SELECT f.id, h.case_id, h.service_id, f.version, 'standard', '{}', 'simulated',
+    SELECT f.id, h.case_id, h.service_id, f.version, 'standard', CAST(:policy AS jsonb),
+           'simulated',
            'simulated', s.status, :actor, s.at - interval '15 minutes', s.done, s.done
     FROM review_history h
     JOIN fixes f ON f.case_id = h.case_id
@@ -270,7 +272,14 @@ async def generate(
     before = int(await session.scalar(text("SELECT coalesce(max(id), 0) FROM cases")) or 0)
     services = list(await session.scalars(text("SELECT key FROM services ORDER BY key")))
     await session.execute(text("SELECT setseed(:seed)"), {"seed": seed})
-    params = {"now": now, "actor": ACTOR, "before": before, "spare": list(spare_tenants)}
+    standard = rollouts.policies(settings)["standard"].model_dump_json()
+    params = {
+        "now": now,
+        "actor": ACTOR,
+        "before": before,
+        "spare": list(spare_tenants),
+        "policy": standard,
+    }
     await session.execute(
         text(_DRAWS),
         {

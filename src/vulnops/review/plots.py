@@ -32,6 +32,14 @@ def _nice(top: float) -> float:
     return float(10 * power)
 
 
+def _figure(value: float) -> str:
+    """An axis figure as a person reads it: 0.5, 12, 2.5k, 1.2M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
 def _frame(title: str, unit: str, top: float, height: int = HEIGHT) -> list[str]:
     inner = height - TOP - BOTTOM
     parts = [
@@ -45,7 +53,7 @@ def _frame(title: str, unit: str, top: float, height: int = HEIGHT) -> list[str]
         parts += [
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="plot-grid"/>',
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="plot-value">'
-            f"{value:.3g}</text>",
+            f"{_figure(value)}</text>",
         ]
     parts.append(
         f'<text x="4" y="{TOP + inner / 2:.1f}" class="plot-value" '

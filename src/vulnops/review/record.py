@@ -106,10 +106,18 @@ def _deadlines(case: Case, now: datetime) -> list[DeadlineOut]:
 
 
 async def _exposure(
-    session: AsyncSession, *, case_id: int, since: datetime | None, source: str, now: datetime
+    session: AsyncSession,
+    *,
+    case_id: int,
+    since: datetime | None,
+    source: str,
+    mitigated: datetime | None,
+    now: datetime,
 ) -> ExposureOut:
     """Per service and tenant: exposed from ``since`` until the fix reached the last of the
-    tenant's units of that service (still exposed: until now), summed as tenant-hours."""
+    tenant's units of that service (still exposed: until now), summed as tenant-hours. A unit
+    no rollout reached is safe from the case's mitigation, when it was mitigated without one
+    (a configuration change is everywhere at once)."""
     if await blast.find(session, case_id=case_id) is None:
         return ExposureOut(
             since=None,
@@ -129,7 +137,7 @@ async def _exposure(
         pairs[(row.service, row.tenant_id)].append(row)
     rows = []
     for (service, tenant_id), units in pairs.items():
-        ends = [fixed.get(unit.unit_id) for unit in units]
+        ends = [fixed.get(unit.unit_id) or mitigated for unit in units]
         until = None if any(end is None for end in ends) else max(e for e in ends if e)
         exposed = hours(since, until or now) if since is not None else 0.0
         rows.append(
@@ -204,7 +212,14 @@ async def generate(session: AsyncSession, *, case_id: int, now: datetime) -> Rev
             )
             for line in told
         ],
-        exposure=await _exposure(session, case_id=case.id, since=since, source=source, now=now),
+        exposure=await _exposure(
+            session,
+            case_id=case.id,
+            since=since,
+            source=source,
+            mitigated=times.get(Point.MITIGATED),
+            now=now,
+        ),
         customers=CustomerFeedbackOut(
             recipients=received.recipients,
             acknowledged=received.acknowledged,
