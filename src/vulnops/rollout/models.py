@@ -110,4 +110,7 @@ class RolloutUnit(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(UnitStatus)})", name="known_status"),
         Index("ix_rollout_units_stage", "rollout_id", "stage"),
+        # A rollout's first deployed unit in one probe (the program metrics ask it of every
+        # rollout).
+        Index("ix_rollout_units_deployed", "rollout_id", "deployed_at"),
     )

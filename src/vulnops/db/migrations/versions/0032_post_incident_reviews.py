@@ -1,5 +1,6 @@
 """Post-incident reviews: one per case, its action items and its responders' feedback; the
-approvals learn the review step (its publication is approved by a second person).
+approvals learn the review step (its publication is approved by a second person); an index
+finds a rollout's first deployed unit for the program metrics.
 
 Revision ID: 0032
 Revises: 0031
@@ -27,6 +28,7 @@ def _steps(steps: str) -> None:
 
 def upgrade() -> None:
     _steps(_STEPS + ", 'review'")
+    op.create_index("ix_rollout_units_deployed", "rollout_units", ["rollout_id", "deployed_at"])
     op.create_table(
         "reviews",
         sa.Column("case_id", sa.BigInteger(), nullable=False),
@@ -132,6 +134,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollout_units_deployed", table_name="rollout_units")
     op.execute("DELETE FROM approvals WHERE step = 'review'")
     _steps(_STEPS)
     op.drop_table("review_responder_feedback")
