@@ -286,7 +286,7 @@ async def test_the_demo_has_two_published_reviews_and_a_year_of_history(db: Data
         published = (
             await session.execute(
                 text(
-                    "SELECT c.title, r.published_by, "
+                    "SELECT c.title, r.published_by, r.record -> 'customers' AS customers, "
                     "(SELECT count(*) FROM review_action_items a WHERE a.case_id = r.case_id "
                     " AND a.done_at IS NULL AND a.due < current_date) AS overdue "
                     "FROM reviews r JOIN cases c ON c.id = r.case_id "
@@ -305,6 +305,12 @@ async def test_the_demo_has_two_published_reviews_and_a_year_of_history(db: Data
         ("Cross-tenant read of backup policies", 1),
         ("Organisation owner through role import", 0),
     ]
+    # The role-import review carries what its customers answered: 36 of the Identity tenants
+    # acknowledged the advisory, every third of them rated it with a comment.
+    customers = published[1].customers
+    assert customers["acknowledged"] == 36 and sum(customers["ratings"]) == 12
+    assert customers["ratings"] == [0, 3, 0, 6, 3]
+    assert len(customers["comments"]) == 12
     assert history == 24
     assert program.cases >= 600
     assert len([m for m in program.cases_by_month if m.count > 0]) >= 10

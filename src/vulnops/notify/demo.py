@@ -1,7 +1,7 @@
 """Demo advisories: the storage SSRF advisory sent (Contoso among the affected tenants, some
 tenants acknowledged and rated it), the role-import advisory sent to the tenants of Identity
-(they must review their organisations' owners), the log4j advisory drafted and waiting for
-approval."""
+(they must review their organisations' owners; 36 acknowledged it and 12 rated it, for its
+post-incident review), the log4j advisory drafted and waiting for approval."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ FEEDBACK = (
     (5, "Clear, early and it told us exactly which buckets."),
     (4, "Good. A CSV of the affected resources would help."),
     (3, "We had to ask our account team what 'image importer' means."),
+)
+ROLE_FEEDBACK = (
+    (5, "We checked our owners in ten minutes; nobody we did not know."),
+    (4, "Clear steps. Say which of our projects had role import switched off."),
+    (2, "It reached us at night and said to act without saying how urgent it was."),
+    (4, "Thank you for telling us before it was public."),
 )
 
 
@@ -66,6 +72,39 @@ async def _contoso_on_storage(session: AsyncSession, case_id: int) -> None:
     )
 
 
+async def _customers_answer(
+    session: AsyncSession,
+    advisory_id: int,
+    *,
+    answering: int,
+    feedback: tuple[tuple[int, str], ...],
+) -> None:
+    """The first ``answering`` recipients (not Contoso, whose administrator the demo signs in
+    as) acknowledge the advisory, and every third of them rates it with a comment."""
+    contoso = await tenants.get_tenant_by_key(session, key="contoso")
+    others = await session.scalars(
+        text(
+            "SELECT tenant_id FROM advisory_recipients WHERE advisory_id = :id "
+            "AND tenant_id <> :contoso ORDER BY tenant_id LIMIT :n"
+        ),
+        {"id": advisory_id, "contoso": contoso.id, "n": answering},
+    )
+    for index, tenant_id in enumerate(list(others)):
+        await portal.acknowledge(
+            session, advisory_id=advisory_id, tenant_id=tenant_id, actor="customer@demo"
+        )
+        if index % 3 == 0:
+            rating, comment = feedback[index // 3 % len(feedback)]
+            await portal.give_feedback(
+                session,
+                advisory_id=advisory_id,
+                tenant_id=tenant_id,
+                rating=rating,
+                comment=comment,
+                actor="customer@demo",
+            )
+
+
 async def _roles_advisory(session: AsyncSession, context: DemoContext) -> None:
     """The role-import case's customers are told what to do, so that its CVE record's timeline
     has the notification (before, an administrator's override stood in for it)."""
@@ -102,6 +141,9 @@ async def _roles_advisory(session: AsyncSession, context: DemoContext) -> None:
         now=context.now,
     )
     await service.send(session, case_id=roles, actor=APPROVER, settings=settings, now=context.now)
+    advisory = await service.find(session, case_id=roles)
+    assert advisory is not None
+    await _customers_answer(session, advisory.id, answering=36, feedback=ROLE_FEEDBACK)
 
 
 async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
@@ -134,28 +176,7 @@ async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
     await service.send(session, case_id=ssrf, actor=APPROVER, settings=settings, now=context.now)
     advisory = await service.find(session, case_id=ssrf)
     assert advisory is not None
-    contoso = await tenants.get_tenant_by_key(session, key="contoso")
-    others = await session.scalars(
-        text(
-            "SELECT tenant_id FROM advisory_recipients WHERE advisory_id = :id "
-            "AND tenant_id <> :contoso ORDER BY tenant_id LIMIT 12"
-        ),
-        {"id": advisory.id, "contoso": contoso.id},
-    )
-    for index, tenant_id in enumerate(list(others)):
-        await portal.acknowledge(
-            session, advisory_id=advisory.id, tenant_id=tenant_id, actor="customer@demo"
-        )
-        if index % 3 == 0:
-            rating, comment = FEEDBACK[index // 3 % len(FEEDBACK)]
-            await portal.give_feedback(
-                session,
-                advisory_id=advisory.id,
-                tenant_id=tenant_id,
-                rating=rating,
-                comment=comment,
-                actor="customer@demo",
-            )
+    await _customers_answer(session, advisory.id, answering=12, feedback=FEEDBACK)
     await _roles_advisory(session, context)
     log4j = await _case_id(session, context, "JNDI lookup log4j")
     await service.save_draft(
