@@ -1,7 +1,8 @@
 """Program metrics at scale: 20,000 cases (a generated history with their milestones, reports,
 rollouts over every unit of their service, variants, advisories and feedback, 200 published
-reviews) beside 10 million events in the log; the program dashboard, its JSON and a review
-page, timed through the app as a responder.
+reviews) beside 10 million events in the log; the first derivation of every case's points
+(as after the migration); the program dashboard, its JSON and a review page, timed through the
+app as a responder, the dashboard also with a hundred cases changed before each reading.
 
 The 10 million events are written in one ``INSERT … SELECT`` with placeholder hashes (the
 metrics never read the log, and chaining them one by one would take most of an hour): the
@@ -10,6 +11,7 @@ chain of this throw-away database does not verify, which this benchmark does not
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -20,11 +22,19 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from benchmarks.common import Stopwatch, fresh_database, server, summary_ms, write_results
+from benchmarks.common import (
+    Stopwatch,
+    fresh_database,
+    responder_token,
+    server,
+    summary_ms,
+    write_results,
+)
 from vulnops.auth import service as users
 from vulnops.auth.roles import Role
+from vulnops.db.database import Database
 from vulnops.fleet import generator, importer
-from vulnops.review import history
+from vulnops.review import case_points, history
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
 
@@ -33,6 +43,8 @@ EVENTS = 10_000_000
 REVIEWS = 200
 SAMPLES = 40
 SEED = 11
+# Cases whose facts change between two readings of the dashboard (a busy minute's worth).
+CHANGED = 100
 
 EVENT_ROWS = """
 INSERT INTO audit_events (seq, subject, kind, actor, data, occurred_at, prev_hash, hash)
@@ -104,6 +116,12 @@ async def _load(settings: Settings, database: Any) -> dict[str, Any]:
             text("UPDATE audit_chain_head SET seq = :seq WHERE id = 1"), {"seq": start + EVENTS}
         )
         await session.commit()
+    watch_events = watch.seconds
+    watch = Stopwatch()
+    async with database.session() as session:
+        derived = await case_points.refresh(session)
+        await session.commit()
+    points_seconds = watch.seconds
     async with database.session() as session:
         await session.execute(text("ANALYZE"))
         counts = (
@@ -122,15 +140,35 @@ async def _load(settings: Settings, database: Any) -> dict[str, Any]:
         **counts._asdict(),
         "reviews": made.reviews,
         "history_seconds": round(cases_seconds, 1),
-        "events_seconds": round(watch.seconds, 1),
+        "events_seconds": round(watch_events, 1),
+        "points_derived": derived,
+        "points_seconds": round(points_seconds, 2),
     }
 
 
 async def _timed(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], expect: str
+    client: httpx.AsyncClient,
+    path: str,
+    expect: str,
+    *,
+    headers: dict[str, str],
+    database: Database,
+    changed: int = 0,
 ) -> dict[str, float]:
+    """``SAMPLES`` requests of the page; before each, ``changed`` cases marked stale (their
+    facts changed since the last reading), which the reading then derives again."""
     samples = []
-    for _ in range(SAMPLES):
+    for number in range(SAMPLES):
+        if changed:
+            async with database.session() as session:
+                await session.execute(
+                    text(
+                        "INSERT INTO case_points_stale (case_id) "
+                        "SELECT id FROM cases ORDER BY id OFFSET :offset LIMIT :changed"
+                    ),
+                    {"offset": number * changed, "changed": changed},
+                )
+                await session.commit()
         watch = Stopwatch()
         answer = await client.get(path, headers=headers)
         samples.append(watch.seconds)
@@ -145,38 +183,23 @@ async def main() -> dict[str, Any]:
             settings = Settings(database_url=database.conninfo, data_dir=Path(data))
             loaded = await _load(settings, database)
             async with database.session() as session:
-                user = await users.create_user(
-                    session,
-                    email="bench@example.com",
-                    password="a long bench password 42",  # noqa: S106 - a throwaway database
-                    role=Role.RESPONDER,
-                    actor="bench",
-                )
-                token = await users.create_token(
-                    session,
-                    user_id=user.id,
-                    name="bench",
-                    expires_in_days=1,
-                    max_days=1,
-                    actor="bench",
-                    now=datetime.now(UTC),
-                )
+                token = await responder_token(session)
                 reviewed = int(await session.scalar(text("SELECT min(case_id) FROM reviews")) or 0)
                 await session.commit()
             app = create_app(settings, database=database)
             transport = httpx.ASGITransport(app=app)
-            headers = {"Authorization": f"Bearer {token[1]}"}
+            headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                timed = functools.partial(_timed, client, headers=headers, database=database)
                 results = {
                     **loaded,
-                    "dashboard_page": await _timed(client, "/metrics", headers, "<svg"),
-                    "dashboard_filtered": await _timed(
-                        client, "/metrics?rating=important&source=researcher", headers, "<svg"
+                    "dashboard_page": await timed("/metrics", "<svg"),
+                    "dashboard_after_changes": await timed("/metrics", "<svg", changed=CHANGED),
+                    "dashboard_filtered": await timed(
+                        "/metrics?rating=important&source=researcher", "<svg"
                     ),
-                    "metrics_api": await _timed(client, "/api/metrics", headers, "whole_fleet"),
-                    "review_page": await _timed(
-                        client, f"/cases/{reviewed}/review", headers, "tenant-hours"
-                    ),
+                    "metrics_api": await timed("/api/metrics", "whole_fleet"),
+                    "review_page": await timed(f"/cases/{reviewed}/review", "tenant-hours"),
                 }
     write_results("review", results)
     return results

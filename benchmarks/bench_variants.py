@@ -25,9 +25,14 @@ import httpx
 from sqlalchemy import text
 
 from benchmarks.bench_fleet import load_history
-from benchmarks.common import Stopwatch, fresh_database, server, summary_ms, write_results
-from vulnops.auth import service as users
-from vulnops.auth.roles import Role
+from benchmarks.common import (
+    Stopwatch,
+    fresh_database,
+    responder_token,
+    server,
+    summary_ms,
+    write_results,
+)
 from vulnops.cases import service as cases
 from vulnops.db.database import Database
 from vulnops.fleet import generator, importer, repositories
@@ -225,28 +230,13 @@ async def _classes_page(database: Database, settings: Settings) -> dict[str, Any
     async with database.session() as session:
         await session.execute(text(CASE_ROWS), {"cases": CASES})
         await session.execute(text("ANALYZE cases"))
-        user = await users.create_user(
-            session,
-            email="bench@example.com",
-            password="a long bench password 42",  # noqa: S106 - a throwaway database
-            role=Role.RESPONDER,
-            actor="bench",
-        )
-        token = await users.create_token(
-            session,
-            user_id=user.id,
-            name="bench",
-            expires_in_days=1,
-            max_days=1,
-            actor="bench",
-            now=datetime.now(UTC),
-        )
+        token = await responder_token(session)
         await session.commit()
     app = create_app(settings, database=database)
     transport = httpx.ASGITransport(app=app)
     samples: dict[str, list[float]] = {"cases": [], "time": [], "recurrence": []}
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        headers = {"Authorization": f"Bearer {token[1]}"}
+        headers = {"Authorization": f"Bearer {token}"}
         for number in range(SAMPLES * 3):
             order = ("cases", "time", "recurrence")[number % 3]
             watch = Stopwatch()

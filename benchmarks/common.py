@@ -17,7 +17,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.auth import service as users
+from vulnops.auth.roles import Role
 from vulnops.db import embedded, migrate
 from vulnops.db.database import Database
 
@@ -47,6 +50,32 @@ async def fresh_database(server_url: str, *, pool_size: int = 10) -> AsyncIterat
         await database.dispose()
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+async def api_token(session: AsyncSession, user_id: int) -> str:
+    """A day's API token of the user (the benchmarks call the app as its users do)."""
+    _, secret = await users.create_token(
+        session,
+        user_id=user_id,
+        name="bench",
+        expires_in_days=1,
+        max_days=1,
+        actor="bench",
+        now=datetime.now(UTC),
+    )
+    return secret
+
+
+async def responder_token(session: AsyncSession) -> str:
+    """A responder of the benchmark's database, and an API token of theirs."""
+    user = await users.create_user(
+        session,
+        email="bench@example.com",
+        password="a long bench password 42",  # noqa: S106 - a throwaway database
+        role=Role.RESPONDER,
+        actor="bench",
+    )
+    return await api_token(session, user.id)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -5,12 +5,10 @@ the load uses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from benchmarks.common import Stopwatch
+from benchmarks.common import Stopwatch, api_token
 from vulnops.auth import service as users
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
@@ -195,19 +193,6 @@ class Tokens:
     researchers: list[str]
 
 
-async def token(session: AsyncSession, user_id: int) -> str:
-    _, secret = await users.create_token(
-        session,
-        user_id=user_id,
-        name="bench",
-        expires_in_days=1,
-        max_days=1,
-        actor="bench",
-        now=datetime.now(UTC),
-    )
-    return secret
-
-
 async def fill(database: Database) -> tuple[Tokens, float]:
     """Load the data set; return the tokens of a responder, a partner and researchers (their
     reports are the bench researcher's), and the seconds it took."""
@@ -236,9 +221,9 @@ async def fill(database: Database) -> tuple[Tokens, float]:
             {"hash": made[Role.RESEARCHER].password_hash, "count": RESEARCHERS},
         )
         tokens = Tokens(
-            staff=await token(session, made[Role.RESPONDER].id),
-            partner=await token(session, made[Role.PARTNER].id),
-            researchers=[await token(session, user_id) for user_id in list(researcher_ids)],
+            staff=await api_token(session, made[Role.RESPONDER].id),
+            partner=await api_token(session, made[Role.PARTNER].id),
+            researchers=[await api_token(session, user_id) for user_id in list(researcher_ids)],
         )
         await session.commit()
     return tokens, clock.seconds

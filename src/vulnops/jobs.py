@@ -30,6 +30,7 @@ from vulnops.jobcontext import job_settings
 from vulnops.mail.tasks import blueprint as mail_tasks
 from vulnops.notify.tasks import blueprint as notify_tasks
 from vulnops.oncall.tasks import blueprint as oncall_tasks
+from vulnops.review.tasks import blueprint as review_tasks
 from vulnops.rollout.tasks import blueprint as rollout_tasks
 from vulnops.settings import Settings
 from vulnops.variants.tasks import blueprint as variants_tasks
@@ -45,6 +46,7 @@ app.add_tasks_from(intake_tasks, namespace="intake")
 app.add_tasks_from(mail_tasks, namespace="mail")
 app.add_tasks_from(notify_tasks, namespace="notify")
 app.add_tasks_from(oncall_tasks, namespace="oncall")
+app.add_tasks_from(review_tasks, namespace="review")
 app.add_tasks_from(rollout_tasks, namespace="rollout")
 app.add_tasks_from(variants_tasks, namespace="variants")
 

@@ -1,13 +1,13 @@
 """The program's metrics, computed in one SQL statement over the cases the viewer may see.
 
 Each measure of :data:`vulnops.review.measures.METRICS` is a duration between two points of a
-case: the SQL below takes them from the same places the review of one case does (its
-milestones not skipped, its rollouts' first deployed unit, its variants' closing), so a case's
-review and the program's table never disagree (a test compares them on a generated history).
-The cases are chosen first; one pass over each fact joins to them; a ``MATERIALIZED`` row per
-case holds its durations; every figure (percentiles per rating, source, service and month, SLA
-compliance, rollbacks and bypasses, action items, exposure, satisfaction) is aggregated from
-those rows and returned as one JSON document, in one round trip.
+case, read from the case's row of points (:mod:`vulnops.review.case_points`, a read model the
+facts' triggers keep stale-marked and this refreshes before reading): the points come from the
+same places the review of one case takes them, so a case's review and the program's table
+never disagree (a test compares them on a generated history). The chosen cases' durations are
+one ``MATERIALIZED`` row each; every figure (percentiles per rating, source, service and
+month, SLA compliance, rollbacks and bypasses, action items, exposure, satisfaction) is
+aggregated from those rows and returned as one JSON document, in one round trip.
 
 This reads the tables of several domains in one statement, like the classes page does: a
 program view across the lifecycle, read-only, and the one place that does so.
@@ -23,22 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.auth.principal import Principal
 from vulnops.cases import access
-from vulnops.review.measures import METRICS, Point
+from vulnops.review import case_points
+from vulnops.review.measures import METRICS
 from vulnops.review.schemas_metrics import MetricsFilter, ProgramMetrics
 
-_LATER = tuple(
-    p for p in Point if p not in (Point.REPORTED, Point.FIRST_UNIT, Point.LAST_VARIANT_CLOSED)
-)
-_PIVOT = ",\n".join(
-    f"           max(m.at) FILTER (WHERE m.milestone = '{p.value}') AS {p.value}" for p in _LATER
-)
 # Each measure of a case in hours, in double precision (the percentiles sort these, and floats
 # sort several times faster than the numerics ``extract`` gives): NULL when either point is
 # missing, zero when they were recorded out of order (as ``measures.hours`` does).
 _HOURS = ",\n".join(
-    f"           CASE WHEN {m.end.value} >= {m.start.value} "
-    f"THEN date_part('epoch', {m.end.value} - {m.start.value}) / 3600 "
-    f"WHEN {m.end.value} < {m.start.value} THEN 0.0 END AS {m.key}"
+    f"           CASE WHEN p.{m.end.value} >= p.{m.start.value} "
+    f"THEN date_part('epoch', p.{m.end.value} - p.{m.start.value}) / 3600 "
+    f"WHEN p.{m.end.value} < p.{m.start.value} THEN 0.0 END AS {m.key}"
     for m in METRICS
 )
 # Both percentiles of every measure in one sort each, with the count of cases that have it.
@@ -71,75 +66,22 @@ _SLA_UNPIVOT = ",\n".join(
     for status in _STATUSES
 )
 
-# Every step is a set-based join over the chosen cases: at 20,000 cases one pass over a table
-# costs less than 20,000 index probes into it. The exception is a rollout's first deployed
-# unit, one probe of ``ix_rollout_units_deployed`` per rollout instead of reading every unit.
+# The cases chosen from their rows of points (kept by :mod:`vulnops.review.case_points`), one
+# ``MATERIALIZED`` row each with its durations: every figure is aggregated from those rows.
 _SQL = f"""
-WITH chosen AS MATERIALIZED (
-    SELECT c.id, c.rating, c.services, r.at AS reported,
-{_DEADLINE_STATUS}
-    FROM case_milestones r
-    JOIN cases c ON c.id = r.case_id
-    WHERE r.milestone = 'reported' AND NOT r.skipped
-      AND r.at >= :since AND r.at < :until
+WITH base AS MATERIALIZED (
+    SELECT p.case_id AS id, c.rating, c.services, p.source,
+           p.rollouts, p.rollouts_finished, p.rollouts_rolled_back, p.rollouts_halted,
+           to_char(date_trunc('month', p.reported AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
+{_DEADLINE_STATUS},
+{_HOURS}
+    FROM case_points p
+    JOIN cases c ON c.id = p.case_id
+    WHERE p.reported >= :since AND p.reported < :until
       AND NOT (c.id = ANY(CAST(:hidden AS bigint[])))
       AND (CAST(:rating AS text) IS NULL OR c.rating = :rating)
       AND (CAST(:service AS text) IS NULL OR c.services @> ARRAY[CAST(:service AS varchar)])
-),
-pivot AS MATERIALIZED (
-    SELECT m.case_id,
-{_PIVOT},
-           coalesce(max(m.at) FILTER (WHERE m.milestone = 'closed'),
-                    max(m.at) FILTER (WHERE m.milestone = 'rejected')) AS ended
-    FROM case_milestones m
-    WHERE NOT m.skipped
-    GROUP BY m.case_id
-),
-sources AS (
-    SELECT DISTINCT ON (r.case_id) r.case_id, r.source
-    FROM reports r JOIN chosen ch ON ch.id = r.case_id
-    ORDER BY r.case_id, r.id
-),
-rollouts_of AS (
-    SELECT o.case_id, min(u.at) AS first_unit, count(*) AS rollouts,
-           count(*) FILTER (WHERE o.status IN ('completed', 'rolled_back', 'aborted'))
-               AS rollouts_finished,
-           count(*) FILTER (WHERE o.status IN ('rolled_back', 'rolling_back'))
-               AS rollouts_rolled_back,
-           count(*) FILTER (WHERE o.status = 'halted') AS rollouts_halted
-    FROM rollouts o
-    JOIN chosen ch ON ch.id = o.case_id
-    CROSS JOIN LATERAL (
-        SELECT min(x.deployed_at) AS at FROM rollout_units x WHERE x.rollout_id = o.id
-    ) u
-    GROUP BY o.case_id
-),
-variants AS (
-    SELECT l.parent_id AS case_id,
-           CASE WHEN bool_and(f.ended IS NOT NULL) THEN max(f.ended) END AS last_variant_closed
-    FROM case_links l
-    JOIN chosen ch ON ch.id = l.parent_id
-    LEFT JOIN pivot f ON f.case_id = l.child_id
-    GROUP BY l.parent_id
-),
-points AS (
-    SELECT ch.*, p.*, s.source, v.last_variant_closed,
-           ro.first_unit, ro.rollouts, ro.rollouts_finished, ro.rollouts_rolled_back,
-           ro.rollouts_halted
-    FROM chosen ch
-    LEFT JOIN pivot p ON p.case_id = ch.id
-    LEFT JOIN sources s ON s.case_id = ch.id
-    LEFT JOIN rollouts_of ro ON ro.case_id = ch.id
-    LEFT JOIN variants v ON v.case_id = ch.id
-    WHERE CAST(:source AS text) IS NULL OR s.source = :source
-),
-base AS MATERIALIZED (
-    SELECT id, rating, services, source,
-           acknowledge_sla, triage_sla, mitigate_sla,
-           rollouts, rollouts_finished, rollouts_rolled_back, rollouts_halted,
-           to_char(date_trunc('month', reported AT TIME ZONE 'UTC'), 'YYYY-MM') AS month,
-{_HOURS}
-    FROM points
+      AND (CAST(:source AS text) IS NULL OR p.source = :source)
 ),
 grouped AS (
     SELECT rating, source, month, GROUPING(rating, source, month) AS level,
@@ -234,10 +176,14 @@ async def program(
     """Every figure of the program dashboard for the cases reported in the period (and of the
     rating, source and service asked for) that the viewer may see."""
     since, until = given.bounds(now)
-    # The planner cannot know each CTE holds one row per case and estimates the joins at
-    # billions of rows: it would spend seconds compiling the statement with JIT for a
-    # sub-second run, and after a few runs of the prepared statement switch to a generic plan
-    # (blind to the period and filters) that takes minutes. Both only for this transaction.
+    # The read model is brought up to date and committed first, on its own, so a refresh never
+    # holds its lock for the length of a read and concurrent readers do not queue.
+    await case_points.refresh(session)
+    await session.commit()
+    # The planner cannot know the CTE holds one row per case and estimates the joins to it at
+    # millions of rows: it would spend longer compiling the statement with JIT than running
+    # it, and after a few runs of the prepared statement switch to a generic plan (blind to
+    # the period and filters) that is far slower. Both only for this transaction.
     await session.execute(text("SET LOCAL jit = off"))
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     found: dict[str, Any] = (

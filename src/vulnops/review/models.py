@@ -103,3 +103,39 @@ class ResponderFeedback(Base):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
     )
+
+
+class CasePoints(Base):
+    """The points of one case (:mod:`vulnops.review.measures`) and its rollout counts, as the
+    program metrics read them: a read model derived from the facts by
+    :mod:`vulnops.review.case_points`, never written by hand. Every writer of those facts
+    marks the case stale (triggers of migration 0033), and the next reader derives it again."""
+
+    __tablename__ = "case_points"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    reported: Mapped[datetime | None] = mapped_column(index=True)
+    acknowledged: Mapped[datetime | None]
+    triaged: Mapped[datetime | None]
+    fix_ready: Mapped[datetime | None]
+    first_unit: Mapped[datetime | None]
+    mitigated: Mapped[datetime | None]
+    customers_notified: Mapped[datetime | None]
+    public: Mapped[datetime | None]
+    last_variant_closed: Mapped[datetime | None]
+    ended: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(String(16))
+    rollouts: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollouts_finished: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollouts_rolled_back: Mapped[int] = mapped_column(default=0, server_default="0")
+    rollouts_halted: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class StalePoints(Base):
+    """A case whose points must be derived again: appended by the facts' triggers (never
+    updated, so no writer waits on another) and drained by the next refresh."""
+
+    __tablename__ = "case_points_stale"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger)
