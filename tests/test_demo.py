@@ -58,7 +58,7 @@ async def test_the_demo_seeds_once_and_shows_every_stage(db: Database) -> None:
     assert chain.ok
 
 
-async def test_the_demo_has_a_sent_advisory_contoso_can_read_and_a_draft_to_approve(
+async def test_the_demo_has_a_sent_advisory_contoso_can_read_ask_about_and_a_draft_to_approve(
     db: Database,
 ) -> None:
     await demo.seed(db)
@@ -74,7 +74,27 @@ async def test_the_demo_has_a_sent_advisory_contoso_can_read_and_a_draft_to_appr
         )
         feedback = await session.scalar(text("SELECT count(*) FROM advisory_feedback"))
         channels = set(await session.scalars(text("SELECT DISTINCT channel FROM deliveries")))
+        conversations = (
+            await session.execute(
+                text(
+                    "SELECT t.key, v.messages, v.waiting_since FROM advisory_conversations v "
+                    "JOIN tenants t ON t.id = v.tenant_id"
+                )
+            )
+        ).all()
+        marks = [
+            tuple(m)
+            for m in await session.execute(
+                text(
+                    "SELECT r.external_id, m.status FROM advisory_resource_marks m "
+                    "JOIN resources r ON r.id = m.resource_id"
+                )
+            )
+        ]
     assert set(versions.values()) == {"sent", "draft"}
+    # Contoso's administrator asked one question, and it was answered.
+    assert [tuple(c) for c in conversations] == [("contoso", 2, None)]
+    assert marks == [("contoso-images-0", "checked")]
     # The storage SSRF advisory and the role-import one (its customers must act).
     assert contoso_sees == 2 and feedback and feedback >= 3
     assert channels == {"email", "webhook"}

@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from vulnops import CONFIG_FILE_ENV
 from vulnops.bounty_config import BountyConfig
+from vulnops.customers_config import CustomersConfig
 from vulnops.disclosure_config import DisclosureConfig
 from vulnops.limits import Limits
 from vulnops.oncall_config import OncallConfig
@@ -66,7 +67,15 @@ FourEyesStep = Literal[
 ]
 
 
-class Settings(Limits, DisclosureConfig, OncallConfig, BountyConfig, VariantsConfig, ReviewConfig):
+class Settings(
+    Limits,
+    DisclosureConfig,
+    OncallConfig,
+    BountyConfig,
+    VariantsConfig,
+    ReviewConfig,
+    CustomersConfig,
+):
     model_config = SettingsConfigDict(env_prefix="VULNOPS_", extra="forbid")
 
     database_url: SecretStr | None = Field(

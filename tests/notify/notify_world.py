@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -116,6 +117,22 @@ def draft(**changes: Any) -> dict[str, Any]:
         "action_required": False,
         **changes,
     }
+
+
+async def sent_advisory(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    world: World,
+    approver: dict[str, str],
+    **changes: Any,
+) -> int:
+    """Drafted and sent by ``headers``, approved by ``approver`` (four eyes)."""
+    url = f"/api/cases/{world.case_id}/advisory"
+    assert (await client.put(url, json=draft(**changes), headers=headers)).status_code == 200
+    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
+    assert (await client.post(f"{url}/send", headers=headers)).status_code == 200
+    advisory: int = (await client.get(url, headers=headers)).json()["id"]
+    return advisory
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,11 @@ from notify_world import World
 from sqlalchemy import text
 
 from helpers import MakeUser, acli
+from vulnops.auth import service as users
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
+from vulnops.notify import conversation
+from vulnops.settings import Settings
 
 
 async def test_draft_approve_send_show_and_resend_from_the_command_line(
@@ -53,3 +57,82 @@ async def test_draft_approve_send_show_and_resend_from_the_command_line(
         await session.commit()
     resent = await acli("advisory", "resend-dead", case, env=env)
     assert resent.exit_code == 0 and "2 dead deliveries queued again" in resent.stdout
+
+
+async def test_questions_are_listed_read_and_answered_from_the_command_line(
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    await make_user(Role.COMMUNICATIONS, email="comms@example.com")
+    await make_user(Role.ENGINEER, email="eng@example.com")
+    customer = await make_user(Role.CUSTOMER, email="admin@acme.test", tenant_key="acme")
+    env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
+    async with db.session() as session:
+        case = str(
+            await session.scalar(
+                text("SELECT tracking_id FROM cases WHERE id = :id"), {"id": world.case_id}
+            )
+        )
+    draft = ("advisory", "draft", case, "--title", "Bucket metadata exposure")
+    draft += ("--summary", "What happened.", "--exposed-since", "2026-11-20")
+    assert (await acli(*draft, env=env)).exit_code == 0
+    assert (
+        await acli("advisory", "approve", case, "--as", "comms@example.com", env=env)
+    ).exit_code == 0
+    assert (await acli("advisory", "send", case, env=env)).exit_code == 0
+    async with db.session() as session:
+        advisory = int(
+            await session.scalar(
+                text("SELECT id FROM advisories WHERE case_id = :id"), {"id": world.case_id}
+            )
+        )
+        await conversation.ask(
+            session,
+            advisory_id=advisory,
+            tenant_id=world.tenant_ids["acme"],
+            author=users.principal_of(customer, via="token"),
+            body="Is acme-bucket-2 done?",
+            settings=Settings(database_url=conninfo, data_dir=tmp_path),
+            now=datetime.now(UTC),
+        )
+        await session.commit()
+
+    waiting = json.loads((await acli("advisory", "questions", "--json", env=env)).stdout)
+    assert [(q["tracking_id"], q["tenant_name"]) for q in waiting] == [(case, "Acme Corp")]
+    refused = await acli(
+        "advisory", "answer", case, "acme", "--body", "Yes.", "--as", "eng@example.com", env=env
+    )
+    assert refused.exit_code == 1 and "advisories:write" in refused.stderr
+    empty = await acli(
+        "advisory", "answer", case, "acme", "--body", "  ", "--as", "comms@example.com", env=env
+    )
+    assert empty.exit_code == 1 and "empty" in empty.stderr
+    answered = await acli(
+        "advisory",
+        "answer",
+        case,
+        "acme",
+        "--body",
+        "Yes, since 10:00.",
+        "--as",
+        "comms@example.com",
+        env=env,
+    )
+    assert answered.exit_code == 0 and "sent" in answered.stdout, answered.stderr
+    shown = await acli("advisory", "conversation", case, "acme", env=env)
+    assert "Is acme-bucket-2 done?" in shown.stdout and "Yes, since 10:00." in shown.stdout
+    thread = json.loads(
+        (await acli("advisory", "conversation", case, "acme", "--json", env=env)).stdout
+    )
+    assert [m["from_staff"] for m in thread["messages"]] == [False, True]
+    assert thread["conversation"]["waiting_since"] is None
+    assert json.loads((await acli("advisory", "questions", "--json", env=env)).stdout) == []
+    unknown = await acli("advisory", "conversation", case, "hooli", env=env)
+    assert unknown.exit_code == 1  # hooli was not told: no conversation to read
+    progress = json.loads((await acli("advisory", "progress", case, "--json", env=env)).stdout)
+    assert {(p["tenant_key"], p["resources"], p["unmarked"]) for p in progress} == {
+        ("acme", 3, 3),
+        ("globex", 2, 2),
+        ("initech", 1, 1),
+        ("umbrella", 2, 2),
+    }

@@ -5,28 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from notify_world import World, draft
+from notify_world import World, sent_advisory
 
 from helpers import MakeUser, api_token, bearer, sign_in
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.settings import Settings
-
-
-async def _sent(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    world: World,
-    approver: dict[str, str],
-    **changes: Any,
-) -> int:
-    """Drafted and sent by ``headers``, approved by ``approver`` (four eyes)."""
-    url = f"/api/cases/{world.case_id}/advisory"
-    assert (await client.put(url, json=draft(**changes), headers=headers)).status_code == 200
-    assert (await client.post(f"{url}/approve", headers=approver)).status_code == 200
-    assert (await client.post(f"{url}/send", headers=headers)).status_code == 200
-    advisory: int = (await client.get(url, headers=headers)).json()["id"]
-    return advisory
 
 
 async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
@@ -35,7 +19,7 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
     world: World = await make_world()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
-    advisory = await _sent(
+    advisory = await sent_advisory(
         client,
         comms,
         world,
@@ -93,7 +77,7 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
     ]
 
     # An update: the customer sees both versions, the new one not yet acknowledged.
-    await _sent(client, comms, world, approver, title="Update: the fix is everywhere")
+    await sent_advisory(client, comms, world, approver, title="Update: the fix is everywhere")
     shown = (await client.get(f"/api/advisories/{advisory}", headers=acme)).json()
     assert [v["number"] for v in shown["versions"]] == [2, 1]
     assert shown["versions"][0]["acknowledged_at"] is None
@@ -106,7 +90,7 @@ async def test_portal_pages_hide_other_tenants_advisories(
     world: World = await make_world()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
-    advisory = await _sent(client, comms, world, approver)
+    advisory = await sent_advisory(client, comms, world, approver)
     await make_user(Role.CUSTOMER, email="admin@hooli.test", tenant_key="hooli")
     await sign_in(client, "admin@hooli.test")
     assert (await client.get(f"/advisories/{advisory}")).status_code == 404
@@ -151,7 +135,7 @@ async def test_a_sent_version_over_a_lowered_bound_is_shown_as_such_not_as_an_er
     world: World = await make_world()
     comms = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
     approver = bearer(await api_token(db, await make_user(Role.COMMUNICATIONS)))
-    advisory = await _sent(client, comms, world, approver)
+    advisory = await sent_advisory(client, comms, world, approver)
     settings.template_max_output_bytes = 100  # lowered after the send
     acme = bearer(await api_token(db, await make_user(Role.CUSTOMER, tenant_key="acme")))
     shown = await client.get(f"/api/advisories/{advisory}", headers=acme)

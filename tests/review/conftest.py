@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from vulnops.cases import deadlines, milestones
 from vulnops.cases import service as cases
@@ -17,7 +18,13 @@ from vulnops.cases.states import Milestone, Move, Record
 from vulnops.db.database import Database
 from vulnops.fleet.models import DeploymentUnit, Region, Resource, Service
 from vulnops.notify import portal
-from vulnops.notify.models import Acknowledgment, Advisory, AdvisoryRecipient, AdvisoryVersion
+from vulnops.notify.models import (
+    Acknowledgment,
+    Advisory,
+    AdvisoryMessage,
+    AdvisoryRecipient,
+    AdvisoryVersion,
+)
 from vulnops.remediation import service as remediation
 from vulnops.rollout.models import Rollout, RolloutUnit
 from vulnops.settings import Settings
@@ -237,3 +244,30 @@ async def advisory_with_feedback(
                 )
         await session.commit()
         return advisory.id
+
+
+async def conversation_at(
+    db: Database,
+    *,
+    case_id: int,
+    tenant_id: int,
+    author_id: int,
+    messages: Sequence[tuple[bool, str, datetime]],
+) -> None:
+    """Messages of the tenant's conversation about the case's advisory, at chosen times: each
+    is (from the team, body, when)."""
+    async with db.session() as session:
+        advisory = await session.scalar(select(Advisory.id).where(Advisory.case_id == case_id))
+        assert advisory is not None
+        session.add_all(
+            AdvisoryMessage(
+                advisory_id=advisory,
+                tenant_id=tenant_id,
+                from_staff=from_staff,
+                author_id=author_id,
+                body=body,
+                created_at=at,
+            )
+            for from_staff, body, at in messages
+        )
+        await session.commit()

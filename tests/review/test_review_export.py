@@ -12,7 +12,14 @@ import httpx
 from pypdf import PdfReader
 
 from helpers import MakeUser, api_token, bearer
-from review.conftest import T0, Script, TinyFleet, advisory_with_feedback, deploy
+from review.conftest import (
+    T0,
+    Script,
+    TinyFleet,
+    advisory_with_feedback,
+    conversation_at,
+    deploy,
+)
 from vulnops.auth.roles import Role
 from vulnops.cases.states import Milestone
 from vulnops.db.database import Database
@@ -26,6 +33,7 @@ HEADINGS = [
     "Deadlines",
     "Exposure",
     "Customer feedback",
+    "Their questions",
     "Responders' feedback",
     "Root cause",
     "Variants",
@@ -69,6 +77,16 @@ async def _reviewed(
         tenants=tiny_fleet.tenants,
         sent_at=T0 + timedelta(hours=26),
         answers=[("Globex", 3, "Tell us sooner | next time.", timedelta(hours=1))],
+    )
+    await conversation_at(
+        db,
+        case_id=case.id,
+        tenant_id=tiny_fleet.tenants["Globex"],
+        author_id=owner_id,
+        messages=[
+            (False, "Is **u3** replayable still?", T0 + timedelta(hours=27)),
+            (True, "No: the fix reached it.", T0 + timedelta(hours=29)),
+        ],
     )
     await client.put(
         f"/api/cases/{case.id}/root-cause",
@@ -138,6 +156,9 @@ async def test_the_pdf_and_markdown_carry_every_section(
         "30.0 tenant-hours",
         "Globex",
         "Tell us sooner",
+        "1 questions from 1 tenants",
+        "1 answered in a median of 2.0 h",
+        "replayable still?",
         "Tokens had no nonce.",
         "CWE-294",
         "Add nonces to every token",

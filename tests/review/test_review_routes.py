@@ -12,7 +12,14 @@ import httpx
 from sqlalchemy import func, select
 
 from helpers import MakeUser, SmtpSink, api_token, bearer, run_jobs_until
-from review.conftest import T0, Script, TinyFleet, advisory_with_feedback, record_at
+from review.conftest import (
+    T0,
+    Script,
+    TinyFleet,
+    advisory_with_feedback,
+    conversation_at,
+    record_at,
+)
 from vulnops.auth.roles import Role
 from vulnops.cases import service as cases
 from vulnops.cases.models import CaseMember
@@ -280,18 +287,32 @@ async def test_a_restricted_review_exists_only_for_its_team_and_tenants_stay_unn
     assert sum(m["count"] for m in team_metrics["satisfaction_by_month"]) == 6
 
     # The case that is not restricted: its review is there for everyone, its tenants named
-    # only for its team (an administrator not on the team included).
+    # only for its team (an administrator not on the team included), its customers' questions
+    # counted for everyone and quoted to its team only.
+    await conversation_at(
+        db,
+        case_id=open_case.id,
+        tenant_id=tiny_fleet.tenants["Acme"],
+        author_id=owner.id,
+        messages=[(False, "Do our EU-west tokens need rotating?", T0 + timedelta(hours=33))],
+    )
     for headers in (other, bearer(await api_token(db, admin))):
         seen = await client.get(f"/api/cases/{open_case.id}/review", headers=headers)
         assert seen.status_code == 200
         comments = seen.json()["record"]["customers"]["comments"]
         assert {c["tenant"] for c in comments} == {"customer 1", "customer 2"}
         assert seen.json()["names_tenants"] is False
+        questions = seen.json()["record"]["customers"]["questions"]
+        assert (questions["asked"], questions["answered"], questions["quoted"]) == (1, 0, [])
         for path in (f"/cases/{open_case.id}/review", f"/cases/{open_case.id}/review.md"):
             text = (await client.get(path, headers=headers)).text
             assert "Globex" not in text and "Acme's ops" in text.replace("&#39;", "'")
+            assert "EU-west tokens" not in text
     named = (await client.get(f"/api/cases/{open_case.id}/review", headers=team)).json()
     assert {c["tenant"] for c in named["record"]["customers"]["comments"]} == {"Acme", "Globex"}
+    [quoted] = named["record"]["customers"]["questions"]["quoted"]
+    assert quoted["tenant"] == "Acme" and quoted["answered_at"] is None
+    assert "EU-west tokens" in quoted["body"]
 
 
 async def test_the_team_is_asked_for_feedback_by_email_and_answers(

@@ -235,6 +235,29 @@ KINDS: dict[str, Kind] = {
         lambda d, a, _: Told(f"{a} rated how we told them: {d.get('rating')} of 5"),
         key=False,
     ),
+    "advisory.asked": kind(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} asked the team about the advisory"),
+        key=False,
+    ),
+    "advisory.answered": kind(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} answered a customer about the advisory"),
+        key=False,
+    ),
+    "advisory.resource_marked": kind(
+        G.ADVISORY,
+        lambda d, a, _: Told(
+            f"{a} marked a resource "
+            + ("checked" if d.get("status") == "checked" else "as needing help")
+        ),
+        key=False,
+    ),
+    "advisory.attachments_added": kind(
+        G.ADVISORY,
+        lambda d, a, _: Told(f"{a} attached {len(d.get('files') or [])} files to a message"),
+        key=False,
+    ),
     "public_text.drafted": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"{a} wrote public text version {d.get('version')}: {d.get('title')}"),

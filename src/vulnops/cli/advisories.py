@@ -198,3 +198,129 @@ def resend_dead(
         return await delivery_admin.resend(session, actor=actor, advisory_id=advisory.id)
 
     console.print(f"{run_in_session(work):,} dead deliveries queued again")
+
+
+@app.command("questions")
+def questions(as_json: bool = JSON) -> None:
+    """The customers' questions waiting for an answer across cases, the soonest due first."""
+
+    async def work(session: AsyncSession) -> list[Any]:
+        from vulnops.notify import conversation
+
+        found = await conversation.waiting(session, viewer=None, now=datetime.now(UTC))
+        return list(found.items)
+
+    waiting = run_in_session(work)
+    if as_json:
+        print_json(waiting)
+        return
+    print_table(
+        ("case", "tenant", "asked", "answer by", "overdue"),
+        [
+            (
+                q.tracking_id,
+                q.tenant_name,
+                f"{q.waiting_since:%Y-%m-%d %H:%M}",
+                f"{q.answer_due:%Y-%m-%d %H:%M}",
+                "yes" if q.overdue else "",
+            )
+            for q in waiting
+        ],
+        footer=f"{len(waiting)} waiting",
+    )
+
+
+async def _tenant_id(session: AsyncSession, key: str) -> int:
+    from vulnops.tenants import service as tenants
+
+    return (await tenants.get_tenant_by_key(session, key=key)).id
+
+
+@app.command("conversation")
+def show_conversation(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    tenant: str = typer.Argument(..., help="The tenant's key."),
+    as_json: bool = JSON,
+) -> None:
+    """A tenant's conversation with the team about the case's advisory, oldest first."""
+
+    async def work(session: AsyncSession) -> Any:
+        from vulnops.notify import conversation
+
+        return await conversation.staff_thread(
+            session,
+            case_id=await _case_id(session, case),
+            tenant_id=await _tenant_id(session, tenant),
+            now=datetime.now(UTC),
+        )
+
+    head, messages = run_in_session(work)
+    if as_json:
+        print_json({"conversation": head, "messages": messages})
+        return
+    for message in messages:
+        side = "team" if message.from_staff else head.tenant_name
+        console.print(f"[bold]{message.author}[/] ({side}, {message.created_at:%Y-%m-%d %H:%M})")
+        console.print(message.body, markup=False, highlight=False)
+        console.print()
+    if head.answer_due is not None:
+        console.print(f"waiting for an answer, due {head.answer_due:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command("answer")
+def answer(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    tenant: str = typer.Argument(..., help="The tenant's key."),
+    body: str = typer.Option(..., "--body", help="The answer (Markdown)."),
+    as_user: str = typer.Option(..., "--as", help="The responder answering (an account's email)."),
+) -> None:
+    """Answer a tenant about the case's advisory (its security contacts are told, without
+    detail, to read it in the portal)."""
+
+    async def work(session: AsyncSession) -> int:
+        from vulnops.auth import service as users
+        from vulnops.notify import conversation
+
+        await acting_as(session, as_user, Permission.ADVISORIES_WRITE)
+        user = await users.get_user_by_email(session, email=as_user)
+        message = await conversation.answer(
+            session,
+            case_id=await _case_id(session, case),
+            tenant_id=await _tenant_id(session, tenant),
+            author=users.principal_of(user, via="token"),
+            body=body,
+            settings=settings(),
+            now=datetime.now(UTC),
+        )
+        return message.id
+
+    console.print(f"answer {run_in_session(work)} sent")
+
+
+@app.command("progress")
+def progress(
+    case: str = typer.Argument(..., help="The case's tracking id."), as_json: bool = JSON
+) -> None:
+    """Each tenant's marks on its affected resources: checked, needs help, not marked."""
+
+    async def work(session: AsyncSession) -> list[Any]:
+        from vulnops.errors import NotFound
+        from vulnops.notify import resource_marks, service
+
+        advisory = await service.find(session, case_id=await _case_id(session, case))
+        if advisory is None:
+            raise NotFound(f"{case} has no advisory yet")
+        found = await resource_marks.progress(session, advisory_id=advisory.id, per_page=200)
+        return list(found.items)
+
+    rows = run_in_session(work)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        ("tenant", "resources", "checked", "needs help", "not marked"),
+        [
+            (p.tenant_key, str(p.resources), str(p.checked), str(p.needs_help), str(p.unmarked))
+            for p in rows
+        ],
+    )

@@ -252,31 +252,42 @@ WHERE b.case_id = :case_id AND {_RESOURCE_MATCH}
 """
 
 
+async def _exposure_params(session: AsyncSession, case_id: int, tenant_id: int) -> dict[str, Any]:
+    criteria = BlastCriteria.model_validate((await get(session, case_id=case_id)).criteria)
+    return {
+        "case_id": case_id,
+        "tenant_id": tenant_id,
+        "tags_all": criteria.tags_all,
+        "tags_any": criteria.tags_any,
+        "tags_none": criteria.tags_none,
+    }
+
+
 async def tenant_exposure(
     session: AsyncSession, *, case_id: int, tenant_id: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """One tenant's resources in the case's blast radius (the first ``limit`` by name, with
     their unit and region) and how many there are."""
-    radius = await get(session, case_id=case_id)
-    criteria = BlastCriteria.model_validate(radius.criteria)
-    params: dict[str, Any] = {
-        "case_id": case_id,
-        "tenant_id": tenant_id,
-        "limit": limit,
-        "tags_all": criteria.tags_all,
-        "tags_any": criteria.tags_any,
-        "tags_none": criteria.tags_none,
-    }
+    params = {**await _exposure_params(session, case_id, tenant_id), "limit": limit}
     total = await session.scalar(text(f"SELECT count(*) {_EXPOSED}"), params)
     rows = await session.execute(
         text(
-            "SELECT res.external_id, res.unit_id, r.key AS region, "
+            "SELECT res.id AS resource_id, res.external_id, res.unit_id, r.key AS region, "
             f"s.key || '/' || r.key || '/' || u.scale_unit AS unit {_EXPOSED}"
             "ORDER BY res.external_id LIMIT :limit"
         ),
         params,
     )
     return [dict(row._mapping) for row in rows], int(total or 0)
+
+
+async def exposed(session: AsyncSession, *, case_id: int, tenant_id: int, resource_id: int) -> bool:
+    """Whether the resource is the tenant's and in the case's blast radius."""
+    found = await session.scalar(
+        text(f"SELECT EXISTS (SELECT 1 {_EXPOSED} AND res.id = :resource_id)"),
+        {**await _exposure_params(session, case_id, tenant_id), "resource_id": resource_id},
+    )
+    return bool(found)
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ async def add_attachments(
     return [AttachmentOut.model_validate(row) for row in rows]
 
 
-def download(settings: Settings, row: Attachment) -> FileResponse:
+def download(settings: Settings, row: files.Downloadable) -> FileResponse:
     """Always a download, never rendered: octet-stream, attachment, and a sandboxing CSP."""
     return FileResponse(
         files.path_of(settings.attachments_dir, row.storage_name),

@@ -22,13 +22,20 @@ from vulnops.settings import Settings
 
 DAY = timedelta(days=1)
 
-# Uploads by one account, and to one report, take their turn (locked always in that order, so no
-# two wait for each other in a cycle): concurrent uploads cannot each fit and pass a quota
-# together.
+# Uploads by one account, and to one report or conversation, take their turn (locked always in
+# that order, so no two wait for each other in a cycle): concurrent uploads cannot each fit and
+# pass a quota together.
 _SERIALIZE = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(:account, 0)), "
-    "pg_advisory_xact_lock(hashtextextended(:report, 0))"
+    "pg_advisory_xact_lock(hashtextextended(:holder, 0))"
 )
+
+
+async def take_turn(session: AsyncSession, *, uploader_id: int, holder: str) -> None:
+    """Wait for the uploads of the same account, and to the same holder, to commit."""
+    await session.execute(
+        _SERIALIZE, {"account": f"attachments-account:{uploader_id}", "holder": holder}
+    )
 
 
 def _size(size: int) -> str:
@@ -50,13 +57,7 @@ async def check(
     adding = sum(stored.size for stored in files)
     if not adding:
         return
-    await session.execute(
-        _SERIALIZE,
-        {
-            "account": f"attachments-account:{uploader_id}",
-            "report": f"attachments-report:{report_id}",
-        },
-    )
+    await take_turn(session, uploader_id=uploader_id, holder=f"attachments-report:{report_id}")
     today = (
         select(func.coalesce(func.sum(Attachment.size), 0))
         .where(Attachment.uploaded_by == uploader_id, Attachment.created_at > func.now() - DAY)
@@ -68,10 +69,29 @@ async def check(
         .scalar_subquery()
     )
     used_today, used_on_report = (await session.execute(select(today, held))).one()
-    per_day, per_report = (
-        settings.attachment_bytes_per_account_per_day,
-        settings.attachment_bytes_per_report,
+    enforce(
+        adding=adding,
+        used_today=used_today,
+        held=used_on_report,
+        holder="report",
+        holder_limit=("attachment_bytes_per_report", settings.attachment_bytes_per_report),
+        settings=settings,
     )
+
+
+def enforce(
+    *,
+    adding: int,
+    used_today: int,
+    held: int,
+    holder: str,
+    holder_limit: tuple[str, int],
+    settings: Settings,
+) -> None:
+    """413 when ``adding`` bytes would take the uploader past their daily quota, or what holds
+    the files (a report, a conversation) past its own: the quotas every attachment follows."""
+    per_day = settings.attachment_bytes_per_account_per_day
+    limit_name, per_holder = holder_limit
     if used_today + adding > per_day:
         raise TooLarge(
             f"these files ({_size(adding)}) would pass the {_size(per_day)} of attachments one "
@@ -79,10 +99,10 @@ async def check(
             limit="attachment_bytes_per_account_per_day",
             limit_bytes=per_day,
         )
-    if used_on_report + adding > per_report:
+    if held + adding > per_holder:
         raise TooLarge(
-            f"these files ({_size(adding)}) would pass the {_size(per_report)} of attachments one "
-            f"report may hold: it holds {_size(used_on_report)} already",
-            limit="attachment_bytes_per_report",
-            limit_bytes=per_report,
+            f"these files ({_size(adding)}) would pass the {_size(per_holder)} of attachments one "
+            f"{holder} may hold: it holds {_size(held)} already",
+            limit=limit_name,
+            limit_bytes=per_holder,
         )

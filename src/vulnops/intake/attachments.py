@@ -8,6 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 from fastapi import UploadFile
@@ -25,6 +26,16 @@ class StoredFile:
     content_type: str
     size: int
     sha256: str
+
+
+class Downloadable(Protocol):
+    """A stored file's row (a report's attachment, a conversation's)."""
+
+    @property
+    def storage_name(self) -> str: ...
+
+    @property
+    def filename(self) -> str: ...
 
 
 def path_of(directory: Path, storage_name: str) -> Path:

@@ -151,13 +151,10 @@ class ReportMessage(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class Attachment(Base):
-    """A file kept under the data directory (never the web root), served only as a download."""
+class StoredFileColumns:
+    """The columns of a file kept under the data directory (never the web root), served only
+    as a download: a report's attachment, a conversation's."""
 
-    __tablename__ = "report_attachments"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -165,6 +162,15 @@ class Attachment(Base):
     storage_name: Mapped[str] = mapped_column(String(100), unique=True)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class Attachment(StoredFileColumns, Base):
+    """A file attached to a report."""
+
+    __tablename__ = "report_attachments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
 
     # The daily attachment quota sums one account's recent sizes from this index alone.
     __table_args__ = (

@@ -271,7 +271,8 @@ async def schedule_reminders(
     session: AsyncSession, *, now: datetime, every: timedelta, most: int
 ) -> int:
     """A reminder, on the channels that reached them, for tenants that have not acknowledged
-    the latest version of an advisory asking them to act — at most ``most`` each."""
+    the latest version of an advisory asking them to act, nor marked every one of their
+    affected resources checked — at most ``most`` each."""
     result = await session.execute(
         text(
             """
@@ -286,6 +287,14 @@ async def schedule_reminders(
               AND d.reminder < :most AND d.delivered_at <= :due
               AND NOT EXISTS (SELECT 1 FROM advisory_acknowledgments a
                               WHERE a.version_id = d.version_id AND a.tenant_id = d.tenant_id)
+              AND NOT EXISTS (
+                  SELECT 1 FROM advisory_recipients r
+                  WHERE r.advisory_id = v.advisory_id AND r.tenant_id = d.tenant_id
+                    AND r.resources > 0
+                    AND r.resources <= (
+                        SELECT count(*) FROM advisory_resource_marks m
+                        WHERE m.advisory_id = v.advisory_id AND m.tenant_id = d.tenant_id
+                          AND m.status = 'checked'))
             ON CONFLICT DO NOTHING
             """
         ),

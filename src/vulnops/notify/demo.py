@@ -1,7 +1,8 @@
 """Demo advisories: the storage SSRF advisory sent (Contoso among the affected tenants, some
-tenants acknowledged and rated it), the role-import advisory sent to the tenants of Identity
-(they must review their organisations' owners; 36 acknowledged it and 12 rated it, for its
-post-incident review), the log4j advisory drafted and waiting for approval."""
+tenants acknowledged and rated it, Contoso's administrator checked one of its buckets and
+asked a question the responder answered), the role-import advisory sent to the tenants of
+Identity (they must review their organisations' owners; 36 acknowledged it and 12 rated it,
+for its post-incident review), the log4j advisory drafted and waiting for approval."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops.auth import service as users
 from vulnops.cases import service as cases
 from vulnops.fleet import blast, importer
-from vulnops.notify import portal, service
+from vulnops.notify import conversation, portal, resource_marks, service
 from vulnops.notify.schemas import DraftIn
 from vulnops.settings import get_settings
 from vulnops.tenants import service as tenants
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from vulnops.demo import DemoContext
 
 WRITER = "responder@vulnops.example"
+CUSTOMER = "admin@contoso.example"
 APPROVER = "comms@vulnops.example"
 FEEDBACK = (
     (5, "Clear, early and it told us exactly which buckets."),
@@ -105,6 +108,50 @@ async def _customers_answer(
             )
 
 
+async def _contoso_asks(
+    session: AsyncSession, context: DemoContext, *, case_id: int, advisory_id: int
+) -> None:
+    """Contoso's administrator marks one of its buckets checked and asks about what they see;
+    the responder answers three hours later."""
+    settings = get_settings()
+    customer = await users.get_user_by_email(session, email=CUSTOMER)
+    responder = await users.get_user_by_email(session, email=WRITER)
+    assert customer.tenant_id is not None
+    checked = await session.scalar(
+        text("SELECT id FROM resources WHERE external_id = 'contoso-images-0'")
+    )
+    await resource_marks.mark(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=customer.tenant_id,
+        resource_id=int(checked),
+        status="checked",
+        note="Public endpoint removed.",
+        actor=CUSTOMER,
+        now=context.now - timedelta(hours=21),
+    )
+    await conversation.ask(
+        session,
+        advisory_id=advisory_id,
+        tenant_id=customer.tenant_id,
+        author=users.principal_of(customer, via="session"),
+        body="Our logs still show image imports from `contoso-images-1` to `169.254.169.254` "
+        "**after** the date of the fix. Were those blocked, or do we need to do something?",
+        settings=settings,
+        now=context.now - timedelta(hours=20),
+    )
+    await conversation.answer(
+        session,
+        case_id=case_id,
+        tenant_id=customer.tenant_id,
+        author=users.principal_of(responder, via="session"),
+        body="They were blocked: since the fix the importer refuses link-local addresses and "
+        "logs the attempt, which is what you see. Nothing is needed on your side.",
+        settings=settings,
+        now=context.now - timedelta(hours=17),
+    )
+
+
 async def _roles_advisory(session: AsyncSession, context: DemoContext) -> None:
     """The role-import case's customers are told what to do, so that its CVE record's timeline
     has the notification (before, an administrator's override stood in for it)."""
@@ -177,6 +224,7 @@ async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
     advisory = await service.find(session, case_id=ssrf)
     assert advisory is not None
     await _customers_answer(session, advisory.id, answering=12, feedback=FEEDBACK)
+    await _contoso_asks(session, context, case_id=ssrf, advisory_id=advisory.id)
     await _roles_advisory(session, context)
     log4j = await _case_id(session, context, "JNDI lookup log4j")
     await service.save_draft(

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vulnops.db.base import Base, created_at_column
+from vulnops.intake.models import StoredFileColumns
 
 
 class Advisory(Base):
@@ -175,3 +176,100 @@ class EmailDomainWindow(Base):
     domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True)
     sent: Mapped[int]
+
+
+class AdvisoryMessage(Base):
+    """A message between a tenant's administrators and the response team about an advisory:
+    a question, or what they see on their side, or the team's answer. Another tenant never
+    sees it; the team sees it on the advisory's page."""
+
+    __tablename__ = "advisory_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisories.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    from_staff: Mapped[bool]
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        Index("ix_advisory_messages_thread", "advisory_id", "tenant_id", "id"),
+        CheckConstraint("length(btrim(body)) > 0", name="not_empty"),
+    )
+
+
+class Conversation(Base):
+    """One tenant's conversation about an advisory: its size, and whether a question waits for
+    the team's answer and by when (the first message of the tenant since the team last
+    answered). Written with each message, in its transaction."""
+
+    __tablename__ = "advisory_conversations"
+
+    advisory_id: Mapped[int] = mapped_column(
+        ForeignKey("advisories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_message_at: Mapped[datetime]
+    waiting_since: Mapped[datetime | None]
+    answer_due: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "ix_advisory_conversations_waiting",
+            "answer_due",
+            postgresql_where=text("waiting_since IS NOT NULL"),
+        ),
+        CheckConstraint("(waiting_since IS NULL) = (answer_due IS NULL)", name="waiting_has_due"),
+    )
+
+
+class AdvisoryAttachment(StoredFileColumns, Base):
+    """A file attached to a message of a conversation: stored like a report's attachment,
+    served only as a download, to the tenant and the team."""
+
+    __tablename__ = "advisory_attachments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("advisory_messages.id", ondelete="CASCADE"), index=True
+    )
+    advisory_id: Mapped[int] = mapped_column(ForeignKey("advisories.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+
+    # The quotas sum one account's recent sizes, and one conversation's, from these alone.
+    __table_args__ = (
+        Index(
+            "ix_advisory_attachments_uploaded_by_created_at",
+            "uploaded_by",
+            "created_at",
+            postgresql_include=["size"],
+        ),
+        Index(
+            "ix_advisory_attachments_conversation",
+            "advisory_id",
+            "tenant_id",
+            postgresql_include=["size"],
+        ),
+    )
+
+
+class ResourceMark(Base):
+    """A tenant's word on one of its affected resources: ``checked`` (done on their side) or
+    ``needs_help``. The team sees each tenant's progress; an advisory asking them to act stops
+    reminding a tenant whose every affected resource is checked."""
+
+    __tablename__ = "advisory_resource_marks"
+
+    advisory_id: Mapped[int] = mapped_column(
+        ForeignKey("advisories.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    marked_by: Mapped[str] = mapped_column(String(320))
+    marked_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("status IN ('checked', 'needs_help')", name="known_status"),)

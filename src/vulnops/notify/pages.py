@@ -17,7 +17,7 @@ from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.fleet import blast
-from vulnops.notify import delivery_admin, portal, service
+from vulnops.notify import conversation, delivery_admin, portal, resource_marks, service
 from vulnops.notify.api import APPROVE, READ, RESEND, SEND, WRITE
 from vulnops.notify.rendering import DEFAULT_BODY, TLP
 from vulnops.notify.schemas import DraftIn
@@ -82,6 +82,18 @@ async def _editor(
         if shown
         else []
     )
+    conversations = (
+        await conversation.conversations(
+            session, advisory_id=shown["id"], now=datetime.now(UTC), per_page=20
+        )
+        if shown
+        else None
+    )
+    progress = (
+        await resource_marks.progress(session, advisory_id=shown["id"], per_page=20)
+        if shown
+        else None
+    )
     return render(
         request,
         "notify/editor.html",
@@ -99,6 +111,8 @@ async def _editor(
             "preview_error": preview_error,
             "preview_tenant": preview_tenant,
             "feedback": feedback,
+            "conversations": conversations,
+            "progress": progress,
             "totals": service.totals,
             "tlp": TLP,
         },

@@ -79,7 +79,7 @@ async def tenant_advisories(
     return Page([dict(row._mapping) for row in rows], int(total or 0), page, per_page)
 
 
-async def _sent_versions(
+async def sent_versions(
     session: AsyncSession, advisory_id: int, tenant_id: int
 ) -> tuple[Advisory, list[AdvisoryVersion]]:
     """The advisory's sent versions, if ``tenant_id`` is in its audience; else 404 (another
@@ -103,7 +103,7 @@ async def tenant_advisory(
 ) -> dict[str, Any]:
     """Every sent version (newest first) as the tenant reads it, with its acknowledgments and
     the tenant's feedback."""
-    advisory, sent = await _sent_versions(session, advisory_id, tenant_id)
+    advisory, sent = await sent_versions(session, advisory_id, tenant_id)
     case = await cases.get_case(session, case_id=advisory.case_id)
     tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
     acks = dict(
@@ -155,7 +155,7 @@ async def acknowledge(
     session: AsyncSession, *, advisory_id: int, tenant_id: int, actor: str
 ) -> int:
     """Acknowledge the latest sent version (again is harmless); returns its number."""
-    _, sent = await _sent_versions(session, advisory_id, tenant_id)
+    _, sent = await sent_versions(session, advisory_id, tenant_id)
     latest = sent[0]
     added = await session.execute(
         insert(Acknowledgment)
@@ -183,7 +183,7 @@ async def give_feedback(
     actor: str,
 ) -> None:
     """The tenant's answer (a second answer replaces the first)."""
-    await _sent_versions(session, advisory_id, tenant_id)
+    await sent_versions(session, advisory_id, tenant_id)
     values = {"rating": rating, "comment": comment, "given_by": actor}
     await session.execute(
         insert(Feedback)

@@ -1,5 +1,5 @@
-"""The customer's portal pages: their tenant's advisories (read, acknowledge, rate) and their
-webhook settings."""
+"""The customer's portal pages: their tenant's advisories (read, acknowledge, rate, ask) and
+their webhook settings."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from vulnops.auth.principal import Principal
 from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
-from vulnops.notify import portal
+from vulnops.notify import conversation, portal, resource_marks
 from vulnops.notify.api import CUSTOMER, tenant_of
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
@@ -61,14 +61,30 @@ async def my_advisory(
     session: SessionDep,
     principal: Principal = require(CUSTOMER),
 ) -> HTMLResponse:
+    tenant_id = tenant_of(principal)
     shown = await portal.tenant_advisory(
         session,
         advisory_id=advisory_id,
-        tenant_id=tenant_of(principal),
+        tenant_id=tenant_id,
         now=datetime.now(UTC),
         settings=_settings(request),
     )
-    return render(request, "notify/portal_detail.html", {"advisory": shown})
+    messages = await conversation.tenant_thread(
+        session, advisory_id=advisory_id, tenant_id=tenant_id
+    )
+    resources = await resource_marks.tenant_resources(
+        session, advisory_id=advisory_id, tenant_id=tenant_id
+    )
+    return render(
+        request,
+        "notify/portal_detail.html",
+        {
+            "advisory": shown,
+            "messages": messages,
+            "resources": resources,
+            "limit": conversation.MESSAGE_CHARS,
+        },
+    )
 
 
 @router.post("/advisories/{advisory_id:int}/acknowledge")

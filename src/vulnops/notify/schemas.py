@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -140,3 +140,96 @@ class DeadOfAdvisory(BaseModel):
     tenants: int
     last_error: str | None
     since: datetime
+
+
+class MessageIn(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    body: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Markdown (rendered safely: no HTML, no images from elsewhere).",
+    )
+
+
+class MessageAttachmentOut(BaseModel):
+    id: int
+    filename: str
+    size: int
+
+
+class AdvisoryMessageOut(BaseModel):
+    id: int
+    from_staff: bool
+    author: str
+    body: str
+    created_at: datetime
+    attachments: list[MessageAttachmentOut] = Field(default_factory=list)
+
+
+class ConversationOut(BaseModel):
+    advisory_id: int
+    tenant_id: int
+    tenant_key: str
+    tenant_name: str
+    messages: int
+    last_message_at: datetime | None
+    waiting_since: datetime | None = Field(
+        description="The tenant's first message since the team last answered (None: nothing waits)."
+    )
+    answer_due: datetime | None
+    overdue: bool
+
+
+class ThreadOut(BaseModel):
+    conversation: ConversationOut
+    messages: list[AdvisoryMessageOut]
+
+
+class WaitingQuestion(BaseModel):
+    advisory_id: int
+    case_id: int
+    tracking_id: str
+    rating: str | None
+    tenant_id: int
+    tenant_name: str
+    waiting_since: datetime
+    answer_due: datetime
+    overdue: bool
+
+
+class ResourceMarkIn(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: Literal["checked", "needs_help"] = Field(
+        description="checked: done on your side; needs_help: the team should look."
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class ResourceMarkOut(BaseModel):
+    resource_id: int
+    external_id: str
+    region: str
+    unit: str
+    status: str | None
+    note: str
+    marked_by: str | None
+    marked_at: datetime | None
+
+
+class TenantResourcesOut(BaseModel):
+    total: int = Field(description="The tenant's affected resources (the first 200 are listed).")
+    checked: int
+    needs_help: int
+    resources: list[ResourceMarkOut]
+
+
+class TenantProgressOut(BaseModel):
+    tenant_id: int
+    tenant_key: str
+    tenant_name: str
+    resources: int = Field(description="Its affected resources, when the advisory was sent.")
+    checked: int
+    needs_help: int
+    unmarked: int

@@ -6,7 +6,9 @@ the case's services' escalation policy (else the default):
   milestone (a periodic sweep, between that point and the deadline);
 - a rollout that needs a person (a stage failed or holds, or held past its max_hold, the
   rollout halted, a unit that could not be rolled back) — one open page per rollout and kind;
-- deliveries of an advisory that died — one open page per advisory.
+- deliveries of an advisory that died — one open page per advisory;
+- a customer's question about an advisory past its answer time, for the ratings that page
+  (:mod:`vulnops.customers_config`) — once per question (a periodic sweep).
 
 A need-to-know case's page names its tracking id only: pages are read by every on-call reader.
 """
@@ -190,6 +192,65 @@ async def page_deadlines(session: AsyncSession, *, now: datetime, settings: Sett
             now=now,
             settings=settings,
             case_id=case_id,
+        )
+        raised += 1
+    return raised
+
+
+_UNANSWERED = text(
+    """
+    SELECT x.* FROM (
+        SELECT 'question:' || v.advisory_id || ':' || v.tenant_id || ':'
+                   || floor(date_part('epoch', v.waiting_since))::bigint AS dedup_key,
+               v.tenant_id, v.answer_due, t.name AS tenant_name,
+               c.id AS case_id, c.tracking_id, c.restricted, c.rating, c.services
+        FROM advisory_conversations v
+        JOIN advisories a ON a.id = v.advisory_id
+        JOIN cases c ON c.id = a.case_id
+        JOIN tenants t ON t.id = v.tenant_id
+        WHERE v.waiting_since IS NOT NULL AND v.answer_due <= :now
+          AND c.rating = ANY(CAST(:ratings AS text[]))
+    ) x
+    WHERE NOT EXISTS (SELECT 1 FROM pages p WHERE p.dedup_key = x.dedup_key)
+    ORDER BY x.answer_due
+    LIMIT :limit
+    """
+)
+
+
+async def page_unanswered_questions(
+    session: AsyncSession, *, now: datetime, settings: Settings
+) -> int:
+    """Page for every customer's question past its answer time, about a case of a rating that
+    pages (the periodic sweep; once per question); returns how many pages it raised."""
+    if not settings.question_page_ratings:
+        return 0
+    rows = await session.execute(
+        _UNANSWERED,
+        {
+            "now": now,
+            "ratings": settings.question_page_ratings,
+            "limit": DEADLINE_PAGES_PER_SWEEP,
+        },
+    )
+    raised = 0
+    for row in rows.all():
+        late = max(int((now - row.answer_due).total_seconds() // 60), 0)
+        who = "a customer" if row.restricted else row.tenant_name
+        await paging.raise_page(
+            session,
+            dedup_key=row.dedup_key,
+            title=f"{row.tracking_id}: {who} waits for an answer about the advisory "
+            f"({late} minutes past its time)",
+            details="Answer: "
+            + _url(settings, f"/cases/{row.case_id}/advisory/conversations/{row.tenant_id}"),
+            urgency=paging.urgency_of(row.rating),
+            source="question",
+            services=list(row.services),
+            actor="system",
+            now=now,
+            settings=settings,
+            case_id=row.case_id,
         )
         raised += 1
     return raised

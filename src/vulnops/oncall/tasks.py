@@ -107,3 +107,17 @@ async def page_deadlines(context: procrastinate.JobContext, timestamp: int) -> i
         )
         await session.commit()
     return raised
+
+
+@blueprint.periodic(cron="* * * * *")
+@blueprint.task(
+    name="page_unanswered_questions", queueing_lock="page_unanswered_questions", pass_context=True
+)
+async def page_unanswered_questions(context: procrastinate.JobContext, timestamp: int) -> int:
+    """Page for the customers' questions past their answer time (once per question)."""
+    async with job_database(context).session() as session:
+        raised = await rules.page_unanswered_questions(
+            session, now=datetime.now(UTC), settings=job_settings(context)
+        )
+        await session.commit()
+    return raised

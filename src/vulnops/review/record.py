@@ -31,6 +31,8 @@ from vulnops.review.schemas import (
     BountyOut,
     CustomerComment,
     CustomerFeedbackOut,
+    CustomerQuestion,
+    CustomerQuestionsOut,
     DeadlineOut,
     DeadlineStatus,
     DurationOut,
@@ -243,6 +245,23 @@ async def generate(session: AsyncSession, *, case_id: int, now: datetime) -> Rev
                 )
                 for c in received.comments
             ],
+            questions=CustomerQuestionsOut(
+                asked=received.questions.asked,
+                tenants=received.questions.tenants,
+                answered=received.questions.answered,
+                median_hours_to_answer=received.questions.median_hours_to_answer,
+                longest_hours_to_answer=received.questions.longest_hours_to_answer,
+                quoted=[
+                    CustomerQuestion(
+                        tenant_id=q.tenant_id,
+                        tenant=q.tenant,
+                        body=q.body,
+                        asked_at=q.asked_at,
+                        answered_at=q.answered_at,
+                    )
+                    for q in received.questions.quoted
+                ],
+            ),
         ),
         root_cause=await rootcause.view(session, case_id=case.id, today=now.date()),
         variants=children,
@@ -252,8 +271,8 @@ async def generate(session: AsyncSession, *, case_id: int, now: datetime) -> Rev
 
 def for_viewer(record: ReviewRecord, *, names_tenants: bool, hidden: set[int]) -> ReviewRecord:
     """The record as one viewer may read it: outside the case's team every tenant is "customer
-    N" (numbered the same way in every section), and variants the viewer may not see are left
-    out."""
+    N" (numbered the same way in every section), the customers' questions are counted but not
+    quoted, and variants the viewer may not see are left out."""
     variants = [v for v in record.variants if v.case_id not in hidden]
     if names_tenants:
         return record.model_copy(update={"variants": variants})
@@ -275,7 +294,8 @@ def for_viewer(record: ReviewRecord, *, names_tenants: bool, hidden: set[int]) -
             "comments": [
                 c.model_copy(update={"tenant": label[c.tenant_id], "tenant_id": 0})
                 for c in record.customers.comments
-            ]
+            ],
+            "questions": record.customers.questions.model_copy(update={"quoted": []}),
         }
     )
     return record.model_copy(

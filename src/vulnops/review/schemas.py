@@ -79,6 +79,26 @@ class CustomerComment(BaseModel):
     given_at: datetime
 
 
+class CustomerQuestion(BaseModel):
+    tenant_id: int = Field(description="0 outside the case's team (who are not shown any).")
+    tenant: str
+    body: str
+    asked_at: datetime
+    answered_at: datetime | None
+
+
+class CustomerQuestionsOut(BaseModel):
+    """What the customers asked in their conversations about the advisory. The questions are
+    quoted to the case's team only."""
+
+    asked: int = 0
+    tenants: int = 0
+    answered: int = 0
+    median_hours_to_answer: float | None = None
+    longest_hours_to_answer: float | None = None
+    quoted: list[CustomerQuestion] = Field(default_factory=list)
+
+
 class CustomerFeedbackOut(BaseModel):
     recipients: int
     acknowledged: int
@@ -87,6 +107,8 @@ class CustomerFeedbackOut(BaseModel):
     ratings: list[int] = Field(description="How many gave 1, 2, 3, 4 and 5.")
     average_rating: float | None
     comments: list[CustomerComment]
+    # A default for the reviews published before the conversations existed.
+    questions: CustomerQuestionsOut = Field(default_factory=CustomerQuestionsOut)
 
 
 class BountyOut(BaseModel):

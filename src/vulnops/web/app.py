@@ -43,8 +43,8 @@ from vulnops.inbox import smtp as inbox_smtp
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
+from vulnops.notify import conversation_api, conversation_pages, portal_pages, resource_routes
 from vulnops.notify import pages as notify_pages
-from vulnops.notify import portal_pages
 from vulnops.oncall import alerts_api
 from vulnops.oncall import api as oncall_api
 from vulnops.oncall import contact_routes as oncall_contacts
@@ -113,6 +113,10 @@ ROUTERS = (
     notify_api.router,
     notify_pages.router,
     portal_pages.router,
+    conversation_api.router,
+    conversation_pages.router,
+    resource_routes.api,
+    resource_routes.pages,
     disclosure_api.router,
     disclosure_pages.router,
     public_pages.router,

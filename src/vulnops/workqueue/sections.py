@@ -27,6 +27,7 @@ class SectionKey(StrEnum):
     ASKED_OF_ME = "asked_of_me"
     MY_REPORTS = "my_reports"
     MY_ACTION_ITEMS = "my_action_items"
+    CUSTOMER_QUESTIONS = "customer_questions"
 
 
 K = SectionKey
@@ -47,6 +48,7 @@ NEEDS: dict[SectionKey, Permission] = {
     K.ASKED_OF_ME: P.REPORTS_SUBMIT,
     K.MY_REPORTS: P.REPORTS_SUBMIT,
     K.MY_ACTION_ITEMS: P.CASES_READ,
+    K.CUSTOMER_QUESTIONS: P.ADVISORIES_READ,
 }
 # The most pressing first.
 ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
@@ -56,12 +58,14 @@ ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
         K.MY_APPROVALS,
         K.NEW_REPORTS,
         K.REPORTERS_WAITING,
+        K.CUSTOMER_QUESTIONS,
         K.DEAD_DELIVERIES,
         K.MY_ACTION_ITEMS,
     ),
     Role.ENGINEER: (K.MY_FIXES, K.STAGES, K.LIVE_ROLLOUTS, K.MY_CASES, K.MY_ACTION_ITEMS),
     Role.RELEASE_MANAGER: (K.STAGES, K.MY_APPROVALS, K.LIVE_ROLLOUTS, K.MY_ACTION_ITEMS),
     Role.COMMUNICATIONS: (
+        K.CUSTOMER_QUESTIONS,
         K.MY_APPROVALS,
         K.UNSENT_ADVISORIES,
         K.DEAD_DELIVERIES,
@@ -75,6 +79,7 @@ ROLE_SECTIONS: dict[Role, tuple[SectionKey, ...]] = {
         K.MY_APPROVALS,
         K.NEW_REPORTS,
         K.REPORTERS_WAITING,
+        K.CUSTOMER_QUESTIONS,
         K.LIVE_ROLLOUTS,
         K.UNSENT_ADVISORIES,
         K.MY_CASES,

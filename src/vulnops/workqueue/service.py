@@ -34,6 +34,7 @@ BUILDERS: dict[SectionKey, Builder] = {
     SectionKey.ASKED_OF_ME: external.asked_of_me,
     SectionKey.MY_REPORTS: external.my_reports,
     SectionKey.MY_ACTION_ITEMS: reviews.my_action_items,
+    SectionKey.CUSTOMER_QUESTIONS: shipping.customer_questions,
 }
 
 

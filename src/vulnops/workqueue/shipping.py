@@ -1,11 +1,11 @@
 """The sections of those who ship and tell: my fixes, live rollouts, stages that need a
-person, advisories not sent, dead deliveries."""
+person, advisories not sent, customers' questions waiting, dead deliveries."""
 
 from __future__ import annotations
 
 from vulnops.cases import service as cases
 from vulnops.durations import relative
-from vulnops.notify import waiting
+from vulnops.notify import conversation, waiting
 from vulnops.remediation import service as remediation
 from vulnops.rollout import attention
 from vulnops.workqueue.context import SHOWN, Context, section
@@ -147,4 +147,34 @@ async def dead_deliveries(ctx: Context) -> QueueSection:
         items,
         more="/notifications/deliveries?status=dead",
         empty="No delivery has given up.",
+    )
+
+
+async def customer_questions(ctx: Context) -> QueueSection:
+    found = await conversation.waiting(
+        ctx.session, viewer=ctx.principal, now=ctx.now, per_page=SHOWN
+    )
+    items = [
+        QueueItem(
+            label=q.tracking_id,
+            title=f"{q.tenant_name} asked about the advisory",
+            href=f"/cases/{q.case_id}/advisory/conversations/{q.tenant_id}",
+            detail=(
+                f"overdue: the answer was due {relative(q.answer_due, ctx.now)}"
+                if q.overdue
+                else f"asked {relative(q.waiting_since, ctx.now)}; answer by "
+                f"{q.answer_due:%Y-%m-%d %H:%M} UTC"
+            ),
+            due=q.answer_due,
+            tone="bad" if q.overdue else "warn",
+        )
+        for q in found.items
+    ]
+    return section(
+        SectionKey.CUSTOMER_QUESTIONS,
+        "Customers' questions waiting for an answer",
+        found.total,
+        items,
+        more=None,
+        empty="No customer waits for an answer.",
     )
