@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -82,6 +83,16 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
     assert [v["number"] for v in shown["versions"]] == [2, 1]
     assert shown["versions"][0]["acknowledged_at"] is None
     assert shown["versions"][1]["acknowledged_at"] is not None
+
+    # The portal's dates on the tenant's clock, once it says which (UTC until then).
+    assert " UTC" in (await client.get(f"/advisories/{advisory}", headers=acme)).text
+    await client.put(
+        "/api/tenant/preferences", json={"language": "fr", "time_zone": "Asia/Tokyo"}, headers=acme
+    )
+    page = (await client.get(f"/advisories/{advisory}", headers=acme)).text
+    assert re.search(r"sent \d{4}-\d\d-\d\d \d\d:\d\d JST to Acme Corp", page)
+    listing = (await client.get("/advisories", headers=acme)).text
+    assert " JST" in listing and " UTC" not in listing
 
 
 async def test_portal_pages_hide_other_tenants_advisories(

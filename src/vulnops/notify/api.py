@@ -24,11 +24,13 @@ from vulnops.notify.schemas import (
     DeliveryOut,
     DraftIn,
     FeedbackIn,
+    PreferencesIn,
     TenantAdvisoryOut,
     VersionOut,
     WebhookIn,
 )
 from vulnops.settings import Settings
+from vulnops.tenants import preferences
 from vulnops.tenants import service as tenants
 
 router = APIRouter(tags=["notification"])
@@ -308,3 +310,29 @@ async def rotate_secret(
     await tenants.rotate_webhook_secret(session, tenant_id=tenant_id, actor=principal.actor)
     await session.commit()
     return await _webhook(session, tenant_id)
+
+
+@router.get("/api/tenant/preferences")
+async def my_preferences(
+    session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> dict[str, str]:
+    """Your organisation's language (BCP 47) and time zone."""
+    tenant = await tenants.get_tenant(session, tenant_id=tenant_of(principal))
+    return {"language": tenant.language, "time_zone": tenant.time_zone}
+
+
+@router.put("/api/tenant/preferences")
+async def set_preferences(
+    body: PreferencesIn, session: SessionDep, principal: Principal = require(CUSTOMER)
+) -> dict[str, str]:
+    """Set both; a tag that is not BCP 47, or an unknown time zone, is a 422 and nothing is
+    written."""
+    tenant = await preferences.set_preferences(
+        session,
+        tenant_id=tenant_of(principal),
+        language=body.language,
+        time_zone_name=body.time_zone,
+        actor=principal.actor,
+    )
+    await session.commit()
+    return {"language": tenant.language, "time_zone": tenant.time_zone}

@@ -141,7 +141,7 @@ async def tenant_advisory(
         "id": advisory.id,
         "tracking_id": case.tracking_id,
         "tlp": TLP,
-        "tenant": {"key": tenant.key, "name": tenant.name},
+        "tenant": {"key": tenant.key, "name": tenant.name, "time_zone": tenant.time_zone},
         "versions": shown,
         "feedback": (
             {"rating": feedback.rating, "comment": feedback.comment, "given_at": feedback.given_at}

@@ -17,7 +17,9 @@ from vulnops.errors import DomainError
 from vulnops.notify import conversation, portal, resource_marks
 from vulnops.notify.api import CUSTOMER, tenant_of
 from vulnops.settings import Settings
+from vulnops.tenants import preferences
 from vulnops.tenants import service as tenants
+from vulnops.ui.forms import form_action
 from vulnops.ui.templating import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -175,3 +177,29 @@ async def rotate_secret(
     await session.commit()
     flash(request, "New signing secret made; the old one no longer signs messages.", "success")
     return redirect("/advisories/settings")
+
+
+@router.post("/advisories/settings/preferences")
+async def set_preferences(
+    request: Request,
+    session: SessionDep,
+    language: Annotated[Text, Form(max_length=35)] = "",
+    time_zone: Annotated[Text, Form(max_length=64)] = "",
+    principal: Principal = require(CUSTOMER),
+) -> Response:
+    async def work() -> None:
+        await preferences.set_preferences(
+            session,
+            tenant_id=tenant_of(principal),
+            language=language,
+            time_zone_name=time_zone,
+            actor=principal.actor,
+        )
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda _: "Language and time zone saved.",
+        back="/advisories/settings",
+    )

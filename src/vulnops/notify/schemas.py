@@ -46,6 +46,13 @@ class FeedbackIn(Input):
     comment: str = Field(default="", max_length=5000)
 
 
+class PreferencesIn(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    language: str = Field(max_length=35, description="A BCP 47 tag: en, fr, pt-BR…")
+    time_zone: str = Field(max_length=64, description="An IANA time zone: Europe/Paris, UTC…")
+
+
 class WebhookIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

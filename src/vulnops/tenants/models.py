@@ -35,6 +35,10 @@ class Tenant(Base):
     webhook_secret: Mapped[str] = mapped_column(
         String(100), server_default=text(WEBHOOK_SECRET_SQL)
     )
+    # What its advisories, emails and portal pages are to be in, and the clock of their dates
+    # (:mod:`vulnops.tenants.preferences` checks both).
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = created_at_column()
 
 

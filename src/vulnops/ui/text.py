@@ -6,14 +6,21 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def when(value: datetime | None, zone: str | None = None) -> str:
+    """A date and time to the minute: in UTC, or on the clock of ``zone`` (a tenant's time
+    zone, an IANA name) with its abbreviation."""
+    if value is None:
+        return "—"
+    if zone is None or zone == "UTC" or value.tzinfo is None:
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 _text = Environment(
