@@ -10,7 +10,7 @@ SEMGREP_VENV := $(VENV)/tools-semgrep
 SEMGREP_STAMP := $(VENV)/.installed-semgrep
 SEMGREP_SPEC ?= semgrep>=1.150,<2
 
-.PHONY: serve test lint bench screenshots clean
+.PHONY: serve test lint bench screenshots messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "vulnops needs Python >= 3.11"'
@@ -46,6 +46,16 @@ bench: $(DEV_STAMP) $(SEMGREP_STAMP)
 
 screenshots: $(DEV_STAMP) $(SEMGREP_STAMP)
 	$(BIN)/python docs/screenshots.py
+
+# The interface's text: extract what is marked, then merge it into every language's catalog
+# (translate what is new or fuzzy; tests/ui/test_catalogs.py fails until it is).
+messages: $(DEV_STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --width 100 \
+		--project vulnops --version 1 --copyright-holder "the vulnops authors" \
+		--msgid-bugs-address security-response@vulnops.example \
+		-o src/vulnops/locale/messages.pot .
+	$(BIN)/pybabel -q update --ignore-obsolete --width 100 \
+		-i src/vulnops/locale/messages.pot -d src/vulnops/locale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -33,7 +33,7 @@ from benchmarks.common import (
 from vulnops.auth import service as users
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
-from vulnops.fleet import generator, importer
+from vulnops.fleet import generator, importer, tenant_import
 from vulnops.review import case_points, history
 from vulnops.settings import Settings
 from vulnops.web.app import create_app
@@ -73,7 +73,7 @@ async def _load(settings: Settings, database: Any) -> dict[str, Any]:
             tenants=(
                 _chunks(
                     generator.csv_text(
-                        generator.tenant_rows(SEED, "small"), importer.TENANT_COLUMNS
+                        generator.tenant_rows(SEED, "small"), tenant_import.TENANT_COLUMNS
                     )
                 ),
                 "tenants.csv",

@@ -115,12 +115,12 @@ SHOTS = [
     Shot("oncall-report", "responder", "/oncall/report"),
     Shot("demo-inbox", "admin", "/inbox", wait="Security advisory"),
     Shot("portal-advisories", "customer", "/advisories"),
-    Shot("portal-advisory", "customer", "/advisories", follow="Image import", full_page=True),
+    Shot("portal-advisory", "customer", "/advisories", follow="import d'images", full_page=True),
     Shot(
         "portal-conversation",
         "customer",
         "/advisories",
-        follow="Image import",
+        follow="import d'images",
         element='[data-testid="conversation"]',
     ),
     Shot(

@@ -30,7 +30,7 @@ from vulnops.cases.states import CaseState
 from vulnops.db import embedded, migrate
 from vulnops.db.base import Base
 from vulnops.db.database import Database
-from vulnops.fleet import generator, importer
+from vulnops.fleet import generator, importer, tenant_import
 from vulnops.models import import_models
 from vulnops.remediation import service as remediation
 from vulnops.settings import Settings
@@ -220,7 +220,7 @@ async def fleet(db: Database) -> dict[str, object]:
             tenants=(
                 _pieces(
                     generator.csv_text(
-                        generator.tenant_rows(FLEET_SEED, "small"), importer.TENANT_COLUMNS
+                        generator.tenant_rows(FLEET_SEED, "small"), tenant_import.TENANT_COLUMNS
                     )
                 ),
                 "tenants.csv",

@@ -82,6 +82,19 @@ async def test_the_demo_has_a_sent_advisory_contoso_can_read_ask_about_and_a_dra
                 )
             )
         ).all()
+        contoso_reads = (
+            await session.execute(
+                text(
+                    "SELECT t.language, t.time_zone, array_agg(DISTINCT d.language) "
+                    "FROM tenants t JOIN deliveries d ON d.tenant_id = t.id "
+                    "JOIN advisory_versions v ON v.id = d.version_id "
+                    "WHERE t.key = 'contoso' AND v.title LIKE 'Image import%' GROUP BY 1, 2"
+                )
+            )
+        ).one()
+        question = await session.scalar(
+            text("SELECT body FROM advisory_messages WHERE NOT from_staff")
+        )
         marks = [
             tuple(m)
             for m in await session.execute(
@@ -92,8 +105,11 @@ async def test_the_demo_has_a_sent_advisory_contoso_can_read_ask_about_and_a_dra
             )
         ]
     assert set(versions.values()) == {"sent", "draft"}
-    # Contoso's administrator asked one question, and it was answered.
+    # Contoso reads French: its administrator asked one question, in French, and it was
+    # answered; the storage advisory reached it in its approved French translation.
     assert [tuple(c) for c in conversations] == [("contoso", 2, None)]
+    assert tuple(contoso_reads) == ("fr", "Europe/Paris", ["fr"])
+    assert question and question.startswith("Nos journaux")
     assert marks == [("contoso-images-0", "checked")]
     # The storage SSRF advisory and the role-import one (its customers must act).
     assert contoso_sees == 2 and feedback and feedback >= 3

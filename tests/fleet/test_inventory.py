@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from helpers import MakeUser, api_token, bearer, sample
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
-from vulnops.fleet import generator, importer
+from vulnops.fleet import generator, staging
 from vulnops.fleet.models import Component, DeploymentUnit, Region, Resource, Service
 from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant, TenantContact
@@ -184,6 +184,48 @@ async def test_bad_tenant_contacts_are_refused(
     assert (await _counts(db))["tenants"] == 0
 
 
+async def test_tenants_bring_their_language_and_time_zone(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
+) -> None:
+    """Checked once per distinct value, stored normalized; an empty cell keeps the tenant's
+    own; a file without the two columns still imports; a bad one names its line."""
+    headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
+    tenants = (
+        b"key,name,security_emails,webhook_url,language,time_zone\n"
+        b"acme,Acme,,,fr-ca,America/Toronto\n"
+        b"beta,Beta,,,,\n"
+        b"gamma,Gamma,,,pt-BR,\n"
+    )
+    response = await _import(client, headers, [("tenants", ("tenants.csv", tenants))])
+    assert response.status_code == 201, response.text
+
+    async def preferences() -> dict[str, tuple[str, str]]:
+        async with db.session() as session:
+            rows = await session.execute(text("SELECT key, language, time_zone FROM tenants"))
+            return {key: (language, zone) for key, language, zone in rows}
+
+    assert await preferences() == {
+        "acme": ("fr-CA", "America/Toronto"),
+        "beta": ("en", "UTC"),
+        "gamma": ("pt-BR", "UTC"),
+    }
+    # Without the two columns (or with them empty) the tenants keep what they had.
+    again = b"key,name,security_emails,webhook_url\nacme,Acme Corp,,\n"
+    assert (await _import(client, headers, [("tenants", ("t.csv", again))])).status_code == 201
+    assert (await preferences())["acme"] == ("fr-CA", "America/Toronto")
+
+    bad = (
+        b"key,name,security_emails,webhook_url,language,time_zone\n"
+        b"acme,Acme,,,en_US,Europe/Paris\n"
+        b"beta,Beta,,,fr,Mars/Olympus\n"
+    )
+    refused = await _import(client, headers, [("tenants", ("tenants.csv", bad))])
+    assert refused.status_code == 422
+    found = {(error["line"], error["msg"].split(":")[0]) for error in refused.json()["errors"]}
+    assert found == {(2, "language"), (3, "time_zone")}
+    assert (await preferences())["beta"] == ("en", "UTC")  # nothing half-written
+
+
 async def test_an_sbom_that_is_not_cyclonedx_imports_nothing(
     client: httpx.AsyncClient, make_user: MakeUser, db: Database, fleet_dir: Path
 ) -> None:
@@ -261,7 +303,8 @@ async def test_export_then_import_gives_the_same_inventory(
     assert again.status_code == 201, again.text
     assert await _counts(db) == before
     assert (await client.get("/api/fleet/export/topology", headers=headers)).text == topology
-    assert io.BytesIO(tenants).readline() == b"key,name,security_emails,webhook_url\n"
+    header = b"key,name,security_emails,webhook_url,language,time_zone\n"
+    assert io.BytesIO(tenants).readline() == header
 
 
 async def test_customers_see_their_own_tenant_only(
@@ -324,7 +367,7 @@ async def test_a_csv_file_over_the_line_bound_stops_there(
     fleet_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(importer, "MAX_CSV_LINES", 1000)
+    monkeypatch.setattr(staging, "MAX_CSV_LINES", 1000)
     headers = bearer(await api_token(db, await make_user(Role.ENGINEER)))
     response = await _import(client, headers, _files(fleet_dir))  # 3,001 lines of resources
     assert response.status_code == 422

@@ -90,7 +90,12 @@ async def test_responder_drafts_communications_approves_and_the_audience_is_the_
     ).json()["number"] == 2
     await client.post(f"{url}/approve", headers=communications)
     second = await client.post(f"{url}/send", headers=responder)
-    assert second.json() == {"version": 2, "recipients": 4, "deliveries": 5}
+    assert second.json() == {
+        "version": 2,
+        "recipients": 4,
+        "deliveries": 5,
+        "languages": {"": 4},
+    }
 
 
 async def test_a_template_that_does_not_render_is_refused_and_nothing_is_sent(

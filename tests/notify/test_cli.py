@@ -44,7 +44,9 @@ async def test_draft_approve_send_show_and_resend_from_the_command_line(
     approved = await acli("advisory", "approve", case, "--as", "comms@example.com", env=env)
     assert approved.exit_code == 0, approved.stderr
     sent = await acli("advisory", "send", case, env=env)
-    assert sent.exit_code == 0 and "sent to 4 tenants (5 deliveries)" in sent.stdout, sent.stdout
+    assert (
+        sent.exit_code == 0 and "sent to 4 tenants (5 deliveries; 4 the original)" in sent.stdout
+    ), sent.stdout
     shown = await acli("advisory", "show", case, env=env)
     assert "Bucket metadata exposure" in shown.stdout and "delivered 4" in shown.stdout
     assert "undeliverable 3" in shown.stdout  # no SMTP here: every email is undeliverable
@@ -136,3 +138,49 @@ async def test_questions_are_listed_read_and_answered_from_the_command_line(
         ("initech", 1, 1),
         ("umbrella", 2, 2),
     }
+
+
+async def test_translate_approve_and_send_from_the_command_line(
+    db: Database, conninfo: str, tmp_path: Path, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    await make_user(Role.COMMUNICATIONS, email="comms@example.com")
+    async with db.session() as session:
+        await session.execute(text("UPDATE tenants SET language = 'fr' WHERE key = 'globex'"))
+        await session.commit()
+        case = await session.scalar(
+            text("SELECT tracking_id FROM cases WHERE id = :id"), {"id": world.case_id}
+        )
+    env = {"VULNOPS_DATABASE_URL": conninfo, "VULNOPS_DATA_DIR": str(tmp_path)}
+    (tmp_path / "body.md").write_text("Dear {{ tenant.name }}: {{ summary }}")
+    (tmp_path / "corps.md").write_text("Chère {{ tenant.name }} : {{ summary }}")
+    drafted = await acli(
+        *("advisory", "draft", case, "--title", "Bucket metadata exposure"),
+        *("--summary", "What happened.", "--exposed-since", "2026-11-20"),
+        *("--template", str(tmp_path / "body.md")),
+        env=env,
+    )
+    assert drafted.exit_code == 0, drafted.stderr
+    translate = ("advisory", "translate", case)
+    french = ("--title", "Exposition des métadonnées", "--summary", "Ce qui s'est passé.")
+    french += ("--template", str(tmp_path / "corps.md"))
+    refused = await acli(*translate, "fr_FR", *french, env=env)
+    assert refused.exit_code == 1 and "is not a BCP 47 language tag" in refused.stderr
+    unread = await acli(*translate, "de", *french, env=env)
+    assert unread.exit_code == 0 and "note: no tenant of this advisory's audience reads de" in (
+        unread.stdout
+    )
+    removed = await acli("advisory", "remove-translation", case, "de", env=env)
+    assert removed.exit_code == 0, removed.stderr
+    saved = await acli(*translate, "fr", *french, env=env)
+    assert saved.exit_code == 0 and "fr translation saved" in saved.stdout, saved.stderr
+    for command in ("approve", "approve-translation"):
+        extra = () if command == "approve" else ("fr",)
+        decided = await acli(
+            "advisory", command, case, *extra, "--as", "comms@example.com", env=env
+        )
+        assert decided.exit_code == 0, decided.stderr
+    sent = await acli("advisory", "send", case, env=env)
+    assert "(5 deliveries; 3 the original, 1 fr)" in sent.stdout, sent.stdout
+    listed = json.loads((await acli("advisory", "translations", case, "--json", env=env)).stdout)
+    assert [(t["language"], t["status"], t["sent_to"]) for t in listed] == [("fr", "approved", 1)]

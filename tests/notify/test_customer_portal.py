@@ -90,9 +90,11 @@ async def test_a_customer_reads_acknowledges_and_rates_only_their_own_advisory(
         "/api/tenant/preferences", json={"language": "fr", "time_zone": "Asia/Tokyo"}, headers=acme
     )
     page = (await client.get(f"/advisories/{advisory}", headers=acme)).text
-    assert re.search(r"sent \d{4}-\d\d-\d\d \d\d:\d\d JST to Acme Corp", page)
+    # … in French, as French writes dates ("8 déc. 2026 12:04 JST").
+    assert re.search(r"envoyée le \d{1,2} \w+\.? \d{4} \d\d:\d\d JST à Acme Corp", page), page
+    assert '<html lang="fr">' in page and "Accuser réception" in page
     listing = (await client.get("/advisories", headers=acme)).text
-    assert " JST" in listing and " UTC" not in listing
+    assert " JST" in listing and " UTC" not in listing and "Avis de sécurité" in listing
 
 
 async def test_portal_pages_hide_other_tenants_advisories(

@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from helpers import SmtpSink, run_jobs_until
 from vulnops.db.database import Database
-from vulnops.notify import deliveries, delivery_admin, portal, service
-from vulnops.notify.schemas import DraftIn
+from vulnops.notify import deliveries, delivery_admin, portal, service, translations
+from vulnops.notify.schemas import DraftIn, TranslationIn
 from vulnops.settings import Settings
 
 
@@ -32,7 +32,15 @@ def notify_settings(mail_settings: Settings) -> Settings:
     )
 
 
-async def _send(db: Database, settings: Settings, world: World, **changes: Any) -> None:
+async def _send(
+    db: Database,
+    settings: Settings,
+    world: World,
+    *,
+    french: TranslationIn | None = None,
+    **changes: Any,
+) -> None:
+    """Draft, approve and send (with ``french``, approved, when given)."""
     async with db.session() as session:
         now = datetime.now(UTC)
         await service.save_draft(
@@ -51,6 +59,25 @@ async def _send(db: Database, settings: Settings, world: World, **changes: Any) 
             settings=settings,
             now=now,
         )
+        if french is not None:
+            await translations.save(
+                session,
+                case_id=world.case_id,
+                language="fr",
+                draft=french,
+                actor="writer@x",
+                settings=settings,
+            )
+            await translations.decide(
+                session,
+                case_id=world.case_id,
+                language="fr",
+                actor="comms@x",
+                approve=True,
+                comment=None,
+                settings=settings,
+                now=now,
+            )
         await service.send(
             session, case_id=world.case_id, actor="comms@x", settings=settings, now=now
         )
@@ -301,3 +328,45 @@ async def test_reminders_go_to_those_who_must_act_and_have_not_acknowledged(
         if json.loads(r["body"])["type"] == "advisory.reminder"
     ]
     assert [r["data"]["tenant"] for r in reminders] == ["initech"]
+
+
+async def test_each_tenant_is_told_in_its_language(
+    db: Database,
+    notify_settings: Settings,
+    make_world: Any,
+    receiver: tuple[Receiver, str],
+    smtp_server: tuple[SmtpSink, int],
+) -> None:
+    """acme reads French: its email notice and webhook are in French and carry the approved
+    French translation; globex and initech, who read English, get the original."""
+    hook, url = receiver
+    world: World = await make_world(url)
+    hook.secrets = await _secrets(db)
+    async with db.session() as session:
+        await session.execute(text("UPDATE tenants SET language = 'fr' WHERE key = 'acme'"))
+        await session.commit()
+    french = TranslationIn(
+        title="Les noms des compartiments pouvaient être listés",
+        summary="Une requête forgée pouvait lister les compartiments d'un autre client.",
+        body="{{ summary }}",
+    )
+    await _send(db, notify_settings, world, french=french, title="Bucket names could be listed")
+    await run_jobs_until(db, notify_settings, lambda: _settled(db))
+
+    by_address = {m["To"]: m for m in smtp_server[0].messages}
+    acme, globex = by_address["security@acme.test"], by_address["ops@globex.test, sec@globex.test"]
+    assert acme["Subject"].startswith("[TLP:AMBER] Avis de sécurité ")
+    assert acme["Subject"].endswith(" pour Acme Corp")
+    body = acme.get_content()
+    assert body.startswith("Bonjour,") and "Lisez-le ici" in body
+    assert "Il est dans votre langue ; l'original, en anglais" in body
+    assert "Hello" not in body and "compartiments" not in body  # no detail, in any language
+    assert globex["Subject"].startswith("[TLP:AMBER] Security advisory ")
+    assert globex.get_content().startswith("Hello,") and "Bonjour" not in globex.get_content()
+
+    payloads = {p["data"]["tenant"]: p["data"] for p in hook.processed.values()}
+    assert payloads["acme"]["language"] == "fr" and payloads["acme"]["title"] == french.title
+    assert payloads["acme"]["message"].startswith("Un avis de sécurité confidentiel")
+    assert payloads["initech"]["language"] == "en"
+    assert payloads["initech"]["title"] == "Bucket names could be listed"
+    assert payloads["initech"]["message"].startswith("A confidential security advisory")

@@ -102,3 +102,56 @@ async def test_the_customer_settings_page_saves_a_webhook_and_refuses_a_private_
     )
     page = await client.get("/advisories/settings")
     assert 'value="https://93.184.215.14/hook"' in page.text
+
+
+async def test_a_translation_is_written_approved_and_removed_from_the_advisory_page(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    writer, approver = await make_user(Role.COMMUNICATIONS), await make_user(Role.COMMUNICATIONS)
+    await sign_in(client, writer.email)
+    page = f"/cases/{world.case_id}/advisory"
+    token = await csrf(client, page)
+    values = draft(body="Hello {{ tenant.name }}")
+    form = {**values, "exposed_since": values["exposed_since"][:16], "csrftoken": token}
+    assert (await client.post(page, data=form)).status_code == 303
+    shown = await client.get(page)
+    assert (
+        "Translate version 1" in shown.text and "every tenant receives the original" in shown.text
+    )
+
+    form = {
+        "language": "fr_FR",
+        "title": "Les noms des compartiments pouvaient être listés",
+        "summary": "Une requête forgée pouvait lister les compartiments.",
+        "body": "{{ summary }}",
+        "csrftoken": token,
+    }
+    refused = await client.post(f"{page}/translations", data=form, headers={"referer": page})
+    assert refused.status_code == 303
+    said = (await client.get(page)).text
+    assert "is not a BCP 47 language tag" in said
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM advisory_translations")) == 0
+
+    saved = await client.post(f"{page}/translations", data={**form, "language": "fr"})
+    assert saved.status_code == 303
+    listed = (await client.get(page)).text
+    # Nobody of this audience reads French yet: saved, with a note.
+    assert "fr translation saved" in listed and "no tenant of this advisory" in listed
+    assert 'data-testid="translation-fr"' in listed and "Edit the fr translation" not in listed
+    editing = (await client.get(f"{page}?translate=fr")).text
+    assert "Edit the fr translation" in editing and "Une requête forgée" in editing
+
+    client.cookies.clear()
+    await sign_in(client, approver.email)
+    token = await csrf(client, page)
+    decided = await client.post(
+        f"{page}/translations/fr/decide", data={"decision": "approve", "csrftoken": token}
+    )
+    assert decided.status_code == 303
+    assert "The fr translation was approved." in (await client.get(page)).text
+    removed = await client.post(f"{page}/translations/fr/remove", data={"csrftoken": token})
+    assert removed.status_code == 303
+    async with db.session() as session:
+        assert await session.scalar(text("SELECT count(*) FROM advisory_translations")) == 0

@@ -12,8 +12,8 @@ from helpers import MakeUser, api_token, bearer
 from vulnops.auth.roles import Role
 from vulnops.db.database import Database
 from vulnops.errors import Invalid
+from vulnops.i18n import when
 from vulnops.tenants import preferences
-from vulnops.ui.text import when
 
 URL = "/api/tenant/preferences"
 

@@ -69,6 +69,7 @@ def page_of(approval: Approval) -> str:
         return f"/rollouts/{number}"
     tabs = {
         "advisory_version": "/advisory",
+        "advisory_translation": "/advisory#translations",
         "public_text": "/disclosure#public-text",
         "review": "/review",
     }
@@ -186,6 +187,22 @@ async def decide(
         },
     )
     return approval
+
+
+async def withdraw(session: AsyncSession, *, subject: str, actor: str) -> None:
+    """What waited for approval is gone (a translation removed): its request goes too."""
+    waiting = await pending(session, subject=subject, lock=True)
+    if waiting is None:
+        return
+    await session.delete(waiting)
+    await session.flush()
+    await audit.record(
+        session,
+        subject=_subject_of(waiting),
+        kind="approval.withdrawn",
+        actor=actor,
+        data={"approval": waiting.id, "step": waiting.step, "about": subject},
+    )
 
 
 async def list_approvals(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vulnops.i18n import N_
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -20,6 +22,22 @@ class Role(StrEnum):
     PARTNER = "partner"
     CUSTOMER = "customer"
 
+    @property
+    def label(self) -> str:
+        """The role's name as a person reads it (in English: templates translate it)."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: N_("admin"),
+    Role.RESPONDER: N_("responder"),
+    Role.ENGINEER: N_("engineer"),
+    Role.RELEASE_MANAGER: N_("release manager"),
+    Role.COMMUNICATIONS: N_("communications"),
+    Role.RESEARCHER: N_("researcher"),
+    Role.PARTNER: N_("partner"),
+    Role.CUSTOMER: N_("customer"),
+}
 
 STAFF_ROLES = frozenset(
     {

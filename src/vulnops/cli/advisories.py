@@ -23,6 +23,8 @@ from vulnops.cli.common import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from vulnops.notify.service import SendResult
+
 app = group("Confidential customer advisories.")
 AS = typer.Option(None, "--as", help="Act as this account (email).")
 
@@ -163,21 +165,23 @@ def send(
 ) -> None:
     """Send the approved version to every affected tenant (portal, email, webhook)."""
 
-    async def work(session: AsyncSession) -> tuple[int, int, int]:
+    async def work(session: AsyncSession) -> SendResult:
         from vulnops.notify import service
 
         actor = await acting_as(session, as_user, Permission.ADVISORIES_SEND)
-        sent = await service.send(
+        return await service.send(
             session,
             case_id=await _case_id(session, case),
             actor=actor,
             settings=settings(),
             now=datetime.now(UTC),
         )
-        return sent.version, sent.recipients, sent.deliveries
 
-    version, recipients, deliveries = run_in_session(work)
-    console.print(f"version {version} sent to {recipients:,} tenants ({deliveries:,} deliveries)")
+    sent = run_in_session(work)
+    console.print(
+        f"version {sent.version} sent to {sent.recipients:,} tenants "
+        f"({sent.deliveries:,} deliveries; {sent.in_languages()})"
+    )
 
 
 @app.command("resend-dead")

@@ -10,6 +10,7 @@ import typer
 from vulnops import CONFIG_FILE_ENV, __version__
 from vulnops.cli import (
     advisories,
+    advisory_translations,
     audit,
     bench,
     bounty,
@@ -76,6 +77,7 @@ app.add_typer(oncall.app, name="oncall")
 app.add_typer(oncall.pages_app, name="page")
 app.add_typer(fixes.app, name="fix")
 app.add_typer(rollouts.app, name="rollout")
+advisory_translations.add_to(advisories.app)
 app.add_typer(advisories.app, name="advisory")
 app.add_typer(sim.app, name="sim")
 app.add_typer(bench.app, name="bench")

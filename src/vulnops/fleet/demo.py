@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases import service as cases
-from vulnops.fleet import blast, generator, importer
+from vulnops.fleet import blast, generator, importer, tenant_import
 from vulnops.settings import get_settings
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ async def seed_fleet(session: AsyncSession, context: DemoContext) -> None:
         topology=(json.dumps(topology), "demo topology"),
         tenants=(
             _chunks(
-                generator.csv_text(generator.tenant_rows(SEED, SCALE), importer.TENANT_COLUMNS)
+                generator.csv_text(generator.tenant_rows(SEED, SCALE), tenant_import.TENANT_COLUMNS)
             ),
             "demo tenants.csv",
         ),

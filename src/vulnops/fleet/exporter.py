@@ -16,7 +16,8 @@ COPY (
     SELECT t.key, t.name,
            coalesce(string_agg(c.address, ';' ORDER BY c.address)
                     FILTER (WHERE c.channel = 'email'), '') AS security_emails,
-           coalesce(min(c.address) FILTER (WHERE c.channel = 'webhook'), '') AS webhook_url
+           coalesce(min(c.address) FILTER (WHERE c.channel = 'webhook'), '') AS webhook_url,
+           t.language, t.time_zone
     FROM tenants t LEFT JOIN tenant_contacts c ON c.tenant_id = t.id
     GROUP BY t.id ORDER BY t.key
 ) TO STDOUT WITH (FORMAT csv, HEADER true)

@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from vulnops.fleet.importer import RESOURCE_COLUMNS, TENANT_COLUMNS
+from vulnops.fleet.importer import RESOURCE_COLUMNS
+from vulnops.fleet.tenant_import import TENANT_COLUMNS
 
 
 @dataclass(frozen=True)

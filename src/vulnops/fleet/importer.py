@@ -8,52 +8,23 @@ below say which); one past the bounds is refused like any other problem."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import psycopg
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.audit import service as audit
-from vulnops.db.database import raw_connection
 from vulnops.errors import Invalid
+from vulnops.fleet import staging, tenant_import
 from vulnops.fleet import topology as topo
 from vulnops.fleet.models import Service
 from vulnops.fleet.sbom import ParsedSbom
 from vulnops.fleet.sbom import parse as parse_sbom
-from vulnops.parsing_limits import MAX_CSV_LINES, MAX_LIST_ITEMS
 
-TENANT_COLUMNS = ("key", "name", "security_emails", "webhook_url")
 RESOURCE_COLUMNS = ("tenant", "service", "region", "scale_unit", "resource_id", "tags")
-MAX_LISTED = 20
-
-# Each check reads the staging table and returns (line, message) for every bad row; the lengths
-# are those of the columns the values go to, :max_items is MAX_LIST_ITEMS.
-TENANT_CHECKS = [
-    "SELECT line, 'key: ' || coalesce(quote_literal(left(key, 100)), 'missing') || "
-    "' is not a key (a-z, 0-9, . _ -)' FROM tenants_in "
-    "WHERE key IS NULL OR key !~ '^[a-z0-9][a-z0-9._-]{0,99}$'",
-    "SELECT line, 'name: missing' FROM tenants_in WHERE coalesce(name, '') = ''",
-    "SELECT line, 'name: longer than 200 characters' FROM tenants_in WHERE length(name) > 200",
-    "SELECT line, 'security_emails: more than ' || CAST(:max_items AS text) || ' addresses' "
-    "FROM tenants_in WHERE cardinality(string_to_array(security_emails, ';')) > :max_items",
-    "SELECT line, 'security_emails: an address longer than 320 characters' FROM tenants_in "
-    "WHERE EXISTS (SELECT FROM unnest(string_to_array(security_emails, ';')) AS e "
-    "WHERE length(e) > 320)",
-    "SELECT line, 'webhook_url: longer than 2000 characters' FROM tenants_in "
-    "WHERE length(webhook_url) > 2000",
-    "SELECT line, 'duplicate tenant key ' || quote_literal(key) FROM ("
-    "SELECT line, key, count(*) OVER (PARTITION BY key) AS n FROM tenants_in) d WHERE n > 1",
-    "SELECT line, 'security_emails: ' || quote_literal(left(e, 100)) || ' is not an email address' "
-    "FROM tenants_in, unnest(string_to_array(security_emails, ';')) AS e "
-    "WHERE e <> '' AND e !~ '^[^@\\s;]+@[^@\\s;]+\\.[^@\\s;]+$'",
-    "SELECT line, 'webhook_url: ' || quote_literal(left(webhook_url, 100)) || "
-    "' is not an http(s) URL' "
-    "FROM tenants_in WHERE coalesce(webhook_url, '') <> '' "
-    "AND webhook_url !~ '^https?://[^\\s/]+'",
-]
+# Each check reads the staging table and returns (line, message) for every bad row
+# (vulnops.fleet.staging); the lengths are those of the columns the values go to.
 RESOURCE_CHECKS = [
     "SELECT line, 'resource_id: missing' FROM resources_in WHERE coalesce(resource_id, '') = ''",
     "SELECT line, 'resource_id: longer than 300 characters' FROM resources_in "
@@ -207,119 +178,14 @@ async def import_topology(
     summary.units += len(topology.units)
 
 
-async def _copy_csv(
-    session: AsyncSession,
-    *,
-    table: str,
-    columns: tuple[str, ...],
-    chunks: AsyncIterator[bytes],
-    source: str,
-) -> None:
-    """Stream a CSV (with its header) into a staging table numbered by line."""
-    column_list = ", ".join(columns)
-    await session.execute(
-        text(
-            f"CREATE TEMP TABLE {table} (line bigint GENERATED ALWAYS AS IDENTITY (START 2), "
-            f"{', '.join(f'{name} text' for name in columns)}) ON COMMIT DROP"
-        )
-    )
-    connection = await raw_connection(session)
-    header_checked = False
-    lines = 0  # counted as they arrive, so that a file over the bound stops there
-    try:
-        async with connection.cursor() as cursor:
-            copy_sql = f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv, HEADER true)"
-            async with cursor.copy(copy_sql) as copy:
-                async for chunk in chunks:
-                    if not header_checked:
-                        header = chunk.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-                        if tuple(part.strip() for part in header.split(",")) != columns:
-                            raise Invalid(
-                                f"{source}: line 1: the header must be {','.join(columns)}, "
-                                f"not {header[:200]!r}"
-                            )
-                        header_checked = True
-                    lines += chunk.count(b"\n")
-                    if lines > MAX_CSV_LINES:
-                        raise Invalid(
-                            f"{source}: more than {MAX_CSV_LINES:,} lines; import it in parts "
-                            "(nothing imported)"
-                        )
-                    await copy.write(chunk)
-    except psycopg.Error as error:
-        context = (error.diag.context or "").strip()
-        match = re.search(r"line (\d+)", context)
-        where = f"line {match.group(1)}: " if match else ""
-        raise Invalid(f"{source}: {where}{error.diag.message_primary or error}") from None
-    if not header_checked:
-        raise Invalid(f"{source}: the file is empty; it needs the header {','.join(columns)}")
-
-
-async def _problems(session: AsyncSession, checks: list[str], source: str) -> None:
-    """Run checks over the staging table; each returns (line, message) rows."""
-    found: list[dict[str, object]] = []
-    for sql in checks:
-        rows = (
-            await session.execute(text(sql + f" LIMIT {MAX_LISTED}"), {"max_items": MAX_LIST_ITEMS})
-        ).all()
-        found += [{"line": line, "msg": message} for line, message in rows]
-    if found:
-        found.sort(key=lambda item: int(str(item["line"])))
-        first = found[0]
-        raise Invalid(
-            f"{source}: line {first['line']}: {first['msg']} (nothing imported)",
-            errors=found[:MAX_LISTED],
-        )
-
-
-async def import_tenants(
-    session: AsyncSession, *, chunks: AsyncIterator[bytes], source: str, summary: ImportSummary
-) -> None:
-    await _copy_csv(
-        session, table="tenants_in", columns=TENANT_COLUMNS, chunks=chunks, source=source
-    )
-    await _problems(session, TENANT_CHECKS, source)
-    result = await session.execute(
-        text(
-            """
-            INSERT INTO tenants (key, name) SELECT key, name FROM tenants_in
-            ON CONFLICT (key) DO UPDATE SET name = excluded.name
-            """
-        )
-    )
-    summary.tenants += int(result.rowcount)  # type: ignore[attr-defined]
-    await session.execute(
-        text(
-            "DELETE FROM tenant_contacts c USING tenants t, tenants_in i "
-            "WHERE c.tenant_id = t.id AND t.key = i.key"
-        )
-    )
-    contacts = await session.execute(
-        text(
-            """
-            INSERT INTO tenant_contacts (tenant_id, channel, address)
-            SELECT DISTINCT t.id, x.channel, x.address FROM tenants_in i
-            JOIN tenants t ON t.key = i.key
-            CROSS JOIN LATERAL (
-                SELECT 'email' AS channel, e AS address
-                FROM unnest(string_to_array(i.security_emails, ';')) AS e WHERE e <> ''
-                UNION ALL
-                SELECT 'webhook', i.webhook_url WHERE coalesce(i.webhook_url, '') <> ''
-            ) x
-            """
-        )
-    )
-    summary.contacts += int(contacts.rowcount)  # type: ignore[attr-defined]
-
-
 async def import_resources(
     session: AsyncSession, *, chunks: AsyncIterator[bytes], source: str, summary: ImportSummary
 ) -> None:
-    await _copy_csv(
+    await staging.copy_csv(
         session, table="resources_in", columns=RESOURCE_COLUMNS, chunks=chunks, source=source
     )
     await session.execute(text("ANALYZE resources_in"))
-    await _problems(session, RESOURCE_CHECKS, source)
+    await staging.problems(session, RESOURCE_CHECKS, source)
     result = await session.execute(
         text(
             """
@@ -426,7 +292,11 @@ async def import_bundle(
     if topology is not None:
         await import_topology(session, document=topology[0], source=topology[1], summary=summary)
     if tenants is not None:
-        await import_tenants(session, chunks=tenants[0], source=tenants[1], summary=summary)
+        added, contacts = await tenant_import.import_tenants(
+            session, chunks=tenants[0], source=tenants[1]
+        )
+        summary.tenants += added
+        summary.contacts += contacts
     for item in sboms or []:
         parsed = parse_sbom(item.text, source=item.source)
         await import_sbom(session, service_key=item.service, version=item.version, parsed=parsed)

@@ -163,12 +163,9 @@ async def add_attachments(
     ensure_upload_room(request)
     stored: list[files.StoredFile] = []
     try:
-        for item in upload:
-            stored.append(
-                await files.store(
-                    item, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
-                )
-            )
+        stored = await files.store_all(
+            upload, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
+        )
         rows = await service.add_attachments(
             session, principal=principal, report_id=report_id, files=stored, settings=settings
         )

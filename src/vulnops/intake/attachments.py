@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -74,6 +75,23 @@ async def store(upload: UploadFile, *, directory: Path, limit: int) -> StoredFil
         size=size,
         sha256=digest.hexdigest(),
     )
+
+
+async def store_all(
+    uploads: Sequence[UploadFile], *, directory: Path, limit: int
+) -> list[StoredFile]:
+    """Store every upload a form or a request gave (a file field left empty is skipped); when
+    one is refused, those already stored are removed again and the refusal raised. The caller
+    removes them (:func:`discard`) when what they belong to is not written."""
+    stored: list[StoredFile] = []
+    try:
+        for upload in uploads:
+            if upload.filename:
+                stored.append(await store(upload, directory=directory, limit=limit))
+    except BaseException:
+        discard(directory, stored)
+        raise
+    return stored
 
 
 def discard(directory: Path, stored: list[StoredFile]) -> None:

@@ -149,15 +149,9 @@ async def submit_report(
         )
         if any(item.filename for item in upload or []):
             ensure_upload_room(request)
-        for item in upload or []:
-            if item.filename:
-                stored.append(
-                    await files.store(
-                        item,
-                        directory=settings.attachments_dir,
-                        limit=settings.max_attachment_bytes,
-                    )
-                )
+        stored = await files.store_all(
+            upload or [], directory=settings.attachments_dir, limit=settings.max_attachment_bytes
+        )
         report = await service.submit(
             session, principal=principal, data=data, settings=settings, files=stored
         )
@@ -248,15 +242,9 @@ async def add_attachments(
     ensure_upload_room(request)
     stored: list[files.StoredFile] = []
     try:
-        for item in upload:
-            if item.filename:
-                stored.append(
-                    await files.store(
-                        item,
-                        directory=settings.attachments_dir,
-                        limit=settings.max_attachment_bytes,
-                    )
-                )
+        stored = await files.store_all(
+            upload, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
+        )
         if not stored:
             raise Invalid("choose at least one file")
         await service.add_attachments(

@@ -32,12 +32,16 @@ async def queue(
     context: dict[str, object],
     kind: str,
     about: str,
+    language: str | None = None,
 ) -> OutboundEmail | None:
-    """Render ``email/<template>.txt`` (first line ``Subject: …``) and queue it; None (and
-    nothing written) when SMTP is not configured."""
+    """Render ``email/<template>.txt`` (first line ``Subject: …``; in the interface language
+    for ``language``, a BCP 47 tag, when given) and queue it; None (and nothing written) when
+    SMTP is not configured."""
     if not settings.smtp_enabled:
         return None
-    subject, _, body = render_text(f"email/{template}.txt", context).partition("\n")
+    subject, _, body = render_text(f"email/{template}.txt", context, language=language).partition(
+        "\n"
+    )
     email = OutboundEmail(
         to_address=to,
         subject=subject.removeprefix("Subject:").strip(),

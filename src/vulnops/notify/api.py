@@ -122,8 +122,10 @@ async def reject(
 @router.post("/api/cases/{case_id:int}/advisory/send")
 async def send(
     case_id: Id, request: Request, session: SessionDep, principal: Principal = require(SEND)
-) -> dict[str, int]:
-    """Send the approved version to every affected tenant (portal, email, webhook)."""
+) -> dict[str, Any]:
+    """Send the approved version to every affected tenant (portal, email, webhook); each in
+    the approved translation in its language, if any (``languages``: how many tenants received
+    each, ``""`` the original)."""
     result = await service.send(
         session,
         case_id=case_id,

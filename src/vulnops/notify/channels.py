@@ -15,6 +15,7 @@ import aiohttp
 import aiosmtplib
 from standardwebhooks import Webhook
 
+from vulnops import i18n
 from vulnops.mail import sender
 from vulnops.notify.rendering import TLP
 from vulnops.settings import Settings
@@ -38,6 +39,8 @@ class Outgoing:
     tenant_name: str
     webhook_secret: str
     addresses: tuple[str, ...]
+    language: str | None = None  # the translation it carries; None: the original
+    tenant_language: str = i18n.SOURCE  # the tenant's tag: the notice's words are in it
 
     @property
     def message_id(self) -> str:
@@ -67,6 +70,33 @@ class Channel(Protocol):
     async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]: ...
 
 
+def notice(item: Outgoing) -> str:
+    """The one sentence that says what this message is, in the language set by
+    :func:`vulnops.i18n.speaking` (the email's and the webhook's ``message``)."""
+    tenant = item.tenant_name
+    if item.reminder and item.version_number > 1:
+        said = i18n.gettext(
+            "This is a reminder: a confidential security advisory about %(tenant)s's resources "
+            "was updated in the vulnops customer portal."
+        )
+    elif item.reminder:
+        said = i18n.gettext(
+            "This is a reminder: a confidential security advisory about %(tenant)s's resources "
+            "is available in the vulnops customer portal."
+        )
+    elif item.version_number > 1:
+        said = i18n.gettext(
+            "A confidential security advisory about %(tenant)s's resources was updated in the "
+            "vulnops customer portal."
+        )
+    else:
+        said = i18n.gettext(
+            "A confidential security advisory about %(tenant)s's resources is available in the "
+            "vulnops customer portal."
+        )
+    return said % {"tenant": tenant}
+
+
 def portal_url(settings: Settings, advisory_id: int) -> str:
     return f"{settings.public_url.rstrip('/')}/advisories/{advisory_id}"
 
@@ -90,6 +120,10 @@ class WebhookChannel:
         self.limit = asyncio.Semaphore(settings.notify_webhook_concurrency)
 
     def payload(self, item: Outgoing, now: datetime) -> str:
+        """The event; ``title`` is the translation's when it carries one (``language`` says
+        which), ``message`` a sentence in the tenant's language."""
+        with i18n.speaking(item.tenant_language):
+            message = notice(item)
         return json.dumps(
             {
                 "type": item.event_type,
@@ -99,6 +133,8 @@ class WebhookChannel:
                     "version": item.version_number,
                     "reminder": item.reminder,
                     "title": item.title,
+                    "language": item.language or i18n.SOURCE,
+                    "message": message,
                     "tlp": TLP,
                     "action_required": item.action_required,
                     "tenant": item.tenant_key,
@@ -160,14 +196,19 @@ class EmailChannel:
         self.settings = settings
 
     def message(self, item: Outgoing) -> EmailMessage:
+        """The notice, in the tenant's language."""
+        with i18n.speaking(item.tenant_language):
+            said = notice(item)
         subject, _, body = render_text(
             "email/advisory_notice.txt",
             {
                 "item": item,
+                "notice": said,
                 "tlp": TLP,
                 "url": portal_url(self.settings, item.advisory_id),
                 "contact": self.settings.notify_contact_email,
             },
+            language=item.tenant_language,
         ).partition("\n")
         message = sender.build_message(
             settings=self.settings,

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases.models import Case
 from vulnops.fleet import blast
-from vulnops.notify.models import AdvisoryVersion
+from vulnops.i18n import gettext
+from vulnops.notify.models import AdvisoryTranslation, AdvisoryVersion
 from vulnops.notify.rendering import (
     MAX_RESOURCES_SHOWN,
     TLP,
@@ -25,7 +26,9 @@ from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant
 
 
-def sample_context(case: Case, draft: DraftIn, settings: Settings) -> AdvisoryContext:
+def sample_context(
+    case: Case, draft: DraftIn | Wording, settings: Settings, *, action_required: bool
+) -> AdvisoryContext:
     """A made-up tenant with one exposed resource: what a template is checked against when
     it is saved (the send checks it against a real recipient)."""
     return AdvisoryContext(
@@ -39,10 +42,18 @@ def sample_context(case: Case, draft: DraftIn, settings: Settings) -> AdvisoryCo
         ],
         resource_count=1,
         mitigation="",
-        action_required=draft.action_required,
+        action_required=action_required,
         action_steps=draft.action_steps,
         contact=settings.notify_contact_email,
     )
+
+
+class Wording(Protocol):
+    """The words of a version or of one of its translations."""
+
+    title: str
+    summary: str
+    action_steps: str
 
 
 def case_data(case: Case) -> dict[str, Any]:
@@ -77,9 +88,11 @@ def tenant_context(
     exposed: Exposure,
     now: datetime,
     settings: Settings,
+    translation: AdvisoryTranslation | None = None,
 ) -> AdvisoryContext:
     """What the template gets for one tenant: its exposed resources, each exposed from the
-    version's ``exposed_since`` until the fix of the case reached its unit."""
+    version's ``exposed_since`` until the fix of the case reached its unit; the words of
+    ``translation`` when given, else of the version."""
     fixed, since = exposed.fixed, version.exposed_since
     resources = [
         ExposedResource(
@@ -95,25 +108,27 @@ def tenant_context(
         for row in exposed.resources
     ]
     still = sum(1 for item in resources if item.fixed_at is None)
+    # In the language of the translation being rendered (vulnops.i18n.speaking).
     if not resources:
-        mitigation = "None of your resources is on an affected system."
+        mitigation = gettext("None of your resources is on an affected system.")
     elif still == 0 and exposed.total == len(resources):
-        mitigation = "Fixed: every one of your affected resources runs on fixed systems."
+        mitigation = gettext("Fixed: every one of your affected resources runs on fixed systems.")
     else:
-        mitigation = (
-            f"The fix is rolling out: {len(resources) - still} of the {len(resources)} "
-            "resources listed run on fixed systems."
-        )
+        mitigation = gettext(
+            "The fix is rolling out: %(fixed)s of the %(listed)s resources listed run on fixed "
+            "systems."
+        ) % {"fixed": len(resources) - still, "listed": len(resources)}
+    words: Wording = translation or version
     return AdvisoryContext(
         tlp=TLP,
-        title=version.title,
-        summary=version.summary,
+        title=words.title,
+        summary=words.summary,
         case=case_data(case),
         tenant={"key": tenant.key, "name": tenant.name},
         resources=resources,
         resource_count=exposed.total,
         mitigation=mitigation,
         action_required=version.action_required,
-        action_steps=version.action_steps,
+        action_steps=words.action_steps,
         contact=settings.notify_contact_email,
     )

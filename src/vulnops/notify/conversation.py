@@ -229,6 +229,7 @@ async def _tell_tenant(
             },
             kind="advisory.answer",
             about=f"advisory:{advisory.id}:tenant:{tenant_id}",
+            language=tenant.language,
         )
 
 
@@ -272,11 +273,11 @@ async def staff_thread(
 ) -> tuple[ConversationOut, list[AdvisoryMessageOut]]:
     advisory = await audience(session, case_id=case_id, tenant_id=tenant_id)
     found = await conversations(session, advisory_id=advisory.id, now=now, tenant_id=tenant_id)
-    tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
-    head = (
-        found.items[0]
-        if found.items
-        else ConversationOut(
+    if found.items:
+        head = found.items[0]
+    else:  # nobody wrote yet
+        tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
+        head = ConversationOut(
             advisory_id=advisory.id,
             tenant_id=tenant_id,
             tenant_key=tenant.key,
@@ -287,7 +288,6 @@ async def staff_thread(
             answer_due=None,
             overdue=False,
         )
-    )
     messages = await thread(session, advisory_id=advisory.id, tenant_id=tenant_id, for_staff=True)
     return head, messages
 

@@ -19,7 +19,7 @@ from vulnops.diskspace import ensure_upload_room
 from vulnops.errors import NotFound
 from vulnops.intake import attachments as files
 from vulnops.intake.attachments import StoredFile
-from vulnops.notify import conversation, conversation_files
+from vulnops.notify import conversation, conversation_files, portal
 from vulnops.notify.api import CUSTOMER, READ, WRITE, tenant_of
 from vulnops.notify.models import AdvisoryAttachment, AdvisoryMessage
 from vulnops.notify.schemas import (
@@ -94,12 +94,9 @@ async def _attached(
     ensure_upload_room(request)
     stored: list[StoredFile] = []
     try:
-        for item in upload:
-            stored.append(
-                await files.store(
-                    item, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
-                )
-            )
+        stored = await files.store_all(
+            upload, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
+        )
         rows = await attach(stored)
         await session.commit()
     except BaseException:
@@ -123,7 +120,7 @@ async def attach_to_mine(
     within the size of a report's attachment, all within your daily and the conversation's
     quotas. Download them from ``/advisories/{advisory_id}/attachments/{id}``."""
     tenant_id = tenant_of(principal)
-    await conversation.tenant_thread(session, advisory_id=advisory_id, tenant_id=tenant_id)
+    await portal.sent_versions(session, advisory_id, tenant_id)  # 404 unless its audience
 
     async def attach(stored: list[StoredFile]) -> list[AdvisoryAttachment]:
         return await conversation_files.add_to(

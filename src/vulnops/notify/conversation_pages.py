@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from vulnops import i18n
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.cases import service as cases
@@ -20,7 +21,7 @@ from vulnops.diskspace import ensure_upload_room
 from vulnops.intake import attachments as stored_files
 from vulnops.intake.api import download
 from vulnops.intake.attachments import StoredFile
-from vulnops.notify import conversation, conversation_files
+from vulnops.notify import conversation, conversation_files, portal
 from vulnops.notify.api import CUSTOMER, READ, WRITE, tenant_of
 from vulnops.notify.conversation import MESSAGE_CHARS
 from vulnops.settings import Settings
@@ -39,21 +40,12 @@ def _settings(request: Request) -> Settings:
 async def _store(request: Request, upload: list[UploadFile] | None) -> list[StoredFile]:
     """The form's files, stored (those the form left empty skipped); removed again by the
     caller when the message is refused."""
-    chosen = [item for item in upload or [] if item.filename]
-    if chosen:
+    if any(item.filename for item in upload or []):
         ensure_upload_room(request)
-    settings, stored = _settings(request), []
-    try:
-        for item in chosen:
-            stored.append(
-                await stored_files.store(
-                    item, directory=settings.attachments_dir, limit=settings.max_attachment_bytes
-                )
-            )
-    except BaseException:
-        stored_files.discard(settings.attachments_dir, stored)
-        raise
-    return stored
+    settings = _settings(request)
+    return await stored_files.store_all(
+        upload or [], directory=settings.attachments_dir, limit=settings.max_attachment_bytes
+    )
 
 
 async def _posted(
@@ -96,14 +88,15 @@ async def ask(
             files=stored,
         )
 
-    return await _posted(
-        request,
-        session,
-        stored,
-        work,
-        done="Sent to the security response team; you will hear back here.",
-        back=f"/advisories/{advisory_id}#conversation",
-    )
+    with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+        return await _posted(
+            request,
+            session,
+            stored,
+            work,
+            done=i18n.gettext("Sent to the security response team; you will hear back here."),
+            back=f"/advisories/{advisory_id}#conversation",
+        )
 
 
 @router.get("/advisories/{advisory_id:int}/attachments/{attachment_id:int}")

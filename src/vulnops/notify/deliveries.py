@@ -26,11 +26,22 @@ ACTIVE = ("pending", "retrying")
 
 # One statement for the whole audience: email and webhook where the tenant has such a contact,
 # and an undeliverable email record for a tenant with neither (or when this installation sends
-# no email). The portal needs no record: the audience snapshot is what it shows.
+# no email). The portal needs no record: the audience snapshot is what it shows. Each carries
+# the approved translation in the tenant's language (its own tag first, then its primary
+# language, then another region of it: fr-CA, fr, fr-FR), else the original (NULL).
 _CREATE = """
-INSERT INTO deliveries (version_id, tenant_id, channel, status, last_error)
-SELECT :version_id, r.tenant_id, x.channel, x.status, x.error
+INSERT INTO deliveries (version_id, tenant_id, channel, status, last_error, language)
+SELECT :version_id, r.tenant_id, x.channel, x.status, x.error, pick.language
 FROM advisory_recipients r
+JOIN tenants tn ON tn.id = r.tenant_id
+LEFT JOIN LATERAL (
+    SELECT tr.language FROM advisory_translations tr
+    WHERE tr.version_id = :version_id AND tr.status = 'approved'
+      AND split_part(lower(tr.language), '-', 1) = split_part(lower(tn.language), '-', 1)
+    ORDER BY lower(tr.language) = lower(tn.language) DESC,
+             lower(tr.language) = split_part(lower(tn.language), '-', 1) DESC, tr.language
+    LIMIT 1
+) pick ON true
 LEFT JOIN (
     SELECT tenant_id, bool_or(channel = 'email') AS email, bool_or(channel = 'webhook') AS webhook
     FROM tenant_contacts GROUP BY tenant_id
@@ -57,10 +68,11 @@ WITH picked AS (
     UPDATE deliveries d
     SET lease_until = now() + make_interval(secs => :lease), lease_token = :token
     FROM picked WHERE d.id = picked.id
-    RETURNING d.id, d.version_id, d.tenant_id, d.reminder, d.attempts
+    RETURNING d.id, d.version_id, d.tenant_id, d.reminder, d.attempts, d.language
 )
-SELECT l.id, l.attempts, l.reminder, v.number, v.advisory_id, v.title, v.action_required,
-       c.tracking_id, t.key, t.name, t.webhook_secret,
+SELECT l.id, l.attempts, l.reminder, v.number, v.advisory_id, coalesce(tr.title, v.title) AS title,
+       v.action_required, c.tracking_id, t.key, t.name, t.webhook_secret, l.language,
+       t.language AS tenant_language,
        ARRAY(SELECT tc.address FROM tenant_contacts tc
              WHERE tc.tenant_id = l.tenant_id AND tc.channel = :channel
              ORDER BY tc.address) AS addresses
@@ -69,6 +81,7 @@ JOIN advisory_versions v ON v.id = l.version_id
 JOIN advisories a ON a.id = v.advisory_id
 JOIN cases c ON c.id = a.case_id
 JOIN tenants t ON t.id = l.tenant_id
+LEFT JOIN advisory_translations tr ON tr.version_id = l.version_id AND tr.language = l.language
 """
 
 _RECORD = """
@@ -100,6 +113,22 @@ async def create(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def languages(session: AsyncSession, *, version_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many tenants each version went to in each translation ('' the original)."""
+    rows = await session.execute(
+        text(
+            "SELECT version_id, coalesce(language, '') AS language, count(DISTINCT tenant_id) "
+            "FROM deliveries WHERE version_id = ANY(:ids) AND reminder = 0 "
+            "GROUP BY version_id, 2 ORDER BY 2"
+        ),
+        {"ids": version_ids},
+    )
+    found: dict[int, dict[str, int]] = {v: {} for v in version_ids}
+    for version_id, language, count in rows:
+        found[version_id][language] = int(count)
+    return found
+
+
 async def claim(
     session: AsyncSession, *, channel: str, limit: int, lease_seconds: float
 ) -> tuple[str, list[Outgoing]]:
@@ -123,6 +152,8 @@ async def claim(
             tenant_name=row.name,
             webhook_secret=row.webhook_secret,
             addresses=tuple(row.addresses),
+            language=row.language,
+            tenant_language=row.tenant_language,
         )
         for row in rows
     ]
@@ -276,8 +307,8 @@ async def schedule_reminders(
     result = await session.execute(
         text(
             """
-            INSERT INTO deliveries (version_id, tenant_id, channel, reminder, status)
-            SELECT d.version_id, d.tenant_id, d.channel, d.reminder + 1, 'pending'
+            INSERT INTO deliveries (version_id, tenant_id, channel, reminder, status, language)
+            SELECT d.version_id, d.tenant_id, d.channel, d.reminder + 1, 'pending', d.language
             FROM deliveries d
             JOIN advisory_versions v ON v.id = d.version_id
             WHERE v.status = 'sent' AND v.action_required

@@ -1,6 +1,7 @@
-"""Demo advisories: the storage SSRF advisory sent (Contoso among the affected tenants, some
-tenants acknowledged and rated it, Contoso's administrator checked one of its buckets and
-asked a question the responder answered), the role-import advisory sent to the tenants of
+"""Demo advisories: the storage SSRF advisory sent with its French translation (Contoso, which
+reads French, among the affected tenants; some tenants acknowledged and rated it, Contoso's
+administrator checked one of its buckets and asked, in French, a question the responder
+answered), the role-import advisory sent to the tenants of
 Identity (they must review their organisations' owners; 36 acknowledged it and 12 rated it,
 for its post-incident review), the log4j advisory drafted and waiting for approval."""
 
@@ -16,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops.auth import service as users
 from vulnops.cases import service as cases
 from vulnops.fleet import blast, importer
-from vulnops.notify import conversation, portal, resource_marks, service
-from vulnops.notify.schemas import DraftIn
+from vulnops.notify import conversation, portal, resource_marks, service, translations
+from vulnops.notify.schemas import DraftIn, TranslationIn
 from vulnops.settings import get_settings
 from vulnops.tenants import service as tenants
 
@@ -37,6 +38,40 @@ ROLE_FEEDBACK = (
     (4, "Clear steps. Say which of our projects had role import switched off."),
     (2, "It reached us at night and said to act without saying how urgent it was."),
     (4, "Thank you for telling us before it was public."),
+)
+
+
+# The SSRF advisory in French: what Contoso reads.
+FRENCH = TranslationIn(
+    title="L'import d'images pouvait atteindre des adresses internes",
+    summary="L'importateur d'images d'Object Storage suivait les redirections vers des adresses "
+    "link-local. Un compartiment doté d'un point de terminaison public pouvait servir à faire lire "
+    "à nos serveurs des métadonnées internes. Nous n'avons trouvé aucun signe d'utilisation "
+    "contre vous.",
+    body="""\
+**{{ tlp }}** — pour {{ tenant.name }} et les personnes qui doivent le savoir pour agir.
+
+## Ce qui s'est passé
+{{ summary }}
+
+## Vos ressources
+{% if resources %}Nous avons trouvé {{ resource_count }} de vos ressources sur les systèmes \
+concernés.
+| Ressource | Région | Exposée depuis | Exposée jusqu'au | Exposition |
+| --- | --- | --- | --- | --- |
+{% for r in resources %}| {{ r.external_id }} | {{ r.region }} | {{ r.exposed_from }} | \
+{{ r.fixed_at or "toujours exposée" }} | {{ r.exposure }} |
+{% endfor %}{% else %}Aucune de vos ressources n'est plus concernée.{% endif %}
+
+## État
+{{ mitigation }}
+
+## Ce que vous devez faire
+Rien : nous l'avons corrigé pour vous.
+
+## Contact
+Répondez dans le portail ou écrivez à {{ contact }} en citant {{ case.tracking_id }}.
+""",
 )
 
 
@@ -135,8 +170,9 @@ async def _contoso_asks(
         advisory_id=advisory_id,
         tenant_id=customer.tenant_id,
         author=users.principal_of(customer, via="session"),
-        body="Our logs still show image imports from `contoso-images-1` to `169.254.169.254` "
-        "**after** the date of the fix. Were those blocked, or do we need to do something?",
+        body="Nos journaux montrent encore des imports d'images depuis `contoso-images-1` vers "
+        "`169.254.169.254` **après** la date du correctif. Ont-ils été bloqués, ou devons-nous "
+        "faire quelque chose ?",
         settings=settings,
         now=context.now - timedelta(hours=20),
     )
@@ -145,8 +181,9 @@ async def _contoso_asks(
         case_id=case_id,
         tenant_id=customer.tenant_id,
         author=users.principal_of(responder, via="session"),
-        body="They were blocked: since the fix the importer refuses link-local addresses and "
-        "logs the attempt, which is what you see. Nothing is needed on your side.",
+        body="Ils ont été bloqués : depuis le correctif, l'importateur refuse les adresses "
+        "link-local et journalise la tentative, c'est ce que vous voyez. Rien n'est à faire de "
+        "votre côté.",
         settings=settings,
         now=context.now - timedelta(hours=17),
     )
@@ -214,6 +251,19 @@ async def seed_advisories(session: AsyncSession, context: DemoContext) -> None:
     await service.decide(
         session,
         case_id=ssrf,
+        actor=APPROVER,
+        approve=True,
+        comment=None,
+        settings=settings,
+        now=context.now,
+    )
+    await translations.save(
+        session, case_id=ssrf, language="fr", draft=FRENCH, actor=WRITER, settings=settings
+    )
+    await translations.decide(
+        session,
+        case_id=ssrf,
+        language="fr",
         actor=APPROVER,
         approve=True,
         comment=None,

@@ -67,6 +67,32 @@ class AdvisoryVersion(Base):
     )
 
 
+class AdvisoryTranslation(Base):
+    """A version's text in another language (a BCP 47 tag), drafted on the advisory's page and
+    approved like the original (four eyes). A tenant whose language it is receives it; the
+    others, and everyone while it waits for approval, the original."""
+
+    __tablename__ = "advisory_translations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("advisory_versions.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(35))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    action_steps: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_at_column()
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    approved_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "language"),
+        CheckConstraint("status IN ('draft', 'approved')", name="known_status"),
+    )
+
+
 class AdvisoryRecipient(Base):
     """The audience: the case's affected tenants when the first version was sent (a snapshot,
     so that every later version goes to the same tenants)."""
@@ -101,6 +127,8 @@ class Delivery(Base):
     lease_token: Mapped[str | None] = mapped_column(String(36))
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+    # The translation it carries (a BCP 47 tag), or None for the original.
+    language: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
 

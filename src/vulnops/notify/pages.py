@@ -42,6 +42,7 @@ async def _editor(
     values: dict[str, Any] | None = None,
     error: str | None = None,
     preview_tenant: str = "",
+    translate: str = "",
 ) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
     shown = await service.overview(session, case_id=case_id)
@@ -115,9 +116,23 @@ async def _editor(
             "progress": progress,
             "totals": service.totals,
             "tlp": TLP,
+            "translating": _translating(latest, translate),
         },
         status_code=422 if error else 200,
     )
+
+
+def _translating(latest: dict[str, Any] | None, language: str) -> dict[str, Any]:
+    """What the translation form starts from: the translation being edited, else the
+    original's words (to translate)."""
+    if latest is None:
+        return {}
+    chosen = next((t for t in latest["translations"] if t["language"] == language), None)
+    source = chosen or latest
+    return {
+        "language": language if chosen else "",
+        **{field: source[field] for field in ("title", "summary", "action_steps", "body")},
+    }
 
 
 @router.get(
@@ -128,8 +143,9 @@ async def editor(
     case_id: Id,
     session: SessionDep,
     preview: Annotated[Text, Query(max_length=100)] = "",
+    translate: Annotated[Text, Query(max_length=35)] = "",
 ) -> HTMLResponse:
-    return await _editor(request, session, case_id, preview_tenant=preview)
+    return await _editor(request, session, case_id, preview_tenant=preview, translate=translate)
 
 
 @router.post("/cases/{case_id:int}/advisory", response_model=None)
@@ -255,7 +271,7 @@ async def send(
         flash(
             request,
             f"Version {result.version} sent to {result.recipients:,} tenants "
-            f"({result.deliveries:,} deliveries).",
+            f"({result.deliveries:,} deliveries; {result.in_languages()}).",
             "success",
         )
     return redirect(f"/cases/{case_id}/advisory")

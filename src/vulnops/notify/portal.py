@@ -4,28 +4,34 @@ acknowledging them and saying how well we told them."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops import i18n
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
+from vulnops.cases.models import Case
 from vulnops.db.pagination import Page
 from vulnops.errors import NotFound
-from vulnops.notify.context import tenant_context, tenant_exposure
+from vulnops.notify.context import Exposure, tenant_context, tenant_exposure
 from vulnops.notify.models import (
     Acknowledgment,
     Advisory,
     AdvisoryRecipient,
+    AdvisoryTranslation,
     AdvisoryVersion,
+    Delivery,
     Feedback,
 )
 from vulnops.notify.rendering import TLP, RenderError, render, render_limits
 from vulnops.notify.service import subject
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
+from vulnops.tenants.models import Tenant
 
 # The tenant's advisories at their latest sent version, gathered first (materialized: the
 # planner then joins the few rows it found, rather than misjudge the anti-join of the
@@ -79,6 +85,12 @@ async def tenant_advisories(
     return Page([dict(row._mapping) for row in rows], int(total or 0), page, per_page)
 
 
+async def tenant_language(session: AsyncSession, *, tenant_id: int) -> str:
+    """The tenant's BCP 47 tag: what its portal's pages and messages are in."""
+    found = await session.scalar(select(Tenant.language).where(Tenant.id == tenant_id))
+    return found or i18n.SOURCE
+
+
 async def sent_versions(
     session: AsyncSession, advisory_id: int, tenant_id: int
 ) -> tuple[Advisory, list[AdvisoryVersion]]:
@@ -96,6 +108,59 @@ async def sent_versions(
     if advisory is None or recipient is None or not sent:
         raise NotFound(f"no advisory {advisory_id}")
     return advisory, sent
+
+
+async def _carried(
+    session: AsyncSession, version_ids: list[int], tenant_id: int
+) -> dict[int, AdvisoryTranslation]:
+    """The translation each version's first message to the tenant carried (what it was sent
+    is what it reads), where one did."""
+    rows = await session.execute(
+        select(Delivery.version_id, AdvisoryTranslation)
+        .join(
+            AdvisoryTranslation,
+            (AdvisoryTranslation.version_id == Delivery.version_id)
+            & (AdvisoryTranslation.language == Delivery.language),
+        )
+        .where(
+            Delivery.version_id.in_(version_ids),
+            Delivery.tenant_id == tenant_id,
+            Delivery.reminder == 0,
+        )
+        .distinct(Delivery.version_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def _text(
+    *,
+    case: Case,
+    version: AdvisoryVersion,
+    translation: AdvisoryTranslation | None,
+    tenant: Tenant,
+    exposed: Exposure,
+    now: datetime,
+    settings: Settings,
+) -> str:
+    """A version's text for the tenant: the translation's, or the original's."""
+    with i18n.speaking(translation.language if translation else i18n.SOURCE):
+        context = tenant_context(
+            case=case,
+            version=version,
+            tenant=tenant,
+            exposed=exposed,
+            now=now,
+            settings=settings,
+            translation=translation,
+        )
+        try:
+            return render(
+                translation.body if translation else version.body,
+                context,
+                limits=render_limits(settings),
+            )
+        except RenderError as error:  # the data, or a bound, changed since the send's check
+            return f"(This version cannot be shown: {error}. Contact {context.contact}.)"
 
 
 async def tenant_advisory(
@@ -117,22 +182,20 @@ async def tenant_advisory(
         ).all()
     )
     exposed = await tenant_exposure(session, case_id=case.id, tenant_id=tenant_id)
+    carried = await _carried(session, [v.id for v in sent], tenant_id)
     shown = []
     for version in sent:
-        context = tenant_context(
-            case=case, version=version, tenant=tenant, exposed=exposed, now=now, settings=settings
-        )
-        try:
-            body = render(version.body, context, limits=render_limits(settings))
-        except RenderError as error:  # the data, or a bound, changed since the send's check
-            body = f"(This version cannot be shown: {error}. Contact {context.contact}.)"
+        given = carried.get(version.id)
+        words = partial(_text, case=case, version=version, tenant=tenant, exposed=exposed, now=now)
         shown.append(
             {
                 "number": version.number,
-                "title": version.title,
+                "title": given.title if given else version.title,
                 "sent_at": version.sent_at,
                 "action_required": version.action_required,
-                "text": body,
+                "text": words(translation=given, settings=settings),
+                "original": words(translation=None, settings=settings) if given else None,
+                "language": given.language if given else None,
                 "acknowledged_at": acks.get(version.id),
             }
         )
@@ -141,7 +204,12 @@ async def tenant_advisory(
         "id": advisory.id,
         "tracking_id": case.tracking_id,
         "tlp": TLP,
-        "tenant": {"key": tenant.key, "name": tenant.name, "time_zone": tenant.time_zone},
+        "tenant": {
+            "key": tenant.key,
+            "name": tenant.name,
+            "time_zone": tenant.time_zone,
+            "language": tenant.language,
+        },
         "versions": shown,
         "feedback": (
             {"rating": feedback.rating, "comment": feedback.comment, "given_at": feedback.given_at}

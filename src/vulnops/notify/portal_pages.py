@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vulnops import i18n
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.bounded import Id, PageNumber, Text
@@ -42,17 +43,19 @@ async def my_advisories(
     found = await portal.tenant_advisories(
         session, tenant_id=tenant_id, unacknowledged=unacknowledged, page=page
     )
+    tenant = await tenants.get_tenant(session, tenant_id=tenant_id)
     return render(
         request,
         "notify/portal_list.html",
         {
             "page": found,
-            "tenant": await tenants.get_tenant(session, tenant_id=tenant_id),
+            "tenant": tenant,
             "unacknowledged": unacknowledged,
             "page_url": lambda number: (
                 f"/advisories?page={number}{'&unacknowledged=1' if unacknowledged else ''}"
             ),
         },
+        language=tenant.language,
     )
 
 
@@ -86,6 +89,7 @@ async def my_advisory(
             "resources": resources,
             "limit": conversation.MESSAGE_CHARS,
         },
+        language=shown["tenant"]["language"],
     )
 
 
@@ -96,11 +100,14 @@ async def acknowledge(
     session: SessionDep,
     principal: Principal = require(CUSTOMER),
 ) -> Response:
+    tenant_id = tenant_of(principal)
     number = await portal.acknowledge(
-        session, advisory_id=advisory_id, tenant_id=tenant_of(principal), actor=principal.actor
+        session, advisory_id=advisory_id, tenant_id=tenant_id, actor=principal.actor
     )
     await session.commit()
-    flash(request, f"Acknowledged (version {number}). Thank you.", "success")
+    with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+        said = i18n.gettext("Acknowledged (version %(number)s). Thank you.") % {"number": number}
+    flash(request, said, "success")
     return redirect(f"/advisories/{advisory_id}")
 
 
@@ -113,16 +120,18 @@ async def feedback(
     comment: Annotated[Text, Form(max_length=5000)] = "",
     principal: Principal = require(CUSTOMER),
 ) -> Response:
+    tenant_id = tenant_of(principal)
     await portal.give_feedback(
         session,
         advisory_id=advisory_id,
-        tenant_id=tenant_of(principal),
+        tenant_id=tenant_id,
         rating=rating,
         comment=comment.strip(),
         actor=principal.actor,
     )
     await session.commit()
-    flash(request, "Thank you for your feedback.", "success")
+    with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+        flash(request, i18n.gettext("Thank you for your feedback."), "success")
     return redirect(f"/advisories/{advisory_id}")
 
 
@@ -141,6 +150,7 @@ async def settings_page(
             "emails": [c.address for c in contacts if c.channel == "email"],
             "webhook": next((c.address for c in contacts if c.channel == "webhook"), ""),
         },
+        language=tenant.language,
     )
 
 
@@ -151,10 +161,11 @@ async def set_webhook(
     url: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(CUSTOMER),
 ) -> Response:
+    tenant_id = tenant_of(principal)
     try:
         await tenants.set_webhook(
             session,
-            tenant_id=tenant_of(principal),
+            tenant_id=tenant_id,
             url=url,
             allow_private=_settings(request).notify_webhook_allow_private,
             actor=principal.actor,
@@ -163,7 +174,13 @@ async def set_webhook(
         flash(request, problem.detail, "error")
     else:
         await session.commit()
-        flash(request, "Webhook endpoint saved." if url.strip() else "Webhook removed.", "success")
+        with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+            said = (
+                i18n.gettext("Webhook endpoint saved.")
+                if url.strip()
+                else i18n.gettext("Webhook removed.")
+            )
+        flash(request, said, "success")
     return redirect("/advisories/settings")
 
 
@@ -171,11 +188,12 @@ async def set_webhook(
 async def rotate_secret(
     request: Request, session: SessionDep, principal: Principal = require(CUSTOMER)
 ) -> Response:
-    await tenants.rotate_webhook_secret(
-        session, tenant_id=tenant_of(principal), actor=principal.actor
-    )
+    tenant_id = tenant_of(principal)
+    await tenants.rotate_webhook_secret(session, tenant_id=tenant_id, actor=principal.actor)
     await session.commit()
-    flash(request, "New signing secret made; the old one no longer signs messages.", "success")
+    with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+        said = i18n.gettext("New signing secret made; the old one no longer signs messages.")
+    flash(request, said, "success")
     return redirect("/advisories/settings")
 
 
@@ -196,10 +214,9 @@ async def set_preferences(
             actor=principal.actor,
         )
 
-    return await form_action(
-        request,
-        session,
-        work,
-        done=lambda _: "Language and time zone saved.",
-        back="/advisories/settings",
-    )
+    def done(_: None) -> str:
+        # In the language just chosen: the form's answer is the first thing said in it.
+        with i18n.speaking(language):
+            return i18n.gettext("Language and time zone saved.")
+
+    return await form_action(request, session, work, done=done, back="/advisories/settings")

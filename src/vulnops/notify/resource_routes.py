@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from vulnops import i18n
 from vulnops.auth.deps import require
 from vulnops.auth.principal import Principal
 from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import NotFound
-from vulnops.notify import resource_marks
+from vulnops.notify import portal, resource_marks
 from vulnops.notify.api import CUSTOMER, READ, tenant_of
 from vulnops.notify.schemas import ResourceMarkIn, TenantProgressOut, TenantResourcesOut
 from vulnops.notify.service import find
@@ -89,11 +90,13 @@ async def mark_from_portal(
     note: Annotated[Text, Form(max_length=2000)] = "",
     principal: Principal = require(CUSTOMER),
 ) -> Response:
+    tenant_id = tenant_of(principal)
+
     async def work() -> None:
         await resource_marks.mark(
             session,
             advisory_id=advisory_id,
-            tenant_id=tenant_of(principal),
+            tenant_id=tenant_id,
             resource_id=resource_id,
             status=status,
             note=note,
@@ -101,10 +104,12 @@ async def mark_from_portal(
             now=datetime.now(UTC),
         )
 
-    return await form_action(
-        request,
-        session,
-        work,
-        done=lambda _: "Marked checked." if status == "checked" else "Marked: needs help.",
-        back=f"/advisories/{advisory_id}#resources",
-    )
+    with i18n.speaking(await portal.tenant_language(session, tenant_id=tenant_id)):
+        said = (
+            i18n.gettext("Marked checked.")
+            if status == "checked"
+            else i18n.gettext("Marked: needs help.")
+        )
+        return await form_action(
+            request, session, work, done=lambda _: said, back=f"/advisories/{advisory_id}#resources"
+        )

@@ -33,6 +33,43 @@ class DraftIn(Input):
     )
 
 
+class TranslationIn(Input):
+    """A version's text in another language; the facts (exposure, whether action is required)
+    are the original's."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    summary: str = Field(min_length=3, max_length=20_000)
+    action_steps: str = Field(default="", max_length=20_000)
+    body: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="The template in that language (the same names as the original's).",
+    )
+
+
+class TranslationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    language: str
+    title: str
+    summary: str
+    action_steps: str
+    body: str
+    status: str
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class TranslationSaved(TranslationOut):
+    note: str | None = Field(
+        default=None, description="Said when no tenant of the audience reads this language."
+    )
+
+
 class ReasonIn(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -80,6 +117,11 @@ class VersionOut(BaseModel):
         default_factory=dict, description="Deliveries by channel and status (first messages)."
     )
     acknowledged: int = 0
+    translations: list[TranslationOut] = Field(default_factory=list)
+    languages: dict[str, int] = Field(
+        default_factory=dict,
+        description="Once sent: how many tenants received each translation ('' the original).",
+    )
 
 
 class AdvisoryOut(BaseModel):
@@ -97,6 +139,9 @@ class TenantVersionOut(BaseModel):
     action_required: bool
     text: str
     acknowledged_at: datetime | None
+    language: str | None = Field(
+        default=None, description="The translation the tenant received (None: the original)."
+    )
 
 
 class TenantAdvisoryOut(BaseModel):

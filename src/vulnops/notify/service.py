@@ -19,7 +19,7 @@ from vulnops.cases.models import Case
 from vulnops.cases.states import Milestone
 from vulnops.errors import Conflict, Invalid, NotFound
 from vulnops.fleet import blast
-from vulnops.notify import context, deliveries, delivery_admin
+from vulnops.notify import context, deliveries, delivery_admin, translations
 from vulnops.notify.models import (
     Advisory,
     AdvisoryRecipient,
@@ -32,7 +32,7 @@ from vulnops.notify.rendering import (
     render,
     render_limits,
 )
-from vulnops.notify.schemas import DraftIn
+from vulnops.notify.schemas import DraftIn, TranslationOut
 from vulnops.notify.tasks import queue_delivery_jobs
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
@@ -85,7 +85,7 @@ async def save_draft(
     try:
         render(
             draft.body,
-            context.sample_context(case, draft, settings),
+            context.sample_context(case, draft, settings, action_required=draft.action_required),
             limits=render_limits(settings),
         )
     except RenderError as error:
@@ -103,6 +103,7 @@ async def save_draft(
         session.add(version)
     else:
         version = latest
+        await translations.reopen(session, case_id=case_id, version=version, actor=actor)
     for field, value in draft.model_dump().items():
         setattr(version, field, value)
     version.status, version.approved_by, version.approved_at = "draft", None, None
@@ -179,6 +180,14 @@ class SendResult:
     version: int
     recipients: int
     deliveries: int
+    languages: dict[str, int]  # tenants that received each translation ('' the original)
+
+    def in_languages(self) -> str:
+        """``3 the original, 1 fr``."""
+        return ", ".join(
+            f"{count:,} {language or 'the original'}"
+            for language, count in sorted(self.languages.items())
+        )
 
 
 async def send(
@@ -194,6 +203,7 @@ async def send(
         raise Conflict(
             f"the latest version is {state}; a communications approver must approve it first"
         )
+    await translations.check_waiting(session, version=version)
     if version.number == 1:
         if await blast.find(session, case_id=case_id) is None:
             raise Conflict("compute the case's blast radius first: it is the audience")
@@ -238,6 +248,10 @@ async def send(
         version_id=version.id,
         email_enabled=settings.smtp_enabled,
     )
+    await translations.check_renders(
+        session, case=case, version=version, now=now, settings=settings
+    )
+    languages = (await deliveries.languages(session, version_ids=[version.id]))[version.id]
     version.status, version.sent_by, version.sent_at = "sent", actor, now
     await audit.record(
         session,
@@ -250,6 +264,7 @@ async def send(
             "approved_by": version.approved_by,
             "recipients": recipients,
             "deliveries": created,
+            "languages": languages,
         },
     )
     await milestones.record(
@@ -263,7 +278,9 @@ async def send(
     )
     for channel in deliveries.CHANNELS:
         await queue_delivery_jobs(session, settings=settings, channel=channel)
-    return SendResult(version=version.number, recipients=recipients, deliveries=created)
+    return SendResult(
+        version=version.number, recipients=recipients, deliveries=created, languages=languages
+    )
 
 
 async def _context_for(
@@ -308,7 +325,10 @@ async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | N
     if advisory is None:
         return None
     found = await versions(session, advisory_id=advisory.id)
-    counts = await delivery_admin.counts(session, version_ids=[v.id for v in found])
+    ids = [v.id for v in found]
+    counts = await delivery_admin.counts(session, version_ids=ids)
+    translated = await translations.of_versions(session, version_ids=ids)
+    sent_in = await deliveries.languages(session, version_ids=ids)
     recipients = await session.scalar(
         select(func.count()).where(AdvisoryRecipient.advisory_id == advisory.id)
     )
@@ -322,7 +342,18 @@ async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | N
         "recipients": int(recipients or 0),
         "feedback": {"count": int(given), "average": float(average) if average else None},
         "versions": [
-            _with_portal({**_version_data(v), **counts[v.id]}, int(recipients or 0)) for v in found
+            _with_portal(
+                {
+                    **_version_data(v),
+                    **counts[v.id],
+                    "translations": [
+                        TranslationOut.model_validate(t).model_dump() for t in translated[v.id]
+                    ],
+                    "languages": sent_in[v.id],
+                },
+                int(recipients or 0),
+            )
+            for v in found
         ],
     }
 

@@ -7,13 +7,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from vulnops import i18n
 from vulnops.ui import markdown
-from vulnops.ui.text import TEMPLATES_DIR, when
+from vulnops.ui.text import TEMPLATES_DIR, with_i18n
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.filters["when"] = when
+with_i18n(templates.env)
 templates.env.filters["markdown"] = markdown.render
 
 
@@ -39,8 +40,15 @@ def csrf_token(request: Request) -> str:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    language: str | None = None,
 ) -> HTMLResponse:
+    """The page ``name``; in the interface language for ``language`` (a BCP 47 tag: the
+    customer's tenant's, on the portal's pages) when given, else in the source language."""
     principal = getattr(request.state, "principal", None)
     navigation = getattr(request.app.state, "navigation", None)
     base = {
@@ -50,9 +58,14 @@ def render(
         "csrf_token": csrf_token(request),
         "path": request.url.path,
     }
-    return templates.TemplateResponse(
-        request, name, {**base, **(context or {})}, status_code=status_code
-    )
+    if language is None:
+        return templates.TemplateResponse(
+            request, name, {**base, **(context or {})}, status_code=status_code
+        )
+    with i18n.speaking(language) as spoken:
+        return templates.TemplateResponse(
+            request, name, {**base, "lang": spoken, **(context or {})}, status_code=status_code
+        )
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -3,32 +3,34 @@ framework."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
+
+from vulnops import i18n
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def when(value: datetime | None, zone: str | None = None) -> str:
-    """A date and time to the minute: in UTC, or on the clock of ``zone`` (a tenant's time
-    zone, an IANA name) with its abbreviation."""
-    if value is None:
-        return "—"
-    if zone is None or zone == "UTC" or value.tzinfo is None:
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+def with_i18n(environment: Environment) -> Environment:
+    """``{% trans %}``, ``_()`` and the ``when`` filter, in the language of
+    :func:`vulnops.i18n.speaking` (the source's outside one)."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    environment.filters["when"] = i18n.when
+    return environment
 
 
-_text = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=False,  # noqa: S701 - plain-text email bodies, never HTML
-    keep_trailing_newline=True,
+_text = with_i18n(
+    Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,  # noqa: S701 - plain-text email bodies, never HTML
+        keep_trailing_newline=True,
+    )
 )
-_text.filters["when"] = when
 
 
 def table_cell(value: object) -> str:
@@ -40,6 +42,10 @@ def table_cell(value: object) -> str:
 _text.filters["cell"] = table_cell
 
 
-def render_text(name: str, context: dict[str, Any]) -> str:
-    """A plain-text template (email bodies): nothing is escaped, nothing is HTML."""
-    return _text.get_template(name).render(context)
+def render_text(name: str, context: dict[str, Any], *, language: str | None = None) -> str:
+    """A plain-text template (email bodies): nothing is escaped, nothing is HTML; in the
+    interface language for ``language`` (a BCP 47 tag) when given."""
+    if language is None:
+        return _text.get_template(name).render(context)
+    with i18n.speaking(language):
+        return _text.get_template(name).render(context)

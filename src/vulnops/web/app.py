@@ -43,7 +43,13 @@ from vulnops.inbox import smtp as inbox_smtp
 from vulnops.intake import api as intake_api
 from vulnops.intake import pages as intake_pages
 from vulnops.notify import api as notify_api
-from vulnops.notify import conversation_api, conversation_pages, portal_pages, resource_routes
+from vulnops.notify import (
+    conversation_api,
+    conversation_pages,
+    portal_pages,
+    resource_routes,
+    translation_routes,
+)
 from vulnops.notify import pages as notify_pages
 from vulnops.oncall import alerts_api
 from vulnops.oncall import api as oncall_api
@@ -117,6 +123,8 @@ ROUTERS = (
     conversation_pages.router,
     resource_routes.api,
     resource_routes.pages,
+    translation_routes.api,
+    translation_routes.pages,
     disclosure_api.router,
     disclosure_pages.router,
     public_pages.router,

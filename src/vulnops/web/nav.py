@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from vulnops.auth.principal import Principal
 from vulnops.auth.roles import SIGNED_IN, Permission, Role, Rule, allowed
+from vulnops.i18n import N_
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str  # in English: the page translates it
     href: str
     rule: Rule
     # Only for someone bound to a tenant (a customer): an administrator has every permission
@@ -23,25 +24,25 @@ class NavItem:
 
 
 NAV: tuple[NavItem, ...] = (
-    NavItem("Dashboard", "/", SIGNED_IN),
-    NavItem("Reports", "/reports", allowed(Permission.REPORTS_VIEW)),
-    NavItem("Cases", "/cases", allowed(Permission.CASES_READ)),
-    NavItem("Rollouts", "/rollouts", allowed(Permission.ROLLOUTS_READ)),
-    NavItem("On call", "/oncall", allowed(Permission.ONCALL_READ)),
-    NavItem("Approvals", "/approvals", allowed(Permission.CASES_READ)),
-    NavItem("Deliveries", "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
-    NavItem("Fleet", "/fleet/services", allowed(Permission.FLEET_READ)),
-    NavItem("Classes", "/classes", allowed(Permission.CASES_READ)),
-    NavItem("Reviews", "/reviews", allowed(Permission.CASES_READ)),
-    NavItem("Metrics", "/metrics", allowed(Permission.CASES_READ)),
-    NavItem("Bounty", "/bounty", allowed(Permission.BOUNTY_READ)),
-    NavItem("Your bounty", "/bounty/me", allowed(Permission.REPORTS_SUBMIT), researcher=True),
-    NavItem("Advisories", "/advisories", allowed(Permission.TENANT_OWN), tenant=True),
-    NavItem("Our resources", "/fleet/my-tenant", allowed(Permission.TENANT_OWN), tenant=True),
-    NavItem("Users", "/admin/users", allowed(Permission.USERS_MANAGE)),
-    NavItem("Audit log", "/audit", allowed(Permission.AUDIT_READ)),
-    NavItem("Demo inbox", "/inbox", allowed(Permission.USERS_MANAGE), demo=True),
-    NavItem("API tokens", "/account/tokens", SIGNED_IN),
+    NavItem(N_("Dashboard"), "/", SIGNED_IN),
+    NavItem(N_("Reports"), "/reports", allowed(Permission.REPORTS_VIEW)),
+    NavItem(N_("Cases"), "/cases", allowed(Permission.CASES_READ)),
+    NavItem(N_("Rollouts"), "/rollouts", allowed(Permission.ROLLOUTS_READ)),
+    NavItem(N_("On call"), "/oncall", allowed(Permission.ONCALL_READ)),
+    NavItem(N_("Approvals"), "/approvals", allowed(Permission.CASES_READ)),
+    NavItem(N_("Deliveries"), "/notifications/deliveries", allowed(Permission.ADVISORIES_READ)),
+    NavItem(N_("Fleet"), "/fleet/services", allowed(Permission.FLEET_READ)),
+    NavItem(N_("Classes"), "/classes", allowed(Permission.CASES_READ)),
+    NavItem(N_("Reviews"), "/reviews", allowed(Permission.CASES_READ)),
+    NavItem(N_("Metrics"), "/metrics", allowed(Permission.CASES_READ)),
+    NavItem(N_("Bounty"), "/bounty", allowed(Permission.BOUNTY_READ)),
+    NavItem(N_("Your bounty"), "/bounty/me", allowed(Permission.REPORTS_SUBMIT), researcher=True),
+    NavItem(N_("Advisories"), "/advisories", allowed(Permission.TENANT_OWN), tenant=True),
+    NavItem(N_("Our resources"), "/fleet/my-tenant", allowed(Permission.TENANT_OWN), tenant=True),
+    NavItem(N_("Users"), "/admin/users", allowed(Permission.USERS_MANAGE)),
+    NavItem(N_("Audit log"), "/audit", allowed(Permission.AUDIT_READ)),
+    NavItem(N_("Demo inbox"), "/inbox", allowed(Permission.USERS_MANAGE), demo=True),
+    NavItem(N_("API tokens"), "/account/tokens", SIGNED_IN),
 )
 
 
