@@ -184,3 +184,11 @@ async def test_translate_approve_and_send_from_the_command_line(
     assert "(5 deliveries; 3 the original, 1 fr)" in sent.stdout, sent.stdout
     listed = json.loads((await acli("advisory", "translations", case, "--json", env=env)).stdout)
     assert [(t["language"], t["status"], t["sent_to"]) for t in listed] == [("fr", "approved", 1)]
+    # Sent in error: withdrawn, once; its conversations are closed from the command line too.
+    withdrawn = await acli("advisory", "withdraw", case, "--reason", "sent in error", env=env)
+    assert withdrawn.exit_code == 0 and "withdrawn; " in withdrawn.stdout, withdrawn.stderr
+    again = await acli("advisory", "withdraw", case, "--reason", "sent in error", env=env)
+    assert again.exit_code == 1 and "was withdrawn" in again.stderr
+    answer = ("advisory", "answer", case, "globex", "--body", "Hello")
+    closed = await acli(*answer, "--as", "comms@example.com", env=env)
+    assert closed.exit_code == 1 and "its conversation is closed" in closed.stderr

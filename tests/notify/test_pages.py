@@ -155,3 +155,34 @@ async def test_a_translation_is_written_approved_and_removed_from_the_advisory_p
     assert removed.status_code == 303
     async with db.session() as session:
         assert await session.scalar(text("SELECT count(*) FROM advisory_translations")) == 0
+
+
+async def test_a_sent_advisory_is_withdrawn_from_its_page(
+    client: httpx.AsyncClient, db: Database, make_user: MakeUser, make_world: Any
+) -> None:
+    world: World = await make_world()
+    writer, approver = await make_user(Role.COMMUNICATIONS), await make_user(Role.COMMUNICATIONS)
+    await sign_in(client, writer.email)
+    page = f"/cases/{world.case_id}/advisory"
+    token = await csrf(client, page)
+    values = draft(body="Hello {{ tenant.name }}")
+    form = {**values, "exposed_since": values["exposed_since"][:16], "csrftoken": token}
+    await client.post(page, data=form)
+    assert 'data-testid="withdraw"' not in (await client.get(page)).text  # nothing sent yet
+    client.cookies.clear()
+    await sign_in(client, approver.email)
+    token = await csrf(client, page)
+    await client.post(f"{page}/approve", data={"csrftoken": token})
+    await client.post(f"{page}/send", data={"csrftoken": token})
+    assert 'data-testid="withdraw"' in (await client.get(page)).text
+
+    empty = await client.post(
+        f"{page}/withdraw", data={"reason": " ", "csrftoken": token}, headers={"referer": page}
+    )
+    assert empty.status_code == 303
+    assert "say why the advisory is withdrawn" in (await client.get(page)).text
+    done = await client.post(f"{page}/withdraw", data={"reason": "wrong case", "csrftoken": token})
+    assert done.status_code == 303
+    shown = (await client.get(page)).text
+    assert "Advisory withdrawn;" in shown and 'data-testid="withdrawn"' in shown
+    assert 'data-testid="withdraw"' not in shown and 'data-testid="send"' not in shown

@@ -184,6 +184,31 @@ def send(
     )
 
 
+@app.command("withdraw")
+def withdraw(
+    case: str = typer.Argument(..., help="The case's tracking id."),
+    reason: str = typer.Option(..., "--reason", help="Why: the tenants read it."),
+    as_user: str | None = AS,
+) -> None:
+    """Withdraw the sent advisory (sent in error): nothing more is sent, its conversations
+    close, its tenants read it marked withdrawn."""
+
+    async def work(session: AsyncSession) -> int:
+        from vulnops.notify import withdrawal
+
+        actor = await acting_as(session, as_user, Permission.ADVISORIES_SEND)
+        _, cancelled = await withdrawal.withdraw(
+            session,
+            case_id=await _case_id(session, case),
+            reason=reason,
+            actor=actor,
+            now=datetime.now(UTC),
+        )
+        return cancelled
+
+    console.print(f"withdrawn; {run_in_session(work):,} undelivered messages cancelled")
+
+
 @app.command("resend-dead")
 def resend_dead(
     case: str = typer.Argument(..., help="The case's tracking id."),

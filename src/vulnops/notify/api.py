@@ -18,7 +18,7 @@ from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import NotFound
-from vulnops.notify import delivery_admin, portal, service
+from vulnops.notify import delivery_admin, portal, service, withdrawal
 from vulnops.notify.schemas import (
     AdvisoryOut,
     DeliveryOut,
@@ -28,6 +28,7 @@ from vulnops.notify.schemas import (
     TenantAdvisoryOut,
     VersionOut,
     WebhookIn,
+    WithdrawIn,
 )
 from vulnops.settings import Settings
 from vulnops.tenants import preferences
@@ -135,6 +136,20 @@ async def send(
     )
     await session.commit()
     return asdict(result)
+
+
+@router.post("/api/cases/{case_id:int}/advisory/withdraw")
+async def withdraw(
+    case_id: Id, body: WithdrawIn, session: SessionDep, principal: Principal = require(SEND)
+) -> dict[str, Any]:
+    """Withdraw the sent advisory (sent in error): its tenants keep it, marked withdrawn with
+    the ``reason``; what is not delivered yet is cancelled, no reminder follows, and its
+    conversations close."""
+    advisory, cancelled = await withdrawal.withdraw(
+        session, case_id=case_id, reason=body.reason, actor=principal.actor, now=datetime.now(UTC)
+    )
+    await session.commit()
+    return {"withdrawn": service.withdrawn_of(advisory), "cancelled": cancelled}
 
 
 @router.get("/api/cases/{case_id:int}/advisory/preview", dependencies=[require(READ)])

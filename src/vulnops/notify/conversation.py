@@ -33,6 +33,7 @@ from vulnops.notify.models import Advisory, AdvisoryMessage, AdvisoryRecipient, 
 from vulnops.notify.rendering import TLP
 from vulnops.notify.schemas import AdvisoryMessageOut, ConversationOut, WaitingQuestion
 from vulnops.notify.service import find, subject
+from vulnops.notify.withdrawal import refuse_if_withdrawn
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
@@ -61,6 +62,7 @@ async def _post(
     due: datetime | None,
     now: datetime,
 ) -> AdvisoryMessage:
+    refuse_if_withdrawn(advisory, "its conversation")
     message = AdvisoryMessage(
         advisory_id=advisory.id,
         tenant_id=tenant_id,

@@ -16,9 +16,10 @@ from vulnops.auth.principal import Principal
 from vulnops.errors import Invalid, NotFound
 from vulnops.intake import attachment_quota
 from vulnops.intake.attachments import StoredFile
-from vulnops.notify.models import AdvisoryAttachment, AdvisoryMessage
+from vulnops.notify.models import Advisory, AdvisoryAttachment, AdvisoryMessage
 from vulnops.notify.schemas import MessageAttachmentOut
 from vulnops.notify.service import subject
+from vulnops.notify.withdrawal import refuse_if_withdrawn
 from vulnops.settings import Settings
 
 
@@ -118,6 +119,9 @@ async def add_to(
         from_staff,
     ):
         raise NotFound(f"no message {message_id} of yours in this conversation")
+    advisory = await session.get(Advisory, advisory_id)
+    assert advisory is not None  # the message is of it
+    refuse_if_withdrawn(advisory, "its conversation")
     if not files:
         raise Invalid("file: attach at least one file", field="file")
     return await attach(session, message=message, uploader=uploader, files=files, settings=settings)

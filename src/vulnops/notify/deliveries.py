@@ -311,6 +311,7 @@ async def schedule_reminders(
             SELECT d.version_id, d.tenant_id, d.channel, d.reminder + 1, 'pending', d.language
             FROM deliveries d
             JOIN advisory_versions v ON v.id = d.version_id
+            JOIN advisories a ON a.id = v.advisory_id AND a.withdrawn_at IS NULL
             WHERE v.status = 'sent' AND v.action_required
               AND v.number = (SELECT max(l.number) FROM advisory_versions l
                               WHERE l.advisory_id = v.advisory_id AND l.status = 'sent')

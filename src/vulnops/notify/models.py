@@ -31,6 +31,10 @@ class Advisory(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = created_at_column()
+    # Sent in error and withdrawn (vulnops.notify.withdrawal): kept for its tenants, closed.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(320))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AdvisoryVersion(Base):

@@ -17,7 +17,14 @@ from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.fleet import blast
-from vulnops.notify import conversation, delivery_admin, portal, resource_marks, service
+from vulnops.notify import (
+    conversation,
+    delivery_admin,
+    portal,
+    resource_marks,
+    service,
+    withdrawal,
+)
 from vulnops.notify.api import APPROVE, READ, RESEND, SEND, WRITE
 from vulnops.notify.rendering import DEFAULT_BODY, TLP
 from vulnops.notify.schemas import DraftIn
@@ -275,6 +282,31 @@ async def send(
             "success",
         )
     return redirect(f"/cases/{case_id}/advisory")
+
+
+@router.post("/cases/{case_id:int}/advisory/withdraw")
+async def withdraw(
+    request: Request,
+    case_id: Id,
+    session: SessionDep,
+    reason: Annotated[Text, Form(max_length=2000)] = "",
+    principal: Principal = require(SEND),
+) -> Response:
+    async def work() -> int:
+        _, cancelled = await withdrawal.withdraw(
+            session, case_id=case_id, reason=reason, actor=principal.actor, now=datetime.now(UTC)
+        )
+        return cancelled
+
+    return await form_action(
+        request,
+        session,
+        work,
+        done=lambda cancelled: (
+            f"Advisory withdrawn; {cancelled:,} messages not yet delivered were cancelled."
+        ),
+        back=f"/cases/{case_id}/advisory",
+    )
 
 
 @router.get("/notifications/deliveries", response_class=HTMLResponse)

@@ -28,7 +28,7 @@ from vulnops.notify.models import (
     Feedback,
 )
 from vulnops.notify.rendering import TLP, RenderError, render, render_limits
-from vulnops.notify.service import subject
+from vulnops.notify.service import subject, withdrawn_of
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
@@ -76,6 +76,7 @@ async def tenant_advisories(
     rows = await session.execute(
         text(
             f"{_LATEST} SELECT a.id, c.tracking_id, l.number, l.title, l.sent_at, "  # noqa: S608
+            "a.withdrawn_at, "
             "l.action_required, (SELECT k.acknowledged_at FROM advisory_acknowledgments k "
             " WHERE k.version_id = l.version_id AND k.tenant_id = :tenant_id) AS acknowledged_at "
             f"{where} ORDER BY l.sent_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
@@ -200,10 +201,14 @@ async def tenant_advisory(
             }
         )
     feedback = await session.get(Feedback, (advisory_id, tenant_id))
+    withdrawn = withdrawn_of(advisory)
     return {
         "id": advisory.id,
         "tracking_id": case.tracking_id,
         "tlp": TLP,
+        "contact": settings.notify_contact_email,
+        # Who withdrew it is the team's business: the tenant reads when and why.
+        "withdrawn": {**withdrawn, "by": None} if withdrawn else None,
         "tenant": {
             "key": tenant.key,
             "name": tenant.name,

@@ -21,6 +21,7 @@ from vulnops.notify.models import ResourceMark
 from vulnops.notify.rendering import MAX_RESOURCES_SHOWN
 from vulnops.notify.schemas import ResourceMarkOut, TenantProgressOut, TenantResourcesOut
 from vulnops.notify.service import subject
+from vulnops.notify.withdrawal import refuse_if_withdrawn
 
 STATUSES = ("checked", "needs_help")
 
@@ -78,6 +79,7 @@ async def mark(
     """Mark one of the tenant's affected resources (again replaces the mark); 404 for a
     resource that is not the tenant's, or that the advisory is not about."""
     advisory, _ = await portal.sent_versions(session, advisory_id, tenant_id)
+    refuse_if_withdrawn(advisory, "marking its resources")
     if not await blast.exposed(
         session, case_id=advisory.case_id, tenant_id=tenant_id, resource_id=resource_id
     ):

@@ -124,9 +124,22 @@ class VersionOut(BaseModel):
     )
 
 
+class WithdrawnOut(BaseModel):
+    at: datetime
+    by: str | None = Field(default=None, description="Who withdrew it (for the team only).")
+    reason: str
+
+
+class WithdrawIn(Input):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(max_length=2000, description="Why: the tenants read it.")
+
+
 class AdvisoryOut(BaseModel):
     id: int
     case_id: int
+    withdrawn: WithdrawnOut | None = None
     recipients: int
     feedback: dict[str, Any]
     versions: list[VersionOut]
@@ -148,6 +161,7 @@ class TenantAdvisoryOut(BaseModel):
     id: int
     tracking_id: str
     tlp: str
+    withdrawn: WithdrawnOut | None = None
     versions: list[TenantVersionOut]
     feedback: dict[str, Any] | None
 

@@ -34,6 +34,7 @@ from vulnops.notify.rendering import (
 )
 from vulnops.notify.schemas import DraftIn, TranslationOut
 from vulnops.notify.tasks import queue_delivery_jobs
+from vulnops.notify.withdrawal import refuse_if_withdrawn
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
@@ -95,6 +96,7 @@ async def save_draft(
         advisory = Advisory(case_id=case_id, created_by=actor)
         session.add(advisory)
         await session.flush()
+    refuse_if_withdrawn(advisory, "writing a new version")
     latest = await _latest(session, advisory.id, lock=True)
     if latest is None or latest.status == "sent":
         version = AdvisoryVersion(
@@ -197,6 +199,7 @@ async def send(
     tenants, taken when the first version is sent). The template is rendered for a real
     recipient first: if it fails, nothing is written."""
     advisory = await _advisory(session, case_id)
+    refuse_if_withdrawn(advisory, "sending it")
     version = await _latest(session, advisory.id, lock=True)
     if version is None or version.status != "approved":
         state = version.status if version else "missing"
@@ -339,6 +342,7 @@ async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | N
     return {
         "id": advisory.id,
         "case_id": case_id,
+        "withdrawn": withdrawn_of(advisory),
         "recipients": int(recipients or 0),
         "feedback": {"count": int(given), "average": float(average) if average else None},
         "versions": [
@@ -355,6 +359,17 @@ async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | N
             )
             for v in found
         ],
+    }
+
+
+def withdrawn_of(advisory: Advisory) -> dict[str, Any] | None:
+    """When, by whom and why the advisory was withdrawn (None: it was not)."""
+    if advisory.withdrawn_at is None:
+        return None
+    return {
+        "at": advisory.withdrawn_at,
+        "by": advisory.withdrawn_by,
+        "reason": advisory.withdrawn_reason,
     }
 
 

@@ -26,6 +26,7 @@ from vulnops.notify import context
 from vulnops.notify.models import Advisory, AdvisoryTranslation, AdvisoryVersion
 from vulnops.notify.rendering import RenderError, render, render_limits
 from vulnops.notify.schemas import TranslationIn
+from vulnops.notify.withdrawal import refuse_if_withdrawn
 from vulnops.settings import Settings
 from vulnops.tenants.models import Tenant
 from vulnops.tenants.preferences import language_tag
@@ -72,6 +73,7 @@ async def _unsent_latest(session: AsyncSession, case_id: int) -> tuple[Advisory,
     advisory = await session.scalar(select(Advisory).where(Advisory.case_id == case_id))
     if advisory is None:
         raise NotFound(f"case {case_id} has no advisory yet")
+    refuse_if_withdrawn(advisory, "translating it")
     version = await session.scalar(
         select(AdvisoryVersion)
         .where(AdvisoryVersion.advisory_id == advisory.id)
