@@ -124,6 +124,14 @@ SHOTS = [
         element='[data-testid="conversation"]',
     ),
     Shot(
+        "advisory-translations",
+        "communications",
+        "/cases?q=SSRF",
+        follow="SSRF from the image importer",
+        click="Advisory",
+        element='[data-testid="advisory-translations"]',
+    ),
+    Shot(
         "advisory-conversations",
         "communications",
         "/cases?q=SSRF",

@@ -26,6 +26,7 @@ from babel import negotiate_locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -107,6 +108,11 @@ def when(value: datetime | None, zone: str | None = None) -> str:
             local.strftime("%Z") or "UTC",
         )
     )
+
+
+def number(value: int | float) -> str:
+    """A number the reader's way: ``10,000`` in English, ``10 000`` in French."""
+    return format_decimal(value, locale=current() or SOURCE)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for

@@ -115,6 +115,8 @@ async def test_a_translation_is_approved_like_the_original_and_reaches_its_reade
     assert "Aucune de vos ressources" in french["text"] or "Le correctif" in french["text"]
     page = (await client.get(f"/advisories/{advisory}", headers=acme)).text
     assert 'data-testid="advisory-original"' in page and "What happened" in page
+    listed = (await client.get("/api/advisories", headers=acme)).json()["items"]
+    assert [a["title"] for a in listed] == [FRENCH["title"]]  # its list, in French too
     english = (await client.get(f"/api/advisories/{advisory}", headers=globex)).json()
     assert english["versions"][0]["language"] is None
     assert "## What happened" in english["versions"][0]["text"]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases.models import Case
 from vulnops.fleet import blast
-from vulnops.i18n import gettext
+from vulnops.i18n import gettext, when
 from vulnops.notify.models import AdvisoryTranslation, AdvisoryVersion
 from vulnops.notify.rendering import (
     MAX_RESOURCES_SHOWN,
@@ -91,18 +91,19 @@ def tenant_context(
     translation: AdvisoryTranslation | None = None,
 ) -> AdvisoryContext:
     """What the template gets for one tenant: its exposed resources, each exposed from the
-    version's ``exposed_since`` until the fix of the case reached its unit; the words of
-    ``translation`` when given, else of the version."""
+    version's ``exposed_since`` until the fix of the case reached its unit (dates on the
+    tenant's clock, in the language being rendered); the words of ``translation`` when given,
+    else of the version."""
     fixed, since = exposed.fixed, version.exposed_since
     resources = [
         ExposedResource(
             external_id=row["external_id"],
             region=row["region"],
             unit=row["unit"],
-            exposed_from=f"{since:%Y-%m-%d %H:%M} UTC",
-            fixed_at=(
-                f"{fixed[row['unit_id']]:%Y-%m-%d %H:%M} UTC" if row["unit_id"] in fixed else None
-            ),
+            exposed_from=when(since, tenant.time_zone),
+            fixed_at=when(fixed[row["unit_id"]], tenant.time_zone)
+            if row["unit_id"] in fixed
+            else None,
             exposure=exposure(since=since, until=fixed.get(row["unit_id"]), now=now),
         )
         for row in exposed.resources

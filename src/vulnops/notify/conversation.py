@@ -26,6 +26,7 @@ from vulnops.cases import service as cases
 from vulnops.cases.models import Case
 from vulnops.db.pagination import Page
 from vulnops.errors import Invalid, NotFound
+from vulnops.i18n import N_
 from vulnops.intake.attachments import StoredFile
 from vulnops.mail import service as mail
 from vulnops.notify import conversation_files, portal
@@ -39,7 +40,7 @@ from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
 
 MESSAGE_CHARS = 10_000
-TEAM = "Security response team"
+TEAM = N_("Security response team")  # what a tenant reads as the author of the team's
 
 
 def _body(body: str) -> str:

@@ -33,12 +33,17 @@ from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
 
-# The tenant's advisories at their latest sent version, gathered first (materialized: the
-# planner then joins the few rows it found, rather than misjudge the anti-join of the
-# acknowledgments and scan every advisory for each).
+# The tenant's advisories at their latest sent version, titled in the translation it was sent,
+# gathered first (materialized: the planner then joins the few rows it found, rather than
+# misjudge the anti-join of the acknowledgments and scan every advisory for each).
 _LATEST = """
 WITH latest AS MATERIALIZED (
-    SELECT r.advisory_id, v.id AS version_id, v.number, v.title, v.sent_at, v.action_required
+    SELECT r.advisory_id, v.id AS version_id, v.number, v.sent_at, v.action_required,
+           coalesce((SELECT tr.title FROM deliveries d
+                     JOIN advisory_translations tr
+                       ON tr.version_id = d.version_id AND tr.language = d.language
+                     WHERE d.version_id = v.id AND d.tenant_id = r.tenant_id AND d.reminder = 0
+                     LIMIT 1), v.title) AS title
     FROM advisory_recipients r
     JOIN LATERAL (
         SELECT v.id, v.number, v.title, v.sent_at, v.action_required FROM advisory_versions v

@@ -21,6 +21,7 @@ def with_i18n(environment: Environment) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     environment.filters["when"] = i18n.when
+    environment.filters["number"] = i18n.number
     return environment
 
 
