@@ -73,6 +73,14 @@ async def test_a_translation_is_approved_like_the_original_and_reaches_its_reade
     shown = (await client.get(url, headers=writer)).json()["versions"][0]["translations"]
     assert [(t["language"], t["title"]) for t in shown] == [("fr", FRENCH["title"])]
 
+    # The staff's preview shows each tenant what it would get, the draft translation included.
+    preview = f"{url}/preview"
+    french = (await client.get(preview, params={"tenant": "acme"}, headers=writer)).json()
+    assert french["language"] == "fr" and "## Ce qui s'est passé" in french["text"]
+    assert "Le correctif" in french["text"] or "Aucune de vos" in french["text"]
+    original = (await client.get(preview, params={"tenant": "globex"}, headers=writer)).json()
+    assert original["language"] is None and "## What happened" in original["text"]
+
     # A language nobody of the audience reads: kept, with a note; then removed.
     german = await client.put(f"{url}/translations/de", json=FRENCH, headers=writer)
     assert (

@@ -158,16 +158,17 @@ async def preview(
     request: Request,
     session: SessionDep,
     tenant: Annotated[Text, Query(min_length=1, max_length=100)],
-) -> dict[str, str]:
-    """The latest version as this tenant would read it."""
-    text = await service.preview(
+) -> dict[str, str | None]:
+    """The latest version as this tenant would read it: in the translation it would get (a
+    draft one included, before the send), ``language`` says which (null: the original)."""
+    shown = await service.preview(
         session,
         case_id=case_id,
         tenant_key=tenant,
         now=datetime.now(UTC),
         settings=_settings(request),
     )
-    return {"tenant": tenant, "text": text}
+    return {"tenant": tenant, "text": shown.text, "language": shown.language}
 
 
 @router.get("/api/cases/{case_id:int}/advisory/feedback", dependencies=[require(READ)])

@@ -24,24 +24,30 @@ from vulnops.notify.retry import RetryPolicy
 CHANNELS = ("email", "webhook")  # the portal needs no delivery
 ACTIVE = ("pending", "retrying")
 
+# The translation of version {version} a reader of language {language} gets: its own tag first,
+# then its primary language, then another region of it (fr-CA, fr, fr-FR); among {statuses}.
+# The one rule, for the deliveries and for the staff's preview.
+PICK_TRANSLATION = """
+SELECT tr.language FROM advisory_translations tr
+WHERE tr.version_id = {version} AND tr.status IN ({statuses})
+  AND split_part(lower(tr.language), '-', 1) = split_part(lower({language}), '-', 1)
+ORDER BY lower(tr.language) = lower({language}) DESC,
+         lower(tr.language) = split_part(lower({language}), '-', 1) DESC, tr.language
+LIMIT 1
+"""
+
 # One statement for the whole audience: email and webhook where the tenant has such a contact,
 # and an undeliverable email record for a tenant with neither (or when this installation sends
 # no email). The portal needs no record: the audience snapshot is what it shows. Each carries
-# the approved translation in the tenant's language (its own tag first, then its primary
-# language, then another region of it: fr-CA, fr, fr-FR), else the original (NULL).
-_CREATE = """
+# the approved translation in the tenant's language, else the original (NULL).
+_CREATE = f"""
 INSERT INTO deliveries (version_id, tenant_id, channel, status, last_error, language)
 SELECT :version_id, r.tenant_id, x.channel, x.status, x.error, pick.language
 FROM advisory_recipients r
 JOIN tenants tn ON tn.id = r.tenant_id
-LEFT JOIN LATERAL (
-    SELECT tr.language FROM advisory_translations tr
-    WHERE tr.version_id = :version_id AND tr.status = 'approved'
-      AND split_part(lower(tr.language), '-', 1) = split_part(lower(tn.language), '-', 1)
-    ORDER BY lower(tr.language) = lower(tn.language) DESC,
-             lower(tr.language) = split_part(lower(tn.language), '-', 1) DESC, tr.language
-    LIMIT 1
-) pick ON true
+LEFT JOIN LATERAL ({
+    PICK_TRANSLATION.format(version=":version_id", language="tn.language", statuses="'approved'")
+}) pick ON true
 LEFT JOIN (
     SELECT tenant_id, bool_or(channel = 'email') AS email, bool_or(channel = 'webhook') AS webhook
     FROM tenant_contacts GROUP BY tenant_id
@@ -56,7 +62,7 @@ CROSS JOIN LATERAL (
         WHERE has.tenant_id IS NULL
 ) x
 WHERE r.advisory_id = :advisory_id
-"""
+"""  # noqa: S608 - built from this module's constants
 
 _CLAIM = """
 WITH picked AS (
@@ -111,6 +117,21 @@ async def create(
         {"advisory_id": advisory_id, "version_id": version_id, "email_enabled": email_enabled},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def translation_for(
+    session: AsyncSession, *, version_id: int, language: str, drafts: bool
+) -> str | None:
+    """The translation a reader of ``language`` gets (with ``drafts``, as it would be once the
+    drafts are approved: what the staff's preview shows); None for the original."""
+    statuses = "'approved', 'draft'" if drafts else "'approved'"
+    found = await session.scalar(
+        text(
+            PICK_TRANSLATION.format(version=":version_id", language=":language", statuses=statuses)
+        ),
+        {"version_id": version_id, "language": language},
+    )
+    return str(found) if found else None
 
 
 async def languages(session: AsyncSession, *, version_ids: list[int]) -> dict[int, dict[str, int]]:

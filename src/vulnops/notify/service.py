@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vulnops import i18n
 from vulnops.approvals import service as approvals
 from vulnops.approvals.service import Step
 from vulnops.audit import service as audit
@@ -23,6 +24,7 @@ from vulnops.notify import context, deliveries, delivery_admin, translations
 from vulnops.notify.models import (
     Advisory,
     AdvisoryRecipient,
+    AdvisoryTranslation,
     AdvisoryVersion,
     Feedback,
 )
@@ -301,6 +303,12 @@ async def _context_for(
     )
 
 
+@dataclass(frozen=True)
+class Preview:
+    text: str
+    language: str | None  # the translation shown; None: the original
+
+
 async def preview(
     session: AsyncSession,
     *,
@@ -308,18 +316,45 @@ async def preview(
     tenant_key: str,
     now: datetime,
     settings: Settings,
-) -> str:
-    """The latest version as ``tenant_key`` would read it (staff, before sending)."""
+) -> Preview:
+    """The latest version as ``tenant_key`` would read it (staff, before sending): in the
+    translation it would get, a draft one included, else the original."""
     advisory = await _advisory(session, case_id)
     version = await _latest(session, advisory.id)
     assert version is not None
     tenant = await tenants.get_tenant_by_key(session, key=tenant_key)
     case = await cases.get_case(session, case_id=case_id)
-    given = await _context_for(session, case, version, tenant, now=now, settings=settings)
-    try:
-        return render(version.body, given, limits=render_limits(settings))
-    except RenderError as error:
-        raise Invalid(f"the template does not render for tenant {tenant.key}: {error}") from None
+    language = await deliveries.translation_for(
+        session, version_id=version.id, language=tenant.language, drafts=version.status != "sent"
+    )
+    translation = (
+        await session.scalar(
+            select(AdvisoryTranslation).where(
+                AdvisoryTranslation.version_id == version.id,
+                AdvisoryTranslation.language == language,
+            )
+        )
+        if language
+        else None
+    )
+    exposed = await context.tenant_exposure(session, case_id=case.id, tenant_id=tenant.id)
+    with i18n.speaking(language or i18n.SOURCE):
+        given = context.tenant_context(
+            case=case,
+            version=version,
+            tenant=tenant,
+            exposed=exposed,
+            now=now,
+            settings=settings,
+            translation=translation,
+        )
+        try:
+            body = translation.body if translation else version.body
+            return Preview(render(body, given, limits=render_limits(settings)), language)
+        except RenderError as error:
+            raise Invalid(
+                f"the template does not render for tenant {tenant.key}: {error}"
+            ) from None
 
 
 async def overview(session: AsyncSession, *, case_id: int) -> dict[str, Any] | None:
