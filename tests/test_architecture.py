@@ -26,6 +26,7 @@ PURE = [
     "workqueue/sections.py",
     "audit/narrate.py",
     "audit/kinds.py",
+    "audit/advisory_kinds.py",
     "audit/telling.py",
     "review/measures.py",
     "review/plots.py",

@@ -57,6 +57,24 @@ def test_the_timeline_tells_a_stage_in_a_sentence_numbered_as_people_count() -> 
     assert unknown.sentence == "something.new by ann@example.com" and not unknown.key
 
 
+def test_the_timeline_tells_translations_and_a_withdrawal() -> None:
+    lines = narrate(
+        [
+            Event(1, "advisory.translated", {"version": 2, "language": "fr"}, actor="ann@x"),
+            Event(2, "advisory.translation_rejected", {"language": "fr", "comment": "typo"}),
+            Event(3, "advisory.withdrawn", {"reason": "wrong tenants", "cancelled": 1200}),
+        ],
+        names={},
+    )
+    assert [line.sentence for line in lines] == [
+        "ann@x translated advisory version 2 into fr",
+        "system sent the fr translation back: typo",
+        "system withdrew the advisory: wrong tenants (1,200 messages not yet delivered were "
+        "cancelled)",
+    ]
+    assert [line.group for line in lines] == [Group.ADVISORY] * 3 and lines[2].key
+
+
 def test_the_filters_choose_kinds_by_group_and_weight() -> None:
     assert kinds_shown(None, details=True) is None
     rollouts = kinds_shown(Group.ROLLOUTS, details=False)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from vulnops.audit.advisory_kinds import ADVISORY_KINDS
 from vulnops.audit.telling import Group, Kind, Teller, Told, kind
+from vulnops.audit.telling import reason as _reason
 from vulnops.durations import humanize
 
 
@@ -24,11 +26,6 @@ def _after(data: dict[str, Any], at_key: str = "began", end_key: str = "at") -> 
         return ""
     span = datetime.fromisoformat(str(ended)) - datetime.fromisoformat(str(began))
     return f" after {humanize(span)}"
-
-
-def _reason(data: dict[str, Any], key: str = "reason") -> str:
-    text = data.get(key)
-    return f": {text}" if text else ""
 
 
 def _words(value: str) -> str:
@@ -73,6 +70,7 @@ def _operation(verb: str) -> Teller:
 
 G = Group
 KINDS: dict[str, Kind] = {
+    **ADVISORY_KINDS,
     "case.opened": kind(G.CASE, lambda d, a, _: Told(f"{a} opened the case")),
     "case.updated": kind(
         G.CASE,
@@ -205,59 +203,6 @@ KINDS: dict[str, Kind] = {
     "rollout.rolled_back": kind(
         G.ROLLOUTS, lambda d, a, _: Told(f"{_rollout(d)} finished rolling back", "warn")
     ),
-    "advisory.drafted": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} drafted advisory version {d.get('version')}: {d.get('title')}"),
-    ),
-    "advisory.approved": kind(
-        G.ADVISORY, lambda d, a, _: Told(f"{a} approved advisory version {d.get('version')}")
-    ),
-    "advisory.rejected": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(
-            f"{a} sent advisory version {d.get('version')} back{_reason(d, 'comment')}", "warn"
-        ),
-    ),
-    "advisory.sent": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(
-            f"{a} sent advisory version {d.get('version')} to {d.get('recipients', 0):,} tenants",
-            "good",
-        ),
-    ),
-    "advisory.acknowledged": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} acknowledged advisory version {d.get('version')}"),
-        key=False,
-    ),
-    "advisory.feedback": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} rated how we told them: {d.get('rating')} of 5"),
-        key=False,
-    ),
-    "advisory.asked": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} asked the team about the advisory"),
-        key=False,
-    ),
-    "advisory.answered": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} answered a customer about the advisory"),
-        key=False,
-    ),
-    "advisory.resource_marked": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(
-            f"{a} marked a resource "
-            + ("checked" if d.get("status") == "checked" else "as needing help")
-        ),
-        key=False,
-    ),
-    "advisory.attachments_added": kind(
-        G.ADVISORY,
-        lambda d, a, _: Told(f"{a} attached {len(d.get('files') or [])} files to a message"),
-        key=False,
-    ),
     "public_text.drafted": kind(
         G.DISCLOSURE,
         lambda d, a, _: Told(f"{a} wrote public text version {d.get('version')}: {d.get('title')}"),
@@ -331,6 +276,9 @@ KINDS: dict[str, Kind] = {
         G.CASE,
         lambda d, a, _: Told(f"{a} rejected {d.get('about')}{_reason(d, 'comment')}"),
         key=False,
+    ),
+    "approval.withdrawn": kind(
+        G.CASE, lambda d, a, _: Told(f"{a} withdrew the request for {d.get('about')}"), key=False
     ),
     "page.triggered": kind(
         G.ONCALL,

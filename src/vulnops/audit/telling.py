@@ -53,3 +53,9 @@ class Kind:
 
 def kind(group: Group, tell: Teller, *, key: bool = True) -> Kind:
     return Kind(group, key, tell)
+
+
+def reason(data: dict[str, Any], key: str = "reason") -> str:
+    """``: why`` when the event gives its reason (under ``key``), else nothing."""
+    text = data.get(key)
+    return f": {text}" if text else ""
