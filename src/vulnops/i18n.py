@@ -34,8 +34,10 @@ SOURCE = "en"
 DOMAIN = "messages"
 
 
+@cache
 def languages() -> tuple[str, ...]:
-    """The languages the interface is written in: the source and every catalog."""
+    """The languages the interface is written in: the source and every catalog (read once:
+    every page a customer opens negotiates against them)."""
     found = sorted(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())
     return (SOURCE, *(name for name in found if name != SOURCE))
 

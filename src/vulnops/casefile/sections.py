@@ -29,8 +29,8 @@ from vulnops.fleet.models import BlastRadius
 from vulnops.intake import api as intake_api
 from vulnops.intake import service as intake
 from vulnops.intake.models import Report
+from vulnops.notify import advisory_view
 from vulnops.notify import api as notify_api
-from vulnops.notify import service as notify
 from vulnops.remediation import api as remediation_api
 from vulnops.remediation import service as remediation
 from vulnops.remediation.schemas import FixOut
@@ -171,7 +171,7 @@ async def readable_sections(
         blast=BlastSection(await blast.find(session, case_id=case_id)) if may("blast") else None,
         fixes=fixes,
         rollouts=RolloutsSection(newest) if newest is not None else None,
-        advisory=AdvisorySection(await notify.overview(session, case_id=case_id))
+        advisory=AdvisorySection(await advisory_view.overview(session, case_id=case_id))
         if may("advisory")
         else None,
         disclosure=DisclosureSection(disclosed) if disclosed is not None else None,

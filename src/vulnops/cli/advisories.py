@@ -43,9 +43,9 @@ def show(
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         from vulnops.errors import NotFound
-        from vulnops.notify import service
+        from vulnops.notify import advisory_view
 
-        shown = await service.overview(session, case_id=await _case_id(session, case))
+        shown = await advisory_view.overview(session, case_id=await _case_id(session, case))
         if shown is None:
             raise NotFound(f"{case} has no advisory yet")
         return shown

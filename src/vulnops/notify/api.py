@@ -18,7 +18,7 @@ from vulnops.db.bounded import Id, PageNumber, Text
 from vulnops.db.deps import SessionDep
 from vulnops.db.pagination import MAX_PER_PAGE, PageOut
 from vulnops.errors import NotFound
-from vulnops.notify import delivery_admin, portal, service, withdrawal
+from vulnops.notify import advisory_view, delivery_admin, portal, service, withdrawal
 from vulnops.notify.schemas import (
     AdvisoryOut,
     DeliveryOut,
@@ -56,7 +56,7 @@ def tenant_of(principal: Principal) -> int:
 
 @router.get("/api/cases/{case_id:int}/advisory", dependencies=[require(READ)])
 async def get_advisory(case_id: Id, session: SessionDep) -> AdvisoryOut:
-    shown = await service.overview(session, case_id=case_id)
+    shown = await advisory_view.overview(session, case_id=case_id)
     if shown is None:
         raise NotFound(f"case {case_id} has no advisory yet")
     return AdvisoryOut.model_validate(shown)
@@ -149,7 +149,7 @@ async def withdraw(
         session, case_id=case_id, reason=body.reason, actor=principal.actor, now=datetime.now(UTC)
     )
     await session.commit()
-    return {"withdrawn": service.withdrawn_of(advisory), "cancelled": cancelled}
+    return {"withdrawn": advisory_view.withdrawn_of(advisory), "cancelled": cancelled}
 
 
 @router.get("/api/cases/{case_id:int}/advisory/preview", dependencies=[require(READ)])
@@ -161,7 +161,7 @@ async def preview(
 ) -> dict[str, str | None]:
     """The latest version as this tenant would read it: in the translation it would get (a
     draft one included, before the send), ``language`` says which (null: the original)."""
-    shown = await service.preview(
+    shown = await advisory_view.preview(
         session,
         case_id=case_id,
         tenant_key=tenant,

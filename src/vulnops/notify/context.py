@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vulnops.cases.models import Case
 from vulnops.fleet import blast
-from vulnops.i18n import gettext, when
+from vulnops.i18n import SOURCE, gettext, speaking, when
 from vulnops.notify.models import AdvisoryTranslation, AdvisoryVersion
 from vulnops.notify.rendering import (
     MAX_RESOURCES_SHOWN,
@@ -19,6 +19,8 @@ from vulnops.notify.rendering import (
     AdvisoryContext,
     ExposedResource,
     exposure,
+    render,
+    render_limits,
 )
 from vulnops.notify.schemas import DraftIn
 from vulnops.rollout import service as rollouts
@@ -133,3 +135,29 @@ def tenant_context(
         action_steps=words.action_steps,
         contact=settings.notify_contact_email,
     )
+
+
+def text_for(
+    *,
+    case: Case,
+    version: AdvisoryVersion,
+    translation: AdvisoryTranslation | None,
+    tenant: Tenant,
+    exposed: Exposure,
+    now: datetime,
+    settings: Settings,
+) -> str:
+    """What one tenant reads of a version: the translation's text, in its language, or the
+    original's; :class:`~vulnops.notify.rendering.RenderError` when the template fails."""
+    with speaking(translation.language if translation else SOURCE):
+        given = tenant_context(
+            case=case,
+            version=version,
+            tenant=tenant,
+            exposed=exposed,
+            now=now,
+            settings=settings,
+            translation=translation,
+        )
+        body = translation.body if translation else version.body
+        return render(body, given, limits=render_limits(settings))

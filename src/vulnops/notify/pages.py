@@ -18,6 +18,7 @@ from vulnops.db.deps import SessionDep
 from vulnops.errors import DomainError
 from vulnops.fleet import blast
 from vulnops.notify import (
+    advisory_view,
     conversation,
     delivery_admin,
     portal,
@@ -52,7 +53,7 @@ async def _editor(
     translate: str = "",
 ) -> HTMLResponse:
     case = await cases.get_case(session, case_id=case_id)
-    shown = await service.overview(session, case_id=case_id)
+    shown = await advisory_view.overview(session, case_id=case_id)
     latest = shown["versions"][-1] if shown else None
     if values is None:
         values = (
@@ -71,7 +72,7 @@ async def _editor(
     radius = await blast.find(session, case_id=case_id)
     if latest and preview_tenant:
         try:
-            preview = await service.preview(
+            preview = await advisory_view.preview(
                 session,
                 case_id=case_id,
                 tenant_key=preview_tenant,
@@ -121,7 +122,7 @@ async def _editor(
             "feedback": feedback,
             "conversations": conversations,
             "progress": progress,
-            "totals": service.totals,
+            "totals": advisory_view.totals,
             "tlp": TLP,
             "translating": _translating(latest, translate),
         },

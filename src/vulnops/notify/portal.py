@@ -3,6 +3,7 @@ acknowledging them and saying how well we told them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -14,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vulnops import i18n
 from vulnops.audit import service as audit
 from vulnops.cases import service as cases
-from vulnops.cases.models import Case
 from vulnops.db.pagination import Page
 from vulnops.errors import NotFound
-from vulnops.notify.context import Exposure, tenant_context, tenant_exposure
+from vulnops.notify.advisory_view import withdrawn_of
+from vulnops.notify.context import tenant_exposure, text_for
 from vulnops.notify.models import (
     Acknowledgment,
     Advisory,
@@ -27,8 +28,8 @@ from vulnops.notify.models import (
     Delivery,
     Feedback,
 )
-from vulnops.notify.rendering import TLP, RenderError, render, render_limits
-from vulnops.notify.service import subject, withdrawn_of
+from vulnops.notify.rendering import TLP, RenderError
+from vulnops.notify.service import subject
 from vulnops.settings import Settings
 from vulnops.tenants import service as tenants
 from vulnops.tenants.models import Tenant
@@ -138,35 +139,13 @@ async def _carried(
     return dict(rows.tuples().all())
 
 
-def _text(
-    *,
-    case: Case,
-    version: AdvisoryVersion,
-    translation: AdvisoryTranslation | None,
-    tenant: Tenant,
-    exposed: Exposure,
-    now: datetime,
-    settings: Settings,
-) -> str:
-    """A version's text for the tenant: the translation's, or the original's."""
-    with i18n.speaking(translation.language if translation else i18n.SOURCE):
-        context = tenant_context(
-            case=case,
-            version=version,
-            tenant=tenant,
-            exposed=exposed,
-            now=now,
-            settings=settings,
-            translation=translation,
-        )
-        try:
-            return render(
-                translation.body if translation else version.body,
-                context,
-                limits=render_limits(settings),
-            )
-        except RenderError as error:  # the data, or a bound, changed since the send's check
-            return f"(This version cannot be shown: {error}. Contact {context.contact}.)"
+def _shown(read: Callable[[], str], settings: Settings) -> str:
+    """The text ``read`` renders, or a sentence saying it cannot be shown (the data, or a
+    bound, changed since the send's check)."""
+    try:
+        return read()
+    except RenderError as error:
+        return f"(This version cannot be shown: {error}. Contact {settings.notify_contact_email}.)"
 
 
 async def tenant_advisory(
@@ -192,15 +171,23 @@ async def tenant_advisory(
     shown = []
     for version in sent:
         given = carried.get(version.id)
-        words = partial(_text, case=case, version=version, tenant=tenant, exposed=exposed, now=now)
+        words = partial(
+            text_for,
+            case=case,
+            version=version,
+            tenant=tenant,
+            exposed=exposed,
+            now=now,
+            settings=settings,
+        )
         shown.append(
             {
                 "number": version.number,
                 "title": given.title if given else version.title,
                 "sent_at": version.sent_at,
                 "action_required": version.action_required,
-                "text": words(translation=given, settings=settings),
-                "original": words(translation=None, settings=settings) if given else None,
+                "text": _shown(partial(words, translation=given), settings),
+                "original": _shown(partial(words, translation=None), settings) if given else None,
                 "language": given.language if given else None,
                 "acknowledged_at": acks.get(version.id),
             }

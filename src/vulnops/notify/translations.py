@@ -301,17 +301,15 @@ async def check_renders(
         assert tenant is not None
         exposed = await context.tenant_exposure(session, case_id=case.id, tenant_id=tenant.id)
         try:
-            with i18n.speaking(language):
-                given = context.tenant_context(
-                    case=case,
-                    version=version,
-                    tenant=tenant,
-                    exposed=exposed,
-                    now=now,
-                    settings=settings,
-                    translation=translation,
-                )
-                render(translation.body, given, limits=render_limits(settings))
+            context.text_for(
+                case=case,
+                version=version,
+                translation=translation,
+                tenant=tenant,
+                exposed=exposed,
+                now=now,
+                settings=settings,
+            )
         except RenderError as error:
             raise Invalid(
                 f"nothing was sent: the {language} translation does not render for tenant "
